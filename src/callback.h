@@ -1,0 +1,76 @@
+/*
+** callback.h: the callback object native code holds. One allocation, made
+** outside any Lua heap, exposing two interface pointers (v1 and v2 vptrs)
+** over one atomic reference count, so that native holders may outlive the
+** Lua proxy and even the Lua state. ReportResult validates its arguments,
+** then either hands the report to the hub's deliver function at once (on
+** the hub's owning thread) or copies it into the hub's queue.
+*/
+#ifndef CA_CALLBACK_H
+#define CA_CALLBACK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include "wpf.h"
+
+struct ca_hub;
+
+/* Why a report was refused; each has one documented HRESULT. */
+enum ca_refusal {
+  CA_REFUSED_CLOSED,        /* RPC_E_DISCONNECTED */
+  CA_REFUSED_NULL_BUFFER,   /* E_POINTER */
+  CA_REFUSED_OVERSIZED,     /* HRESULT_FROM_WIN32(ERROR_MESSAGE_EXCEEDS_MAX_SIZE) */
+  CA_REFUSED_AFTER_FINAL,   /* E_ILLEGAL_METHOD_CALL */
+  CA_REFUSED_QUEUE_FULL,    /* RPC_E_SERVERCALL_RETRYLATER */
+  CA_REFUSED_NO_MEMORY,     /* E_OUTOFMEMORY */
+  CA_NREFUSALS
+};
+
+extern const char *const ca_refusal_names[CA_NREFUSALS];
+extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
+
+typedef struct ca_stats {
+  atomic_ulong reports;     /* every ReportResult call */
+  atomic_ulong delivered;   /* handler called */
+  atomic_ulong queued;      /* accepted from another thread */
+  atomic_ulong errors;      /* handler raised */
+  atomic_ulong failures;    /* handler returned a failure HRESULT */
+  atomic_ulong refused[CA_NREFUSALS];
+} ca_stats;
+
+#define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
+
+typedef struct ca_callback {
+  /* the two vptrs come first: native code holds &cb->v1 or &cb->v2 */
+  const ICustomActionResultCallbackVtbl *v1;
+  const ICustomAction2ResultCallbackVtbl *v2;
+  atomic_uint refs;
+  atomic_int connected;     /* cleared when Lua lets go or the state closes */
+  atomic_int finished;      /* a final report was accepted */
+  int reuse;                /* accept new sequences after a final report */
+  DWORD max_response;
+  struct ca_hub *hub;       /* holds one hub reference */
+  ca_stats stats;
+  char *name;
+} ca_callback;
+
+/* refs = 1; NULL when out of memory. name is copied. */
+ca_callback *ca_callback_new(struct ca_hub *hub, const char *name,
+                             DWORD max_response, int reuse);
+
+ULONG ca_callback_addref(ca_callback *cb);
+ULONG ca_callback_release(ca_callback *cb);
+HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
+                           const BYTE *buf, DWORD len);
+
+static inline ICustomActionResultCallback *ca_callback_v1(ca_callback *cb) {
+  return (ICustomActionResultCallback *)&cb->v1;
+}
+static inline ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
+  return (ICustomAction2ResultCallback *)&cb->v2;
+}
+
+/* Counts and returns a refusal. */
+HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+** hresult.c: lookups over hresult_table.h. Two sorted indexes (by value,
+** primary names only; by name, every name) are built once on first use,
+** so lookups are binary searches whatever thread asks.
+*/
+#include "hresult.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ca_hr_entry table[] = {
+#define CA_HR(n, v, m) { #n, (uint32_t)(v), m },
+#define CA_HR_ALIAS(n, v) { #n, (uint32_t)(v), NULL },
+#include "hresult_table.h"
+#undef CA_HR
+#undef CA_HR_ALIAS
+};
+
+#define NTABLE (sizeof table / sizeof table[0])
+
+static const ca_hr_entry *by_value[NTABLE];
+static size_t nby_value;
+static const ca_hr_entry *by_name[NTABLE];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static int cmp_value(const void *a, const void *b) {
+  uint32_t x = (*(const ca_hr_entry *const *)a)->value;
+  uint32_t y = (*(const ca_hr_entry *const *)b)->value;
+  return (x > y) - (x < y);
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp((*(const ca_hr_entry *const *)a)->name,
+                (*(const ca_hr_entry *const *)b)->name);
+}
+
+static void build_index(void) {
+  size_t i;
+  for (i = 0; i < NTABLE; i++) {
+    by_name[i] = &table[i];
+    if (table[i].message != NULL) by_value[nby_value++] = &table[i];
+  }
+  qsort(by_value, nby_value, sizeof by_value[0], cmp_value);
+  qsort(by_name, NTABLE, sizeof by_name[0], cmp_name);
+}
+
+const ca_hr_entry *ca_hr_table(size_t *n) {
+  *n = NTABLE;
+  return table;
+}
+
+const ca_hr_entry *ca_hr_by_value(uint32_t value) {
+  size_t lo = 0, hi;
+  pthread_once(&index_once, build_index);
+  hi = nby_value;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uint32_t v = by_value[mid]->value;
+    if (v == value) return by_value[mid];
+    if (v < value) lo = mid + 1; else hi = mid;
+  }
+  return NULL;
+}
+
+const ca_hr_entry *ca_hr_by_name(const char *name, size_t len) {
+  size_t lo = 0, hi = NTABLE;
+  pthread_once(&index_once, build_index);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const char *n = by_name[mid]->name;
+    int c = strncmp(n, name, len);
+    if (c == 0) c = n[len] != '\0';  /* n is longer than name */
+    if (c == 0) return by_name[mid];
+    if (c < 0) lo = mid + 1; else hi = mid;
+  }
+  return NULL;
+}
+
+static const struct { unsigned code; const char *name; } facilities[] = {
+  {0, "NULL"}, {1, "RPC"}, {2, "DISPATCH"}, {3, "STORAGE"}, {4, "ITF"},
+  {7, "WIN32"}, {8, "WINDOWS"}, {9, "SSPI"}, {10, "CONTROL"},
+};
+
+const char *ca_hr_facility_name(unsigned facility) {
+  size_t i;
+  for (i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+    if (facilities[i].code == facility) return facilities[i].name;
+  return NULL;
+}
+
+void ca_hr_describe(uint32_t value, char *buf, size_t size) {
+  const ca_hr_entry *e = ca_hr_by_value(value);
+  unsigned facility = (value >> 16) & 0x7FF;
+  const char *fname;
+  if (e != NULL) {
+    snprintf(buf, size, "%s", e->message);
+    return;
+  }
+  fname = ca_hr_facility_name(facility);
+  if (fname != NULL)
+    snprintf(buf, size, "%s%s, facility %s, code %u",
+             (value & 0x80000000u) ? "failure" : "success",
+             (value & 0x20000000u) ? " (customer-defined)" : "",
+             fname, (unsigned)(value & 0xFFFF));
+  else
+    snprintf(buf, size, "%s%s, facility %u, code %u",
+             (value & 0x80000000u) ? "failure" : "success",
+             (value & 0x20000000u) ? " (customer-defined)" : "",
+             facility, (unsigned)(value & 0xFFFF));
+}
+
+int ca_hr_parse(const char *s, size_t len, uint32_t *out) {
+  const ca_hr_entry *e = ca_hr_by_name(s, len);
+  if (e != NULL) {
+    *out = e->value;
+    return 0;
+  }
+  if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    uint64_t v = 0;
+    size_t i;
+    if (len > 10) return -1;
+    for (i = 2; i < len; i++) {
+      char c = s[i];
+      int d = (c >= '0' && c <= '9') ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      if (d < 0) return -1;
+      v = v * 16 + (uint64_t)d;
+    }
+    *out = (uint32_t)v;
+    return 0;
+  }
+  return -1;
+}

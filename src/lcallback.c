@@ -1,0 +1,353 @@
+/*
+** lcallback.c: the Lua proxy of a callback object, customaction.callback.
+** The proxy holds references to the C object; the object never points
+** back at Lua memory. While native code may hold the object (its pointer
+** left Lua through interface() or an issuer), the proxy sits in the
+** anchors table so its handler stays reachable; each GC cycle drops the
+** anchors no native holder needs, so a handler that closes over its own
+** callback is collected once native code lets go. A proxy that is
+** collected while native references remain (a pointer that left some
+** other way) is resurrected and anchored by its __gc as a last resort.
+*/
+#include <string.h>
+
+#include "hresult.h"
+#include "lcommon.h"
+
+static ca_lcallback *checkopen(lua_State *L, int arg) {
+  ca_lcallback *p = luaL_checkudata(L, arg, CA_CALLBACK_MT);
+  if (p->obj == NULL)
+    luaL_argerror(L, arg, "callback is closed");
+  return p;
+}
+
+ca_lcallback *ca_lcallback_check(lua_State *L, int arg) {
+  return checkopen(L, arg);
+}
+
+static int callable(lua_State *L, int idx) {
+  if (lua_isfunction(L, idx)) return 1;
+  if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* Expects the proxy at idx; sets t[key] = value in the registry table. */
+static void settable_ref(lua_State *L, int ref, int proxy, const void *key,
+                         int set) {
+  proxy = lua_absindex(L, proxy);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  if (key != NULL) {
+    if (set) lua_pushvalue(L, proxy); else lua_pushnil(L);
+    lua_rawsetp(L, -2, key);
+  } else {
+    lua_pushvalue(L, proxy);
+    if (set) lua_pushboolean(L, 1); else lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1);
+}
+
+/* Lets go of the object: no more deliveries, every held reference released. */
+static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
+                         ca_lcallback *p) {
+  ca_callback *obj = p->obj;
+  ULONG left = 0;
+  int n = p->held;
+  idx = lua_absindex(L, idx);
+  atomic_store(&obj->connected, 0);
+  settable_ref(L, s->live_ref, idx, obj, 0);  /* nil stores never allocate */
+  settable_ref(L, s->anchors_ref, idx, NULL, 0);
+  p->obj = NULL;
+  p->held = 0;
+  while (n-- > 0) left = ca_callback_release(obj);
+  return left;
+}
+
+static const char *const option_names[] = {
+  "name", "on_error", "max_response", "reuse", NULL
+};
+
+static void check_options(lua_State *L, int opts) {
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    int i, known = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      for (i = 0; option_names[i]; i++)
+        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) known = 1;
+    if (!known)
+      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s' "
+                    "(expected name, on_error, max_response, reuse)",
+                    luaL_tolstring(L, -2, NULL)));
+    lua_pop(L, 1);
+  }
+}
+
+static int l_callback(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  const char *name = "callback";
+  lua_Integer max = CA_DEFAULT_MAX_RESPONSE;
+  int reuse = 0;
+  ca_lcallback *p;
+  if (!callable(L, 1))
+    luaL_typeerror(L, 1, "function or callable object");
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_options(L, 2);
+    lua_getfield(L, 2, "name");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_argerror(L, 2, "option 'name' must be a string");
+      name = lua_tostring(L, -1);
+    }
+    lua_getfield(L, 2, "on_error");
+    if (!lua_isnil(L, -1) && !callable(L, -1))
+      luaL_argerror(L, 2, "option 'on_error' must be a function");
+    lua_getfield(L, 2, "max_response");
+    if (!lua_isnil(L, -1)) {
+      int isint;
+      max = lua_tointegerx(L, -1, &isint);
+      if (!isint || max < 0 || max > (lua_Integer)0xFFFFFFFF)
+        luaL_argerror(L, 2, "option 'max_response' must be an integer in "
+                      "0..0xFFFFFFFF");
+    }
+    lua_getfield(L, 2, "reuse");
+    reuse = lua_toboolean(L, -1);
+    lua_pop(L, 2);   /* keep name and on_error on the stack */
+  } else {
+    lua_settop(L, 1);
+    lua_pushnil(L);  /* stand-ins for name and on_error */
+    lua_pushnil(L);
+  }
+  p = lua_newuserdatauv(L, sizeof *p, 2);
+  p->obj = NULL;
+  p->held = 0;
+  luaL_setmetatable(L, CA_CALLBACK_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, -2);          /* on_error, or nil */
+  lua_setiuservalue(L, -2, 2);
+  p->obj = ca_callback_new(s->hub, name, (DWORD)max, reuse);
+  if (p->obj == NULL) return luaL_error(L, "not enough memory");
+  p->held = 1;
+  settable_ref(L, s->live_ref, -1, p->obj, 1);
+  return 1;
+}
+
+void ca_lcallback_expose(lua_State *L, int idx) {
+  ca_lstate *s = ca_lstate_get(L);
+  settable_ref(L, s->anchors_ref, lua_absindex(L, idx), NULL, 1);
+}
+
+static int push_report(lua_State *L, ca_lcallback *p, int v1) {
+  ca_callback *obj = p->obj;
+  HRESULT status = (HRESULT)ca_lhr_check(L, 2);
+  size_t len = 0;
+  const char *buf = NULL;
+  int final = v1 ? 1 : lua_toboolean(L, 4);
+  int size_arg = v1 ? 4 : 5;
+  HRESULT hr;
+  if (!lua_isnoneornil(L, 3)) buf = luaL_checklstring(L, 3, &len);
+  if (!lua_isnoneornil(L, size_arg)) {
+    /* a stated size lets specs send what a careless native caller would:
+       a NULL buffer with a size, or fewer bytes than the string holds */
+    lua_Integer n = luaL_checkinteger(L, size_arg);
+    luaL_argcheck(L, n >= 0 && n <= (lua_Integer)0xFFFFFFFF, size_arg,
+                  "size must be in 0..0xFFFFFFFF");
+    luaL_argcheck(L, buf == NULL || (size_t)n <= len, size_arg,
+                  "size exceeds the response string's length");
+    len = (size_t)n;
+  }
+  luaL_argcheck(L, len <= 0xFFFFFFFFu, 3, "response longer than 4 GiB");
+  /* our own reference: the handler may close this proxy mid-call */
+  ca_callback_addref(obj);
+  if (v1) {
+    ICustomActionResultCallback *i = ca_callback_v1(obj);
+    hr = i->lpVtbl->ReportResult(i, status, (BYTE *)buf, (DWORD)len);
+  } else {
+    ICustomAction2ResultCallback *i = ca_callback_v2(obj);
+    hr = i->lpVtbl->ReportResult(i, status, final, (BYTE *)buf, (DWORD)len);
+  }
+  ca_callback_release(obj);
+  ca_lhr_push(L, (uint32_t)hr);
+  return 1;
+}
+
+static int cb_report(lua_State *L) {
+  return push_report(L, checkopen(L, 1), 0);
+}
+
+static int cb_report_v1(lua_State *L) {
+  return push_report(L, checkopen(L, 1), 1);
+}
+
+static int cb_interface(lua_State *L) {
+  static const char *const kinds[] = {"v1", "v2", NULL};
+  ca_lcallback *p = checkopen(L, 1);
+  int k = luaL_checkoption(L, 2, "v2", kinds);
+  ca_lcallback_expose(L, 1);
+  if (k == 0) lua_pushlightuserdata(L, ca_callback_v1(p->obj));
+  else lua_pushlightuserdata(L, ca_callback_v2(p->obj));
+  return 1;
+}
+
+static int cb_addref(lua_State *L) {
+  ca_lcallback *p = checkopen(L, 1);
+  ICustomAction2ResultCallback *i = ca_callback_v2(p->obj);
+  luaL_argcheck(L, p->held < 0x7FFFFFFF, 1, "too many references");
+  p->held++;
+  lua_pushinteger(L, (lua_Integer)i->lpVtbl->AddRef(i));
+  return 1;
+}
+
+static int cb_release(lua_State *L) {
+  ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
+  if (p->obj == NULL)
+    return luaL_error(L, "callback already released: the Lua proxy holds "
+                      "no reference to release");
+  if (p->held > 1) {
+    ICustomAction2ResultCallback *i = ca_callback_v2(p->obj);
+    p->held--;
+    lua_pushinteger(L, (lua_Integer)i->lpVtbl->Release(i));
+  } else {
+    lua_pushinteger(L, (lua_Integer)close_proxy(L, ca_lstate_get(L), 1, p));
+  }
+  return 1;
+}
+
+static int cb_close(lua_State *L) {
+  ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
+  if (p->obj != NULL) close_proxy(L, ca_lstate_get(L), 1, p);
+  return 0;
+}
+
+static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
+  lua_pushinteger(L, (lua_Integer)atomic_load_explicit(v,
+                                                      memory_order_relaxed));
+  lua_setfield(L, -2, k);
+}
+
+static int cb_stats(lua_State *L) {
+  ca_lcallback *p = checkopen(L, 1);
+  ca_callback *obj = p->obj;
+  int i;
+  lua_createtable(L, 0, 10);
+  lua_pushstring(L, obj->name);
+  lua_setfield(L, -2, "name");
+  lua_pushinteger(L, (lua_Integer)atomic_load(&obj->refs));
+  lua_setfield(L, -2, "refs");
+  lua_pushboolean(L, atomic_load(&obj->finished));
+  lua_setfield(L, -2, "finished");
+  setcount(L, "reports", &obj->stats.reports);
+  setcount(L, "delivered", &obj->stats.delivered);
+  setcount(L, "queued", &obj->stats.queued);
+  setcount(L, "errors", &obj->stats.errors);
+  setcount(L, "failures", &obj->stats.failures);
+  lua_createtable(L, 0, CA_NREFUSALS);
+  for (i = 0; i < CA_NREFUSALS; i++)
+    setcount(L, ca_refusal_names[i], &obj->stats.refused[i]);
+  lua_setfield(L, -2, "refused");
+  return 1;
+}
+
+static int cb_tostring(lua_State *L) {
+  ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
+  ca_callback *obj = p->obj;
+  unsigned long refused = 0;
+  int i;
+  if (obj == NULL) {
+    lua_pushliteral(L, "customaction.callback (closed)");
+    return 1;
+  }
+  for (i = 0; i < CA_NREFUSALS; i++)
+    refused += atomic_load(&obj->stats.refused[i]);
+  lua_pushfstring(L, "customaction.callback '%s' (refs %d, reports %d, "
+                  "delivered %d, errors %d, refused %d): %p", obj->name,
+                  (int)atomic_load(&obj->refs),
+                  (int)atomic_load(&obj->stats.reports),
+                  (int)atomic_load(&obj->stats.delivered),
+                  (int)atomic_load(&obj->stats.errors), (int)refused,
+                  (void *)obj);
+  return 1;
+}
+
+/* Protected part of a resurrection: 1 proxy. May allocate. */
+static int resurrect(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  ca_lcallback *p = lua_touserdata(L, 1);
+  settable_ref(L, s->anchors_ref, 1, NULL, 1);
+  settable_ref(L, s->live_ref, 1, p->obj, 1);
+  luaL_setmetatable(L, CA_CALLBACK_MT);  /* asks for __gc once more */
+  lua_setmetatable(L, 1);
+  return 0;
+}
+
+static int cb_gc(lua_State *L) {
+  ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
+  ca_lstate *s;
+  if (p->obj == NULL) return 0;
+  s = ca_lstate_get(L);
+  if (!ca_hub_is_closed(s->hub) && atomic_load(&p->obj->connected) &&
+      atomic_load(&p->obj->refs) > (unsigned)p->held) {
+    lua_pushcfunction(L, resurrect);
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, 0, 0) == LUA_OK) return 0;
+    lua_pop(L, 1);  /* no memory to anchor it: disconnect instead */
+  }
+  close_proxy(L, s, 1, p);
+  return 0;
+}
+
+void ca_lcallback_sweep(lua_State *L, ca_lstate *s) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors_ref);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ca_lcallback *p = lua_touserdata(L, -2);
+    lua_pop(L, 1);
+    if (p->obj == NULL || atomic_load(&p->obj->refs) <= (unsigned)p->held) {
+      lua_pushvalue(L, -1);
+      lua_pushnil(L);
+      lua_rawset(L, -4);  /* clearing a field during lua_next is allowed */
+    }
+  }
+  lua_pop(L, 1);
+}
+
+void ca_lcallback_close_all(lua_State *L, ca_lstate *s) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors_ref);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    ca_lcallback *p = lua_touserdata(L, -2);
+    lua_pop(L, 1);
+    if (p->obj != NULL) close_proxy(L, s, -1, p);  /* clears the entry */
+  }
+  lua_pop(L, 1);
+}
+
+static const luaL_Reg methods[] = {
+  {"report", cb_report},
+  {"report_v1", cb_report_v1},
+  {"interface", cb_interface},
+  {"addref", cb_addref},
+  {"release", cb_release},
+  {"close", cb_close},
+  {"stats", cb_stats},
+  {NULL, NULL}
+};
+
+static const luaL_Reg metamethods[] = {
+  {"__gc", cb_gc},
+  {"__close", cb_close},
+  {"__tostring", cb_tostring},
+  {NULL, NULL}
+};
+
+void ca_lcallback_open(lua_State *L) {
+  luaL_newmetatable(L, CA_CALLBACK_MT);
+  luaL_setfuncs(L, metamethods, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_callback);
+  lua_setfield(L, -2, "callback");
+}

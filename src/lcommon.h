@@ -1,0 +1,74 @@
+/*
+** lcommon.h: what the Lua-facing files (l*.c) share: metatable names, the
+** per-state binding record, and the entry points each file offers the
+** others. Only these files include lua.h.
+*/
+#ifndef CA_LCOMMON_H
+#define CA_LCOMMON_H
+
+#include <stdint.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "callback.h"
+#include "hub.h"
+
+#define CA_HRESULT_MT "customaction.hresult"
+#define CA_CALLBACK_MT "customaction.callback"
+#define CA_STATE_MT "customaction.state"
+#define CA_TICK_MT "customaction.tick"
+
+/*
+** One per Lua state, kept as a full userdata in the registry; its __gc
+** (which lua_close runs after every callback proxy's) closes the hub.
+** The tables it names live in the registry too.
+*/
+typedef struct ca_lstate {
+  ca_hub *hub;
+  lua_State *L;       /* the main thread: handlers run on it */
+  int live_ref;       /* weak values: object lightuserdata -> proxy */
+  int anchors_ref;    /* proxy -> true while native code may hold it */
+  int intern_ref;     /* weak values: HRESULT value -> HRESULT userdata */
+  int trampoline_ref; /* the protected part of a delivery */
+} ca_lstate;
+
+/* The Lua proxy of a callback object. User values: 1 handler, 2 on_error. */
+typedef struct ca_lcallback {
+  ca_callback *obj;   /* NULL once closed */
+  int held;           /* references this proxy holds: its own + addref()s */
+} ca_lcallback;
+
+ca_lstate *ca_lstate_get(lua_State *L);
+
+/* lhresult.c */
+void ca_lhr_open(lua_State *L, ca_lstate *s);
+void ca_lhr_push(lua_State *L, uint32_t value);
+void ca_lhr_push_interned(lua_State *L, int intern_idx, uint32_t value);
+/* 1 and *out set when the value at idx names an HRESULT, else 0. */
+int ca_lhr_to(lua_State *L, int idx, uint32_t *out);
+uint32_t ca_lhr_check(lua_State *L, int arg);
+int ca_lhr_new(lua_State *L);
+
+/* lcallback.c */
+void ca_lcallback_open(lua_State *L);
+ca_lcallback *ca_lcallback_check(lua_State *L, int arg);
+/* Native code is about to receive the object: keep the proxy reachable. */
+void ca_lcallback_expose(lua_State *L, int idx);
+/* Each GC cycle: drop anchors that no native holder needs any more. */
+void ca_lcallback_sweep(lua_State *L, ca_lstate *s);
+/* lua_close: disconnect and release every proxy still anchored. */
+void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
+
+/* ldeliver.c */
+HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
+                    const BYTE *buf, DWORD len, int queued);
+void ca_ldeliver_open(lua_State *L, ca_lstate *s);
+
+int luaopen_customaction_core(lua_State *L);
+
+/* lhub.c */
+ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */
+void ca_lhub_open(lua_State *L);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+** lcore.c: luaopen_customaction_core, which assembles the module table
+** from the per-type files. Requiring it again in the same state reuses
+** the state's record, so HRESULT values stay interned and callbacks keep
+** one hub.
+*/
+#include "lcommon.h"
+
+#if defined(_WIN32)
+#define CA_EXPORT __declspec(dllexport)
+#else
+#define CA_EXPORT __attribute__((visibility("default")))
+#endif
+
+CA_EXPORT int luaopen_customaction_core(lua_State *L) {
+  ca_lstate *s = ca_lhub_state(L);
+  lua_newtable(L);
+  ca_lhr_open(L, s);
+  if (s->trampoline_ref == LUA_NOREF) ca_ldeliver_open(L, s);
+  ca_lcallback_open(L);
+  ca_lhub_open(L);
+  lua_pushliteral(L, "0.1.0");
+  lua_setfield(L, -2, "_VERSION");
+  return 1;
+}

@@ -1,0 +1,215 @@
+/*
+** lhresult.c: HRESULTs as Lua values. Each distinct value is one userdata
+** per state (interned through a weak table), so equality is identity and
+** handlers can compare statuses with ==. Named values are fields of the
+** module table, which keeps them alive.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "hresult.h"
+#include "lcommon.h"
+
+typedef struct ca_lhr { uint32_t value; } ca_lhr;
+
+void ca_lhr_push_interned(lua_State *L, int intern_idx, uint32_t value) {
+  intern_idx = lua_absindex(L, intern_idx);
+  if (lua_rawgeti(L, intern_idx, (lua_Integer)value) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  ((ca_lhr *)lua_newuserdatauv(L, sizeof(ca_lhr), 0))->value = value;
+  luaL_setmetatable(L, CA_HRESULT_MT);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, intern_idx, (lua_Integer)value);
+}
+
+void ca_lhr_push(lua_State *L, uint32_t value) {
+  ca_lstate *s = ca_lstate_get(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
+  ca_lhr_push_interned(L, -1, value);
+  lua_remove(L, -2);
+}
+
+static int int_to_hr(lua_Integer n, uint32_t *out) {
+  if (n < -(lua_Integer)0x80000000 || n > (lua_Integer)0xFFFFFFFF) return 0;
+  *out = (uint32_t)n;
+  return 1;
+}
+
+int ca_lhr_to(lua_State *L, int idx, uint32_t *out) {
+  switch (lua_type(L, idx)) {
+    case LUA_TUSERDATA: {
+      ca_lhr *h = luaL_testudata(L, idx, CA_HRESULT_MT);
+      if (h == NULL) return 0;
+      *out = h->value;
+      return 1;
+    }
+    case LUA_TNUMBER: {
+      int isint;
+      lua_Integer n = lua_tointegerx(L, idx, &isint);
+      return isint && int_to_hr(n, out);
+    }
+    case LUA_TSTRING: {
+      size_t len;
+      const char *str = lua_tolstring(L, idx, &len);
+      return ca_hr_parse(str, len, out) == 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+uint32_t ca_lhr_check(lua_State *L, int arg) {
+  uint32_t v;
+  if (!ca_lhr_to(L, arg, &v)) {
+    const char *got;
+    if (lua_type(L, arg) == LUA_TSTRING)
+      got = lua_pushfstring(L, "string \"%s\"", lua_tostring(L, arg));
+    else if (lua_type(L, arg) == LUA_TNUMBER)
+      got = lua_pushfstring(L, "number %s", luaL_tolstring(L, arg, NULL));
+    else
+      got = luaL_typename(L, arg);
+    luaL_argerror(L, arg, lua_pushfstring(L,
+        "expected an HRESULT: an integer in -0x80000000..0xFFFFFFFF, a name "
+        "such as \"E_FAIL\", a hex string such as \"0x80004005\" or an "
+        "HRESULT value; got %s", got));
+  }
+  return v;
+}
+
+int ca_lhr_new(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (luaL_testudata(L, 1, CA_HRESULT_MT)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  ca_lhr_push(L, ca_lhr_check(L, 1));
+  return 1;
+}
+
+static int l_from_win32(lua_State *L) {
+  uint32_t v = ca_lhr_check(L, 1);
+  ca_lhr_push(L, (uint32_t)WPF_HRESULT_FROM_WIN32((HRESULT)v));
+  return 1;
+}
+
+static int l_succeeded(lua_State *L) {
+  lua_pushboolean(L, WPF_SUCCEEDED((HRESULT)ca_lhr_check(L, 1)));
+  return 1;
+}
+
+static int l_failed(lua_State *L) {
+  lua_pushboolean(L, WPF_FAILED((HRESULT)ca_lhr_check(L, 1)));
+  return 1;
+}
+
+static uint32_t checkself(lua_State *L) {
+  return ((ca_lhr *)luaL_checkudata(L, 1, CA_HRESULT_MT))->value;
+}
+
+static int hr_is(lua_State *L) {
+  uint32_t v = checkself(L);
+  lua_pushboolean(L, ca_lhr_check(L, 2) == v);
+  return 1;
+}
+
+static int hr_tostring(lua_State *L) {
+  uint32_t v = checkself(L);
+  const ca_hr_entry *e = ca_hr_by_value(v);
+  char msg[160], hex[16];
+  ca_hr_describe(v, msg, sizeof msg);
+  snprintf(hex, sizeof hex, "0x%08X", (unsigned)v);
+  if (e != NULL)
+    lua_pushfstring(L, "%s (%s): %s", e->name, hex, msg);
+  else
+    lua_pushfstring(L, "%s: %s", hex, msg);
+  return 1;
+}
+
+static int hr_concat(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  luaL_tolstring(L, 2, NULL);
+  lua_concat(L, 2);
+  return 1;
+}
+
+static int hr_index(lua_State *L) {
+  uint32_t v = checkself(L);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "value") == 0) lua_pushinteger(L, (lua_Integer)v);
+  else if (strcmp(k, "severity") == 0) lua_pushinteger(L, v >> 31);
+  else if (strcmp(k, "facility") == 0) lua_pushinteger(L, (v >> 16) & 0x7FF);
+  else if (strcmp(k, "code") == 0) lua_pushinteger(L, v & 0xFFFF);
+  else if (strcmp(k, "customer") == 0) lua_pushboolean(L, (v >> 29) & 1);
+  else if (strcmp(k, "facility_name") == 0) {
+    const char *f = ca_hr_facility_name((v >> 16) & 0x7FF);
+    if (f) lua_pushstring(L, f); else lua_pushnil(L);
+  } else if (strcmp(k, "name") == 0) {
+    const ca_hr_entry *e = ca_hr_by_value(v);
+    if (e) lua_pushstring(L, e->name); else lua_pushnil(L);
+  } else if (strcmp(k, "message") == 0) {
+    char msg[160];
+    ca_hr_describe(v, msg, sizeof msg);
+    lua_pushstring(L, msg);
+  } else {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));  /* methods */
+  }
+  return 1;
+}
+
+static int hr_newindex(lua_State *L) {
+  return luaL_error(L, "HRESULT values are read-only");
+}
+
+static const luaL_Reg hr_methods[] = {
+  {"succeeded", l_succeeded},
+  {"failed", l_failed},
+  {"is", hr_is},
+  {NULL, NULL}
+};
+
+static const luaL_Reg module_funcs[] = {
+  {"hresult", ca_lhr_new},
+  {"hresult_from_win32", l_from_win32},
+  {"succeeded", l_succeeded},
+  {"failed", l_failed},
+  {NULL, NULL}
+};
+
+/* Expects the module table on top; adds functions and every named value. */
+void ca_lhr_open(lua_State *L, ca_lstate *s) {
+  size_t n, i;
+  const ca_hr_entry *t = ca_hr_table(&n);
+  int module = lua_gettop(L);
+
+  luaL_newmetatable(L, CA_HRESULT_MT);
+  luaL_newlib(L, hr_methods);
+  lua_pushcclosure(L, hr_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, hr_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, hr_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, hr_concat);
+  lua_setfield(L, -2, "__concat");
+  lua_pushliteral(L, "locked");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+
+  if (s->intern_ref == LUA_NOREF) {  /* once per state, whatever loads us */
+    lua_newtable(L);  /* weak in its values: unused codes may go */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    s->intern_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  luaL_setfuncs(L, module_funcs, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
+  for (i = 0; i < n; i++) {
+    ca_lhr_push_interned(L, -1, t[i].value);
+    lua_setfield(L, module, t[i].name);
+  }
+  lua_pop(L, 1);
+}

@@ -1,0 +1,214 @@
+/*
+** lhub.c: the per-state record and the module functions that act on the
+** hub: dispatching queued reports, waiting for them, the wake-up
+** descriptor, queue limits and state-wide statistics. The record is a
+** registry userdata created by the first require; its __gc, which
+** lua_close runs after every proxy's, closes the hub. A small "tick"
+** userdata that recreates itself in its own __gc gives one call per GC
+** cycle, in which anchors no native holder needs are dropped.
+*/
+#include <math.h>
+#include <string.h>
+
+#include "lcommon.h"
+
+static const char state_key = 'S';
+
+ca_lstate *ca_lstate_get(lua_State *L) {
+  ca_lstate *s;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+  s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+static void new_tick(lua_State *L);
+
+static int tick_gc(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  if (s == NULL || s->hub == NULL || ca_hub_is_closed(s->hub)) return 0;
+  ca_lcallback_sweep(L, s);
+  new_tick(L);
+  return 0;
+}
+
+static void new_tick(lua_State *L) {
+  lua_newuserdatauv(L, 1, 0);
+  luaL_setmetatable(L, CA_TICK_MT);
+  lua_pop(L, 1);
+}
+
+static int state_gc(lua_State *L) {
+  ca_lstate *s = lua_touserdata(L, 1);
+  if (s->hub == NULL) return 0;
+  ca_lcallback_close_all(L, s);
+  ca_hub_close(s->hub);
+  ca_hub_release(s->hub);
+  s->hub = NULL;
+  return 0;
+}
+
+static int newref(lua_State *L, const char *mode) {
+  lua_newtable(L);
+  if (mode != NULL) {
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, mode);
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Finds or makes this state's record. */
+ca_lstate *ca_lhub_state(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  if (s != NULL) return s;
+  s = lua_newuserdatauv(L, sizeof *s, 0);
+  s->hub = NULL;
+  s->live_ref = s->anchors_ref = s->intern_ref = LUA_NOREF;
+  s->trampoline_ref = LUA_NOREF;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  s->L = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, CA_STATE_MT)) {
+    lua_pushcfunction(L, state_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  s->live_ref = newref(L, "v");
+  s->anchors_ref = newref(L, NULL);
+  s->hub = ca_hub_new(ca_ldeliver, s);
+  if (s->hub == NULL) luaL_error(L, "customaction: cannot create the "
+                                 "completion queue (out of memory or file "
+                                 "descriptors)");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+  if (luaL_newmetatable(L, CA_TICK_MT)) {
+    lua_pushcfunction(L, tick_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  new_tick(L);
+  return s;
+}
+
+static int opt_max(lua_State *L, int arg) {
+  lua_Integer n;
+  if (lua_isnoneornil(L, arg)) return -1;
+  n = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, n >= 0, arg, "expected a non-negative count");
+  return n > 0x7FFFFFFF ? 0x7FFFFFFF : (int)n;
+}
+
+static int l_dispatch(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 1)));
+  return 1;
+}
+
+static int l_wait(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  int64_t ms = -1;
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number t = luaL_checknumber(L, 1);
+    luaL_argcheck(L, t >= 0 && !isnan(t), 1, "expected seconds >= 0");
+    ms = t > 9e15 ? INT64_MAX / 2 : (int64_t)ceil(t * 1000.0);
+  }
+  if (ca_queue_pending(&s->hub->queue) == 0)
+    ca_wake_wait(&s->hub->queue.wake, ms);
+  lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 2)));
+  return 1;
+}
+
+static int l_pending(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  lua_pushinteger(L, (lua_Integer)ca_queue_pending(&s->hub->queue));
+  return 1;
+}
+
+static int l_fd(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  lua_pushinteger(L, s->hub->queue.wake.rfd);
+  return 1;
+}
+
+static lua_Integer field_limit(lua_State *L, const char *k, lua_Integer cur,
+                               lua_Integer lo) {
+  lua_Integer v = cur;
+  if (lua_getfield(L, 1, k) != LUA_TNIL) {
+    int isint;
+    v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < lo)
+      luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' must be an "
+                    "integer >= %d", k, (int)lo));
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int l_configure(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  ca_queue_limits lim;
+  ca_queue_get_limits(&s->hub->queue, &lim);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                      : "";
+      if (strcmp(k, "max_queued") && strcmp(k, "max_queued_bytes") &&
+          strcmp(k, "block_ms"))
+        luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s' "
+                      "(expected max_queued, max_queued_bytes, block_ms)",
+                      luaL_tolstring(L, -2, NULL)));
+      lua_pop(L, 1);
+    }
+    lim.max_count = (size_t)field_limit(L, "max_queued",
+                                        (lua_Integer)lim.max_count, 1);
+    lim.max_bytes = (size_t)field_limit(L, "max_queued_bytes",
+                                        (lua_Integer)lim.max_bytes, 1);
+    lim.block_ms = field_limit(L, "block_ms", lim.block_ms, 0);
+    ca_queue_set_limits(&s->hub->queue, &lim);
+  }
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)lim.max_count);
+  lua_setfield(L, -2, "max_queued");
+  lua_pushinteger(L, (lua_Integer)lim.max_bytes);
+  lua_setfield(L, -2, "max_queued_bytes");
+  lua_pushinteger(L, (lua_Integer)lim.block_ms);
+  lua_setfield(L, -2, "block_ms");
+  return 1;
+}
+
+static int l_stats(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  int n = 0;
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, (lua_Integer)atomic_load(&s->hub->callbacks));
+  lua_setfield(L, -2, "callbacks");
+  lua_pushinteger(L, (lua_Integer)ca_queue_pending(&s->hub->queue));
+  lua_setfield(L, -2, "pending");
+  lua_pushinteger(L, (lua_Integer)atomic_load(&s->hub->discarded));
+  lua_setfield(L, -2, "discarded");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors_ref);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) { n++; lua_pop(L, 1); }
+  lua_pop(L, 1);
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "anchored");
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"dispatch", l_dispatch},
+  {"wait", l_wait},
+  {"pending", l_pending},
+  {"fd", l_fd},
+  {"configure", l_configure},
+  {"stats", l_stats},
+  {NULL, NULL}
+};
+
+/* Expects the module table on top. */
+void ca_lhub_open(lua_State *L) {
+  luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,127 @@
+/*
+** platform.c: POSIX implementation of platform.h. The wake-up descriptor
+** is an eventfd on Linux (one descriptor, one 8-byte counter) and a
+** non-blocking pipe elsewhere; both collapse repeated signals.
+*/
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+ca_thread_id ca_thread_self(void) { return pthread_self(); }
+
+int ca_thread_is(ca_thread_id id) { return pthread_equal(id, pthread_self()); }
+
+int ca_thread_start(ca_thread *t, void *(*fn)(void *), void *arg) {
+  return pthread_create(t, NULL, fn, arg) == 0 ? 0 : -1;
+}
+
+void ca_thread_join(ca_thread t) { pthread_join(t, NULL); }
+
+int ca_mutex_init(ca_mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? 0 : -1; }
+void ca_mutex_destroy(ca_mutex *m) { pthread_mutex_destroy(m); }
+void ca_mutex_lock(ca_mutex *m) { pthread_mutex_lock(m); }
+void ca_mutex_unlock(ca_mutex *m) { pthread_mutex_unlock(m); }
+
+int ca_cond_init(ca_cond *c) {
+  pthread_condattr_t a;
+  int ok;
+  if (pthread_condattr_init(&a) != 0) return -1;
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  ok = pthread_cond_init(c, &a) == 0;
+  pthread_condattr_destroy(&a);
+  return ok ? 0 : -1;
+}
+void ca_cond_destroy(ca_cond *c) { pthread_cond_destroy(c); }
+void ca_cond_signal(ca_cond *c) { pthread_cond_signal(c); }
+void ca_cond_broadcast(ca_cond *c) { pthread_cond_broadcast(c); }
+void ca_cond_wait(ca_cond *c, ca_mutex *m) { pthread_cond_wait(c, m); }
+
+int ca_cond_timedwait(ca_cond *c, ca_mutex *m, int64_t ms) {
+  struct timespec ts;
+  int64_t ns;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ns = (int64_t)ts.tv_nsec + (ms % 1000) * 1000000;
+  ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT;
+}
+
+int64_t ca_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void ca_sleep_ms(int64_t ms) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ms / 1000);
+  ts.tv_nsec = (long)((ms % 1000) * 1000000);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+unsigned long ca_thread_number(void) {
+  static atomic_ulong next = 1;
+  static _Thread_local unsigned long mine;
+  if (mine == 0) mine = atomic_fetch_add(&next, 1);
+  return mine;
+}
+
+int ca_wake_init(ca_wake *w) {
+#ifdef __linux__
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return -1;
+  w->rfd = w->wfd = fd;
+  return 0;
+#else
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  fcntl(fds[0], F_SETFL, O_NONBLOCK); fcntl(fds[1], F_SETFL, O_NONBLOCK);
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC); fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  w->rfd = fds[0]; w->wfd = fds[1];
+  return 0;
+#endif
+}
+
+void ca_wake_close(ca_wake *w) {
+  if (w->rfd >= 0) close(w->rfd);
+  if (w->wfd >= 0 && w->wfd != w->rfd) close(w->wfd);
+  w->rfd = w->wfd = -1;
+}
+
+void ca_wake_signal(ca_wake *w) {
+#ifdef __linux__
+  uint64_t one = 1;
+  ssize_t r;
+  do r = write(w->wfd, &one, sizeof one); while (r < 0 && errno == EINTR);
+#else
+  char c = 1;
+  ssize_t r;
+  do r = write(w->wfd, &c, 1); while (r < 0 && errno == EINTR);
+#endif
+  (void)r;  /* EAGAIN: already readable, which is all a signal means */
+}
+
+void ca_wake_clear(ca_wake *w) {
+  char buf[64];
+  while (read(w->rfd, buf, sizeof buf) > 0) {}
+}
+
+int ca_wake_wait(ca_wake *w, int64_t ms) {
+  struct pollfd p;
+  int r;
+  p.fd = w->rfd;
+  p.events = POLLIN;
+  p.revents = 0;
+  do r = poll(&p, 1, ms < 0 ? -1 : (ms > 0x7fffffff ? 0x7fffffff : (int)ms));
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}

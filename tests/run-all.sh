@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs every suite and ends with one line "N passed, N failed[, N skipped]".
+# Usage: run-all.sh [c-test-binary ...]
+#   LUA          interpreter (or sanitizer host) that runs busted
+#   BUSTED       path of the busted script (default: /usr/bin/busted)
+#   SPEC_ARGS    extra busted arguments
+#   WRAP         command prefix for every suite (e.g. valgrind ...)
+# A suite that exits non-zero without reporting a failure counts as one.
+LUA=${LUA:-lua5.4}
+BUSTED=${BUSTED:-/usr/bin/busted}
+pass=0 fail=0 skip=0 status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+suite() {
+  name=$1; shift
+  echo "# suite: $name"
+  { $WRAP "$@" 2>&1; echo $? > "$tmp/rc"; } | tee "$tmp/out"
+  rc=$(cat "$tmp/rc")
+  p=$(grep -c '^ok ' "$tmp/out")
+  s=$(grep -c '^ok .*# *SKIP' "$tmp/out")
+  f=$(grep -c '^not ok ' "$tmp/out")
+  p=$((p - s))
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    if [ "$f" -eq 0 ]; then
+      echo "not ok - suite '$name' exited with status $rc"
+      f=1
+    fi
+  fi
+  pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+suite specs $LUA "$BUSTED" --ignore-lua -o TAP $SPEC_ARGS
+for t in "$@"; do
+  suite "$(basename "$t")" "$t"
+done
+
+[ "$fail" -gt 0 ] && status=1
+if [ "$skip" -gt 0 ]; then
+  echo "$pass passed, $fail failed, $skip skipped"
+else
+  echo "$pass passed, $fail failed"
+fi
+exit $status
