@@ -1,6 +1,10 @@
 -- ca.callback and the callback object's methods.
 local ca = require "customaction"
 
+local function full_gc()
+  for _ = 1, 6 do collectgarbage("collect") end
+end
+
 local function recorder(ret)
   local calls = {}
   local function handler(status, response, final)
@@ -215,6 +219,7 @@ end)
 
 describe("cb:close", function()
   it("releases every reference the proxy holds and may be repeated", function()
+    full_gc()
     local before = ca.stats().callbacks
     local cb = ca.callback(function() end)
     cb:addref()
@@ -226,6 +231,7 @@ describe("cb:close", function()
   end)
 
   it("is the to-be-closed metamethod", function()
+    full_gc()
     local before = ca.stats().callbacks
     local f = load([[
       local ca = ...

@@ -277,8 +277,8 @@ static int resurrect(lua_State *L) {
   ca_lcallback *p = lua_touserdata(L, 1);
   settable_ref(L, s->anchors_ref, 1, NULL, 1);
   settable_ref(L, s->live_ref, 1, p->obj, 1);
+  lua_settop(L, 1);
   luaL_setmetatable(L, CA_CALLBACK_MT);  /* asks for __gc once more */
-  lua_setmetatable(L, 1);
   return 0;
 }
 

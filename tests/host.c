@@ -1,0 +1,54 @@
+/*
+** host.c: a minimal Lua 5.4 interpreter for sanitizer runs. The module
+** and the native peer are linked in and preloaded, so the whole process,
+** module included, is built with the sanitizer flags and the specs run
+** unchanged: host script.lua [args...] behaves like lua5.4 script.lua.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+
+int luaopen_customaction_core(lua_State *L);
+int luaopen_nativepeer(lua_State *L);
+
+static int msgh(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  lua_State *L;
+  int i, status;
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s script.lua [args...]\n", argv[0]);
+    return 2;
+  }
+  L = luaL_newstate();
+  if (L == NULL) return 1;
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_customaction_core);
+  lua_setfield(L, -2, "customaction.core");
+  lua_pushcfunction(L, luaopen_nativepeer);
+  lua_setfield(L, -2, "nativepeer");
+  lua_pop(L, 1);
+  lua_createtable(L, argc, 1);
+  for (i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  lua_setglobal(L, "arg");
+  lua_pushcfunction(L, msgh);
+  status = luaL_loadfile(L, argv[1]);
+  if (status == LUA_OK) {
+    for (i = 2; i < argc; i++) lua_pushstring(L, argv[i]);
+    status = lua_pcall(L, argc - 2, 0, 1);
+  }
+  if (status != LUA_OK) fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  lua_close(L);
+  return status == LUA_OK ? 0 : 1;
+}
