@@ -24,9 +24,21 @@ MODULE = $(BUILD)/customaction/core.so
 PEER = $(BUILD)/test/nativepeer.so
 CTESTS = $(BUILD)/test/abi_test
 
-LUA_ENV = LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;'
+LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
+LUA_ENV = LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)'
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize valgrind
+# Sanitizer builds: one host executable holding Lua, the module and the
+# native peer, all compiled with the sanitizer (Debian's liblua is not).
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_DIR = build/asan
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
+VG_DIR = build/valgrind
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --track-origins=yes
+TALLY ?=
+
+.PHONY: all help test spec ctest repl demo deps install clean sanitize valgrind ci
 
 all: $(MODULE)
 
@@ -52,11 +64,12 @@ $(PEER): tests/peer/nativepeer.c src/wpf.h
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(ALL_CFLAGS) -Isrc -o $@ $< $(LDFLAGS) -pthread
 
-$(BUILD)/test/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(CORE_OBJ) $(HDR)
+# Test hosts embed Lua, so they (and only they) link liblua.
+$(BUILD)/test/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(OBJ) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -c tests/abi_c_side.c -o $(BUILD)/test/abi_c_side.o
-	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(CXXFLAGS) -Isrc -o $@ tests/abi_test.cpp \
-	  $(BUILD)/test/abi_c_side.o $(CORE_OBJ) $(LDFLAGS)
+	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(CXXFLAGS) $(LUA_CFLAGS) -Isrc -o $@ \
+	  tests/abi_test.cpp $(BUILD)/test/abi_c_side.o $(OBJ) $(LDFLAGS) $(LUA_LIBS) -lm
 
 spec: $(MODULE) $(PEER)
 	@$(LUA_ENV) $(LUA) tests/run-busted.lua $(SPECFLAGS)
@@ -65,7 +78,43 @@ ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
 test: $(MODULE) $(PEER) $(CTESTS)
-	@$(LUA_ENV) LUA=$(LUA) sh tests/run-all.sh $(CTESTS)
+	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tests/run-all.sh $(CTESTS) tests/install-check.sh
+
+$(ASAN_DIR)/host: tests/host.c tests/peer/nativepeer.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(CWARN) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc \
+	  -o $@ tests/host.c tests/peer/nativepeer.c $(SRC) $(LUA_LIBS) -lm
+
+$(ASAN_DIR)/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc \
+	  -c tests/abi_c_side.c -o $(ASAN_DIR)/abi_c_side.o
+	for f in $(SRC); do $(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L \
+	  -pthread -c $$f -o $(ASAN_DIR)/$$(basename $$f .c).o || exit 1; done
+	# -fno-sanitize=vptr: calling C objects through C++ classes is the point
+	# of the test, and such objects carry no C++ type information
+	$(CXX) -std=c++11 -O1 -g $(SAN_FLAGS) -fno-sanitize=vptr -pthread $(LUA_CFLAGS) -Isrc -o $@ tests/abi_test.cpp \
+	  $(ASAN_DIR)/abi_c_side.o $(SRC:src/%.c=$(ASAN_DIR)/%.o) $(LUA_LIBS) -lm
+
+# Specs and C tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/abi_test
+	@$(ASAN_ENV) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(ASAN_DIR)/host \
+	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/abi_test
+
+# Specs and C tests under valgrind memcheck, on an -O1 build.
+valgrind: $(MODULE)
+	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_DIR)/test/abi_test
+	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) \
+	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test
+
+# What CI runs after `make deps`: every suite, plain and under each
+# checker, with one closing line for all of them.
+ci:
+	@rm -f build/tally; mkdir -p build; status=0; \
+	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
+	sh tests/tally.sh build/tally || status=1; exit $$status
 
 repl: $(MODULE)
 	@$(LUA_ENV) $(LUA) -i -e 'ca = require "customaction"; print("customaction " .. ca._VERSION .. " loaded as ca")'

@@ -5,6 +5,7 @@
 #   BUSTED       path of the busted script (default: /usr/bin/busted)
 #   SPEC_ARGS    extra busted arguments
 #   WRAP         command prefix for every suite (e.g. valgrind ...)
+#   TALLY        file to which "passed failed skipped" is appended
 # A suite that exits non-zero without reporting a failure counts as one.
 LUA=${LUA:-lua5.4}
 BUSTED=${BUSTED:-/usr/bin/busted}
@@ -37,6 +38,7 @@ for t in "$@"; do
 done
 
 [ "$fail" -gt 0 ] && status=1
+[ -n "$TALLY" ] && echo "$pass $fail $skip" >> "$TALLY"
 if [ "$skip" -gt 0 ]; then
   echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -1,0 +1,130 @@
+/*
+** abi_c_side.c: the C half of the ABI test. These functions call an
+** interface pointer through wpf.h exactly as C code would, so that an
+** object implemented in C++ against the SDK's class layout can be driven
+** from C (and compiled by the C compiler, with its own view of the ABI).
+*/
+#include "wpf.h"
+
+ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);
+ULONG abi_c_release_v2(ICustomAction2ResultCallback *p);
+HRESULT abi_c_report_v2(ICustomAction2ResultCallback *p, HRESULT st,
+                        BOOL final, BYTE *buf, DWORD len);
+HRESULT abi_c_report_v1(ICustomActionResultCallback *p, HRESULT st, BYTE *buf,
+                        DWORD len);
+HRESULT abi_c_register(IPmCustomActions2 *pm, PCWSTR name, PCWSTR args,
+                       ICustomAction2ResultCallback *cb);
+HRESULT abi_c_unregister(IPmCustomActions2 *pm, PCWSTR name);
+HRESULT abi_c_run(IPmCustomActions *pm, PCWSTR name, PCWSTR args,
+                  ICustomActionResultCallback *cb);
+
+ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p) {
+  return p->lpVtbl->AddRef(p);
+}
+
+ULONG abi_c_release_v2(ICustomAction2ResultCallback *p) {
+  return p->lpVtbl->Release(p);
+}
+
+HRESULT abi_c_report_v2(ICustomAction2ResultCallback *p, HRESULT st,
+                        BOOL final, BYTE *buf, DWORD len) {
+  return p->lpVtbl->ReportResult(p, st, final, buf, len);
+}
+
+HRESULT abi_c_report_v1(ICustomActionResultCallback *p, HRESULT st, BYTE *buf,
+                        DWORD len) {
+  return p->lpVtbl->ReportResult(p, st, buf, len);
+}
+
+HRESULT abi_c_register(IPmCustomActions2 *pm, PCWSTR name, PCWSTR args,
+                       ICustomAction2ResultCallback *cb) {
+  return pm->lpVtbl->RegisterCustomActionCallback(pm, name, args, cb);
+}
+
+HRESULT abi_c_unregister(IPmCustomActions2 *pm, PCWSTR name) {
+  return pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
+}
+
+HRESULT abi_c_run(IPmCustomActions *pm, PCWSTR name, PCWSTR args,
+                  ICustomActionResultCallback *cb) {
+  return pm->lpVtbl->RunCustomAction(pm, name, args, cb);
+}
+
+/*
+** The core alone, behind a recording deliver function, for the C++ side
+** to drive: it sees only interface pointers and these plain accessors.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "callback.h"
+#include "hresult.h"
+#include "hub.h"
+
+typedef struct abi_record {
+  HRESULT status;
+  int final;
+  int null_buf;
+  DWORD len;
+  BYTE bytes[64];
+} abi_record;
+
+static abi_record records[64];
+static int nrecords;
+static HRESULT next_return;
+static ca_hub *hub;
+
+void *abi_core_new(int reuse);
+void *abi_core_v1(void *cb);
+void *abi_core_v2(void *cb);
+void abi_core_set_return(HRESULT hr);
+int abi_core_count(void);
+int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
+                    const BYTE **bytes, DWORD *len);
+unsigned long abi_core_refused_null(void *cb);
+void abi_core_shutdown(void);
+
+static HRESULT record_deliver(ca_hub *h, ca_callback *cb, HRESULT st,
+                              int final, const BYTE *buf, DWORD len,
+                              int queued) {
+  abi_record *r;
+  (void)h; (void)cb; (void)queued;
+  if (nrecords == 64) return CA_E_OUTOFMEMORY;
+  r = &records[nrecords++];
+  r->status = st;
+  r->final = final;
+  r->null_buf = buf == NULL;
+  r->len = len > sizeof r->bytes ? (DWORD)sizeof r->bytes : len;
+  if (buf) memcpy(r->bytes, buf, r->len);
+  return next_return;
+}
+
+void *abi_core_new(int reuse) {
+  if (hub == NULL) hub = ca_hub_new(record_deliver, NULL);
+  return ca_callback_new(hub, "abi", CA_DEFAULT_MAX_RESPONSE, reuse);
+}
+
+void *abi_core_v1(void *cb) { return ca_callback_v1(cb); }
+void *abi_core_v2(void *cb) { return ca_callback_v2(cb); }
+void abi_core_set_return(HRESULT hr) { next_return = hr; }
+int abi_core_count(void) { return nrecords; }
+
+int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
+                    const BYTE **bytes, DWORD *len) {
+  if (i < 0 || i >= nrecords) return 0;
+  *status = records[i].status;
+  *final = records[i].final;
+  *null_buf = records[i].null_buf;
+  *bytes = records[i].bytes;
+  *len = records[i].len;
+  return 1;
+}
+
+unsigned long abi_core_refused_null(void *cb) {
+  return atomic_load(&((ca_callback *)cb)->stats.refused[CA_REFUSED_NULL_BUFFER]);
+}
+
+void abi_core_shutdown(void) {
+  ca_hub_close(hub);
+  ca_hub_release(hub);
+  hub = NULL;
+}

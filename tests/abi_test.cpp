@@ -1,0 +1,314 @@
+// abi_test.cpp: ABI conformance, written only from the SDK's layout.
+// The interfaces are declared here as wpframework.h declares them: pure
+// virtual classes, methods in slot order, no QueryInterface. (a) Objects
+// made by customaction are driven through these classes, both from the
+// core alone and with a Lua handler behind them. (b) A C++ implementation
+// of ICustomAction2ResultCallback is driven from C through wpf.h.
+// (c) lua_close with native references outstanding. Output is TAP.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "wpf.h"
+int luaopen_customaction_core(lua_State *L);
+}
+
+namespace sdk {
+typedef std::int32_t HRESULT;
+typedef std::uint32_t DWORD;
+typedef std::uint32_t ULONG;
+typedef int BOOL;
+typedef unsigned char BYTE;
+
+class IWpfReferencedObject {
+ public:
+  virtual ULONG AddRef() = 0;
+  virtual ULONG Release() = 0;
+};
+
+class ICustomActionResultCallback : public IWpfReferencedObject {
+ public:
+  virtual HRESULT ReportResult(HRESULT hrStatus, BYTE *pbResponse,
+                               DWORD cbResponse) = 0;
+};
+
+class ICustomAction2ResultCallback : public IWpfReferencedObject {
+ public:
+  virtual HRESULT ReportResult(HRESULT hrStatus, BOOL fFinalResponse,
+                               BYTE *pbResponse, DWORD cbResponse) = 0;
+};
+}  // namespace sdk
+
+extern "C" {
+ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);
+ULONG abi_c_release_v2(ICustomAction2ResultCallback *p);
+HRESULT abi_c_report_v2(ICustomAction2ResultCallback *p, HRESULT st,
+                        BOOL final, BYTE *buf, DWORD len);
+void *abi_core_new(int reuse);
+void *abi_core_v1(void *cb);
+void *abi_core_v2(void *cb);
+void abi_core_set_return(HRESULT hr);
+int abi_core_count(void);
+int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
+                    const BYTE **bytes, DWORD *len);
+unsigned long abi_core_refused_null(void *cb);
+void abi_core_shutdown(void);
+}
+
+static int test_no = 0, failed = 0;
+
+static void ok(bool cond, const std::string &what) {
+  ++test_no;
+  if (!cond) ++failed;
+  std::printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what.c_str());
+}
+
+// ---- (a) the core alone, with a recording deliver function --------------
+
+struct Record {
+  std::int32_t status;
+  int final;
+  bool null_buf;
+  std::string bytes;
+};
+
+static Record record(int i) {
+  Record r = {0, -1, false, ""};
+  HRESULT st;
+  int final, null_buf;
+  const BYTE *bytes;
+  DWORD len;
+  if (abi_core_record(i, &st, &final, &null_buf, &bytes, &len)) {
+    r.status = st;
+    r.final = final;
+    r.null_buf = null_buf != 0;
+    r.bytes.assign(reinterpret_cast<const char *>(bytes), len);
+  }
+  return r;
+}
+
+static void test_core_through_sdk_classes() {
+  void *cb = abi_core_new(1);
+  auto *v1 = static_cast<sdk::ICustomActionResultCallback *>(abi_core_v1(cb));
+  auto *v2 = static_cast<sdk::ICustomAction2ResultCallback *>(abi_core_v2(cb));
+
+  ok(static_cast<void *>(v1) != static_cast<void *>(v2),
+     "v1 and v2 are distinct interface pointers");
+  ok(v1->AddRef() == 2, "v1 AddRef returns the new count");
+  ok(v2->AddRef() == 3, "v2 AddRef shares the count");
+  ok(v1->Release() == 2 && v2->Release() == 1, "Release through both shapes");
+
+  unsigned char bytes[] = {'a', 0, 'b', 0xFF, 0};
+  abi_core_set_return(1);
+  sdk::HRESULT hr = v2->ReportResult(static_cast<sdk::HRESULT>(0x80070005u),
+                                     1, bytes, sizeof bytes);
+  ok(hr == 1, "v2 ReportResult returns the deliver function's HRESULT");
+  ok(abi_core_count() == 1 &&
+         record(0).status == static_cast<std::int32_t>(0x80070005u),
+     "v2 status arrives exactly");
+  ok(record(0).final == 1, "v2 final flag arrives");
+  ok(record(0).bytes == std::string("a\0b\xFF\0", 5),
+     "v2 bytes arrive with embedded NULs");
+
+  abi_core_set_return(static_cast<HRESULT>(0x80004005u));
+  hr = v2->ReportResult(0, 0, bytes, 2);
+  ok(hr == static_cast<sdk::HRESULT>(0x80004005u) && abi_core_count() == 2 &&
+         record(1).final == 0 && record(1).bytes == std::string("a\0", 2),
+     "v2 non-final report and failure return");
+
+  hr = v1->ReportResult(7, bytes, 1);
+  ok(abi_core_count() == 3 && record(2).status == 7 && record(2).final == 1 &&
+         record(2).bytes == "a",
+     "v1 ReportResult arrives as a final report");
+  ok(hr == static_cast<sdk::HRESULT>(0x80004005u),
+     "v1 ReportResult returns the deliver function's HRESULT");
+
+  hr = v2->ReportResult(0, 0, nullptr, 0);
+  ok(abi_core_count() == 4 && record(3).null_buf, "NULL buffer, size 0");
+  hr = v2->ReportResult(0, 0, nullptr, 4);
+  ok(hr == static_cast<sdk::HRESULT>(0x80004003u) && abi_core_count() == 4,
+     "NULL buffer with a size is refused with E_POINTER");
+  ok(abi_core_refused_null(cb) == 1, "the refusal is counted");
+
+  ok(v1->Release() == 0, "last Release frees the object");
+  abi_core_shutdown();
+}
+
+// ---- (a) with a Lua handler behind the pointers -------------------------
+
+static lua_State *new_state() {
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_customaction_core);
+  lua_setfield(L, -2, "customaction.core");
+  lua_pop(L, 1);
+  // the facade, from the source tree (tests run from the repository root)
+  luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
+  return L;
+}
+
+static bool run(lua_State *L, const char *code) {
+  if (luaL_dostring(L, code) != LUA_OK) {
+    std::printf("# lua error: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
+}
+
+static void *global_ptr(lua_State *L, const char *name) {
+  lua_getglobal(L, name);
+  void *p = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return p;
+}
+
+static std::string eval_string(lua_State *L, const char *expr) {
+  std::string code = std::string("return ") + expr;
+  if (luaL_dostring(L, code.c_str()) != LUA_OK) {
+    std::string e = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return "error: " + e;
+  }
+  size_t n = 0;
+  const char *s = luaL_tolstring(L, -1, &n);
+  std::string r(s, n);
+  lua_pop(L, 2);
+  return r;
+}
+
+static void test_lua_handler_through_sdk_classes() {
+  lua_State *L = new_state();
+  ok(run(L,
+         "ca = require 'customaction'\n"
+         "seen = {}\n"
+         "cb = ca.callback(function(status, response, final)\n"
+         "  seen[#seen + 1] = { status = status, response = response,\n"
+         "                      final = final }\n"
+         "  if response == 'deny' then return ca.E_ACCESSDENIED end\n"
+         "  if response == 'raise' then error('boom') end\n"
+         "end, { name = 'abi', reuse = true, on_error = function() end })\n"
+         "v1, v2 = cb:interface('v1'), cb:interface('v2')\n"),
+     "Lua callback created");
+  if (global_ptr(L, "v1") == nullptr) {
+    std::printf("Bail out! cannot run Lua without the module\n");
+    std::exit(1);
+  }
+  auto *v1 = static_cast<sdk::ICustomActionResultCallback *>(
+      global_ptr(L, "v1"));
+  auto *v2 = static_cast<sdk::ICustomAction2ResultCallback *>(
+      global_ptr(L, "v2"));
+
+  ok(v2->AddRef() == 2 && v1->AddRef() == 3,
+     "AddRef through v2 and v1 share the Lua callback's count");
+  ok(eval_string(L, "cb:stats().refs") == "3", "Lua sees the native refs");
+
+  unsigned char bytes[] = {'x', 0, 'y'};
+  sdk::HRESULT hr = v2->ReportResult(static_cast<sdk::HRESULT>(0x80004004u),
+                                     1, bytes, 3);
+  ok(hr == 0, "handler returning nothing gives S_OK");
+  ok(eval_string(L, "seen[1].status == ca.E_ABORT") == "true",
+     "handler got the status as the interned HRESULT value");
+  ok(eval_string(L, "seen[1].response == 'x\\0y'") == "true",
+     "handler got the bytes with the embedded NUL");
+  ok(eval_string(L, "seen[1].final") == "true", "handler got final = true");
+
+  unsigned char deny[] = {'d', 'e', 'n', 'y'};
+  hr = v1->ReportResult(0, deny, 4);
+  ok(hr == static_cast<sdk::HRESULT>(0x80070005u),
+     "v1: the handler's HRESULT returns to the native caller");
+  ok(eval_string(L, "seen[2].final") == "true", "v1 reports are final");
+
+  unsigned char raise[] = {'r', 'a', 'i', 's', 'e'};
+  hr = v2->ReportResult(0, 0, raise, 5);
+  ok(hr == static_cast<sdk::HRESULT>(0x80020009u),
+     "a raising handler gives DISP_E_EXCEPTION, no unwinding");
+  hr = v2->ReportResult(0, 0, nullptr, 0);
+  ok(hr == 0 && eval_string(L, "seen[4].response == nil") == "true",
+     "a NULL buffer arrives as nil");
+
+  ok(v1->Release() == 2 && v2->Release() == 1, "native refs released");
+  lua_close(L);
+}
+
+// ---- (b) a C++ implementation driven from C ------------------------------
+
+class CppCallback : public sdk::ICustomAction2ResultCallback {
+ public:
+  ULONG refs = 1;
+  std::vector<Record> got;
+  ULONG AddRef() override { return ++refs; }
+  ULONG Release() override { return --refs; }
+  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final,
+                            sdk::BYTE *buf, sdk::DWORD len) override {
+    Record r;
+    r.status = st;
+    r.final = final;
+    r.null_buf = buf == nullptr;
+    if (buf) r.bytes.assign(reinterpret_cast<char *>(buf), len);
+    got.push_back(r);
+    return static_cast<sdk::HRESULT>(0x8000000Eu);
+  }
+  virtual ~CppCallback() {}
+};
+
+static void test_cpp_object_from_c() {
+  CppCallback obj;
+  auto *c_view = reinterpret_cast<ICustomAction2ResultCallback *>(
+      static_cast<sdk::ICustomAction2ResultCallback *>(&obj));
+  ok(abi_c_addref_v2(c_view) == 2 && obj.refs == 2,
+     "C calls the C++ AddRef through wpf.h");
+  unsigned char bytes[] = {1, 0, 2};
+  HRESULT hr = abi_c_report_v2(c_view, static_cast<HRESULT>(0x80070490u), 1,
+                               bytes, 3);
+  ok(hr == static_cast<HRESULT>(0x8000000Eu),
+     "C gets the C++ ReportResult's HRESULT");
+  ok(obj.got.size() == 1 &&
+         obj.got[0].status == static_cast<std::int32_t>(0x80070490u) &&
+         obj.got[0].final == 1 &&
+         obj.got[0].bytes == std::string("\1\0\2", 3),
+     "the C++ object got status, final and bytes from C");
+  ok(abi_c_release_v2(c_view) == 1 && obj.refs == 1,
+     "C calls the C++ Release through wpf.h");
+}
+
+// ---- (c) lua_close with native references outstanding --------------------
+
+static void test_close_with_native_refs() {
+  lua_State *L = new_state();
+  ok(run(L,
+         "local ca = require 'customaction'\n"
+         "local cb = ca.callback(function() end)\n"
+         "ptr = cb:interface('v2')\n"),
+     "state with a callback");
+  if (global_ptr(L, "ptr") == nullptr) {
+    std::printf("Bail out! cannot run Lua without the module\n");
+    std::exit(1);
+  }
+  auto *v2 = static_cast<sdk::ICustomAction2ResultCallback *>(
+      global_ptr(L, "ptr"));
+  ok(v2->AddRef() == 2, "native code holds a reference");
+  lua_close(L);
+  unsigned char b[] = {'z'};
+  ok(v2->ReportResult(0, 0, b, 1) == static_cast<sdk::HRESULT>(0x80010108u),
+     "after lua_close a report gets RPC_E_DISCONNECTED");
+  ok(v2->Release() == 0, "the last Release frees the object");
+}
+
+int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  test_core_through_sdk_classes();
+  test_lua_handler_through_sdk_classes();
+  test_cpp_object_from_c();
+  test_close_with_native_refs();
+  std::printf("1..%d\n", test_no);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages the build, the tests and the sanitizer runs
+# need, when any is missing. Needs root (or sudo) and Debian's archive.
+set -e
+pkgs="make gcc g++ pkg-config lua5.4 liblua5.4-dev lua-busted luarocks valgrind clang libclang-rt-14-dev"
+missing=""
+for p in $pkgs; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "deps: all present"; exit 0; }
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"
