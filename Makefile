@@ -38,7 +38,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize valgrind ci
+.PHONY: all help test spec ctest repl demo deps install clean sanitize valgrind ci fuzz
 
 all: $(MODULE)
 
@@ -49,6 +49,8 @@ help:
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make sanitize   specs and C tests under ASan+UBSan"
 	@echo "make valgrind   specs under valgrind memcheck"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
+	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
 	@echo "make install    luarocks make (Lua 5.4 tree)"
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
@@ -107,6 +109,20 @@ valgrind: $(MODULE)
 	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test
 
+# libFuzzer targets (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
+FUZZ_DIR = build/fuzz
+FUZZ_TARGETS = hresult
+FUZZ_SECONDS ?= 10
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+
+$(FUZZ_DIR)/fuzz_hresult: tests/fuzz/fuzz_hresult.c src/hresult.c src/hresult.h src/hresult_table.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -Isrc -o $@ tests/fuzz/fuzz_hresult.c src/hresult.c -pthread
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) TALLY=$(TALLY) LUA=true BUSTED=/dev/null sh tests/run-all.sh --no-specs \
+	  "tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TARGETS)"
+
 # What CI runs after `make deps`: every suite, plain and under each
 # checker, with one closing line for all of them.
 ci:
@@ -114,6 +130,7 @@ ci:
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s fuzz TALLY=$(CURDIR)/build/tally || status=1; \
 	sh tests/tally.sh build/tally || status=1; exit $$status
 
 repl: $(MODULE)

@@ -11,11 +11,22 @@
 #include <string.h>
 
 static const ca_hr_entry table[] = {
-#define CA_HR(n, v, m) { #n, (uint32_t)(v), m },
-#define CA_HR_ALIAS(n, v) { #n, (uint32_t)(v), NULL },
+#define CA_HR(n, v, m) { #n, (uint32_t)(v), m, 0, 0 },
+#define CA_HR_WIN32(n, c, m) \
+  { "HRESULT_FROM_WIN32_" #n, (uint32_t)WPF_HRESULT_FROM_WIN32(c), m, c, 1 },
+#define CA_HR_COM_WIN32(com, n, c, m) \
+  { #com, (uint32_t)WPF_HRESULT_FROM_WIN32(c), m, c, 1 }, \
+  { "HRESULT_FROM_WIN32_" #n, (uint32_t)WPF_HRESULT_FROM_WIN32(c), NULL, c, 1 },
 #include "hresult_table.h"
 #undef CA_HR
-#undef CA_HR_ALIAS
+#undef CA_HR_WIN32
+#undef CA_HR_COM_WIN32
+};
+
+static const struct { unsigned code; const char *name; } facilities[] = {
+#define CA_FACILITY(c, n) { c, #n },
+#include "hresult_table.h"
+#undef CA_FACILITY
 };
 
 #define NTABLE (sizeof table / sizeof table[0])
@@ -70,18 +81,15 @@ const ca_hr_entry *ca_hr_by_name(const char *name, size_t len) {
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const char *n = by_name[mid]->name;
-    int c = strncmp(n, name, len);
-    if (c == 0) c = n[len] != '\0';  /* n is longer than name */
+    size_t nlen = strlen(n);
+    /* memcmp, not strncmp: name is counted and may hold NUL bytes */
+    int c = memcmp(n, name, nlen < len ? nlen : len);
+    if (c == 0) c = (nlen > len) - (nlen < len);
     if (c == 0) return by_name[mid];
     if (c < 0) lo = mid + 1; else hi = mid;
   }
   return NULL;
 }
-
-static const struct { unsigned code; const char *name; } facilities[] = {
-  {0, "NULL"}, {1, "RPC"}, {2, "DISPATCH"}, {3, "STORAGE"}, {4, "ITF"},
-  {7, "WIN32"}, {8, "WINDOWS"}, {9, "SSPI"}, {10, "CONTROL"},
-};
 
 const char *ca_hr_facility_name(unsigned facility) {
   size_t i;

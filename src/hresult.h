@@ -29,6 +29,8 @@ typedef struct ca_hr_entry {
   const char *name;
   uint32_t value;
   const char *message;   /* NULL for an alias: the primary name's applies */
+  uint32_t win32;        /* the Win32 code it wraps, when is_win32 */
+  unsigned char is_win32;
 } ca_hr_entry;
 
 /* The whole table, in source order; *n receives its length. */

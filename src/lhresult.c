@@ -58,22 +58,41 @@ int ca_lhr_to(lua_State *L, int idx, uint32_t *out) {
   }
 }
 
+/* Pushes what ca.hresult accepts and what the value at idx was instead. */
+static const char *push_bad(lua_State *L, int idx) {
+  const char *got;
+  if (lua_type(L, idx) == LUA_TSTRING)
+    got = lua_pushfstring(L, "string \"%s\"", lua_tostring(L, idx));
+  else if (lua_type(L, idx) == LUA_TNUMBER)
+    got = lua_pushfstring(L, "number %s", luaL_tolstring(L, idx, NULL));
+  else
+    got = luaL_typename(L, idx);
+  return lua_pushfstring(L, "expected an HRESULT: an integer in "
+      "-0x80000000..0xFFFFFFFF, a name such as \"E_FAIL\", a hex string "
+      "such as \"0x80004005\" or an HRESULT value; got %s", got);
+}
+
 uint32_t ca_lhr_check(lua_State *L, int arg) {
   uint32_t v;
-  if (!ca_lhr_to(L, arg, &v)) {
-    const char *got;
-    if (lua_type(L, arg) == LUA_TSTRING)
-      got = lua_pushfstring(L, "string \"%s\"", lua_tostring(L, arg));
-    else if (lua_type(L, arg) == LUA_TNUMBER)
-      got = lua_pushfstring(L, "number %s", luaL_tolstring(L, arg, NULL));
-    else
-      got = luaL_typename(L, arg);
-    luaL_argerror(L, arg, lua_pushfstring(L,
-        "expected an HRESULT: an integer in -0x80000000..0xFFFFFFFF, a name "
-        "such as \"E_FAIL\", a hex string such as \"0x80004005\" or an "
-        "HRESULT value; got %s", got));
-  }
+  if (!ca_lhr_to(L, arg, &v)) luaL_argerror(L, arg, push_bad(L, arg));
   return v;
+}
+
+/*
+** __call of the ca.hresult table: (table, x). Errors name x as argument
+** #1 of 'hresult' and point at the caller's line, as for a plain function.
+*/
+static int l_hresult_call(lua_State *L) {
+  uint32_t v;
+  if (luaL_testudata(L, 2, CA_HRESULT_MT)) {
+    lua_settop(L, 2);
+    return 1;
+  }
+  if (!ca_lhr_to(L, 2, &v))
+    return luaL_error(L, "bad argument #1 to 'hresult' (%s)",
+                      lua_isnone(L, 2) ? "value expected" : push_bad(L, 2));
+  ca_lhr_push(L, v);
+  return 1;
 }
 
 int ca_lhr_new(lua_State *L) {
@@ -86,9 +105,50 @@ int ca_lhr_new(lua_State *L) {
   return 1;
 }
 
+/*
+** HRESULT_FROM_WIN32 of an integer, or of a Win32 error name the table
+** knows ("ERROR_NOT_FOUND"); an HRESULT comes back unchanged.
+*/
 static int l_from_win32(lua_State *L) {
-  uint32_t v = ca_lhr_check(L, 1);
+  uint32_t v;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *full = lua_pushfstring(L, "HRESULT_FROM_WIN32_%s", s);
+    const ca_hr_entry *e = ca_hr_by_name(full, len + 19);
+    if (e != NULL && memchr(s, '\0', len) == NULL) {
+      ca_lhr_push(L, e->value);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  v = ca_lhr_check(L, 1);
   ca_lhr_push(L, (uint32_t)WPF_HRESULT_FROM_WIN32((HRESULT)v));
+  return 1;
+}
+
+/* Every row of the table: { name, value, message, win32, alias }. */
+static int l_table(lua_State *L) {
+  size_t n, i;
+  const ca_hr_entry *t = ca_hr_table(&n);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, t[i].name);
+    lua_setfield(L, -2, "name");
+    ca_lhr_push(L, t[i].value);
+    lua_setfield(L, -2, "value");
+    lua_pushstring(L, t[i].message ? t[i].message
+                                   : ca_hr_by_value(t[i].value)->message);
+    lua_setfield(L, -2, "message");
+    if (t[i].is_win32) {
+      lua_pushinteger(L, t[i].win32);
+      lua_setfield(L, -2, "win32");
+    }
+    lua_pushboolean(L, t[i].message == NULL);
+    lua_setfield(L, -2, "alias");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
   return 1;
 }
 
@@ -171,6 +231,8 @@ static const luaL_Reg hr_methods[] = {
 static const luaL_Reg module_funcs[] = {
   {"hresult", ca_lhr_new},
   {"hresult_from_win32", l_from_win32},
+  {"hresult_table", l_table},
+  {"hresult_call", l_hresult_call},
   {"succeeded", l_succeeded},
   {"failed", l_failed},
   {NULL, NULL}

@@ -32,9 +32,14 @@ suite() {
   pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-suite specs $LUA "$BUSTED" --ignore-lua -o TAP $SPEC_ARGS
+if [ "$1" = "--no-specs" ]; then
+  shift
+else
+  suite specs $LUA "$BUSTED" --ignore-lua -o TAP $SPEC_ARGS
+fi
 for t in "$@"; do
-  suite "$(basename "$t")" "$t"
+  # shellcheck disable=SC2086
+  suite "$(basename "${t%% *}")" $t
 done
 
 [ "$fail" -gt 0 ] && status=1

@@ -32,9 +32,15 @@ M.hresult = setmetatable({
   -- @int code Win32 error code
   -- @treturn hresult
   from_win32 = core.hresult_from_win32,
+  --- Every named HRESULT, as a list of rows
+  -- `{ name, value, message, win32 = code or nil, alias = boolean }`,
+  -- in the order of the project's table (src/hresult_table.h).
+  -- @function hresult.table
+  -- @treturn table
+  table = core.hresult_table,
 }, {
-  __call = function(_, x) return core.hresult(x) end,
+  __call = core.hresult_call,
 })
-M.hresult_from_win32 = nil
+M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
 
 return M
