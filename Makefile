@@ -22,7 +22,7 @@ CORE_OBJ = $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 
 MODULE = $(BUILD)/customaction/core.so
 PEER = $(BUILD)/test/nativepeer.so
-CTESTS = $(BUILD)/test/abi_test
+CTESTS = $(BUILD)/test/abi_test $(BUILD)/test/stress_test
 
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)'
@@ -33,12 +33,15 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 ASAN_DIR = build/asan
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
+TSAN_DIR = build/tsan
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 VG_DIR = build/valgrind
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize valgrind ci fuzz
+.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz
 
 all: $(MODULE)
 
@@ -48,6 +51,7 @@ help:
 	@echo "make repl       $(LUA) -i with customaction loaded as ca"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make sanitize   specs and C tests under ASan+UBSan"
+	@echo "make tsan       threaded specs and the stress test under ThreadSanitizer"
 	@echo "make valgrind   specs under valgrind memcheck"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
@@ -73,6 +77,10 @@ $(BUILD)/test/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(OBJ) $(HDR)
 	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(CXXFLAGS) $(LUA_CFLAGS) -Isrc -o $@ \
 	  tests/abi_test.cpp $(BUILD)/test/abi_c_side.o $(OBJ) $(LDFLAGS) $(LUA_LIBS) -lm
 
+$(BUILD)/test/stress_test: tests/stress_test.c $(OBJ) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ tests/stress_test.c $(OBJ) $(LDFLAGS) $(LUA_LIBS) -lm
+
 spec: $(MODULE) $(PEER)
 	@$(LUA_ENV) $(LUA) tests/run-busted.lua $(SPECFLAGS)
 
@@ -82,32 +90,48 @@ ctest: $(CTESTS)
 test: $(MODULE) $(PEER) $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tests/run-all.sh $(CTESTS) tests/install-check.sh
 
-$(ASAN_DIR)/host: tests/host.c tests/peer/nativepeer.c $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(CWARN) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc \
-	  -o $@ tests/host.c tests/peer/nativepeer.c $(SRC) $(LUA_LIBS) -lm
+# $(call san_build,DIR,FLAGS): the host, the ABI test and the stress test,
+# every source compiled with FLAGS.
+SAN_CC = $(CC) -std=c11 -O1 -g $(2) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc
+define san_build
+$(1)/host: tests/host.c tests/peer/nativepeer.c $(SRC) $(HDR)
+	@mkdir -p $(1)
+	$$(call SAN_CC,,$(2)) -o $$@ tests/host.c tests/peer/nativepeer.c $(SRC) $(LUA_LIBS) -lm
 
-$(ASAN_DIR)/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc \
-	  -c tests/abi_c_side.c -o $(ASAN_DIR)/abi_c_side.o
-	for f in $(SRC); do $(CC) -std=c11 -O1 -g $(SAN_FLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L \
-	  -pthread -c $$f -o $(ASAN_DIR)/$$(basename $$f .c).o || exit 1; done
-	# -fno-sanitize=vptr: calling C objects through C++ classes is the point
-	# of the test, and such objects carry no C++ type information
-	$(CXX) -std=c++11 -O1 -g $(SAN_FLAGS) -fno-sanitize=vptr -pthread $(LUA_CFLAGS) -Isrc -o $@ tests/abi_test.cpp \
-	  $(ASAN_DIR)/abi_c_side.o $(SRC:src/%.c=$(ASAN_DIR)/%.o) $(LUA_LIBS) -lm
+$(1)/stress_test: tests/stress_test.c $(SRC) $(HDR)
+	@mkdir -p $(1)
+	$$(call SAN_CC,,$(2)) -o $$@ tests/stress_test.c $(SRC) $(LUA_LIBS) -lm
+
+# -fno-sanitize=vptr: calling C objects through C++ classes is the point of
+# the test, and such objects carry no C++ type information
+$(1)/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(SRC) $(HDR)
+	@mkdir -p $(1)/obj
+	$$(call SAN_CC,,$(2)) -c tests/abi_c_side.c -o $(1)/obj/abi_c_side.o
+	for f in $(SRC); do $$(call SAN_CC,,$(2)) -c $$$$f -o $(1)/obj/$$$$(basename $$$$f .c).o || exit 1; done
+	$(CXX) -std=c++11 -O1 -g $(2) -fno-sanitize=vptr -pthread $(LUA_CFLAGS) -Isrc -o $$@ tests/abi_test.cpp \
+	  $(1)/obj/abi_c_side.o $(SRC:src/%.c=$(1)/obj/%.o) $(LUA_LIBS) -lm
+endef
+
+$(eval $(call san_build,$(ASAN_DIR),$(SAN_FLAGS)))
+$(eval $(call san_build,$(TSAN_DIR),$(TSAN_FLAGS)))
 
 # Specs and C tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/abi_test
+sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
 	@$(ASAN_ENV) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(ASAN_DIR)/host \
-	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/abi_test
+	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
+
+# The threaded specs and the stress test under ThreadSanitizer.
+TSAN_SPECS = spec/threads_spec.lua
+tsan: $(TSAN_DIR)/host $(TSAN_DIR)/stress_test
+	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/host SPEC_ARGS='$(TSAN_SPECS)' \
+	  TALLY=$(TALLY) sh tests/run-all.sh $(TSAN_DIR)/stress_test
 
 # Specs and C tests under valgrind memcheck, on an -O1 build.
 valgrind: $(MODULE)
-	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_DIR)/test/abi_test
-	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) \
-	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test
+	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
+	  $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
+	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
+	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
 
 # libFuzzer targets (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
 FUZZ_DIR = build/fuzz
@@ -129,6 +153,7 @@ ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s tsan TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s fuzz TALLY=$(CURDIR)/build/tally || status=1; \
 	sh tests/tally.sh build/tally || status=1; exit $$status

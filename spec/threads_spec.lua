@@ -81,12 +81,83 @@ describe("a report from another thread", function()
 
   it("from a thread that then releases the last native reference", function()
     local cb, got = collector()
-    peer.from_thread(cb:interface(), 2, "x", false, true)
+    local job = peer.start(cb:interface(), 2, "x")
     cb = nil  -- luacheck: ignore 311
+    job:join()
     collectgarbage()
     collectgarbage()
     assert.equal(2, ca.dispatch())
     assert.equal(2, #got)
+  end)
+
+  it("keeps each thread's order while the Lua thread dispatches concurrently", function()
+    local cb, got = collector()
+    local jobs = {}
+    for t = 1, 4 do jobs[t] = peer.start(cb:interface(), 2000, "t" .. t .. ":") end
+    local function all_done()
+      for _, j in ipairs(jobs) do if not j:done() then return false end end
+      return true
+    end
+    while not all_done() do ca.wait(0.01, 500) end
+    ca.dispatch()
+    local last, n = {}, 0
+    for _, r in ipairs(got) do
+      local t, i = r.response:match("^t(%d):(%d+)$")
+      t, i = tonumber(t), tonumber(i)
+      assert.equal((last[t] or 0) + 1, i)
+      last[t] = i
+      n = n + 1
+    end
+    assert.equal(8000, n)
+    for _, j in ipairs(jobs) do
+      for _, hr in ipairs(j:join()) do assert.equal(0, hr) end
+    end
+  end)
+end)
+
+describe("a full queue", function()
+  local saved
+  before_each(function() saved = ca.configure() end)
+  after_each(function() ca.configure(saved) ca.dispatch() end)
+
+  it("refuses at once with RPC_E_SERVERCALL_RETRYLATER by default, counted", function()
+    ca.configure({ max_queued = 2 })
+    local cb, got = collector()
+    local r = peer.from_thread(cb:interface(), 4, "q")
+    local retry = ca.RPC_E_SERVERCALL_RETRYLATER.value
+    assert.same({ 0, 0, retry, retry }, r)
+    assert.equal(2, cb:stats().refused.queue_full)
+    assert.equal(2, ca.dispatch())
+    assert.equal(2, #got)
+  end)
+
+  it("bounds queued bytes too", function()
+    ca.configure({ max_queued_bytes = 10 })
+    local cb = collector()
+    local r = peer.from_thread(cb:interface(), 3, "0123")  -- 5 bytes each
+    local retry = ca.RPC_E_SERVERCALL_RETRYLATER.value
+    assert.same({ 0, 0, retry }, r)
+  end)
+
+  it("lets a blocked producer through as the Lua thread makes room (block_ms)", function()
+    ca.configure({ max_queued = 2, block_ms = 10000 })
+    local cb, got = collector()
+    local job = peer.start(cb:interface(), 50, "b")
+    while not job:done() do ca.wait(0.01) end
+    ca.dispatch()
+    assert.equal(50, #got)
+    assert.equal("b50", got[50].response)
+    for _, hr in ipairs(job:join()) do assert.equal(0, hr) end
+    assert.equal(0, cb:stats().refused.queue_full)
+  end)
+
+  it("refuses after block_ms when nobody makes room", function()
+    ca.configure({ max_queued = 1, block_ms = 20 })
+    local cb = collector()
+    local r = peer.from_thread(cb:interface(), 3, "z")
+    local retry = ca.RPC_E_SERVERCALL_RETRYLATER.value
+    assert.same({ 0, retry, retry }, r)
+    assert.equal(2, cb:stats().refused.queue_full)
   end)
 end)
 
@@ -116,18 +187,5 @@ describe("ca.configure", function()
     assert.is_true(c.max_queued > 0 and c.max_queued_bytes > 0)
     assert.error_matches(function() ca.configure({ max_qeued = 1 }) end,
       "unknown option 'max_qeued'")
-  end)
-
-  it("a full queue refuses with RPC_E_SERVERCALL_RETRYLATER, counted", function()
-    local old = ca.configure()
-    ca.configure({ max_queued = 2 })
-    local cb, got = collector()
-    local r = peer.from_thread(cb:interface(), 4, "q")
-    ca.configure(old)
-    local retry = ca.RPC_E_SERVERCALL_RETRYLATER.value
-    assert.same({ 0, 0, retry, retry }, r)
-    assert.equal(2, cb:stats().refused.queue_full)
-    assert.equal(2, ca.dispatch())
-    assert.equal(2, #got)
   end)
 end)

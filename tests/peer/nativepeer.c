@@ -76,10 +76,14 @@ typedef struct job {
   ICustomAction2ResultCallback *p;
   int count;
   int final_last;
-  int release_after;
   char prefix[64];
   HRESULT *results;
+  pthread_t thread;
+  int started, joined;
+  volatile int done;   /* written by the job thread, read by polls */
 } job;
+
+#define JOB_MT "nativepeer.job"
 
 static void *run_job(void *arg) {
   job *j = arg;
@@ -91,42 +95,82 @@ static void *run_job(void *arg) {
     j->results[i] = j->p->lpVtbl->ReportResult(j->p, 0, final, (BYTE *)buf,
                                                (DWORD)n);
   }
-  if (j->release_after) j->p->lpVtbl->Release(j->p);
+  /* the job held its own reference, as a native holder must */
+  j->p->lpVtbl->Release(j->p);
+  __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
-/*
-** from_thread(ptr_v2, count, prefix [, final_last [, release_after]])
-** -> list of HRESULT integers. One new thread reports "<prefix>1" ...
-** "<prefix>count" and is joined before this returns; release_after makes
-** that thread drop a reference taken here on its behalf.
-*/
-static int p_from_thread(lua_State *L) {
-  job j;
-  pthread_t t;
-  int i;
-  j.p = checkptr(L, 1);
-  j.count = (int)luaL_checkinteger(L, 2);
-  luaL_argcheck(L, j.count >= 0 && j.count <= 10000000, 2, "bad count");
-  strncpy(j.prefix, luaL_optstring(L, 3, ""), sizeof j.prefix - 1);
-  j.prefix[sizeof j.prefix - 1] = '\0';
-  j.final_last = lua_toboolean(L, 4);
-  j.release_after = lua_toboolean(L, 5);
-  j.results = malloc(sizeof(HRESULT) * (size_t)(j.count ? j.count : 1));
-  if (j.results == NULL) return luaL_error(L, "out of memory");
-  if (j.release_after) j.p->lpVtbl->AddRef(j.p);
-  if (pthread_create(&t, NULL, run_job, &j) != 0) {
-    free(j.results);
-    return luaL_error(L, "cannot start a thread");
+static void join_job(job *j) {
+  if (j->started && !j->joined) {
+    pthread_join(j->thread, NULL);
+    j->joined = 1;
   }
-  pthread_join(t, NULL);
-  lua_createtable(L, j.count, 0);
-  for (i = 0; i < j.count; i++) {
-    lua_pushinteger(L, (lua_Integer)(uint32_t)j.results[i]);
+}
+
+static int job_gc(lua_State *L) {
+  job *j = luaL_checkudata(L, 1, JOB_MT);
+  join_job(j);
+  free(j->results);
+  j->results = NULL;
+  return 0;
+}
+
+static int job_done(lua_State *L) {
+  job *j = luaL_checkudata(L, 1, JOB_MT);
+  lua_pushboolean(L, __atomic_load_n(&j->done, __ATOMIC_ACQUIRE));
+  return 1;
+}
+
+/* job:join() -> list of the HRESULT integers ReportResult returned */
+static int job_join(lua_State *L) {
+  job *j = luaL_checkudata(L, 1, JOB_MT);
+  int i;
+  join_job(j);
+  lua_createtable(L, j->count, 0);
+  for (i = 0; i < j->count && j->results; i++) {
+    lua_pushinteger(L, (lua_Integer)(uint32_t)j->results[i]);
     lua_rawseti(L, -2, i + 1);
   }
-  free(j.results);
   return 1;
+}
+
+/*
+** start(ptr_v2, count, prefix [, final_last]) -> job. A new thread takes a
+** reference, reports "<prefix>1" ... "<prefix>count", and releases it.
+*/
+static int p_start(lua_State *L) {
+  job *j;
+  ICustomAction2ResultCallback *p = checkptr(L, 1);
+  lua_Integer count = luaL_checkinteger(L, 2);
+  const char *prefix = luaL_optstring(L, 3, "");
+  int final_last = lua_toboolean(L, 4);
+  luaL_argcheck(L, count >= 0 && count <= 10000000, 2, "bad count");
+  lua_settop(L, 4);
+  j = lua_newuserdatauv(L, sizeof *j, 0);
+  memset(j, 0, sizeof *j);
+  luaL_setmetatable(L, JOB_MT);
+  j->p = p;
+  j->count = (int)count;
+  strncpy(j->prefix, prefix, sizeof j->prefix - 1);
+  j->final_last = final_last;
+  j->results = calloc((size_t)(count ? count : 1), sizeof(HRESULT));
+  if (j->results == NULL) return luaL_error(L, "out of memory");
+  p->lpVtbl->AddRef(p);
+  if (pthread_create(&j->thread, NULL, run_job, j) != 0) {
+    p->lpVtbl->Release(p);
+    return luaL_error(L, "cannot start a thread");
+  }
+  j->started = 1;
+  return 1;
+}
+
+/* from_thread(ptr_v2, count, prefix [, final_last]) -> list of HRESULTs */
+static int p_from_thread(lua_State *L) {
+  p_start(L);          /* leaves the job at index 5 */
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  return job_join(L);
 }
 
 static const luaL_Reg funcs[] = {
@@ -135,12 +179,24 @@ static const luaL_Reg funcs[] = {
   {"report", p_report},
   {"report_v1", p_report_v1},
   {"from_thread", p_from_thread},
+  {"start", p_start},
   {NULL, NULL}
 };
 
 __attribute__((visibility("default"))) int luaopen_nativepeer(lua_State *L);
 
 int luaopen_nativepeer(lua_State *L) {
+  if (luaL_newmetatable(L, JOB_MT)) {
+    lua_pushcfunction(L, job_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, job_join);
+    lua_setfield(L, -2, "join");
+    lua_pushcfunction(L, job_done);
+    lua_setfield(L, -2, "done");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;
 }

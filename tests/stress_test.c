@@ -1,0 +1,253 @@
+/*
+** stress_test.c: cross-thread delivery under load, as TAP.
+** 1. 8 producer threads x 100 000 reports (STRESS_N overrides) spread over
+**    4 callbacks whose Lua proxies are dropped at once, so only native
+**    references keep them; the Lua thread dispatches in batches and runs
+**    the collector meanwhile; producers release their references when
+**    done. Every report must arrive exactly once, each thread's order per
+**    callback kept, and every object must be freed at the end.
+** 2. lua_close with reports queued and native references outstanding.
+** 3. lua_close while producers are still reporting.
+*/
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "wpf.h"
+
+int luaopen_customaction_core(lua_State *L);
+
+#define NPROD 8
+#define NCB 4
+#define S_OK_ 0
+#define DISCONNECTED ((HRESULT)0x80010108u)
+
+static int test_no = 0, failed = 0;
+
+static void ok(int cond, const char *what) {
+  ++test_no;
+  if (!cond) ++failed;
+  printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what);
+  fflush(stdout);
+}
+
+static lua_State *new_state(void) {
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_customaction_core);
+  lua_setfield(L, -2, "customaction.core");
+  lua_pop(L, 1);
+  (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
+  return L;
+}
+
+static int run(lua_State *L, const char *code) {
+  if (luaL_dostring(L, code) != LUA_OK) {
+    printf("# lua error: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
+static lua_Integer geti(lua_State *L, const char *expr) {
+  char code[256];
+  lua_Integer v;
+  snprintf(code, sizeof code, "return %s", expr);
+  if (luaL_dostring(L, code) != LUA_OK) {
+    printf("# lua error: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
+  }
+  v = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+typedef struct producer {
+  pthread_t thread;
+  unsigned index;
+  long n;
+  ICustomAction2ResultCallback *cbs[NCB];
+  long accepted, refused, other;
+  volatile int done;
+} producer;
+
+static void *produce(void *arg) {
+  producer *p = arg;
+  unsigned seq[NCB] = {0};
+  long i;
+  for (i = 0; i < p->n; i++) {
+    int c = (int)(i % NCB);
+    unsigned char buf[8];
+    HRESULT hr;
+    seq[c]++;
+    memcpy(buf, &p->index, 4);      /* little-endian hosts: "<I4I4" */
+    memcpy(buf + 4, &seq[c], 4);
+    hr = p->cbs[c]->lpVtbl->ReportResult(p->cbs[c], 0, 0, buf, 8);
+    if (hr == S_OK_) p->accepted++;
+    else if (hr == DISCONNECTED) p->refused++;
+    else p->other++;
+  }
+  for (i = 0; i < NCB; i++) p->cbs[i]->lpVtbl->Release(p->cbs[i]);
+  __atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+static void get_ptrs(lua_State *L, ICustomAction2ResultCallback **out) {
+  int c;
+  lua_getglobal(L, "ptrs");
+  for (c = 0; c < NCB; c++) {
+    lua_rawgeti(L, -1, c + 1);
+    out[c] = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+static const char *setup =
+  "ca = require 'customaction'\n"
+  "ca.configure({ block_ms = 60000 })\n"
+  "got, bad = 0, 0\n"
+  "ptrs = {}\n"
+  "for c = 1, 4 do\n"
+  "  local last = {}\n"
+  "  local cb = ca.callback(function(status, resp)\n"
+  "    local t, i = string.unpack('<I4I4', resp)\n"
+  "    if (last[t] or 0) + 1 ~= i then bad = bad + 1 end\n"
+  "    last[t] = i\n"
+  "    got = got + 1\n"
+  "  end, { name = 'stress' .. c })\n"
+  "  ptrs[c] = cb:interface()\n"
+  "end\n";
+
+static int all_done(producer *ps) {
+  int i;
+  for (i = 0; i < NPROD; i++)
+    if (!__atomic_load_n(&ps[i].done, __ATOMIC_ACQUIRE)) return 0;
+  return 1;
+}
+
+static void test_stress(long n) {
+  lua_State *L = new_state();
+  producer ps[NPROD];
+  ICustomAction2ResultCallback *cbs[NCB];
+  long accepted = 0, other = 0, rounds = 0;
+  char what[160];
+  int i, c;
+  ok(run(L, setup), "stress: four callbacks");
+  get_ptrs(L, cbs);
+  memset(ps, 0, sizeof ps);
+  for (i = 0; i < NPROD; i++) {
+    ps[i].index = (unsigned)i + 1;
+    ps[i].n = n;
+    for (c = 0; c < NCB; c++) {
+      ps[i].cbs[c] = cbs[c];
+      cbs[c]->lpVtbl->AddRef(cbs[c]);   /* each producer holds its own */
+    }
+  }
+  /* the Lua side lets go at once: only native references remain */
+  run(L, "ptrs = nil; collectgarbage()");
+  for (i = 0; i < NPROD; i++)
+    pthread_create(&ps[i].thread, NULL, produce, &ps[i]);
+  while (!all_done(ps) || geti(L, "ca.pending()") > 0) {
+    run(L, "ca.wait(0.01, 4096)");
+    if (++rounds % 16 == 0) run(L, "collectgarbage('step', 64)");
+  }
+  for (i = 0; i < NPROD; i++) {
+    pthread_join(ps[i].thread, NULL);
+    accepted += ps[i].accepted;
+    other += ps[i].other + ps[i].refused;
+  }
+  run(L, "ca.dispatch()");
+  snprintf(what, sizeof what, "stress: %d x %ld reports accepted (%ld)",
+           NPROD, n, accepted);
+  ok(accepted == NPROD * n && other == 0, what);
+  snprintf(what, sizeof what, "stress: every report delivered once (%ld)",
+           (long)geti(L, "got"));
+  ok(geti(L, "got") == NPROD * n, what);
+  ok(geti(L, "bad") == 0, "stress: each thread's order kept per callback");
+  run(L, "for _ = 1, 8 do collectgarbage() end");
+  ok(geti(L, "ca.stats().callbacks") == 0,
+     "stress: every callback freed once native code released it");
+  printf("# %ld dispatch rounds\n", rounds);
+  lua_close(L);
+}
+
+static void test_close_with_queued(void) {
+  lua_State *L = new_state();
+  ICustomAction2ResultCallback *cbs[NCB];
+  producer p;
+  int c;
+  ok(run(L, setup), "close: callbacks");
+  get_ptrs(L, cbs);
+  memset(&p, 0, sizeof p);
+  p.index = 1;
+  p.n = 1000;
+  for (c = 0; c < NCB; c++) {
+    p.cbs[c] = cbs[c];
+    cbs[c]->lpVtbl->AddRef(cbs[c]);   /* produce() releases these */
+    cbs[c]->lpVtbl->AddRef(cbs[c]);   /* and these outlive the state */
+  }
+  pthread_create(&p.thread, NULL, produce, &p);  /* not the owner thread */
+  pthread_join(p.thread, NULL);
+  ok(p.accepted == 1000 && geti(L, "ca.pending()") == 1000,
+     "close: 1000 reports queued, none delivered");
+  lua_close(L);
+  for (c = 0; c < NCB; c++) {
+    unsigned char b = 1;
+    HRESULT hr = cbs[c]->lpVtbl->ReportResult(cbs[c], 0, 0, &b, 1);
+    if (hr != DISCONNECTED) p.other++;
+  }
+  ok(p.other == 0, "close: later reports get RPC_E_DISCONNECTED");
+  for (c = 0; c < NCB; c++)
+    if (cbs[c]->lpVtbl->Release(cbs[c]) != 0) p.other++;
+  ok(p.other == 0, "close: the last Release frees each object");
+}
+
+static void test_close_while_producing(void) {
+  lua_State *L = new_state();
+  producer ps[4];
+  ICustomAction2ResultCallback *cbs[NCB];
+  long accepted = 0, refused = 0, other = 0;
+  int i, c;
+  ok(run(L, setup), "close-active: callbacks");
+  get_ptrs(L, cbs);
+  memset(ps, 0, sizeof ps);
+  for (i = 0; i < 4; i++) {
+    ps[i].index = (unsigned)i + 1;
+    ps[i].n = 200000;
+    for (c = 0; c < NCB; c++) {
+      ps[i].cbs[c] = cbs[c];
+      cbs[c]->lpVtbl->AddRef(cbs[c]);
+    }
+    pthread_create(&ps[i].thread, NULL, produce, &ps[i]);
+  }
+  run(L, "ca.wait(5, 100)");   /* some delivered, most still to come */
+  lua_close(L);
+  for (i = 0; i < 4; i++) {
+    pthread_join(ps[i].thread, NULL);
+    accepted += ps[i].accepted;
+    refused += ps[i].refused;
+    other += ps[i].other;
+  }
+  printf("# %ld accepted before close, %ld refused after\n", accepted, refused);
+  ok(other == 0 && accepted + refused == 4 * 200000 && refused > 0,
+     "close-active: every report accepted or refused as disconnected");
+}
+
+int main(void) {
+  const char *env = getenv("STRESS_N");
+  long n = env ? atol(env) : 100000;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  test_stress(n);
+  test_close_with_queued();
+  test_close_while_producing();
+  printf("1..%d\n", test_no);
+  return failed ? 1 : 0;
+}
