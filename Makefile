@@ -13,8 +13,8 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -fPIC -fvisibility=hidden $(CWARN) $(CFLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread
 BUILD ?= build
 
-CORE_SRC = src/platform.c src/hresult.c src/queue.c src/hub.c src/callback.c
-LUA_SRC = src/lhresult.c src/ldeliver.c src/lcallback.c src/lhub.c src/lcore.c
+CORE_SRC = src/platform.c src/hresult.c src/queue.c src/hub.c src/callback.c src/utf16.c src/issuer.c
+LUA_SRC = src/lhresult.c src/ldeliver.c src/lcallback.c src/lhub.c src/lutf16.c src/lissuer.c src/lcore.c
 SRC = $(CORE_SRC) $(LUA_SRC)
 HDR = $(wildcard src/*.h)
 OBJ = $(SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -22,11 +22,13 @@ build = {
   type = "builtin",
   modules = {
     customaction = "lua/customaction/init.lua",
+    ["customaction.issuer"] = "lua/customaction/issuer.lua",
     ["customaction.core"] = {
       sources = {
         "src/platform.c", "src/hresult.c", "src/queue.c", "src/hub.c",
-        "src/callback.c", "src/lhresult.c", "src/ldeliver.c",
-        "src/lcallback.c", "src/lhub.c", "src/lcore.c",
+        "src/callback.c", "src/utf16.c", "src/issuer.c",
+        "src/lhresult.c", "src/ldeliver.c", "src/lcallback.c", "src/lhub.c",
+        "src/lutf16.c", "src/lissuer.c", "src/lcore.c",
       },
       incdirs = { "src" },
       defines = { "_POSIX_C_SOURCE=200809L" },

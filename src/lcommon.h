@@ -18,6 +18,7 @@
 #define CA_CALLBACK_MT "customaction.callback"
 #define CA_STATE_MT "customaction.state"
 #define CA_TICK_MT "customaction.tick"
+#define CA_ISSUER_MT "customaction.issuer"
 
 /*
 ** One per Lua state, kept as a full userdata in the registry; its __gc
@@ -64,6 +65,14 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len, int queued);
 void ca_ldeliver_open(lua_State *L, ca_lstate *s);
+
+/* lutf16.c */
+void ca_lutf16_open(lua_State *L);
+void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
+                            int nul_ok);
+
+/* lissuer.c */
+void ca_lissuer_open(lua_State *L);
 
 int luaopen_customaction_core(lua_State *L);
 

@@ -19,6 +19,8 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   if (s->trampoline_ref == LUA_NOREF) ca_ldeliver_open(L, s);
   ca_lcallback_open(L);
   ca_lhub_open(L);
+  ca_lutf16_open(L);
+  ca_lissuer_open(L);
   lua_pushliteral(L, "0.1.0");
   lua_setfield(L, -2, "_VERSION");
   return 1;

@@ -43,4 +43,8 @@ M.hresult = setmetatable({
 })
 M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
 
+local issuer = require "customaction.issuer"
+M.issuer = issuer.new
+M.issuer_methods = nil
+
 return M

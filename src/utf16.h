@@ -1,0 +1,43 @@
+/*
+** utf16.h: UTF-8 <-> UTF-16LE, validating both ways. Windows components
+** exchange PCWSTR names and often UTF-16 payloads; Lua strings are bytes,
+** conventionally UTF-8. Malformed input is refused with the offset of the
+** first bad unit, never passed on.
+*/
+#ifndef CA_UTF16_H
+#define CA_UTF16_H
+
+#include <stddef.h>
+#include "wpf.h"
+
+enum {
+  CA_UTF_OK = 0,
+  CA_UTF_NOMEM,
+  CA_UTF_BAD_BYTE,        /* not a UTF-8 lead or continuation byte */
+  CA_UTF_TRUNCATED,       /* sequence cut short */
+  CA_UTF_OVERLONG,        /* encoded with more bytes than needed */
+  CA_UTF_SURROGATE,       /* U+D800..U+DFFF encoded in UTF-8 */
+  CA_UTF_RANGE,           /* above U+10FFFF */
+  CA_UTF_UNPAIRED,        /* UTF-16 surrogate without its partner */
+  CA_UTF_ODD_LENGTH,      /* UTF-16LE bytes of odd count */
+  CA_UTF_NUL              /* embedded NUL where a PCWSTR is wanted */
+};
+
+const char *ca_utf_error(int code);
+
+/*
+** UTF-8 -> UTF-16 units, NUL-terminated (*n excludes the NUL). *out is
+** malloc'd; on error *where gets the byte offset. With nul_ok == 0 an
+** embedded NUL is an error (the result is meant as a PCWSTR).
+*/
+int ca_utf8_to_utf16(const char *s, size_t len, int nul_ok, WCHAR **out,
+                     size_t *n, size_t *where);
+
+/* UTF-16 units -> UTF-8, NUL-terminated; *where gets the unit offset. */
+int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
+                     size_t *where);
+
+/* Units of a NUL-terminated UTF-16 string. */
+size_t ca_wcslen(PCWSTR s);
+
+#endif
