@@ -121,7 +121,7 @@ sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_tes
 	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
 
 # The threaded specs and the stress test under ThreadSanitizer.
-TSAN_SPECS = spec/threads_spec.lua
+TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua
 tsan: $(TSAN_DIR)/host $(TSAN_DIR)/stress_test
 	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/host SPEC_ARGS='$(TSAN_SPECS)' \
 	  TALLY=$(TALLY) sh tests/run-all.sh $(TSAN_DIR)/stress_test

@@ -28,16 +28,18 @@ describe("a proxy collected while native code holds a reference", function()
     -- reference only after the anchor had been dropped as unneeded: the
     -- proxy's __gc sees the native reference and resurrects it
     local got = 0
+    full_gc()
+    local anchored = ca.stats().anchored  -- other specs' callbacks
     local cb = ca.callback(function() got = got + 1 end)
     local ptr = cb:interface()
     full_gc()
-    assert.equal(0, ca.stats().anchored)
+    assert.equal(anchored, ca.stats().anchored)
     peer.addref(ptr)
     cb = nil  -- luacheck: ignore 311
     full_gc()
     assert.equal(ca.S_OK.value, peer.report(ptr, 0, "x", false))
     assert.equal(1, got)
-    assert.equal(1, ca.stats().anchored)
+    assert.equal(anchored + 1, ca.stats().anchored)
     assert.equal(1, peer.release(ptr))
   end)
 end)
@@ -46,6 +48,7 @@ describe("a handler that closes over its own callback", function()
   it("is collected once native code releases, and the object is freed", function()
     full_gc()  -- earlier examples' garbage must not be counted here
     local before = ca.stats().callbacks
+    local anchored = ca.stats().anchored
     local weak = setmetatable({}, { __mode = "k" })
     local ptr
     do
@@ -62,7 +65,7 @@ describe("a handler that closes over its own callback", function()
     full_gc()
     assert.is_nil(next(weak), "proxy and handler leaked")
     assert.equal(before, ca.stats().callbacks)
-    assert.equal(0, ca.stats().anchored)
+    assert.equal(anchored, ca.stats().anchored)
   end)
 end)
 

@@ -142,7 +142,7 @@ static int64_t now_locked(ca_issuer *is) {
 
 static void log_locked(ca_issuer *is, const char *op, const char *action,
                        HRESULT status, int final, int64_t bytes, int null_buf,
-                       int64_t result, int shape) {
+                       int64_t result, int shape, unsigned long thread) {
   ca_log_entry *e;
   if (!is->log_on) return;
   if (is->nlog >= is->log_limit) {
@@ -172,16 +172,18 @@ static void log_locked(ca_issuer *is, const char *op, const char *action,
   e->bytes = bytes;
   e->null_buf = null_buf;
   e->result = result;
-  e->thread = ca_thread_number();
+  e->thread = thread ? thread : ca_thread_number();
   e->time = now_locked(is);
   e->shape = shape;
 }
 
+/* thread 0: the calling thread */
 static void log_event(ca_issuer *is, const char *op, const char *action,
                       HRESULT status, int final, int64_t bytes, int null_buf,
-                      int64_t result, int shape) {
+                      int64_t result, int shape, unsigned long thread) {
   ca_mutex_lock(&is->lock);
-  log_locked(is, op, action, status, final, bytes, null_buf, result, shape);
+  log_locked(is, op, action, status, final, bytes, null_buf, result, shape,
+             thread);
   ca_mutex_unlock(&is->lock);
 }
 
@@ -209,6 +211,7 @@ static HRESULT cb_report(void *cb, int shape, HRESULT st, int final,
 }
 
 typedef struct foreign_call {
+  unsigned long thread;
   void *cb;
   int shape;
   HRESULT st;
@@ -220,20 +223,23 @@ typedef struct foreign_call {
 
 static void *foreign_main(void *arg) {
   foreign_call *c = arg;
+  c->thread = ca_thread_number();
   c->result = cb_report(c->cb, c->shape, c->st, c->final, c->buf, c->len);
   return NULL;
 }
 
 /* The same report, made from a thread that exists only for it. */
 static HRESULT report_from_new_thread(void *cb, int shape, HRESULT st,
-                                      int final, BYTE *buf, DWORD len) {
+                                      int final, BYTE *buf, DWORD len,
+                                      unsigned long *thread) {
   foreign_call c;
   ca_thread t;
   c.cb = cb; c.shape = shape; c.st = st; c.final = final;
-  c.buf = buf; c.len = len; c.result = CA_E_FAIL;
+  c.buf = buf; c.len = len; c.result = CA_E_FAIL; c.thread = 0;
   if (ca_thread_start(&t, foreign_main, &c) != 0)
     return cb_report(cb, shape, st, final, buf, len);
   ca_thread_join(t);
+  *thread = c.thread;
   return c.result;
 }
 
@@ -350,12 +356,14 @@ static HRESULT respond(ca_issuer *is, ca_op *op, int64_t k, int final,
   DWORD len;
   char *owned = NULL, *big = NULL;
   int foreign = 0, null_buf = 0;
+  unsigned long thread = 0;
   HRESULT hr;
   if (apply_faults && !op->released &&
       fault_at(sc, CA_FAULT_EARLY_RELEASE, k, last > 0 ? last : 1)) {
     ULONG n = cb_release(op->cb, op->shape);
     op->released = 1;
-    log_event(is, "release", op->name, 0, 0, 0, 0, (int64_t)n, op->shape);
+    log_event(is, "release", op->name, 0, 0, 0, 0, (int64_t)n, op->shape,
+              0);
   }
   if (payload(op, k, &buf, &len, &owned) != 0) {
     buf = (BYTE *)"";
@@ -379,10 +387,10 @@ static HRESULT respond(ca_issuer *is, ca_op *op, int64_t k, int final,
     foreign = fault_at(sc, CA_FAULT_FOREIGN_THREAD, k, 1);
   }
   hr = foreign ? report_from_new_thread(op->cb, op->shape, sc->status, final,
-                                        buf, len)
+                                        buf, len, &thread)
                : cb_report(op->cb, op->shape, sc->status, final, buf, len);
   log_event(is, "report", op->name, sc->status, final, len, null_buf, hr,
-            op->shape);
+            op->shape, thread);
   free(owned);
   free(big);
   return hr;
@@ -403,12 +411,13 @@ static void perform(ca_issuer *is, ca_op *op, ca_event *ev) {
     case EV_ABORT:
       ev->result = cb_report(op->cb, op->shape, CA_E_ABORT, 1, (BYTE *)"", 0);
       log_event(is, "report", op->name, CA_E_ABORT, 1, 0, 0, ev->result,
-                op->shape);
+                op->shape, 0);
       break;
     case EV_END:
       if (!op->never_release && !op->released) {
         ULONG n = cb_release(op->cb, op->shape);
-        log_event(is, "release", op->name, 0, 0, 0, 0, (int64_t)n, op->shape);
+        log_event(is, "release", op->name, 0, 0, 0, 0, (int64_t)n,
+                  op->shape, 0);
       }
       break;
   }
@@ -446,7 +455,8 @@ static void finish(ca_issuer *is, ca_op *op, ca_event *ev) {
         op->due = now;
       } else if (WPF_FAILED(ev->result)) {
         /* the callback refused or its handler failed: this ends it */
-        log_locked(is, "stop", op->name, 0, 0, 0, 0, ev->result, op->shape);
+        log_locked(is, "stop", op->name, 0, 0, 0, 0, ev->result, op->shape,
+                   0);
         op->state = ST_ENDING;
         op->named = 0;
         op->due = now;
@@ -585,7 +595,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   else if (d == NULL) hr = E_NOT_FOUND_HR;
   else if (shape == 2 && find_bound(is, name) != NULL) hr = E_ALREADY_EXISTS_HR;
   if (hr != CA_S_OK) {
-    log_locked(is, what, name, 0, 0, 0, 0, hr, shape);
+    log_locked(is, what, name, 0, 0, 0, 0, hr, shape, 0);
     ca_mutex_unlock(&is->lock);
     free(op->args); free(op->args16); free(name); free(op);
     return hr;
@@ -603,14 +613,14 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   }
   op->due = now_locked(is) + d->sc->sc.delay;
   log_locked(is, "addref", name, 0, 0, 0, 0, (int64_t)cb_addref(cb, shape),
-             shape);
+             shape, 0);
   if (fault(&d->sc->sc, CA_FAULT_EARLY_RELEASE)) {
     /* keeps the simulation itself from using a freed callback; only the
        early Release is logged, as that is the protocol under test */
     op->guard = 1;
     cb_addref(cb, shape);
   }
-  log_locked(is, what, name, 0, 0, 0, 0, CA_S_OK, shape);
+  log_locked(is, what, name, 0, 0, 0, 0, CA_S_OK, shape, 0);
   op->next = is->ops;
   is->ops = op;
   ca_cond_broadcast(&is->work);
@@ -640,7 +650,7 @@ static HRESULT unregister(ca_issuer *is, PCWSTR name16) {
   op = is->closed ? NULL : find_bound(is, name);
   if (op == NULL) {
     HRESULT hr = is->closed ? CA_RPC_E_DISCONNECTED : E_NOT_FOUND_HR;
-    log_locked(is, "unregister", name, 0, 0, 0, 0, hr, 2);
+    log_locked(is, "unregister", name, 0, 0, 0, 0, hr, 2, 0);
     ca_mutex_unlock(&is->lock);
     free(name);
     return hr;
@@ -648,7 +658,7 @@ static HRESULT unregister(ca_issuer *is, PCWSTR name16) {
   op->named = 0;
   op->state = ST_CANCEL;
   op->due = now_locked(is);
-  log_locked(is, "unregister", name, 0, 0, 0, 0, CA_S_OK, 2);
+  log_locked(is, "unregister", name, 0, 0, 0, 0, CA_S_OK, 2, 0);
   if (is->is_virtual) finish_now(is, op);  /* busy: advance finishes it */
   ca_cond_broadcast(&is->work);
   ca_mutex_unlock(&is->lock);
