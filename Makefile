@@ -47,6 +47,7 @@ all: $(MODULE)
 
 help:
 	@echo "make            build $(MODULE)"
+	@echo "make demo       a simulated protocol manager driving Lua handlers"
 	@echo "make test       build, run the busted specs and the C/C++ tests"
 	@echo "make repl       $(LUA) -i with customaction loaded as ca"
 	@echo "make deps       install the Debian packages the build and tests need"
@@ -157,6 +158,9 @@ ci:
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s fuzz TALLY=$(CURDIR)/build/tally || status=1; \
 	sh tests/tally.sh build/tally || status=1; exit $$status
+
+demo: $(MODULE)
+	@$(LUA_ENV) $(LUA) examples/demo.lua
 
 repl: $(MODULE)
 	@$(LUA_ENV) $(LUA) -i -e 'ca = require "customaction"; print("customaction " .. ca._VERSION .. " loaded as ca")'

@@ -7,12 +7,21 @@ local pm
 before_each(function() pm = ca.issuer({ clock = "virtual", builtins = false }) end)
 after_each(function() pm:close() ca.dispatch() end)
 
+-- Runs scenario "A" to its end; every fault but never_release must still
+-- leave the log's AddRefs and Releases balanced.
 local function run_scenario(scenario, opts)
   pm:define("A", scenario)
   local cb, got = support.recorder(ca, opts)
   assert.equal(ca.S_OK, pm:register("A", "", cb))
   pm:advance(1000)
-  return cb, got, pm:log()
+  local log = pm:log()
+  local leaks = false
+  for _, f in ipairs(scenario.faults or {}) do
+    if f == "never_release" then leaks = true end
+  end
+  assert.equal(not leaks, support.balanced(log))
+  assert.equal(0, pm:pending())
+  return cb, got, log
 end
 
 describe("fault null_buffer", function()

@@ -128,3 +128,31 @@ void abi_core_shutdown(void) {
   ca_hub_release(hub);
   hub = NULL;
 }
+
+/* The issuer on a virtual clock, with one action: "Count", every 10 ms,
+   three responses "n=1".."n=3". */
+#include "issuer.h"
+
+void *abi_issuer_new(void);
+void *abi_issuer_v1(void *is);
+void *abi_issuer_v2(void *is);
+int abi_issuer_advance(void *is, long ms);
+void abi_issuer_release(void *is);
+
+void *abi_issuer_new(void) {
+  ca_issuer *is = ca_issuer_new(0, 1, 1000);
+  ca_scenario *sc = ca_scenario_new();
+  sc->every = 10;
+  sc->count = 3;
+  sc->format = malloc(5);
+  memcpy(sc->format, "n=%d", 5);
+  ca_issuer_define(is, "Count", sc);
+  return is;
+}
+
+void *abi_issuer_v1(void *is) { return ca_issuer_v1(is); }
+void *abi_issuer_v2(void *is) { return ca_issuer_v2(is); }
+int abi_issuer_advance(void *is, long ms) {
+  return ca_issuer_advance(is, ms, 1);
+}
+void abi_issuer_release(void *is) { ca_issuer_release(is); }

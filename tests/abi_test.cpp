@@ -44,6 +44,23 @@ class ICustomAction2ResultCallback : public IWpfReferencedObject {
   virtual HRESULT ReportResult(HRESULT hrStatus, BOOL fFinalResponse,
                                BYTE *pbResponse, DWORD cbResponse) = 0;
 };
+
+typedef const char16_t *PCWSTR;
+
+class IPmCustomActions : public IWpfReferencedObject {
+ public:
+  virtual HRESULT RunCustomAction(PCWSTR pszActionName,
+                                  PCWSTR pszActionArgument,
+                                  ICustomActionResultCallback *pCb) = 0;
+};
+
+class IPmCustomActions2 : public IWpfReferencedObject {
+ public:
+  virtual HRESULT RegisterCustomActionCallback(
+      PCWSTR pszActionName, PCWSTR pszActionArgument,
+      ICustomAction2ResultCallback *pCb) = 0;
+  virtual HRESULT UnregisterCustomActionCallback(PCWSTR pszActionName) = 0;
+};
 }  // namespace sdk
 
 extern "C" {
@@ -60,6 +77,11 @@ int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
                     const BYTE **bytes, DWORD *len);
 unsigned long abi_core_refused_null(void *cb);
 void abi_core_shutdown(void);
+void *abi_issuer_new(void);
+void *abi_issuer_v1(void *is);
+void *abi_issuer_v2(void *is);
+int abi_issuer_advance(void *is, long ms);
+void abi_issuer_release(void *is);
 }
 
 static int test_no = 0, failed = 0;
@@ -280,6 +302,79 @@ static void test_cpp_object_from_c() {
      "C calls the C++ Release through wpf.h");
 }
 
+// ---- (b) the issuer driven from C++ through the SDK layout ---------------
+
+class CppRecorder : public sdk::ICustomAction2ResultCallback,
+                    public sdk::ICustomActionResultCallback {
+ public:
+  ULONG refs = 1;
+  std::vector<Record> got;
+  ULONG AddRef() override { return ++refs; }
+  ULONG Release() override { return --refs; }
+  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final, sdk::BYTE *buf,
+                            sdk::DWORD len) override {
+    Record r;
+    r.status = st;
+    r.final = final;
+    r.null_buf = buf == nullptr;
+    if (buf) r.bytes.assign(reinterpret_cast<char *>(buf), len);
+    got.push_back(r);
+    return 0;
+  }
+  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BYTE *buf,
+                            sdk::DWORD len) override {
+    return ReportResult(st, 1, buf, len);
+  }
+  virtual ~CppRecorder() {}
+};
+
+static void test_issuer_through_sdk_classes() {
+  void *is = abi_issuer_new();   // virtual clock, "Count": every 10, count 3
+  auto *pm2 = static_cast<sdk::IPmCustomActions2 *>(abi_issuer_v2(is));
+  auto *pm1 = static_cast<sdk::IPmCustomActions *>(abi_issuer_v1(is));
+  CppRecorder rec;
+  sdk::ICustomAction2ResultCallback *cb2 = &rec;
+  sdk::ICustomActionResultCallback *cb1 = &rec;
+
+  ok(pm2->AddRef() == 2 && pm1->Release() == 1,
+     "issuer AddRef/Release through both interfaces share one count");
+  ok(pm2->RegisterCustomActionCallback(u"Count", u"site=1", cb2) == 0,
+     "C++ registers its own callback with a UTF-16 name");
+  ok(rec.refs == 2, "the issuer AddRef'd the C++ callback");
+  ok(pm2->RegisterCustomActionCallback(u"Count", u"", cb2) ==
+         static_cast<sdk::HRESULT>(0x800700B7u),
+     "a second registration gets HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)");
+  ok(pm2->RegisterCustomActionCallback(u"Nope", u"", cb2) ==
+         static_cast<sdk::HRESULT>(0x80070490u),
+     "an undefined name gets HRESULT_FROM_WIN32(ERROR_NOT_FOUND)");
+  abi_issuer_advance(is, 100);
+  ok(rec.got.size() == 3 && rec.got[2].final == 1 && rec.got[0].final == 0 &&
+         rec.got[1].bytes == "n=2",
+     "the C++ callback got three reports, the last final");
+  ok(rec.refs == 1, "the issuer released the C++ callback");
+
+  ok(pm1->RunCustomAction(u"Count", u"", cb1) == 0, "RunCustomAction via v1");
+  abi_issuer_advance(is, 100);
+  ok(rec.got.size() == 4 && rec.got[3].final == 1 && rec.refs == 1,
+     "one v1 report, then released");
+
+  ok(pm2->RegisterCustomActionCallback(u"Count", u"", cb2) == 0 &&
+         pm2->UnregisterCustomActionCallback(u"Count") == 0 &&
+         rec.got.size() == 5 &&
+         rec.got[4].status == static_cast<std::int32_t>(0x80004004u) &&
+         rec.got[4].final == 1 && rec.refs == 1,
+     "Unregister delivers one final E_ABORT and releases");
+  ok(pm2->UnregisterCustomActionCallback(u"Count") ==
+         static_cast<sdk::HRESULT>(0x80070490u),
+     "Unregister of an unknown name gets ERROR_NOT_FOUND");
+  ok(pm2->RegisterCustomActionCallback(nullptr, u"", cb2) ==
+         static_cast<sdk::HRESULT>(0x80004003u) &&
+         pm2->RegisterCustomActionCallback(u"Count", u"", nullptr) ==
+         static_cast<sdk::HRESULT>(0x80004003u),
+     "NULL name or callback gets E_POINTER");
+  abi_issuer_release(is);
+}
+
 // ---- (c) lua_close with native references outstanding --------------------
 
 static void test_close_with_native_refs() {
@@ -308,6 +403,7 @@ int main() {
   test_core_through_sdk_classes();
   test_lua_handler_through_sdk_classes();
   test_cpp_object_from_c();
+  test_issuer_through_sdk_classes();
   test_close_with_native_refs();
   std::printf("1..%d\n", test_no);
   return failed ? 1 : 0;

@@ -1,0 +1,40 @@
+-- The examples run as a user would run them, each in its own interpreter:
+-- the demo, and the event-loop integrations with luv and cqueues, each
+-- receiving a threaded issuer's stream.
+local function run(script)
+  local lua = os.getenv("CHILD_LUA") or "lua5.4"
+  local env = "LUA_CPATH='build/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;;'"
+  local f = assert(io.popen(env .. " timeout 60 " .. lua .. " " .. script .. " 2>&1"))
+  local out = f:read("a")
+  local ok, _, code = f:close()
+  return out, ok and 0 or code
+end
+
+describe("examples/demo.lua", function()
+  it("streams, unregisters early, runs one-shots and balances its refcounts", function()
+    local out, code = run("examples/demo.lua")
+    assert.equal(0, code, out)
+    assert.matches("40/40  requests=40%s+final", out)
+    assert.matches("final report: E_ABORT", out)
+    assert.matches("GET /index.htm 200 12ms", out)
+    assert.matches("HRESULT_FROM_WIN32_ERROR_SERVICE_NOT_ACTIVE", out)
+    assert.matches("Counters%s+40%s", out)
+    assert.matches("AddRef/Release balance: 0", out)
+  end)
+end)
+
+describe("examples/luv.lua", function()
+  it("dispatches inside uv.run from a poll handle on ca.fd()", function()
+    local out, code = run("examples/luv.lua")
+    assert.equal(0, code, out)
+    assert.matches("luv: 200 reports, last requests=200, final S_OK", out)
+  end)
+end)
+
+describe("examples/cqueues.lua", function()
+  it("dispatches from a cqueues coroutine polling ca.fd()", function()
+    local out, code = run("examples/cqueues.lua")
+    assert.equal(0, code, out)
+    assert.matches("cqueues: 200 reports, last requests=200", out)
+  end)
+end)
