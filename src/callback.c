@@ -60,7 +60,9 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
   ca_hub *h = cb->hub;
   HRESULT hr;
   int claimed = 0;
-  atomic_fetch_add_explicit(&cb->stats.reports, 1, memory_order_relaxed);
+  int owner = ca_thread_is(h->owner);
+  if (owner) ca_owner_inc(&cb->stats.owner_reports);
+  else atomic_fetch_add_explicit(&cb->stats.reports, 1, memory_order_relaxed);
   if (ca_hub_is_closed(h) || !atomic_load_explicit(&cb->connected,
                                                    memory_order_acquire))
     return ca_callback_refuse(cb, CA_REFUSED_CLOSED);
@@ -78,8 +80,7 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
       return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
     }
   }
-  if (ca_thread_is(h->owner))
-    return h->deliver(h, cb, status, final, buf, len, 0);
+  if (owner) return h->deliver(h, cb, status, final, buf, len, 0);
   hr = enqueue(cb, status, final, buf, len);
   if (claimed && hr != CA_S_OK)  /* the final report did not get through */
     atomic_store(&cb->finished, 0);
@@ -151,6 +152,7 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   cb->reuse = reuse;
   cb->max_response = max_response;
   atomic_init(&cb->stats.reports, 0);
+  atomic_init(&cb->stats.owner_reports, 0);
   atomic_init(&cb->stats.delivered, 0);
   atomic_init(&cb->stats.queued, 0);
   atomic_init(&cb->stats.errors, 0);

@@ -29,14 +29,30 @@ enum ca_refusal {
 extern const char *const ca_refusal_names[CA_NREFUSALS];
 extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
 
+/*
+** Counters. Those only the owning thread writes are bumped with a relaxed
+** load and store (no locked instruction on the hot path); those any
+** thread may bump use atomic read-modify-write.
+*/
 typedef struct ca_stats {
-  atomic_ulong reports;     /* every ReportResult call */
-  atomic_ulong delivered;   /* handler called */
-  atomic_ulong queued;      /* accepted from another thread */
-  atomic_ulong errors;      /* handler raised */
-  atomic_ulong failures;    /* handler returned a failure HRESULT */
+  atomic_ulong reports;       /* ReportResult calls from other threads */
+  atomic_ulong owner_reports; /* ReportResult calls on the owning thread */
+  atomic_ulong delivered;     /* handler called (owning thread) */
+  atomic_ulong queued;        /* accepted from another thread */
+  atomic_ulong errors;        /* handler raised (owning thread) */
+  atomic_ulong failures;      /* handler returned a failure (owning thread) */
   atomic_ulong refused[CA_NREFUSALS];
 } ca_stats;
+
+static inline void ca_owner_inc(atomic_ulong *c) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+static inline unsigned long ca_stats_reports(ca_stats *s) {
+  return atomic_load_explicit(&s->reports, memory_order_relaxed) +
+         atomic_load_explicit(&s->owner_reports, memory_order_relaxed);
+}
 
 #define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
 
@@ -50,6 +66,7 @@ typedef struct ca_callback {
   int reuse;                /* accept new sequences after a final report */
   DWORD max_response;
   struct ca_hub *hub;       /* holds one hub reference */
+  int key;                  /* the Lua binding's handler slot */
   ca_stats stats;
   char *name;
 } ca_callback;

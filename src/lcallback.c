@@ -9,6 +9,7 @@
 ** collected while native references remain (a pointer that left some
 ** other way) is resurrected and anchored by its __gc as a last resort.
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hresult.h"
@@ -48,6 +49,32 @@ static void settable_ref(lua_State *L, int ref, int proxy, const void *key,
   lua_pop(L, 1);
 }
 
+/* Handler keys: small integers, so the hot path looks handlers up in an
+   array part. A key returns to the free list when its proxy closes. */
+static int alloc_key(ca_lstate *s) {
+  if (s->nfree > 0) return s->free_keys[--s->nfree];
+  return s->next_key++;
+}
+
+static void free_key(ca_lstate *s, int key) {
+  if (s->nfree == s->capfree) {
+    int cap = s->capfree ? s->capfree * 2 : 16;
+    int *k = realloc(s->free_keys, (size_t)cap * sizeof *k);
+    if (k == NULL) return;  /* the key is simply not reused */
+    s->free_keys = k;
+    s->capfree = cap;
+  }
+  s->free_keys[s->nfree++] = key;
+}
+
+static void set_handler(lua_State *L, ca_lstate *s, int key, int handler) {
+  handler = lua_absindex(L, handler);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->handlers_ref);
+  lua_pushvalue(L, handler);
+  lua_rawseti(L, -2, key);
+  lua_pop(L, 1);
+}
+
 /* Lets go of the object: no more deliveries, every held reference released. */
 static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
                          ca_lcallback *p) {
@@ -58,6 +85,10 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   atomic_store(&obj->connected, 0);
   settable_ref(L, s->live_ref, idx, obj, 0);  /* nil stores never allocate */
   settable_ref(L, s->anchors_ref, idx, NULL, 0);
+  lua_pushnil(L);
+  set_handler(L, s, obj->key, -1);
+  lua_pop(L, 1);
+  free_key(s, obj->key);
   p->obj = NULL;
   p->held = 0;
   while (n-- > 0) left = ca_callback_release(obj);
@@ -130,7 +161,9 @@ static int l_callback(lua_State *L) {
   p->obj = ca_callback_new(s->hub, name, (DWORD)max, reuse);
   if (p->obj == NULL) return luaL_error(L, "not enough memory");
   p->held = 1;
+  p->obj->key = alloc_key(s);
   settable_ref(L, s->live_ref, -1, p->obj, 1);
+  set_handler(L, s, p->obj->key, 1);
   return 1;
 }
 
@@ -238,7 +271,8 @@ static int cb_stats(lua_State *L) {
   lua_setfield(L, -2, "refs");
   lua_pushboolean(L, atomic_load(&obj->finished));
   lua_setfield(L, -2, "finished");
-  setcount(L, "reports", &obj->stats.reports);
+  lua_pushinteger(L, (lua_Integer)ca_stats_reports(&obj->stats));
+  lua_setfield(L, -2, "reports");
   setcount(L, "delivered", &obj->stats.delivered);
   setcount(L, "queued", &obj->stats.queued);
   setcount(L, "errors", &obj->stats.errors);
@@ -264,7 +298,7 @@ static int cb_tostring(lua_State *L) {
   lua_pushfstring(L, "customaction.callback '%s' (refs %d, reports %d, "
                   "delivered %d, errors %d, refused %d): %p", obj->name,
                   (int)atomic_load(&obj->refs),
-                  (int)atomic_load(&obj->stats.reports),
+                  (int)ca_stats_reports(&obj->stats),
                   (int)atomic_load(&obj->stats.delivered),
                   (int)atomic_load(&obj->stats.errors), (int)refused,
                   (void *)obj);
@@ -277,6 +311,8 @@ static int resurrect(lua_State *L) {
   ca_lcallback *p = lua_touserdata(L, 1);
   settable_ref(L, s->anchors_ref, 1, NULL, 1);
   settable_ref(L, s->live_ref, 1, p->obj, 1);
+  lua_getiuservalue(L, 1, 1);   /* weak entries went before __gc */
+  set_handler(L, s, p->obj->key, -1);
   lua_settop(L, 1);
   luaL_setmetatable(L, CA_CALLBACK_MT);  /* asks for __gc once more */
   return 0;

@@ -31,7 +31,13 @@ typedef struct ca_lstate {
   int live_ref;       /* weak values: object lightuserdata -> proxy */
   int anchors_ref;    /* proxy -> true while native code may hold it */
   int intern_ref;     /* weak values: HRESULT value -> HRESULT userdata */
-  int trampoline_ref; /* the protected part of a delivery */
+  int handlers_ref;   /* weak values: callback key -> handler */
+  int status_ref;     /* registry slot: the last status delivered */
+  uint32_t status_value;
+  int status_cached;
+  int next_key;       /* handler keys: small integers, reused */
+  int *free_keys;
+  int nfree, capfree;
 } ca_lstate;
 
 /* The Lua proxy of a callback object. User values: 1 handler, 2 on_error. */
@@ -64,7 +70,6 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 /* ldeliver.c */
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len, int queued);
-void ca_ldeliver_open(lua_State *L, ca_lstate *s);
 
 /* lutf16.c */
 void ca_lutf16_open(lua_State *L);

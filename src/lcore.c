@@ -16,7 +16,6 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lstate *s = ca_lhub_state(L);
   lua_newtable(L);
   ca_lhr_open(L, s);
-  if (s->trampoline_ref == LUA_NOREF) ca_ldeliver_open(L, s);
   ca_lcallback_open(L);
   ca_lhub_open(L);
   ca_lutf16_open(L);

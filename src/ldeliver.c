@@ -26,25 +26,52 @@ static int msgh(lua_State *L) {
   return 1;
 }
 
+/* One report on its way to a handler; lives on the C stack. */
+typedef struct report_ctx {
+  ca_lstate *s;
+  ca_callback *obj;
+  uint32_t status;
+  const BYTE *buf;
+  DWORD len;
+  int final;
+  int found;          /* the object still has a handler */
+  uint32_t result;
+} report_ctx;
+
+/* Pushes the interned status, through a one-value cache in the registry. */
+static void push_status(lua_State *L, ca_lstate *s, uint32_t v) {
+  if (s->status_cached && s->status_value == v) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->status_ref);
+    return;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
+  ca_lhr_push_interned(L, -1, v);
+  lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, LUA_REGISTRYINDEX, s->status_ref);  /* an existing slot */
+  s->status_value = v;
+  s->status_cached = 1;
+}
+
 /*
-** Upvalues: 1 live table, 2 intern table.
-** Arguments: 1 object, 2 status, 3 buffer or nil, 4 length, 5 final.
-** Returns the HRESULT for the caller, or nothing when the object has no
-** proxy any more (it was disconnected while the report was on its way).
+** The protected part of a delivery, a light C function: 1 the report.
+** Everything that may allocate or raise happens here: the status value,
+** the response string, the handler, and the check of its return value.
 */
 static int trampoline(lua_State *L) {
-  ca_callback *obj = lua_touserdata(L, 1);
+  report_ctx *c = lua_touserdata(L, 1);
+  ca_lstate *s = c->s;
   uint32_t hr = 0;
-  if (lua_rawgetp(L, lua_upvalueindex(1), obj) != LUA_TUSERDATA) return 0;
-  lua_getiuservalue(L, 6, 1);
-  ca_lhr_push_interned(L, lua_upvalueindex(2),
-                       (uint32_t)lua_tointeger(L, 2));
-  if (lua_isnil(L, 3))
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->handlers_ref);
+  if (lua_rawgeti(L, 2, c->obj->key) == LUA_TNIL) return 0;
+  c->found = 1;
+  push_status(L, s, c->status);
+  if (c->buf == NULL)
     lua_pushnil(L);
   else
-    lua_pushlstring(L, lua_touserdata(L, 3), (size_t)lua_tointeger(L, 4));
-  lua_pushvalue(L, 5);
-  atomic_fetch_add_explicit(&obj->stats.delivered, 1, memory_order_relaxed);
+    lua_pushlstring(L, (const char *)c->buf, c->len);
+  lua_pushboolean(L, c->final);
+  ca_owner_inc(&c->obj->stats.delivered);
   lua_call(L, 3, 1);
   switch (lua_type(L, -1)) {
     case LUA_TNIL:
@@ -61,8 +88,8 @@ static int trampoline(lua_State *L) {
                         "a boolean, an integer HRESULT or an HRESULT value",
                         luaL_typename(L, -1));
   }
-  lua_pushinteger(L, (lua_Integer)hr);
-  return 1;
+  c->result = hr;
+  return 0;
 }
 
 /*
@@ -95,7 +122,7 @@ static int route_error(lua_State *L) {
 }
 
 static void handle_error(lua_State *L, ca_callback *obj, int msg) {
-  atomic_fetch_add_explicit(&obj->stats.errors, 1, memory_order_relaxed);
+  ca_owner_inc(&obj->stats.errors);
   if (lua_type(L, msg) != LUA_TSTRING) {  /* only a memory error does this */
     lua_pushliteral(L, "not enough memory");
     lua_replace(L, msg);
@@ -112,30 +139,33 @@ static void handle_error(lua_State *L, ca_callback *obj, int msg) {
 
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len, int queued) {
-  ca_lstate *s = hub->binding;
-  lua_State *L = s->L;
+  report_ctx c;
+  lua_State *L;
   HRESULT hr;
   int base, r;
   (void)queued;
-  if (!lua_checkstack(L, 12))
+  c.s = hub->binding;
+  c.obj = cb;
+  c.status = (uint32_t)status;
+  c.buf = buf;
+  c.len = len;
+  c.final = final;
+  c.found = 0;
+  c.result = 0;
+  L = c.s->L;
+  if (!lua_checkstack(L, 4))
     return ca_callback_refuse(cb, CA_REFUSED_NO_MEMORY);
   base = lua_gettop(L);
   lua_pushcfunction(L, msgh);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->trampoline_ref);
-  lua_pushlightuserdata(L, cb);
-  lua_pushinteger(L, (lua_Integer)(uint32_t)status);
-  if (buf != NULL) lua_pushlightuserdata(L, (void *)buf); else lua_pushnil(L);
-  lua_pushinteger(L, (lua_Integer)len);
-  lua_pushboolean(L, final);
-  r = lua_pcall(L, 5, 1, base + 1);
+  lua_pushcfunction(L, trampoline);
+  lua_pushlightuserdata(L, &c);
+  r = lua_pcall(L, 1, 0, base + 1);
   if (r == LUA_OK) {
-    if (lua_isnil(L, -1)) {
+    if (!c.found) {
       hr = ca_callback_refuse(cb, CA_REFUSED_CLOSED);
     } else {
-      hr = (HRESULT)(uint32_t)lua_tointeger(L, -1);
-      if (WPF_FAILED(hr))
-        atomic_fetch_add_explicit(&cb->stats.failures, 1,
-                                  memory_order_relaxed);
+      hr = (HRESULT)c.result;
+      if (WPF_FAILED(hr)) ca_owner_inc(&cb->stats.failures);
     }
   } else {
     handle_error(L, cb, base + 2);
@@ -143,11 +173,4 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
   }
   lua_settop(L, base);
   return hr;
-}
-
-void ca_ldeliver_open(lua_State *L, ca_lstate *s) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
-  lua_pushcclosure(L, trampoline, 2);
-  s->trampoline_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

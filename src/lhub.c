@@ -8,6 +8,7 @@
 ** cycle, in which anchors no native holder needs are dropped.
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lcommon.h"
@@ -45,6 +46,8 @@ static int state_gc(lua_State *L) {
   ca_hub_close(s->hub);
   ca_hub_release(s->hub);
   s->hub = NULL;
+  free(s->free_keys);
+  s->free_keys = NULL;
   return 0;
 }
 
@@ -64,9 +67,8 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   if (s != NULL) return s;
   s = lua_newuserdatauv(L, sizeof *s, 0);
-  s->hub = NULL;
+  memset(s, 0, sizeof *s);
   s->live_ref = s->anchors_ref = s->intern_ref = LUA_NOREF;
-  s->trampoline_ref = LUA_NOREF;
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   s->L = lua_tothread(L, -1);
   lua_pop(L, 1);
@@ -77,6 +79,10 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   lua_setmetatable(L, -2);
   s->live_ref = newref(L, "v");
   s->anchors_ref = newref(L, NULL);
+  s->handlers_ref = newref(L, "v");
+  lua_pushboolean(L, 0);  /* a placeholder, so the slot exists */
+  s->status_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  s->next_key = 1;
   s->hub = ca_hub_new(ca_ldeliver, s);
   if (s->hub == NULL) luaL_error(L, "customaction: cannot create the "
                                  "completion queue (out of memory or file "

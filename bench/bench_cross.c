@@ -1,0 +1,257 @@
+/*
+** bench_cross.c: reports delivered per second when P producer threads
+** call ReportResult as fast as they can and the Lua thread dispatches.
+**   ours    ICustomAction2ResultCallback::ReportResult from P threads;
+**           the Lua thread runs ca.wait/ca.dispatch
+**   naive   the same producers and handler through a mutex + condition
+**           variable queue written here: one malloc'd record per report,
+**           one lua_pcall per record
+** Also: large payloads end to end (64 KiB, 1 MiB) against memcpy of the
+** same bytes, and bytes per queued report with a million queued.
+** Usage: bench_cross [cross|large|memory]
+*/
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "wpf.h"
+#include "bench.h"
+
+int luaopen_customaction_core(lua_State *L);
+
+static lua_State *L;
+static ICustomAction2ResultCallback *v2;
+static int handler_ref;
+
+typedef struct prod {
+  pthread_t t;
+  long n;
+  size_t len;
+  long refused;
+} prod;
+
+static void *produce_ours(void *arg) {
+  prod *p = arg;
+  unsigned char *buf = calloc(1, p->len);
+  long i;
+  for (i = 0; i < p->n; i++) {
+    buf[0] = (unsigned char)i;
+    if (v2->lpVtbl->ReportResult(v2, 0, 0, buf, (DWORD)p->len) != 0)
+      p->refused++;
+  }
+  free(buf);
+  return NULL;
+}
+
+static long delivered(void) {
+  long n;
+  lua_getglobal(L, "count");
+  n = (long)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
+/* ours: returns reports/s; every report must arrive */
+static double run_ours(int nprod, long per, size_t len) {
+  prod ps[8];
+  int i;
+  long want = per * nprod, got, refused = 0;
+  double t0;
+  luaL_dostring(L, "count = 0");
+  t0 = bench_now();
+  for (i = 0; i < nprod; i++) {
+    ps[i].n = per;
+    ps[i].len = len;
+    ps[i].refused = 0;
+    pthread_create(&ps[i].t, NULL, produce_ours, &ps[i]);
+  }
+  lua_getglobal(L, "ca");
+  lua_getfield(L, -1, "wait");
+  lua_remove(L, -2);
+  int wait_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  while ((got = delivered()) < want - refused) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, wait_ref);
+    lua_pushnumber(L, 0.001);
+    lua_call(L, 1, 0);
+    refused = 0;
+    for (i = 0; i < nprod; i++) refused += __atomic_load_n(&ps[i].refused, __ATOMIC_RELAXED);
+  }
+  for (i = 0; i < nprod; i++) pthread_join(ps[i].t, NULL);
+  luaL_unref(L, LUA_REGISTRYINDEX, wait_ref);
+  if (refused || delivered() != want) {
+    fprintf(stderr, "lost reports: %ld delivered of %ld (%ld refused)\n",
+            delivered(), want, refused);
+    exit(1);
+  }
+  return (double)want / (bench_now() - t0);
+}
+
+/* ---- the naive peer ---------------------------------------------------- */
+
+typedef struct rec { struct rec *next; size_t len; unsigned char data[]; } rec;
+static pthread_mutex_t nlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ncond = PTHREAD_COND_INITIALIZER;
+static rec *nhead, *ntail;
+
+static void *produce_naive(void *arg) {
+  prod *p = arg;
+  long i;
+  for (i = 0; i < p->n; i++) {
+    rec *r = malloc(sizeof *r + p->len);
+    r->next = NULL;
+    r->len = p->len;
+    memset(r->data, 0, p->len);
+    r->data[0] = (unsigned char)i;
+    pthread_mutex_lock(&nlock);
+    if (ntail) ntail->next = r; else nhead = r;
+    ntail = r;
+    pthread_cond_signal(&ncond);
+    pthread_mutex_unlock(&nlock);
+  }
+  return NULL;
+}
+
+static double run_naive(int nprod, long per, size_t len) {
+  prod ps[8];
+  int i;
+  long want = per * nprod, got = 0;
+  double t0 = bench_now();
+  for (i = 0; i < nprod; i++) {
+    ps[i].n = per;
+    ps[i].len = len;
+    pthread_create(&ps[i].t, NULL, produce_naive, &ps[i]);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref);
+  lua_pop(L, 1);
+  while (got < want) {
+    rec *r;
+    pthread_mutex_lock(&nlock);
+    while (nhead == NULL) pthread_cond_wait(&ncond, &nlock);
+    r = nhead;
+    nhead = r->next;
+    if (nhead == NULL) ntail = NULL;
+    pthread_mutex_unlock(&nlock);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref);
+    lua_pushinteger(L, 0);
+    lua_pushlstring(L, (const char *)r->data, r->len);
+    lua_pushboolean(L, 0);
+    lua_pcall(L, 3, 0, 0);
+    free(r);
+    got++;
+  }
+  for (i = 0; i < nprod; i++) pthread_join(ps[i].t, NULL);
+  return (double)want / (bench_now() - t0);
+}
+
+static void setup(void) {
+  L = luaL_newstate();
+  luaL_openlibs(L);
+  luaL_requiref(L, "customaction.core", luaopen_customaction_core, 0);
+  lua_setglobal(L, "ca");
+  if (luaL_dostring(L,
+      "count = 0\n"
+      "handler = function(status, response, final) count = count + 1 end\n"
+      "cb = ca.callback(handler, { reuse = true, max_response = 1 << 21 })\n"
+      "ptr = cb:interface('v2')\n"
+      "ca.configure({ block_ms = 60000 })\n") != LUA_OK) {
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    exit(1);
+  }
+  lua_getglobal(L, "ptr");
+  v2 = lua_touserdata(L, -1);
+  lua_getglobal(L, "handler");
+  handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_settop(L, 0);
+}
+
+static void bench_rates(void) {
+  int runs = bench_runs(), r, k;
+  long per = bench_quick() ? 500000 : 2000000;
+  static const int nprods[] = {1, 4};
+  for (k = 0; k < 2; k++) {
+    double ours[9], naive[9];
+    char name[64];
+    for (r = 0; r < runs; r++) {
+      ours[r] = run_ours(nprods[k], per / nprods[k], 16) / 1e6;
+      naive[r] = run_naive(nprods[k], per / nprods[k], 16) / 1e6;
+    }
+    snprintf(name, sizeof name, "ours_%dp_16B", nprods[k]);
+    bench_report("cross", name, bench_summarise(ours, runs), "M_reports/s");
+    snprintf(name, sizeof name, "naive_%dp_16B", nprods[k]);
+    bench_report("cross", name, bench_summarise(naive, runs), "M_reports/s");
+  }
+}
+
+static void bench_large(void) {
+  static const size_t sizes[] = {65536, 1 << 20};
+  static const char *names[] = {"64KiB", "1MiB"};
+  int runs = bench_runs(), r, k;
+  for (k = 0; k < 2; k++) {
+    size_t len = sizes[k];
+    long per = (long)((bench_quick() ? 256 : 1024) * (1048576 / len)) / 4;
+    double ours[9], mc[9];
+    char name[64];
+    unsigned char *a = malloc(len), *b = malloc(len);
+    memset(a, 1, len);
+    memset(b, 2, len);
+    for (r = 0; r < runs; r++) {
+      double t0;
+      long i;
+      ours[r] = run_ours(1, per, len) * (double)len / 1e9;
+      t0 = bench_now();
+      for (i = 0; i < per; i++) {
+        a[0] = (unsigned char)i;
+        memcpy(b, a, len);
+        __asm__ volatile("" : : "r"(b) : "memory");
+      }
+      mc[r] = (double)per * (double)len / (bench_now() - t0) / 1e9;
+    }
+    snprintf(name, sizeof name, "ours_%s", names[k]);
+    bench_report("large", name, bench_summarise(ours, runs), "GB/s");
+    snprintf(name, sizeof name, "memcpy_%s", names[k]);
+    bench_report("large", name, bench_summarise(mc, runs), "GB/s");
+    free(a);
+    free(b);
+  }
+}
+
+static long rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmRSS:", 6) == 0) kib = atol(line + 6);
+  if (f) fclose(f);
+  return kib;
+}
+
+static void *produce_once(void *arg) { return produce_ours(arg); }
+
+static void bench_memory(void) {
+  long n = bench_quick() ? 200000 : 1000000;
+  prod p = {0, n, 16, 0};
+  long before, after;
+  double per[1];
+  luaL_dostring(L, "ca.configure({ max_queued = 2000000, max_queued_bytes = 1 << 30 })");
+  luaL_dostring(L, "collectgarbage(); collectgarbage('stop')");
+  before = rss_kib();
+  pthread_create(&p.t, NULL, produce_once, &p);
+  pthread_join(p.t, NULL);
+  after = rss_kib();
+  per[0] = (double)(after - before) * 1024.0 / (double)n;
+  bench_report("memory", "bytes_per_queued_16B", bench_summarise(per, 1), "bytes");
+  luaL_dostring(L, "ca.dispatch(); collectgarbage('restart')");
+}
+
+int main(int argc, char **argv) {
+  const char *what = argc > 1 ? argv[1] : "cross";
+  setup();
+  if (strcmp(what, "cross") == 0) bench_rates();
+  else if (strcmp(what, "large") == 0) bench_large();
+  else if (strcmp(what, "memory") == 0) bench_memory();
+  lua_close(L);
+  return 0;
+}
