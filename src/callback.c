@@ -32,27 +32,17 @@ HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why) {
 
 static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
-  ca_hub *h = cb->hub;
-  ca_qnode *n = malloc(sizeof *n + len);
   int r;
-  if (n == NULL) return ca_callback_refuse(cb, CA_REFUSED_NO_MEMORY);
-  n->cb = cb;
-  n->status = status;
-  n->len = len;
-  n->final = (unsigned char)final;
-  n->null_buf = buf == NULL;
-  n->thread = ca_thread_number();
-  if (len > 0) memcpy(n->data, buf, len);
-  ca_callback_addref(cb);
-  r = ca_queue_push(&h->queue, n);
+  ca_callback_addref(cb);   /* the queued report's own reference */
+  r = ca_queue_push(&cb->hub->queue, cb, status, final, buf, len);
   if (r == CA_Q_OK) {
     atomic_fetch_add_explicit(&cb->stats.queued, 1, memory_order_relaxed);
     return CA_S_OK;
   }
-  free(n);
   ca_callback_release(cb);
   return ca_callback_refuse(cb, r == CA_Q_CLOSED ? CA_REFUSED_CLOSED
-                                                 : CA_REFUSED_QUEUE_FULL);
+                              : r == CA_Q_FULL ? CA_REFUSED_QUEUE_FULL
+                              : CA_REFUSED_NO_MEMORY);
 }
 
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,

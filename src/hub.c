@@ -33,41 +33,34 @@ void ca_hub_release(ca_hub *h) {
   free(h);
 }
 
-static void discard(ca_hub *h, ca_qnode *n) {
+static void discard(void *ud, ca_report *r) {
+  ca_hub *h = ud;
   atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
-  ca_queue_done(&h->queue, n);
-  ca_callback_release(n->cb);
-  free(n);
+  ca_callback_release(r->cb);
 }
 
 void ca_hub_close(ca_hub *h) {
-  ca_qnode *n;
   atomic_store_explicit(&h->closed, 1, memory_order_release);
-  n = ca_queue_close(&h->queue);
-  while (n != NULL) {
-    ca_qnode *next = n->next;
-    discard(h, n);
-    n = next;
-  }
+  ca_queue_close(&h->queue, discard, h);
 }
 
 int ca_hub_dispatch(ca_hub *h, int max) {
   int done = 0;
-  while (max < 0 || done < max) {
-    ca_qnode *n = ca_queue_pop(&h->queue);
-    if (n == NULL) break;
-    if (ca_hub_is_closed(h) || !atomic_load(&n->cb->connected)) {
-      ca_callback_refuse(n->cb, CA_REFUSED_CLOSED);
-      discard(h, n);
+  ca_report r;
+  ca_queue_enter(&h->queue);
+  while ((max < 0 || done < max) && ca_queue_pop(&h->queue, &r)) {
+    if (ca_hub_is_closed(h) || !atomic_load(&r.cb->connected)) {
+      ca_callback_refuse(r.cb, CA_REFUSED_CLOSED);
+      discard(h, &r);
+      ca_queue_done(&h->queue, &r);
       continue;
     }
-    h->deliver(h, n->cb, n->status, n->final,
-               n->null_buf ? NULL : n->data, n->len, 1);
-    ca_queue_done(&h->queue, n);
-    ca_callback_release(n->cb);
-    free(n);
+    h->deliver(h, r.cb, r.status, r.final, r.data, r.len, 1);
+    ca_queue_done(&h->queue, &r);
+    ca_callback_release(r.cb);
     done++;
   }
+  ca_queue_leave(&h->queue);
   ca_queue_settle(&h->queue);
   return done;
 }

@@ -1,21 +1,510 @@
 /*
-** queue.c: the completion queue. See queue.h for the shape; the subtle
-** part is the wake descriptor, which must be readable whenever a node is
-** pending and must not be written once per node.
+** queue.c: per-producer rings for the completion queue (see queue.h).
+**
+** A producer finds its ring through a thread-local cache keyed by the
+** queue's never-reused id, so the hot path is: reserve a credit, copy the
+** report into the next slot, publish it with one release store. The
+** consumer reads a ring's published count with one acquire load. Segments
+** the consumer leaves go back to their producer through a one-slot spare,
+** so a steady stream allocates nothing.
+**
+** Two protocols keep this correct:
+** - wake-up: a producer publishes, fences, then arms the descriptor if
+**   the consumer had disarmed it; the consumer clears the descriptor,
+**   disarms, fences, then looks again for pending reports. Either the
+**   producer sees "disarmed" and signals, or the consumer sees the report.
+** - close: a producer marks itself busy (a full barrier) before it checks
+**   "closed"; close sets "closed" and then waits until no producer is
+**   busy, so nothing is published into a ring after close drained it.
 */
+#define _POSIX_C_SOURCE 200809L
 #include "queue.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define SEG_SLOTS 256
+#define CHUNK_N 64            /* reports of credit taken at once */
+#define CHUNK_B 65536         /* bytes of credit taken at once */
+#define BURST 64              /* reports taken from one ring in a row */
+#define NCACHE 4              /* large payload buffers kept per ring */
+#define CACHE_MAX ((size_t)8 << 20)   /* larger ones are never kept */
+
+typedef struct ca_slot {
+  struct ca_callback *cb;
+  HRESULT status;
+  DWORD len;
+  unsigned char final, null_buf;
+  union {
+    BYTE data[CA_INLINE];
+    BYTE *heap;
+  } u;
+} ca_slot;
+
+typedef struct ca_segment {
+  struct ca_segment *next;
+  ca_slot slots[SEG_SLOTS];
+} ca_segment;
+
+typedef struct ca_producer {
+  uint64_t qid;
+  unsigned long thread;
+  struct ca_producer *next;   /* in the queue's list; written under lock */
+  atomic_int refs;            /* the thread's and the queue's */
+  atomic_int orphaned;        /* the thread has exited */
+  /* producer side */
+  _Alignas(64) ca_segment *ptail;
+  unsigned pidx;
+  size_t credit_n, credit_b;
+  atomic_int busy;
+  /* published count: written by the producer, read by the consumer */
+  _Alignas(64) atomic_ulong pushed;
+  /* consumer side */
+  _Alignas(64) ca_segment *chead;
+  unsigned cidx;
+  unsigned long popped;
+  ca_segment *_Atomic spare;
+  /* payload buffers handed back for reuse; each starts with its size */
+  BYTE *_Atomic cache[NCACHE];
+} ca_producer;
+
+/* Large payloads live in buffers with their capacity in front. */
+#define BUF_HEAD 16
+
+static BYTE *buf_alloc(ca_producer *p, size_t len) {
+  int i;
+  size_t *h;
+  for (i = 0; i < NCACHE; i++) {
+    BYTE *b = atomic_load_explicit(&p->cache[i], memory_order_relaxed);
+    if (b != NULL && *(size_t *)(void *)b >= len &&
+        atomic_compare_exchange_strong(&p->cache[i], &b, NULL))
+      return b + BUF_HEAD;
+  }
+  h = malloc(BUF_HEAD + len);
+  if (h == NULL) return NULL;
+  *h = len;
+  return (BYTE *)h + BUF_HEAD;
+}
+
+static void buf_free(BYTE *data) {
+  if (data != NULL) free(data - BUF_HEAD);
+}
+
+/* Consumer: back to its ring's cache when there is room, else freed. */
+static void buf_recycle(ca_producer *p, BYTE *data) {
+  BYTE *b = data - BUF_HEAD;
+  int i;
+  if (*(size_t *)(void *)b <= CACHE_MAX)
+    for (i = 0; i < NCACHE; i++) {
+      BYTE *expected = NULL;
+      if (atomic_compare_exchange_strong(&p->cache[i], &expected, b)) return;
+    }
+  free(b);
+}
+
+static atomic_ullong next_qid = 1;
+
+/* ---- producers and their threads --------------------------------------- */
+
+typedef struct tl_list {
+  int n, cap;
+  ca_producer **ps;
+} tl_list;
+
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static _Thread_local tl_list *tl;
+static _Thread_local ca_producer *tl_last;
+
+static void free_segments(ca_producer *p) {
+  ca_segment *s = p->chead, *spare;
+  int i;
+  while (s != NULL) {
+    ca_segment *n = s->next;
+    free(s);
+    s = n;
+  }
+  spare = atomic_exchange(&p->spare, NULL);
+  free(spare);
+  for (i = 0; i < NCACHE; i++) free(atomic_exchange(&p->cache[i], NULL));
+  p->chead = p->ptail = NULL;
+}
+
+static void producer_unref(ca_producer *p) {
+  if (atomic_fetch_sub(&p->refs, 1) == 1) free(p);
+}
+
+/* At thread exit: the rings stay for the consumer to drain and free. */
+static void tl_destroy(void *v) {
+  tl_list *l = v;
+  int i;
+  for (i = 0; i < l->n; i++) {
+    atomic_store_explicit(&l->ps[i]->orphaned, 1, memory_order_release);
+    producer_unref(l->ps[i]);
+  }
+  free(l->ps);
+  free(l);
+  tl = NULL;
+  tl_last = NULL;
+}
+
+static void make_key(void) { pthread_key_create(&tl_key, tl_destroy); }
+
+static ca_producer *new_producer(ca_queue *q) {
+  int i;
+  size_t size = (sizeof(ca_producer) + 63) & ~(size_t)63;
+  ca_producer *p = aligned_alloc(64, size);
+  ca_segment *seg = malloc(sizeof *seg);
+  if (p == NULL || seg == NULL) {
+    free(p);
+    free(seg);
+    return NULL;
+  }
+  memset(p, 0, sizeof *p);
+  seg->next = NULL;
+  p->qid = q->id;
+  p->thread = ca_thread_number();
+  atomic_init(&p->refs, 2);
+  atomic_init(&p->orphaned, 0);
+  atomic_init(&p->busy, 0);
+  atomic_init(&p->pushed, 0);
+  atomic_init(&p->spare, NULL);
+  for (i = 0; i < NCACHE; i++) atomic_init(&p->cache[i], NULL);
+  p->ptail = p->chead = seg;
+  return p;
+}
+
+/* This thread's ring for q, made on first use; NULL with *err set. */
+static ca_producer *producer_for(ca_queue *q, int *err) {
+  ca_producer *p = tl_last;
+  int i;
+  if (p != NULL && p->qid == q->id) return p;
+  if (tl != NULL)
+    for (i = 0; i < tl->n; i++)
+      if (tl->ps[i]->qid == q->id) return tl_last = tl->ps[i];
+  pthread_once(&tl_once, make_key);
+  if (tl == NULL) {
+    tl = calloc(1, sizeof *tl);
+    if (tl == NULL || pthread_setspecific(tl_key, tl) != 0) {
+      free(tl);
+      tl = NULL;
+      *err = CA_Q_NOMEM;
+      return NULL;
+    }
+  }
+  if (tl->n == tl->cap) {
+    int cap = tl->cap ? tl->cap * 2 : 4;
+    ca_producer **ps = realloc(tl->ps, (size_t)cap * sizeof *ps);
+    if (ps == NULL) { *err = CA_Q_NOMEM; return NULL; }
+    tl->ps = ps;
+    tl->cap = cap;
+  }
+  p = new_producer(q);
+  if (p == NULL) { *err = CA_Q_NOMEM; return NULL; }
+  ca_mutex_lock(&q->lock);
+  if (atomic_load(&q->closed)) {
+    ca_mutex_unlock(&q->lock);
+    free_segments(p);
+    free(p);
+    *err = CA_Q_CLOSED;
+    return NULL;
+  }
+  p->next = atomic_load_explicit(&q->producers, memory_order_relaxed);
+  atomic_store_explicit(&q->producers, p, memory_order_release);
+  ca_mutex_unlock(&q->lock);
+  tl->ps[tl->n++] = p;
+  return tl_last = p;
+}
+
+/* ---- limits --------------------------------------------------------------- */
+
+static int take_count(ca_queue *q, size_t n) {
+  size_t max = atomic_load_explicit(&q->max_count, memory_order_relaxed);
+  size_t c = atomic_fetch_add(&q->count, n);
+  if (c + n <= max) return 1;
+  atomic_fetch_sub(&q->count, n);
+  return 0;
+}
+
+static int take_bytes(ca_queue *q, size_t n, int alone_ok) {
+  size_t max = atomic_load_explicit(&q->max_bytes, memory_order_relaxed);
+  size_t b = atomic_fetch_add(&q->bytes, n);
+  /* one report larger than the whole budget may pass alone */
+  if (b + n <= max || (alone_ok && b == 0)) return 1;
+  atomic_fetch_sub(&q->bytes, n);
+  return 0;
+}
+
+static int reserve(ca_queue *q, ca_producer *p, size_t len) {
+  if (p->credit_n == 0) {
+    if (take_count(q, CHUNK_N)) p->credit_n = CHUNK_N;
+    else if (take_count(q, 1)) p->credit_n = 1;
+    else return 0;
+  }
+  if (p->credit_b < len) {
+    size_t need = len - p->credit_b;
+    if (take_bytes(q, need > CHUNK_B ? need : CHUNK_B, 0))
+      p->credit_b += need > CHUNK_B ? need : CHUNK_B;
+    else if (take_bytes(q, need, 1))
+      p->credit_b += need;
+    else
+      return 0;   /* the count credit stays for the next attempt */
+  }
+  p->credit_n--;
+  p->credit_b -= len;
+  return 1;
+}
+
+/* Waits for room up to block_ms; 1 when reserved. busy is clear here. */
+static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
+  int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
+  int64_t deadline;
+  int ok = 0;
+  if (block <= 0) return 0;
+  deadline = ca_now_ns() + block * 1000000;
+  ca_mutex_lock(&q->lock);
+  atomic_fetch_add(&q->waiters, 1);
+  while (!atomic_load(&q->closed)) {
+    int64_t left;
+    if (reserve(q, p, len)) { ok = 1; break; }
+    left = (deadline - ca_now_ns()) / 1000000;
+    if (left <= 0) break;
+    ca_cond_timedwait(&q->space, &q->lock, left);
+  }
+  atomic_fetch_sub(&q->waiters, 1);
+  ca_mutex_unlock(&q->lock);
+  return ok;
+}
+
+/* ---- producer ------------------------------------------------------------- */
+
+int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
+                  int final, const BYTE *buf, DWORD len) {
+  int err = CA_Q_OK;
+  ca_producer *p = producer_for(q, &err);
+  ca_slot *s;
+  BYTE *heap = NULL;
+  unsigned long n;
+  if (p == NULL) return err;
+  atomic_exchange(&p->busy, 1);   /* a full barrier before reading closed */
+  if (atomic_load(&q->closed)) {
+    atomic_store_explicit(&p->busy, 0, memory_order_release);
+    return CA_Q_CLOSED;
+  }
+  if (!reserve(q, p, len)) {
+    atomic_store_explicit(&p->busy, 0, memory_order_release);
+    if (!reserve_blocking(q, p, len)) return CA_Q_FULL;
+    atomic_exchange(&p->busy, 1);
+    if (atomic_load(&q->closed)) {
+      p->credit_n++;            /* unused; handed back when the ring goes */
+      p->credit_b += len;
+      atomic_store_explicit(&p->busy, 0, memory_order_release);
+      return CA_Q_CLOSED;
+    }
+  }
+  if (buf != NULL && len > CA_INLINE) {
+    heap = buf_alloc(p, len);
+    if (heap == NULL) goto nomem;
+    memcpy(heap, buf, len);
+  }
+  if (p->pidx == SEG_SLOTS) {
+    ca_segment *seg = atomic_exchange(&p->spare, NULL);
+    if (seg == NULL) seg = malloc(sizeof *seg);
+    if (seg == NULL) goto nomem;
+    seg->next = NULL;
+    p->ptail->next = seg;   /* published with the first slot in it */
+    p->ptail = seg;
+    p->pidx = 0;
+  }
+  s = &p->ptail->slots[p->pidx++];
+  s->cb = cb;
+  s->status = status;
+  s->len = len;
+  s->final = (unsigned char)(final != 0);
+  s->null_buf = buf == NULL;
+  if (heap != NULL) s->u.heap = heap;
+  else if (buf != NULL && len > 0) memcpy(s->u.data, buf, len);
+  n = atomic_load_explicit(&p->pushed, memory_order_relaxed);
+  atomic_store_explicit(&p->pushed, n + 1, memory_order_release);
+  atomic_store_explicit(&p->busy, 0, memory_order_release);
+  atomic_thread_fence(memory_order_seq_cst);
+  if (!atomic_load_explicit(&q->signaled, memory_order_relaxed) &&
+      !atomic_exchange(&q->signaled, 1))
+    ca_wake_signal(&q->wake);
+  return CA_Q_OK;
+nomem:
+  buf_free(heap);
+  p->credit_n++;
+  p->credit_b += len;
+  atomic_store_explicit(&p->busy, 0, memory_order_release);
+  return CA_Q_NOMEM;
+}
+
+/* ---- consumer ------------------------------------------------------------- */
+
+static ca_producer *head(ca_queue *q) {
+  return atomic_load_explicit(&q->producers, memory_order_acquire);
+}
+
+static int take_from(ca_producer *p, ca_report *r) {
+  ca_slot *s;
+  if (atomic_load_explicit(&p->pushed, memory_order_acquire) == p->popped)
+    return 0;
+  if (p->cidx == SEG_SLOTS) {
+    ca_segment *old = p->chead, *expected = NULL;
+    p->chead = old->next;
+    p->cidx = 0;
+    if (!atomic_compare_exchange_strong(&p->spare, &expected, old)) free(old);
+  }
+  s = &p->chead->slots[p->cidx++];
+  p->popped++;
+  r->cb = s->cb;
+  r->status = s->status;
+  r->len = s->len;
+  r->final = s->final;
+  r->null_buf = s->null_buf;
+  r->thread = p->thread;
+  r->from = p;
+  if (s->null_buf) {
+    r->heap = NULL;
+    r->data = NULL;
+  } else if (s->len > CA_INLINE) {
+    r->heap = s->u.heap;
+    r->data = r->heap;
+  } else {
+    r->heap = NULL;
+    memcpy(r->inline_copy, s->u.data, s->len);
+    r->data = r->inline_copy;
+  }
+  return 1;
+}
+
+static ca_producer *after(ca_queue *q, ca_producer *p) {
+  return p != NULL && p->next != NULL ? p->next : head(q);
+}
+
+int ca_queue_pop(ca_queue *q, ca_report *r) {
+  ca_producer *start, *p = q->cur != NULL ? q->cur : head(q);
+  if (p == NULL) return 0;
+  if (q->burst >= BURST) {   /* let the other rings have a turn */
+    p = after(q, p);
+    q->burst = 0;
+  }
+  start = p;
+  do {
+    if (take_from(p, r)) {
+      q->cur = p;
+      q->burst++;
+      return 1;
+    }
+    p = after(q, p);
+    q->burst = 0;
+  } while (p != start);
+  return 0;
+}
+
+static void hand_back(ca_queue *q) {
+  if (q->ret_count == 0 && q->ret_bytes == 0) return;
+  atomic_fetch_sub(&q->count, q->ret_count);
+  atomic_fetch_sub(&q->bytes, q->ret_bytes);
+  q->ret_count = q->ret_bytes = 0;
+  if (atomic_load(&q->waiters) > 0) {
+    ca_mutex_lock(&q->lock);
+    ca_cond_broadcast(&q->space);
+    ca_mutex_unlock(&q->lock);
+  }
+}
+
+void ca_queue_done(ca_queue *q, ca_report *r) {
+  if (r->heap != NULL) buf_recycle(r->from, r->heap);
+  r->heap = NULL;
+  q->ret_count++;
+  q->ret_bytes += r->len;
+  if (q->ret_count >= CHUNK_N) hand_back(q);
+}
+
+size_t ca_queue_pending(ca_queue *q) {
+  size_t n = 0;
+  ca_producer *p;
+  for (p = head(q); p != NULL; p = p->next)
+    n += atomic_load_explicit(&p->pushed, memory_order_acquire) - p->popped;
+  return n;
+}
+
+/* Frees the rings of exited threads once drained (not while nested). */
+static void reap(ca_queue *q) {
+  ca_producer *prev = NULL, *p, *next;
+  ca_mutex_lock(&q->lock);
+  for (p = head(q); p != NULL; p = next) {
+    next = p->next;
+    if (atomic_load_explicit(&p->orphaned, memory_order_acquire) &&
+        atomic_load_explicit(&p->pushed, memory_order_acquire) == p->popped) {
+      if (prev != NULL) prev->next = next;
+      else atomic_store_explicit(&q->producers, next, memory_order_release);
+      if (q->cur == p) { q->cur = NULL; q->burst = 0; }
+      q->ret_count += p->credit_n;   /* credit the thread never used */
+      q->ret_bytes += p->credit_b;
+      free_segments(p);
+      producer_unref(p);
+    } else {
+      prev = p;
+    }
+  }
+  ca_mutex_unlock(&q->lock);
+}
+
+void ca_queue_enter(ca_queue *q) { q->depth++; }
+
+void ca_queue_leave(ca_queue *q) { q->depth--; }
+
+void ca_queue_settle(ca_queue *q) {
+  if (q->depth == 0) reap(q);
+  hand_back(q);
+  if (ca_queue_pending(q) > 0) return;
+  /* clear, disarm, fence, look again: see the wake-up protocol above */
+  ca_wake_clear(&q->wake);
+  atomic_store(&q->signaled, 0);
+  atomic_thread_fence(memory_order_seq_cst);
+  if (ca_queue_pending(q) > 0 && !atomic_exchange(&q->signaled, 1))
+    ca_wake_signal(&q->wake);
+}
+
+void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
+                    void *ud) {
+  ca_producer *p;
+  ca_report r;
+  ca_mutex_lock(&q->lock);
+  atomic_store(&q->closed, 1);
+  ca_cond_broadcast(&q->space);
+  ca_mutex_unlock(&q->lock);
+  for (p = head(q); p != NULL; p = p->next)
+    while (atomic_load(&p->busy)) sched_yield();
+  while (ca_queue_pop(q, &r)) {
+    discard(ud, &r);
+    ca_queue_done(q, &r);
+  }
+  hand_back(q);
+}
+
+/* ---- setup ---------------------------------------------------------------- */
 
 int ca_queue_init(ca_queue *q) {
-  q->head = q->tail = q->local = NULL;
+  memset(q, 0, sizeof *q);
+  q->id = atomic_fetch_add(&next_qid, 1);
   atomic_init(&q->count, 0);
   atomic_init(&q->bytes, 0);
+  atomic_init(&q->signaled, 0);
+  atomic_init(&q->closed, 0);
+  atomic_init(&q->waiters, 0);
+  atomic_init(&q->producers, NULL);
   q->limits.max_count = CA_QUEUE_DEFAULT_MAX_COUNT;
   q->limits.max_bytes = CA_QUEUE_DEFAULT_MAX_BYTES;
   q->limits.block_ms = 0;
-  atomic_init(&q->waiters, 0);
-  q->signaled = q->closed = 0;
+  atomic_init(&q->max_count, q->limits.max_count);
+  atomic_init(&q->max_bytes, q->limits.max_bytes);
+  atomic_init(&q->block_ms, 0);
   if (ca_wake_init(&q->wake) != 0) return -1;
   if (ca_mutex_init(&q->lock) != 0) {
     ca_wake_close(&q->wake);
@@ -30,6 +519,13 @@ int ca_queue_init(ca_queue *q) {
 }
 
 void ca_queue_destroy(ca_queue *q) {
+  ca_producer *p = head(q);
+  while (p != NULL) {
+    ca_producer *n = p->next;
+    free_segments(p);
+    producer_unref(p);   /* the thread's reference may remain */
+    p = n;
+  }
   ca_cond_destroy(&q->space);
   ca_mutex_destroy(&q->lock);
   ca_wake_close(&q->wake);
@@ -38,6 +534,9 @@ void ca_queue_destroy(ca_queue *q) {
 void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l) {
   ca_mutex_lock(&q->lock);
   q->limits = *l;
+  atomic_store(&q->max_count, l->max_count);
+  atomic_store(&q->max_bytes, l->max_bytes);
+  atomic_store(&q->block_ms, l->block_ms);
   ca_cond_broadcast(&q->space);  /* waiters re-check against new bounds */
   ca_mutex_unlock(&q->lock);
 }
@@ -46,102 +545,4 @@ void ca_queue_get_limits(ca_queue *q, ca_queue_limits *l) {
   ca_mutex_lock(&q->lock);
   *l = q->limits;
   ca_mutex_unlock(&q->lock);
-}
-
-static int has_room(ca_queue *q, size_t len) {
-  size_t c = atomic_load_explicit(&q->count, memory_order_relaxed);
-  size_t b = atomic_load_explicit(&q->bytes, memory_order_relaxed);
-  if (c >= q->limits.max_count) return 0;
-  /* one report larger than the whole byte budget may pass alone */
-  return b == 0 || len <= q->limits.max_bytes - (b < q->limits.max_bytes ? b : q->limits.max_bytes);
-}
-
-int ca_queue_push(ca_queue *q, ca_qnode *n) {
-  int64_t deadline = 0;
-  n->next = NULL;
-  ca_mutex_lock(&q->lock);
-  while (!q->closed && !has_room(q, n->len)) {
-    int64_t left;
-    if (q->limits.block_ms <= 0) break;
-    if (deadline == 0) deadline = ca_now_ns() + q->limits.block_ms * 1000000;
-    left = (deadline - ca_now_ns()) / 1000000;
-    if (left <= 0) break;
-    /* announce, then look again: ca_queue_done frees room before it
-       reads waiters, so one of the two sides sees the other */
-    atomic_fetch_add(&q->waiters, 1);
-    if (!has_room(q, n->len))
-      ca_cond_timedwait(&q->space, &q->lock, left);
-    atomic_fetch_sub(&q->waiters, 1);
-  }
-  if (q->closed || !has_room(q, n->len)) {
-    int r = q->closed ? CA_Q_CLOSED : CA_Q_FULL;
-    ca_mutex_unlock(&q->lock);
-    return r;
-  }
-  atomic_fetch_add_explicit(&q->count, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&q->bytes, n->len, memory_order_relaxed);
-  if (q->tail) q->tail->next = n; else q->head = n;
-  q->tail = n;
-  if (!q->signaled) {
-    q->signaled = 1;
-    ca_wake_signal(&q->wake);
-  }
-  ca_mutex_unlock(&q->lock);
-  return CA_Q_OK;
-}
-
-ca_qnode *ca_queue_pop(ca_queue *q) {
-  ca_qnode *n = q->local;
-  if (n == NULL) {
-    ca_mutex_lock(&q->lock);
-    n = q->head;
-    q->head = q->tail = NULL;
-    ca_mutex_unlock(&q->lock);
-    if (n == NULL) return NULL;
-  }
-  q->local = n->next;
-  n->next = NULL;
-  return n;
-}
-
-void ca_queue_done(ca_queue *q, ca_qnode *n) {
-  atomic_fetch_sub(&q->count, 1);
-  atomic_fetch_sub(&q->bytes, n->len);
-  if (atomic_load(&q->waiters) > 0) {
-    ca_mutex_lock(&q->lock);
-    ca_cond_broadcast(&q->space);
-    ca_mutex_unlock(&q->lock);
-  }
-}
-
-void ca_queue_settle(ca_queue *q) {
-  if (q->local != NULL) return;
-  ca_mutex_lock(&q->lock);
-  if (q->head == NULL && q->signaled) {
-    q->signaled = 0;
-    ca_wake_clear(&q->wake);
-  }
-  ca_mutex_unlock(&q->lock);
-}
-
-size_t ca_queue_pending(ca_queue *q) {
-  /* queued or taken by the consumer and not yet done: one atomic load */
-  return atomic_load_explicit(&q->count, memory_order_relaxed);
-}
-
-ca_qnode *ca_queue_close(ca_queue *q) {
-  ca_qnode *all, *last;
-  ca_mutex_lock(&q->lock);
-  q->closed = 1;
-  all = q->head;
-  q->head = q->tail = NULL;
-  ca_cond_broadcast(&q->space);
-  ca_mutex_unlock(&q->lock);
-  /* local first, then what producers added after it, keeping order */
-  if (q->local == NULL) return all;
-  for (last = q->local; last->next; last = last->next) {}
-  last->next = all;
-  all = q->local;
-  q->local = NULL;
-  return all;
 }

@@ -1,11 +1,14 @@
 /*
 ** queue.h: the completion queue between the threads that call ReportResult
-** and the thread that owns a Lua state. Many producers, one consumer.
-** Producers append to a locked list; the consumer takes the whole list at
-** once into a private list and works through it without the lock, so the
-** lock is held for a pointer swap, not per delivery. A wake-up descriptor
-** is readable while anything is pending, signalled only on the transition
-** from empty, so a busy consumer costs producers no system calls.
+** and the thread that owns a Lua state. Each producing thread gets a ring
+** of its own (a chain of fixed-size segments of 64-byte slots, payloads up
+** to CA_INLINE bytes stored in the slot), so producers never share a lock
+** or a written cache line with each other, and order per thread is kept
+** by construction. The single consumer visits every ring. Limits on queued
+** reports and bytes are global; producers take them in credits of up to
+** 64 reports at a time, so the counters are touched once per 64 reports.
+** A wake-up descriptor is readable while anything is pending; producers
+** write it only on the transition from "consumer idle", never per report.
 */
 #ifndef CA_QUEUE_H
 #define CA_QUEUE_H
@@ -17,17 +20,23 @@
 #include "wpf.h"
 
 struct ca_callback;
+struct ca_producer;
 
-typedef struct ca_qnode {
-  struct ca_qnode *next;
+#define CA_INLINE 40
+
+/* A report taken off the queue, owned by the consumer until done. */
+typedef struct ca_report {
   struct ca_callback *cb;     /* holds one reference */
   HRESULT status;
   DWORD len;
-  unsigned char final;
-  unsigned char null_buf;
+  int final;
+  int null_buf;
+  const BYTE *data;           /* inline copy below, or heap */
+  BYTE *heap;                 /* recycled or freed by ca_queue_done */
+  struct ca_producer *from;   /* the ring it came from */
   unsigned long thread;       /* producer's ca_thread_number */
-  BYTE data[];
-} ca_qnode;
+  BYTE inline_copy[CA_INLINE];
+} ca_report;
 
 typedef struct ca_queue_limits {
   size_t max_count;           /* reports queued and not yet delivered */
@@ -36,38 +45,58 @@ typedef struct ca_queue_limits {
 } ca_queue_limits;
 
 typedef struct ca_queue {
-  ca_mutex lock;
-  ca_cond space;
-  ca_qnode *head, *tail;      /* producers' list, under lock */
-  ca_qnode *local;            /* consumer's private list */
-  atomic_size_t count, bytes; /* queued or taken, not yet done */
-  ca_queue_limits limits;     /* under lock */
+  uint64_t id;                /* never reused: keys producers' caches */
+  _Alignas(64) atomic_size_t count;   /* reserved: queued + credits held */
+  _Alignas(64) atomic_size_t bytes;
+  _Alignas(64) atomic_int signaled;   /* wake descriptor armed */
+  atomic_int closed;
   atomic_int waiters;         /* producers blocked for room */
-  int signaled;               /* wake descriptor readable, under lock */
-  int closed;                 /* under lock */
+  struct ca_producer *_Atomic producers;   /* list, prepended under lock */
+  ca_mutex lock;              /* producer list changes, limits, blocking */
+  ca_cond space;
+  ca_queue_limits limits;     /* under lock; copies read lock-free below */
+  atomic_size_t max_count, max_bytes;
+  atomic_llong block_ms;
+  /* consumer-only */
+  size_t ret_count, ret_bytes;        /* credit to hand back */
+  int depth;                  /* nested dispatches */
+  struct ca_producer *cur;    /* round-robin position */
+  int burst;                  /* reports taken from cur in a row */
   ca_wake wake;
 } ca_queue;
 
-enum { CA_Q_OK = 0, CA_Q_CLOSED = 1, CA_Q_FULL = 2 };
+enum { CA_Q_OK = 0, CA_Q_CLOSED = 1, CA_Q_FULL = 2, CA_Q_NOMEM = 3 };
 
 #define CA_QUEUE_DEFAULT_MAX_COUNT ((size_t)1 << 20)
 #define CA_QUEUE_DEFAULT_MAX_BYTES ((size_t)64 << 20)
 
 int ca_queue_init(ca_queue *q);
+/* Frees every ring; the queue must be closed and drained. */
 void ca_queue_destroy(ca_queue *q);
 void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l);
 void ca_queue_get_limits(ca_queue *q, ca_queue_limits *l);
 
-/* Appends n, or returns CA_Q_CLOSED / CA_Q_FULL and leaves n to the caller. */
-int ca_queue_push(ca_queue *q, ca_qnode *n);
-/* Consumer: next node in order, or NULL. */
-ca_qnode *ca_queue_pop(ca_queue *q);
-/* Consumer: n was delivered or discarded; its room is free again. */
-void ca_queue_done(ca_queue *q, ca_qnode *n);
-/* Consumer: clears the wake descriptor if nothing is pending. */
+/* Producer: copies the report in. cb must already hold a reference. */
+int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
+                  int final, const BYTE *buf, DWORD len);
+
+/* Consumer: the next report, in order per producing thread; 0 when none. */
+int ca_queue_pop(ca_queue *q, ca_report *r);
+/* Consumer: r was delivered or discarded (frees its payload copy). */
+void ca_queue_done(ca_queue *q, ca_report *r);
+/* Consumer: ends a dispatch; disarms the wake descriptor when empty. */
 void ca_queue_settle(ca_queue *q);
+/* Consumer: reports pushed and not yet popped. */
 size_t ca_queue_pending(ca_queue *q);
-/* Refuses further pushes and returns every node not yet popped. */
-ca_qnode *ca_queue_close(ca_queue *q);
+/* Consumer: nesting of dispatches (rings are freed only at depth 0). */
+void ca_queue_enter(ca_queue *q);
+void ca_queue_leave(ca_queue *q);
+
+/*
+** Refuses further pushes, waits for pushes in flight, and hands every
+** report still queued to discard (which must release its callback).
+*/
+void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
+                    void *ud);
 
 #endif
