@@ -41,7 +41,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz
+.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench
 
 all: $(MODULE)
 
@@ -55,6 +55,7 @@ help:
 	@echo "make tsan       threaded specs and the stress test under ThreadSanitizer"
 	@echo "make valgrind   specs under valgrind memcheck"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
+	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
 	@echo "make install    luarocks make (Lua 5.4 tree)"
 
@@ -147,6 +148,10 @@ $(FUZZ_DIR)/fuzz_hresult: tests/fuzz/fuzz_hresult.c src/hresult.c src/hresult.h 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) TALLY=$(TALLY) LUA=true BUSTED=/dev/null sh tests/run-all.sh --no-specs \
 	  "tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TARGETS)"
+
+# Benchmarks against the peers; writes bench/results.md (QUICK=1: < 1 min).
+bench: $(MODULE)
+	@QUICK=$(QUICK) sh bench/run.sh
 
 # What CI runs after `make deps`: every suite, plain and under each
 # checker, with one closing line for all of them.

@@ -229,6 +229,7 @@ static long rss_kib(void) {
 }
 
 static void *produce_once(void *arg) { return produce_ours(arg); }
+static void bench_peak(void);
 
 static void bench_memory(void) {
   long n = bench_quick() ? 200000 : 1000000;
@@ -246,12 +247,39 @@ static void bench_memory(void) {
   luaL_dostring(L, "ca.dispatch(); collectgarbage('restart')");
 }
 
+static long hwm_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmHWM:", 6) == 0) kib = atol(line + 6);
+  if (f) fclose(f);
+  return kib;
+}
+
+/* A producer that outruns a consumer that never dispatches, under the
+   default limits: how far the process grows before refusals start. */
+static void bench_peak(void) {
+  prod p = {0, 3000000, 16, 0};
+  long before;
+  luaL_dostring(L, "ca.configure({ block_ms = 0 })");
+  before = hwm_kib();
+  double mib[1];
+  pthread_create(&p.t, NULL, produce_once, &p);
+  pthread_join(p.t, NULL);
+  mib[0] = (double)(hwm_kib() - before) / 1024.0;
+  bench_report("memory", "peak_rss_growth_default_limits", bench_summarise(mib, 1), "MiB");
+  printf("# %ld of %ld refused once the default limits were reached\n", p.refused, p.n);
+  luaL_dostring(L, "ca.dispatch()");
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "cross";
   setup();
   if (strcmp(what, "cross") == 0) bench_rates();
   else if (strcmp(what, "large") == 0) bench_large();
   else if (strcmp(what, "memory") == 0) bench_memory();
+  else if (strcmp(what, "peak") == 0) bench_peak();
   lua_close(L);
   return 0;
 }

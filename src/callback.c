@@ -30,6 +30,13 @@ HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why) {
   return ca_refusal_hresults[why];
 }
 
+/* A refusal of a call made on another thread (which counts as a report). */
+static HRESULT refuse_foreign(ca_callback *cb, enum ca_refusal why) {
+  atomic_fetch_add_explicit(&cb->stats.foreign_refused, 1,
+                            memory_order_relaxed);
+  return ca_callback_refuse(cb, why);
+}
+
 static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
   int r;
@@ -40,34 +47,39 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
     return CA_S_OK;
   }
   ca_callback_release(cb);
-  return ca_callback_refuse(cb, r == CA_Q_CLOSED ? CA_REFUSED_CLOSED
-                              : r == CA_Q_FULL ? CA_REFUSED_QUEUE_FULL
-                              : CA_REFUSED_NO_MEMORY);
+  return refuse_foreign(cb, r == CA_Q_CLOSED ? CA_REFUSED_CLOSED
+                          : r == CA_Q_FULL ? CA_REFUSED_QUEUE_FULL
+                          : CA_REFUSED_NO_MEMORY);
 }
 
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
                            const BYTE *buf, DWORD len) {
   ca_hub *h = cb->hub;
+  HRESULT (*refuse)(ca_callback *, enum ca_refusal);
   HRESULT hr;
   int claimed = 0;
   int owner = ca_thread_is(h->owner);
-  if (owner) ca_owner_inc(&cb->stats.owner_reports);
-  else atomic_fetch_add_explicit(&cb->stats.reports, 1, memory_order_relaxed);
+  if (owner) {
+    ca_owner_inc(&cb->stats.owner_reports);
+    refuse = ca_callback_refuse;
+  } else {
+    refuse = refuse_foreign;   /* queued or refused: each counts once */
+  }
   if (ca_hub_is_closed(h) || !atomic_load_explicit(&cb->connected,
                                                    memory_order_acquire))
-    return ca_callback_refuse(cb, CA_REFUSED_CLOSED);
+    return refuse(cb, CA_REFUSED_CLOSED);
   if (buf == NULL && len != 0)
-    return ca_callback_refuse(cb, CA_REFUSED_NULL_BUFFER);
+    return refuse(cb, CA_REFUSED_NULL_BUFFER);
   if (len > cb->max_response)
-    return ca_callback_refuse(cb, CA_REFUSED_OVERSIZED);
+    return refuse(cb, CA_REFUSED_OVERSIZED);
   if (!cb->reuse) {
     if (final) {
       int expected = 0;
       if (!atomic_compare_exchange_strong(&cb->finished, &expected, 1))
-        return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
+        return refuse(cb, CA_REFUSED_AFTER_FINAL);
       claimed = 1;
     } else if (atomic_load_explicit(&cb->finished, memory_order_acquire)) {
-      return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
+      return refuse(cb, CA_REFUSED_AFTER_FINAL);
     }
   }
   if (owner) return h->deliver(h, cb, status, final, buf, len, 0);
@@ -82,8 +94,12 @@ ULONG ca_callback_addref(ca_callback *cb) {
 }
 
 ULONG ca_callback_release(ca_callback *cb) {
-  unsigned r = atomic_fetch_sub_explicit(&cb->refs, 1, memory_order_acq_rel);
-  if (r != 1) return r - 1;
+  return ca_callback_release_n(cb, 1);
+}
+
+ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
+  unsigned r = atomic_fetch_sub_explicit(&cb->refs, n, memory_order_acq_rel);
+  if (r != n) return r - n;
   atomic_fetch_sub(&cb->hub->callbacks, 1);
   ca_hub_release(cb->hub);
   free(cb->name);
@@ -125,9 +141,10 @@ static const ICustomAction2ResultCallbackVtbl v2_vtbl = {
 
 ca_callback *ca_callback_new(ca_hub *hub, const char *name,
                              DWORD max_response, int reuse) {
-  ca_callback *cb = calloc(1, sizeof *cb);
+  ca_callback *cb = aligned_alloc(64, (sizeof *cb + 63) & ~(size_t)63);
   size_t i;
   if (cb == NULL) return NULL;
+  memset(cb, 0, sizeof *cb);
   cb->name = malloc(strlen(name) + 1);
   if (cb->name == NULL) {
     free(cb);
@@ -141,7 +158,7 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   atomic_init(&cb->finished, 0);
   cb->reuse = reuse;
   cb->max_response = max_response;
-  atomic_init(&cb->stats.reports, 0);
+  atomic_init(&cb->stats.foreign_refused, 0);
   atomic_init(&cb->stats.owner_reports, 0);
   atomic_init(&cb->stats.delivered, 0);
   atomic_init(&cb->stats.queued, 0);

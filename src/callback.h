@@ -30,18 +30,22 @@ extern const char *const ca_refusal_names[CA_NREFUSALS];
 extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
 
 /*
-** Counters. Those only the owning thread writes are bumped with a relaxed
-** load and store (no locked instruction on the hot path); those any
-** thread may bump use atomic read-modify-write.
+** Counters, grouped by writer onto separate cache lines: those any thread
+** bumps use atomic read-modify-write; those only the owning thread writes
+** are bumped with a relaxed load and store (no locked instruction on the
+** hot path). Keeping the groups apart stops a producer thread and the
+** owning thread from stealing one cache line from each other per report.
 */
 typedef struct ca_stats {
-  atomic_ulong reports;       /* ReportResult calls from other threads */
-  atomic_ulong owner_reports; /* ReportResult calls on the owning thread */
+  /* ReportResult calls from other threads are queued + foreign_refused,
+     so the hot path bumps one counter, not two */
+  _Alignas(64) atomic_ulong queued;   /* accepted from another thread */
+  atomic_ulong foreign_refused;       /* refused on another thread */
+  atomic_ulong refused[CA_NREFUSALS];
+  _Alignas(64) atomic_ulong owner_reports; /* on the owning thread */
   atomic_ulong delivered;     /* handler called (owning thread) */
-  atomic_ulong queued;        /* accepted from another thread */
   atomic_ulong errors;        /* handler raised (owning thread) */
   atomic_ulong failures;      /* handler returned a failure (owning thread) */
-  atomic_ulong refused[CA_NREFUSALS];
 } ca_stats;
 
 static inline void ca_owner_inc(atomic_ulong *c) {
@@ -50,25 +54,27 @@ static inline void ca_owner_inc(atomic_ulong *c) {
 }
 
 static inline unsigned long ca_stats_reports(ca_stats *s) {
-  return atomic_load_explicit(&s->reports, memory_order_relaxed) +
+  return atomic_load_explicit(&s->queued, memory_order_relaxed) +
+         atomic_load_explicit(&s->foreign_refused, memory_order_relaxed) +
          atomic_load_explicit(&s->owner_reports, memory_order_relaxed);
 }
 
 #define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
 
 typedef struct ca_callback {
-  /* the two vptrs come first: native code holds &cb->v1 or &cb->v2 */
+  /* the two vptrs come first: native code holds &cb->v1 or &cb->v2;
+     this line is read on every report and written almost never */
   const ICustomActionResultCallbackVtbl *v1;
   const ICustomAction2ResultCallbackVtbl *v2;
-  atomic_uint refs;
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int finished;      /* a final report was accepted */
   int reuse;                /* accept new sequences after a final report */
   DWORD max_response;
   struct ca_hub *hub;       /* holds one hub reference */
   int key;                  /* the Lua binding's handler slot */
-  ca_stats stats;
   char *name;
+  _Alignas(64) atomic_uint refs;
+  ca_stats stats;
 } ca_callback;
 
 /* refs = 1; NULL when out of memory. name is copied. */
@@ -77,6 +83,8 @@ ca_callback *ca_callback_new(struct ca_hub *hub, const char *name,
 
 ULONG ca_callback_addref(ca_callback *cb);
 ULONG ca_callback_release(ca_callback *cb);
+/* n Releases at once (the consumer's batch of delivered reports). */
+ULONG ca_callback_release_n(ca_callback *cb, unsigned n);
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
                            const BYTE *buf, DWORD len);
 

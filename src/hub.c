@@ -47,19 +47,28 @@ void ca_hub_close(ca_hub *h) {
 int ca_hub_dispatch(ca_hub *h, int max) {
   int done = 0;
   ca_report r;
+  /* the queued reports' references, released in runs per callback */
+  ca_callback *held = NULL;
+  unsigned nheld = 0;
   ca_queue_enter(&h->queue);
   while ((max < 0 || done < max) && ca_queue_pop(&h->queue, &r)) {
+    if (r.cb != held) {
+      if (held != NULL) ca_callback_release_n(held, nheld);
+      held = r.cb;
+      nheld = 0;
+    }
+    nheld++;
     if (ca_hub_is_closed(h) || !atomic_load(&r.cb->connected)) {
       ca_callback_refuse(r.cb, CA_REFUSED_CLOSED);
-      discard(h, &r);
+      atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
       ca_queue_done(&h->queue, &r);
       continue;
     }
     h->deliver(h, r.cb, r.status, r.final, r.data, r.len, 1);
     ca_queue_done(&h->queue, &r);
-    ca_callback_release(r.cb);
     done++;
   }
+  if (held != NULL) ca_callback_release_n(held, nheld);
   ca_queue_leave(&h->queue);
   ca_queue_settle(&h->queue);
   return done;

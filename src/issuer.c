@@ -181,6 +181,7 @@ static void log_locked(ca_issuer *is, const char *op, const char *action,
 static void log_event(ca_issuer *is, const char *op, const char *action,
                       HRESULT status, int final, int64_t bytes, int null_buf,
                       int64_t result, int shape, unsigned long thread) {
+  if (!is->log_on) return;   /* fixed at creation: no lock needed */
   ca_mutex_lock(&is->lock);
   log_locked(is, op, action, status, final, bytes, null_buf, result, shape,
              thread);

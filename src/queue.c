@@ -29,6 +29,7 @@
 #define CHUNK_N 64            /* reports of credit taken at once */
 #define CHUNK_B 65536         /* bytes of credit taken at once */
 #define BURST 64              /* reports taken from one ring in a row */
+#define YIELD_AT 4096        /* queued reports beyond which producers yield */
 #define NCACHE 4              /* large payload buffers kept per ring */
 #define CACHE_MAX ((size_t)8 << 20)   /* larger ones are never kept */
 
@@ -65,6 +66,7 @@ typedef struct ca_producer {
   _Alignas(64) ca_segment *chead;
   unsigned cidx;
   unsigned long popped;
+  unsigned long seen;         /* last published count the consumer read */
   ca_segment *_Atomic spare;
   /* payload buffers handed back for reuse; each starts with its size */
   BYTE *_Atomic cache[NCACHE];
@@ -239,6 +241,11 @@ static int take_bytes(ca_queue *q, size_t n, int alone_ok) {
 
 static int reserve(ca_queue *q, ca_producer *p, size_t len) {
   if (p->credit_n == 0) {
+    /* far ahead of the consumer: give it the CPU (once per 64 reports;
+       on a machine with fewer cores than threads this is what keeps the
+       consumer, the bottleneck, running) */
+    if (atomic_load_explicit(&q->count, memory_order_relaxed) > YIELD_AT)
+      sched_yield();
     if (take_count(q, CHUNK_N)) p->credit_n = CHUNK_N;
     else if (take_count(q, 1)) p->credit_n = 1;
     else return 0;
@@ -350,8 +357,11 @@ static ca_producer *head(ca_queue *q) {
 
 static int take_from(ca_producer *p, ca_report *r) {
   ca_slot *s;
-  if (atomic_load_explicit(&p->pushed, memory_order_acquire) == p->popped)
-    return 0;
+  /* read the producer's line only when what was seen is used up */
+  if (p->seen == p->popped) {
+    p->seen = atomic_load_explicit(&p->pushed, memory_order_acquire);
+    if (p->seen == p->popped) return 0;
+  }
   if (p->cidx == SEG_SLOTS) {
     ca_segment *old = p->chead, *expected = NULL;
     p->chead = old->next;

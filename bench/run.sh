@@ -1,0 +1,42 @@
+#!/bin/sh
+# bench/run.sh: builds and runs every benchmark, then writes
+# bench/results.md from the raw lines (kept in build/bench/raw.txt).
+# QUICK=1 runs fewer iterations (under a minute in all).
+set -e
+B=build/bench
+mkdir -p "$B"
+CFLAGS="-std=c11 -O2 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread"
+LUAINC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUALIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+SRC=$(ls src/*.c)
+${CC:-cc} $CFLAGS $LUAINC -Isrc -o "$B/bench_same" bench/bench_same.c $SRC $LUALIB -lm
+${CC:-cc} $CFLAGS $LUAINC -Isrc -o "$B/bench_cross" bench/bench_cross.c $SRC $LUALIB -lm
+${CC:-cc} -O2 -shared -fPIC -o "$B/libffiloop.so" bench/ffiloop.c
+raw="$B/raw.txt"
+: > "$raw"
+step() { echo "bench: $*" >&2; }
+step same-thread; "$B/bench_same" | tee -a "$raw"
+if command -v luajit >/dev/null 2>&1; then
+  step luajit-ffi; luajit bench/ffi_same.lua "$B/libffiloop.so" | tee -a "$raw"
+fi
+step cross-thread; "$B/bench_cross" cross | tee -a "$raw"
+step large; "$B/bench_cross" large | tee -a "$raw"
+step memory; "$B/bench_cross" memory | tee -a "$raw"
+step peak; "$B/bench_cross" peak | tee -a "$raw"
+if lua5.4 -e 'require "luv"' 2>/dev/null; then
+  per=500000; [ -n "$QUICK" ] && [ "$QUICK" != 0 ] && per=100000
+  for mode in integer string; do
+    for r in 1 2 3 4 5; do
+      step "luv $mode run $r"
+      set +e
+      line=$(timeout 120 lua5.4 bench/luv_cross.lua $per 1 $mode 2>/dev/null)
+      rc=$?
+      set -e
+      echo "LUV $mode $rc ${line:-$per 0 0}" | tee -a "$raw"
+    done
+  done
+fi
+step issuer
+LUA_CPATH="build/?.so;;" LUA_PATH="lua/?.lua;lua/?/init.lua;;" lua5.4 bench/issuer.lua | tee -a "$raw"
+lua5.4 bench/report.lua "$raw" > bench/results.md
+step "wrote bench/results.md"
