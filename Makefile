@@ -41,7 +41,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench
+.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom
 
 all: $(MODULE)
 
@@ -54,6 +54,7 @@ help:
 	@echo "make sanitize   specs and C tests under ASan+UBSan"
 	@echo "make tsan       threaded specs and the stress test under ThreadSanitizer"
 	@echo "make valgrind   specs under valgrind memcheck"
+	@echo "make oom        allocation-failure sweep under ASan"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
@@ -135,6 +136,17 @@ valgrind: $(MODULE)
 	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
 
+# The allocation-failure sweep: every allocation of several scenarios
+# failed in turn, under ASan (LeakSanitizer finds leaks at exit).
+OOM_DIR = build/oom
+$(OOM_DIR)/oom_sweep: tests/oom_sweep.c tests/peer/nativepeer.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g $(SAN_FLAGS) -DCA_ALLOC_HOOK $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread -Isrc \
+	  -o $@ tests/oom_sweep.c tests/peer/nativepeer.c $(SRC) $(LUA_LIBS) -lm
+
+oom: $(OOM_DIR)/oom_sweep
+	@ASAN_OPTIONS=detect_leaks=1 TALLY=$(TALLY) LUA=true sh tests/run-all.sh --no-specs $(OOM_DIR)/oom_sweep
+
 # libFuzzer targets (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
 FUZZ_DIR = build/fuzz
 FUZZ_TARGETS = hresult
@@ -161,6 +173,7 @@ ci:
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s tsan TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s oom TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s fuzz TALLY=$(CURDIR)/build/tally || status=1; \
 	sh tests/tally.sh build/tally || status=1; exit $$status
 

@@ -3,6 +3,7 @@
 ** checks every report passes before it reaches Lua. Refusals never call
 ** the handler; each returns its documented HRESULT and is counted.
 */
+#include "alloc.h"
 #include "callback.h"
 
 #include <stdlib.h>
@@ -141,11 +142,11 @@ static const ICustomAction2ResultCallbackVtbl v2_vtbl = {
 
 ca_callback *ca_callback_new(ca_hub *hub, const char *name,
                              DWORD max_response, int reuse) {
-  ca_callback *cb = aligned_alloc(64, (sizeof *cb + 63) & ~(size_t)63);
+  ca_callback *cb = ca_aligned_alloc(64, (sizeof *cb + 63) & ~(size_t)63);
   size_t i;
   if (cb == NULL) return NULL;
   memset(cb, 0, sizeof *cb);
-  cb->name = malloc(strlen(name) + 1);
+  cb->name = ca_malloc(strlen(name) + 1);
   if (cb->name == NULL) {
     free(cb);
     return NULL;

@@ -1,12 +1,13 @@
 /*
 ** hub.c: lifetime of a hub and the consumer side of its queue.
 */
+#include "alloc.h"
 #include "hub.h"
 
 #include <stdlib.h>
 
 ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding) {
-  ca_hub *h = malloc(sizeof *h);
+  ca_hub *h = ca_malloc(sizeof *h);
   if (h == NULL) return NULL;
   if (ca_queue_init(&h->queue) != 0) {
     free(h);

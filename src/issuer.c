@@ -7,6 +7,7 @@
 ** The lock is never held while a callback is called, so handlers may call
 ** back into the issuer (unregister, register, close) from any report.
 */
+#include "alloc.h"
 #include "issuer.h"
 
 #include <stdatomic.h>
@@ -59,6 +60,7 @@ typedef struct ca_op {
   int guard;                   /* a hidden reference for early_release */
   int never_release;
   int dup_pending, after_pending;
+  int worker;                  /* the worker thread that makes its reports */
   uint64_t rng;
 } ca_op;
 
@@ -79,6 +81,8 @@ struct ca_issuer {
   int is_virtual;               /* fixed at creation */
   int nthreads;
   ca_thread *threads;
+  struct ca_worker *workers;
+  int next_worker;              /* round-robin assignment */
   int64_t start_ns;
   int64_t vnow;                /* virtual clock, ms */
   int advancing;
@@ -95,7 +99,7 @@ struct ca_issuer {
 /* ---- scenarios ---------------------------------------------------------- */
 
 ca_scenario *ca_scenario_new(void) {
-  ca_shared_scenario *s = calloc(1, sizeof *s);
+  ca_shared_scenario *s = ca_calloc(1, sizeof *s);
   if (s == NULL) return NULL;
   s->sc.every = -1;
   s->sc.count = -1;
@@ -151,7 +155,7 @@ static void log_locked(ca_issuer *is, const char *op, const char *action,
   }
   if (is->nlog == is->caplog) {
     size_t cap = is->caplog ? is->caplog * 2 : 64;
-    ca_log_entry *n = realloc(is->log, cap * sizeof *n);
+    ca_log_entry *n = ca_realloc(is->log, cap * sizeof *n);
     if (n == NULL) {
       is->dropped++;
       return;
@@ -160,7 +164,7 @@ static void log_locked(ca_issuer *is, const char *op, const char *action,
     is->caplog = cap;
   }
   e = &is->log[is->nlog];
-  e->action = action ? strdup(action) : NULL;
+  e->action = action ? ca_strdup(action) : NULL;
   if (action && e->action == NULL) {
     is->dropped++;
     return;
@@ -329,7 +333,7 @@ static int payload(const ca_op *op, int64_t k, BYTE **buf, DWORD *len,
     size_t n, where, i;
     if (ca_utf8_to_utf16(text, tlen, 1, &w, &n, &where) != CA_UTF_OK)
       return -1;
-    *owned = malloc(n * 2 + 1);
+    *owned = ca_malloc(n * 2 + 1);
     if (*owned == NULL) { free(w); return -1; }
     for (i = 0; i < n; i++) {
       (*owned)[2 * i] = (char)(w[i] & 0xFF);
@@ -340,7 +344,7 @@ static int payload(const ca_op *op, int64_t k, BYTE **buf, DWORD *len,
     *len = (DWORD)(n * 2);
     return 0;
   }
-  *owned = malloc(tlen + 1);
+  *owned = ca_malloc(tlen + 1);
   if (*owned == NULL) return -1;
   memcpy(*owned, text, tlen);
   *buf = (BYTE *)*owned;
@@ -379,7 +383,7 @@ static HRESULT respond(ca_issuer *is, ca_op *op, int64_t k, int final,
     }
     f = fault(sc, CA_FAULT_OVERSIZED);
     if (f != NULL && k == (f->at > 0 ? f->at : 1)) {
-      big = calloc(f->size ? f->size : 1, 1);
+      big = ca_calloc(f->size ? f->size : 1, 1);
       if (big != NULL) {
         buf = (BYTE *)big;
         len = f->size;
@@ -474,8 +478,8 @@ static void finish(ca_issuer *is, ca_op *op, ca_event *ev) {
       while (*pp != op) pp = &(*pp)->next;
       *pp = op->next;
       if (op->never_release) {
-        void **l = realloc(is->leaked, (is->nleaked + 1) * sizeof *l);
-        int *s = realloc(is->leaked_shape, (is->nleaked + 1) * sizeof *s);
+        void **l = ca_realloc(is->leaked, (is->nleaked + 1) * sizeof *l);
+        int *s = ca_realloc(is->leaked_shape, (is->nleaked + 1) * sizeof *s);
         if (l) is->leaked = l;
         if (s) is->leaked_shape = s;
         if (l && s) {
@@ -501,10 +505,13 @@ static void finish(ca_issuer *is, ca_op *op, ca_event *ev) {
   ca_cond_broadcast(&is->work);
 }
 
-static ca_op *earliest(ca_issuer *is) {
+/* The next operation due; worker < 0 takes any (the virtual clock). */
+static ca_op *earliest(ca_issuer *is, int worker) {
   ca_op *op, *best = NULL;
   for (op = is->ops; op; op = op->next)
-    if (!op->busy && (best == NULL || op->due < best->due)) best = op;
+    if (!op->busy && (worker < 0 || op->worker == worker) &&
+        (best == NULL || op->due < best->due))
+      best = op;
   return best;
 }
 
@@ -519,11 +526,22 @@ static void step(ca_issuer *is, ca_op *op) {
   finish(is, op, &ev);
 }
 
+/*
+** Each operation belongs to one worker, so all its reports come from one
+** thread and reach the callback in the order made, as with a real
+** protocol manager's per-registration worker.
+*/
+typedef struct ca_worker {
+  ca_issuer *is;
+  int index;
+} ca_worker;
+
 static void *worker(void *arg) {
-  ca_issuer *is = arg;
+  ca_worker *w = arg;
+  ca_issuer *is = w->is;
   ca_mutex_lock(&is->lock);
   while (!is->stopping) {
-    ca_op *op = earliest(is);
+    ca_op *op = earliest(is, w->index);
     int64_t now = now_locked(is);
     if (op != NULL && op->due <= now) {
       step(is, op);
@@ -572,13 +590,13 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   if (name16 == NULL || cb == NULL) return CA_E_POINTER;
   name = to_utf8(name16, &nlen);
   if (name == NULL) return CA_E_INVALIDARG;
-  op = calloc(1, sizeof *op);
+  op = ca_calloc(1, sizeof *op);
   if (op == NULL) { free(name); return CA_E_OUTOFMEMORY; }
   op->name = name;
   if (args16 != NULL) {
     size_t n = ca_wcslen(args16), i;
     op->args = to_utf8(args16, &op->args_len);
-    op->args16 = malloc(n * 2 + 1);
+    op->args16 = ca_malloc(n * 2 + 1);
     if (op->args == NULL || op->args16 == NULL) {
       HRESULT bad = op->args == NULL ? CA_E_INVALIDARG : CA_E_OUTOFMEMORY;
       free(op->args); free(op->args16); free(name); free(op);
@@ -613,6 +631,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
     op->rng = j && j->seed ? j->seed : 0x9E3779B97F4A7C15ull;
   }
   op->due = now_locked(is) + d->sc->sc.delay;
+  if (is->nthreads > 0) op->worker = is->next_worker++ % is->nthreads;
   log_locked(is, "addref", name, 0, 0, 0, 0, (int64_t)cb_addref(cb, shape),
              shape, 0);
   if (fault(&d->sc->sc, CA_FAULT_EARLY_RELEASE)) {
@@ -711,7 +730,7 @@ IPmCustomActions2 *ca_issuer_v2(ca_issuer *is) {
 /* ---- lifetime ------------------------------------------------------------- */
 
 ca_issuer *ca_issuer_new(int threads, int log, size_t log_limit) {
-  ca_issuer *is = calloc(1, sizeof *is);
+  ca_issuer *is = ca_calloc(1, sizeof *is);
   int i;
   if (is == NULL) return NULL;
   if (ca_mutex_init(&is->lock) != 0) { free(is); return NULL; }
@@ -725,16 +744,22 @@ ca_issuer *ca_issuer_new(int threads, int log, size_t log_limit) {
   is->log_limit = log_limit;
   is->is_virtual = threads <= 0;
   if (threads > 0) {
-    is->threads = calloc((size_t)threads, sizeof *is->threads);
-    if (is->threads == NULL) goto fail_idle;
+    is->threads = ca_calloc((size_t)threads, sizeof *is->threads);
+    is->workers = ca_calloc((size_t)threads, sizeof *is->workers);
+    if (is->threads == NULL || is->workers == NULL) goto fail_threads;
     for (i = 0; i < threads; i++) {
-      if (ca_thread_start(&is->threads[i], worker, is) != 0) break;
+      is->workers[i].is = is;
+      is->workers[i].index = i;
+      if (ca_thread_start(&is->threads[i], worker, &is->workers[i]) != 0)
+        break;
       is->nthreads++;
     }
-    if (is->nthreads == 0) { free(is->threads); goto fail_idle; }
+    if (is->nthreads == 0) goto fail_threads;
   }
   return is;
-fail_idle:
+fail_threads:
+  free(is->threads);
+  free(is->workers);
   ca_cond_destroy(&is->idle);
 fail_work:
   ca_cond_destroy(&is->work);
@@ -786,8 +811,8 @@ int ca_issuer_define(ca_issuer *is, const char *name, ca_scenario *sc) {
   if (d != NULL) {
     scenario_unref(d->sc);   /* running operations keep theirs */
   } else {
-    d = calloc(1, sizeof *d);
-    if (d != NULL) d->name = strdup(name);
+    d = ca_calloc(1, sizeof *d);
+    if (d != NULL) d->name = ca_strdup(name);
     if (d == NULL || d->name == NULL) {
       free(d);
       ca_mutex_unlock(&is->lock);
@@ -814,7 +839,7 @@ int ca_issuer_advance(ca_issuer *is, int64_t ms, int has_ms) {
   if (has_ms) {
     target = is->vnow + ms;
   } else {
-    ca_op *op = earliest(is);
+    ca_op *op = earliest(is, -1);
     if (op == NULL) {
       ca_mutex_unlock(&is->lock);
       return 0;
@@ -823,7 +848,7 @@ int ca_issuer_advance(ca_issuer *is, int64_t ms, int has_ms) {
   }
   is->advancing = 1;
   for (;;) {
-    ca_op *op = earliest(is);
+    ca_op *op = earliest(is, -1);
     if (op == NULL || op->due > target) break;
     if (op->due > is->vnow) is->vnow = op->due;
     step(is, op);
@@ -894,7 +919,9 @@ void ca_issuer_close(ca_issuer *is) {
   /* only the first close gets here, so the workers are joined once */
   for (i = 0; i < is->nthreads; i++) ca_thread_join(is->threads[i]);
   free(is->threads);
+  free(is->workers);
   is->threads = NULL;
+  is->workers = NULL;
 }
 
 int ca_issuer_closed(ca_issuer *is) {
@@ -912,11 +939,11 @@ ca_log_entry *ca_issuer_log(ca_issuer *is, size_t *n, size_t *dropped,
   ca_mutex_lock(&is->lock);
   *n = is->nlog;
   *dropped = is->dropped;
-  copy = malloc((is->nlog ? is->nlog : 1) * sizeof *copy);
+  copy = ca_malloc((is->nlog ? is->nlog : 1) * sizeof *copy);
   if (copy != NULL) {
     memcpy(copy, is->log, is->nlog * sizeof *copy);
     for (i = 0; i < is->nlog; i++)
-      copy[i].action = is->log[i].action ? strdup(is->log[i].action) : NULL;
+      copy[i].action = is->log[i].action ? ca_strdup(is->log[i].action) : NULL;
     if (clear) {
       for (i = 0; i < is->nlog; i++) free(is->log[i].action);
       is->nlog = 0;

@@ -9,6 +9,7 @@
 ** collected while native references remain (a pointer that left some
 ** other way) is resurrected and anchored by its __gc as a last resort.
 */
+#include "alloc.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,7 @@ static int alloc_key(ca_lstate *s) {
 static void free_key(ca_lstate *s, int key) {
   if (s->nfree == s->capfree) {
     int cap = s->capfree ? s->capfree * 2 : 16;
-    int *k = realloc(s->free_keys, (size_t)cap * sizeof *k);
+    int *k = ca_realloc(s->free_keys, (size_t)cap * sizeof *k);
     if (k == NULL) return;  /* the key is simply not reused */
     s->free_keys = k;
     s->capfree = cap;

@@ -6,6 +6,7 @@
 ** returns; they raise only for Lua misuse. Scenario tables are checked
 ** field by field and turned into C data the worker threads can read.
 */
+#include "alloc.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,7 +134,7 @@ static void store_payload(lua_State *L, ca_scenario *sc, int i, int utf16) {
     lua_replace(L, -2);
   }
   s = lua_tolstring(L, -1, &len);
-  sc->payloads[i] = malloc(len + 1);
+  sc->payloads[i] = ca_malloc(len + 1);
   if (sc->payloads[i] == NULL) luaL_error(L, "not enough memory");
   memcpy(sc->payloads[i], s, len);
   sc->payloads[i][len] = '\0';
@@ -152,8 +153,8 @@ static void read_payloads(lua_State *L, ca_scenario *sc, int utf16) {
   else { field_error(L, "payload", "must be a string or a list of strings");
          return; }
   if (n < 1) field_error(L, "payload", "must not be an empty list");
-  sc->payloads = calloc((size_t)n, sizeof *sc->payloads);
-  sc->lens = calloc((size_t)n, sizeof *sc->lens);
+  sc->payloads = ca_calloc((size_t)n, sizeof *sc->payloads);
+  sc->lens = ca_calloc((size_t)n, sizeof *sc->lens);
   if (sc->payloads == NULL || sc->lens == NULL)
     luaL_error(L, "not enough memory");
   if (lua_type(L, -1) == LUA_TSTRING) {
@@ -193,7 +194,7 @@ static void read_faults(lua_State *L, ca_scenario *sc) {
   if (lua_type(L, -1) != LUA_TTABLE)
     field_error(L, "faults", "must be a list of fault names or tables");
   n = (int)luaL_len(L, -1);
-  sc->faults = calloc((size_t)(n ? n : 1), sizeof *sc->faults);
+  sc->faults = ca_calloc((size_t)(n ? n : 1), sizeof *sc->faults);
   if (sc->faults == NULL) luaL_error(L, "not enough memory");
   for (i = 0; i < n; i++) {
     ca_fault *f = &sc->faults[i];
@@ -291,7 +292,7 @@ static void read_scenario(lua_State *L, ca_scenario *sc) {
     if (lua_type(L, -1) != LUA_TSTRING)
       field_error(L, "format", "must be a string");
     check_format(L, lua_tostring(L, -1));
-    sc->format = strdup(lua_tostring(L, -1));
+    sc->format = ca_strdup(lua_tostring(L, -1));
     if (sc->format == NULL) luaL_error(L, "not enough memory");
     sources++;
   }
@@ -357,19 +358,18 @@ static int pm_define(lua_State *L) {
 static WCHAR *wide(lua_State *L, int arg, int optional) {
   size_t len, n, where;
   const char *s;
-  WCHAR *w, *copy;
+  WCHAR *w;
   int e;
   if (optional && lua_isnoneornil(L, arg)) return NULL;
   s = luaL_checklstring(L, arg, &len);
-  e = ca_utf8_to_utf16(s, len, 0, &w, &n, &where);
-  if (e == CA_UTF_NOMEM) luaL_error(L, "not enough memory");
+  e = ca_utf8_measure(s, len, 0, &n, &where);
   if (e != CA_UTF_OK)
     luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
                                           (int)where + 1));
-  copy = lua_newuserdatauv(L, (n + 1) * sizeof *copy, 0);  /* GC owns it */
-  memcpy(copy, w, (n + 1) * sizeof *copy);
-  free(w);
-  return copy;
+  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);  /* the GC owns it */
+  ca_utf8_fill16(s, len, w);
+  w[n] = 0;
+  return w;
 }
 
 static int pm_register(lua_State *L) {
@@ -453,12 +453,41 @@ static void set_hr(lua_State *L, const char *k, int64_t v) {
   lua_setfield(L, -2, k);
 }
 
+/* Owns a copy of the log while it is turned into Lua tables. */
+typedef struct log_box {
+  ca_log_entry *e;
+  size_t n;
+} log_box;
+
+#define LOGBOX_MT "customaction.log_box"
+
+static int logbox_gc(lua_State *L) {
+  log_box *b = lua_touserdata(L, 1);
+  ca_log_free(b->e, b->n);
+  b->e = NULL;
+  return 0;
+}
+
 /* pm:log([clear]) -> list of entries; clear empties the issuer's log */
 static int pm_log(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   size_t n, dropped, i;
-  ca_log_entry *e = ca_issuer_log(p->is, &n, &dropped, lua_toboolean(L, 2));
+  ca_log_entry *e;
+  log_box *box;
+  int clear = lua_toboolean(L, 2);
+  lua_settop(L, 1);
+  box = lua_newuserdatauv(L, sizeof *box, 0);
+  box->e = NULL;
+  box->n = 0;
+  if (luaL_newmetatable(L, LOGBOX_MT)) {
+    lua_pushcfunction(L, logbox_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  e = ca_issuer_log(p->is, &n, &dropped, clear);
   if (e == NULL) return luaL_error(L, "not enough memory");
+  box->e = e;
+  box->n = n;
   lua_createtable(L, (int)n, 1);
   for (i = 0; i < n; i++) {
     const char *op = e[i].op;
@@ -493,6 +522,7 @@ static int pm_log(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)dropped);
   lua_setfield(L, -2, "dropped");
   ca_log_free(e, n);
+  box->e = NULL;
   return 1;
 }
 

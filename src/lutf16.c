@@ -3,29 +3,41 @@
 ** and names Windows components exchange. Malformed input is an error that
 ** says where and what, never a silent replacement.
 */
-#include <stdlib.h>
 
 #include "lcommon.h"
 #include "utf16.h"
 
-/* Pushes the UTF-16LE bytes of UTF-8 s; on error raises for argument arg. */
+/*
+** Pushes the UTF-16LE bytes of UTF-8 s; on error raises for argument arg.
+** All scratch memory is Lua's, so a memory error here leaks nothing.
+*/
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok) {
+  size_t units, where, i;
   WCHAR *w;
-  size_t n, where, i;
+  char *out;
   luaL_Buffer b;
-  int e = ca_utf8_to_utf16(s, len, nul_ok, &w, &n, &where);
-  if (e == CA_UTF_NOMEM) luaL_error(L, "not enough memory");
+  int e = ca_utf8_measure(s, len, nul_ok, &units, &where);
   if (e != CA_UTF_OK)
     luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
                                           (int)where + 1));
-  luaL_buffinit(L, &b);
-  for (i = 0; i < n; i++) {
-    luaL_addchar(&b, (char)(w[i] & 0xFF));
-    luaL_addchar(&b, (char)(w[i] >> 8));
+  w = lua_newuserdatauv(L, (units ? units : 1) * sizeof *w, 0);
+  ca_utf8_fill16(s, len, w);
+  out = luaL_buffinitsize(L, &b, units * 2);
+  for (i = 0; i < units; i++) {
+    out[2 * i] = (char)(w[i] & 0xFF);
+    out[2 * i + 1] = (char)(w[i] >> 8);
   }
-  free(w);
-  luaL_pushresult(&b);
+  luaL_pushresultsize(&b, units * 2);
+  lua_remove(L, -2);  /* the scratch units */
+}
+
+/* Pushes UTF-16 units (a NUL-free PCWSTR or bytes) as a validated copy. */
+static WCHAR *units_of(lua_State *L, const unsigned char *s, size_t n) {
+  WCHAR *w = lua_newuserdatauv(L, (n ? n : 1) * sizeof *w, 0);
+  size_t i;
+  for (i = 0; i < n; i++) w[i] = (WCHAR)(s[2 * i] | (s[2 * i + 1] << 8));
+  return w;
 }
 
 static int l_encode(lua_State *L) {
@@ -36,26 +48,22 @@ static int l_encode(lua_State *L) {
 }
 
 static int l_decode(lua_State *L) {
-  size_t len, n, i, where, outlen;
+  size_t len, n, where, bytes;
   const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
   WCHAR *w;
+  luaL_Buffer b;
   char *out;
-  int e;
   if (len % 2 != 0)
     return luaL_argerror(L, 1, lua_pushfstring(L, "odd number of bytes for "
                          "UTF-16 (%d)", (int)len));
   n = len / 2;
-  w = malloc((n ? n : 1) * sizeof *w);
-  if (w == NULL) return luaL_error(L, "not enough memory");
-  for (i = 0; i < n; i++) w[i] = (WCHAR)(s[2 * i] | (s[2 * i + 1] << 8));
-  e = ca_utf16_to_utf8(w, n, &out, &outlen, &where);
-  free(w);
-  if (e == CA_UTF_NOMEM) return luaL_error(L, "not enough memory");
-  if (e != CA_UTF_OK)
+  w = units_of(L, s, n);
+  if (ca_utf16_measure(w, n, &bytes, &where) != CA_UTF_OK)
     return luaL_argerror(L, 1, lua_pushfstring(L, "%s at byte %d",
-                         ca_utf_error(e), (int)(where * 2) + 1));
-  lua_pushlstring(L, out, outlen);
-  free(out);
+                         ca_utf_error(CA_UTF_UNPAIRED), (int)(where * 2) + 1));
+  out = luaL_buffinitsize(L, &b, bytes);
+  ca_utf16_fill8(w, n, out);
+  luaL_pushresultsize(&b, bytes);
   return 1;
 }
 

@@ -5,6 +5,7 @@
 */
 #define _GNU_SOURCE
 #include "platform.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,3 +126,7 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
   while (r < 0 && errno == EINTR);
   return r > 0;
 }
+
+#ifdef CA_ALLOC_HOOK
+int (*ca_alloc_hook)(void);
+#endif

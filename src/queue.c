@@ -17,6 +17,7 @@
 **   "closed"; close sets "closed" and then waits until no producer is
 **   busy, so nothing is published into a ring after close drained it.
 */
+#include "alloc.h"
 #define _POSIX_C_SOURCE 200809L
 #include "queue.h"
 
@@ -84,7 +85,7 @@ static BYTE *buf_alloc(ca_producer *p, size_t len) {
         atomic_compare_exchange_strong(&p->cache[i], &b, NULL))
       return b + BUF_HEAD;
   }
-  h = malloc(BUF_HEAD + len);
+  h = ca_malloc(BUF_HEAD + len);
   if (h == NULL) return NULL;
   *h = len;
   return (BYTE *)h + BUF_HEAD;
@@ -157,8 +158,8 @@ static void make_key(void) { pthread_key_create(&tl_key, tl_destroy); }
 static ca_producer *new_producer(ca_queue *q) {
   int i;
   size_t size = (sizeof(ca_producer) + 63) & ~(size_t)63;
-  ca_producer *p = aligned_alloc(64, size);
-  ca_segment *seg = malloc(sizeof *seg);
+  ca_producer *p = ca_aligned_alloc(64, size);
+  ca_segment *seg = ca_malloc(sizeof *seg);
   if (p == NULL || seg == NULL) {
     free(p);
     free(seg);
@@ -188,7 +189,7 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
       if (tl->ps[i]->qid == q->id) return tl_last = tl->ps[i];
   pthread_once(&tl_once, make_key);
   if (tl == NULL) {
-    tl = calloc(1, sizeof *tl);
+    tl = ca_calloc(1, sizeof *tl);
     if (tl == NULL || pthread_setspecific(tl_key, tl) != 0) {
       free(tl);
       tl = NULL;
@@ -198,7 +199,7 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
   }
   if (tl->n == tl->cap) {
     int cap = tl->cap ? tl->cap * 2 : 4;
-    ca_producer **ps = realloc(tl->ps, (size_t)cap * sizeof *ps);
+    ca_producer **ps = ca_realloc(tl->ps, (size_t)cap * sizeof *ps);
     if (ps == NULL) { *err = CA_Q_NOMEM; return NULL; }
     tl->ps = ps;
     tl->cap = cap;
@@ -318,7 +319,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
   }
   if (p->pidx == SEG_SLOTS) {
     ca_segment *seg = atomic_exchange(&p->spare, NULL);
-    if (seg == NULL) seg = malloc(sizeof *seg);
+    if (seg == NULL) seg = ca_malloc(sizeof *seg);
     if (seg == NULL) goto nomem;
     seg->next = NULL;
     p->ptail->next = seg;   /* published with the first slot in it */

@@ -2,6 +2,7 @@
 ** utf16.c: the two validating conversions. Both make one pass to size
 ** the output and one to fill it, so no allocation is ever grown.
 */
+#include "alloc.h"
 #include "utf16.h"
 
 #include <stdint.h>
@@ -49,22 +50,27 @@ static int next_cp(const unsigned char *s, size_t len, size_t *i,
   return CA_UTF_OK;
 }
 
-int ca_utf8_to_utf16(const char *str, size_t len, int nul_ok, WCHAR **out,
-                     size_t *n, size_t *where) {
+int ca_utf8_measure(const char *str, size_t len, int nul_ok, size_t *units,
+                    size_t *where) {
   const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0, units = 0, j = 0;
-  WCHAR *w;
+  size_t i = 0, n = 0;
   uint32_t cp;
   while (i < len) {
     size_t at = i;
     int e = next_cp(s, len, &i, &cp);
     if (e == CA_UTF_OK && cp == 0 && !nul_ok) e = CA_UTF_NUL;
     if (e != CA_UTF_OK) { *where = at; return e; }
-    units += cp >= 0x10000 ? 2 : 1;
+    n += cp >= 0x10000 ? 2 : 1;
   }
-  w = malloc((units + 1) * sizeof *w);
-  if (w == NULL) return CA_UTF_NOMEM;
-  for (i = 0; i < len;) {
+  *units = n;
+  return CA_UTF_OK;
+}
+
+void ca_utf8_fill16(const char *str, size_t len, WCHAR *w) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0, j = 0;
+  uint32_t cp = 0;
+  while (i < len) {
     next_cp(s, len, &i, &cp);
     if (cp >= 0x10000) {
       cp -= 0x10000;
@@ -74,7 +80,18 @@ int ca_utf8_to_utf16(const char *str, size_t len, int nul_ok, WCHAR **out,
       w[j++] = (WCHAR)cp;
     }
   }
-  w[j] = 0;
+}
+
+int ca_utf8_to_utf16(const char *str, size_t len, int nul_ok, WCHAR **out,
+                     size_t *n, size_t *where) {
+  size_t units;
+  WCHAR *w;
+  int e = ca_utf8_measure(str, len, nul_ok, &units, where);
+  if (e != CA_UTF_OK) return e;
+  w = ca_malloc((units + 1) * sizeof *w);
+  if (w == NULL) return CA_UTF_NOMEM;
+  ca_utf8_fill16(str, len, w);
+  w[units] = 0;
   *out = w;
   *n = units;
   return CA_UTF_OK;
@@ -91,10 +108,9 @@ static int next_unit(const WCHAR *s, size_t n, size_t *i, uint32_t *cp) {
   return CA_UTF_OK;
 }
 
-int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
+int ca_utf16_measure(const WCHAR *s, size_t n, size_t *bytes,
                      size_t *where) {
-  size_t i = 0, bytes = 0;
-  char *o, *p;
+  size_t i = 0, b = 0;
   uint32_t cp;
   while (i < n) {
     size_t at = i;
@@ -102,11 +118,16 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
       *where = at;
       return CA_UTF_UNPAIRED;
     }
-    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    b += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
-  o = p = malloc(bytes + 1);
-  if (o == NULL) return CA_UTF_NOMEM;
-  for (i = 0; i < n;) {
+  *bytes = b;
+  return CA_UTF_OK;
+}
+
+void ca_utf16_fill8(const WCHAR *s, size_t n, char *p) {
+  size_t i = 0;
+  uint32_t cp = 0;
+  while (i < n) {
     next_unit(s, n, &i, &cp);
     if (cp < 0x80) {
       *p++ = (char)cp;
@@ -124,7 +145,18 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
       *p++ = (char)(0x80 | (cp & 0x3F));
     }
   }
-  *p = '\0';
+}
+
+int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
+                     size_t *where) {
+  size_t bytes;
+  char *o;
+  int e = ca_utf16_measure(s, n, &bytes, where);
+  if (e != CA_UTF_OK) return e;
+  o = ca_malloc(bytes + 1);
+  if (o == NULL) return CA_UTF_NOMEM;
+  ca_utf16_fill8(s, n, o);
+  o[bytes] = '\0';
   *out = o;
   *len = bytes;
   return CA_UTF_OK;

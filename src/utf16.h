@@ -37,6 +37,18 @@ int ca_utf8_to_utf16(const char *s, size_t len, int nul_ok, WCHAR **out,
 int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
                      size_t *where);
 
+/*
+** The same conversions in two steps, for callers that allocate the output
+** themselves (the Lua binding, so that an error raised while it works
+** leaves no malloc'd memory behind): measure validates and counts, fill
+** writes what measure counted and assumes valid input.
+*/
+int ca_utf8_measure(const char *s, size_t len, int nul_ok, size_t *units,
+                    size_t *where);
+void ca_utf8_fill16(const char *s, size_t len, WCHAR *out);
+int ca_utf16_measure(const WCHAR *s, size_t n, size_t *bytes, size_t *where);
+void ca_utf16_fill8(const WCHAR *s, size_t n, char *out);
+
 /* Units of a NUL-terminated UTF-16 string. */
 size_t ca_wcslen(PCWSTR s);
 
