@@ -149,13 +149,21 @@ oom: $(OOM_DIR)/oom_sweep
 
 # libFuzzer targets (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
 FUZZ_DIR = build/fuzz
-FUZZ_TARGETS = hresult
+FUZZ_TARGETS = hresult utf16 report scenario
 FUZZ_SECONDS ?= 10
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 
 $(FUZZ_DIR)/fuzz_hresult: tests/fuzz/fuzz_hresult.c src/hresult.c src/hresult.h src/hresult_table.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -Isrc -o $@ tests/fuzz/fuzz_hresult.c src/hresult.c -pthread
+
+$(FUZZ_DIR)/fuzz_utf16: tests/fuzz/fuzz_utf16.c src/utf16.c src/utf16.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -Isrc -o $@ tests/fuzz/fuzz_utf16.c src/utf16.c
+
+$(FUZZ_DIR)/fuzz_report $(FUZZ_DIR)/fuzz_scenario: $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -D_POSIX_C_SOURCE=200809L $(LUA_CFLAGS) -Isrc -o $@ $< $(SRC) $(LUA_LIBS) -lm -pthread
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) TALLY=$(TALLY) LUA=true BUSTED=/dev/null sh tests/run-all.sh --no-specs \

@@ -430,3 +430,16 @@ describe("pm:advance", function()
     assert.matches("advance called from inside a report", err)
   end)
 end)
+
+describe("scenario numbers", function()
+  it("must be numbers, not numeric strings, and count has a ceiling", function()
+    local pm = ca.issuer({ clock = "virtual", builtins = false })
+    assert.error_matches(function() pm:define("A", { count = "5" }) end,
+      "scenario field 'count' must be an integer >= 1")
+    assert.error_matches(function() pm:define("A", { every = "0x10" }) end,
+      "scenario field 'every' must be an integer >= 1")
+    assert.error_matches(function() pm:define("A", { count = 10000001 }) end,
+      "scenario field 'count' must be at most 10000000")
+    pm:close()
+  end)
+end)

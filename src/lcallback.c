@@ -138,7 +138,7 @@ static int l_callback(lua_State *L) {
     lua_getfield(L, 2, "max_response");
     if (!lua_isnil(L, -1)) {
       int isint;
-      max = lua_tointegerx(L, -1, &isint);
+      max = ca_optinteger(L, -1, &isint);
       if (!isint || max < 0 || max > (lua_Integer)0xFFFFFFFF)
         luaL_argerror(L, 2, "option 'max_response' must be an integer in "
                       "0..0xFFFFFFFF");

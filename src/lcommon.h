@@ -48,6 +48,16 @@ typedef struct ca_lcallback {
 
 ca_lstate *ca_lstate_get(lua_State *L);
 
+/* An option's integer: numbers only (lua_tointegerx alone would take the
+   string "0x80070005" too), with *isint 0 for anything else. */
+static inline lua_Integer ca_optinteger(lua_State *L, int idx, int *isint) {
+  if (lua_type(L, idx) != LUA_TNUMBER) {
+    *isint = 0;
+    return 0;
+  }
+  return lua_tointegerx(L, idx, isint);
+}
+
 /* lhresult.c */
 void ca_lhr_open(lua_State *L, ca_lstate *s);
 void ca_lhr_push(lua_State *L, uint32_t value);

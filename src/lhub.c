@@ -142,7 +142,7 @@ static lua_Integer field_limit(lua_State *L, const char *k, lua_Integer cur,
   lua_Integer v = cur;
   if (lua_getfield(L, 1, k) != LUA_TNIL) {
     int isint;
-    v = lua_tointegerx(L, -1, &isint);
+    v = ca_optinteger(L, -1, &isint);
     if (!isint || v < lo)
       luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' must be an "
                     "integer >= %d", k, (int)lo));

@@ -69,7 +69,7 @@ static int l_issuer(lua_State *L) {
     }
     if (lua_getfield(L, 1, "threads") != LUA_TNIL) {
       int isint;
-      lua_Integer n = lua_tointegerx(L, -1, &isint);
+      lua_Integer n = ca_optinteger(L, -1, &isint);
       if (!isint || n < 1 || n > 64)
         luaL_argerror(L, 1, "option 'threads' must be an integer in 1..64");
       if (threads == 0)
@@ -80,7 +80,7 @@ static int l_issuer(lua_State *L) {
     if (lua_getfield(L, 1, "log") != LUA_TNIL) log = lua_toboolean(L, -1);
     if (lua_getfield(L, 1, "log_limit") != LUA_TNIL) {
       int isint;
-      limit = lua_tointegerx(L, -1, &isint);
+      limit = ca_optinteger(L, -1, &isint);
       if (!isint || limit < 0)
         luaL_argerror(L, 1, "option 'log_limit' must be an integer >= 0");
     }
@@ -100,6 +100,7 @@ static int l_issuer(lua_State *L) {
 
 /* pm:define(name, scenario): the scenario's stack index */
 #define SCN 3
+#define CA_MAX_COUNT 10000000
 #define BOX_MT "customaction.scenario_box"
 
 /* Raises "bad argument #2 to 'define' (scenario field 'k' ...)": Lua
@@ -114,7 +115,7 @@ static int64_t int_field(lua_State *L, const char *k, int64_t dflt,
   int64_t v = dflt;
   if (lua_getfield(L, SCN, k) != LUA_TNIL) {
     int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    lua_Integer n = ca_optinteger(L, -1, &isint);
     if (!isint || n < min)
       field_error(L, k, lua_pushfstring(L, "must be an integer >= %d",
                                         (int)min));
@@ -221,23 +222,23 @@ static void read_faults(lua_State *L, ca_scenario *sc) {
         lua_pop(L, 1);
       }
       if (lua_getfield(L, -1, "at") != LUA_TNIL) {
-        f->at = lua_tointegerx(L, -1, &isint);
+        f->at = ca_optinteger(L, -1, &isint);
         if (!isint || f->at < 1)
           field_error(L, "faults", "'at' must be a response number >= 1");
       }
       if (lua_getfield(L, -2, "size") != LUA_TNIL) {
-        lua_Integer sz = lua_tointegerx(L, -1, &isint);
+        lua_Integer sz = ca_optinteger(L, -1, &isint);
         if (!isint || sz < 1 || sz > 0x7FFFFFFF)
           field_error(L, "faults", "'size' must be an integer in 1..2^31-1");
         f->size = (uint32_t)sz;
       }
       if (lua_getfield(L, -3, "ms") != LUA_TNIL) {
-        f->ms = lua_tointegerx(L, -1, &isint);
+        f->ms = ca_optinteger(L, -1, &isint);
         if (!isint || f->ms < 0)
           field_error(L, "faults", "'ms' must be an integer >= 0");
       }
       if (lua_getfield(L, -4, "seed") != LUA_TNIL) {
-        f->seed = (uint64_t)lua_tointegerx(L, -1, &isint);
+        f->seed = (uint64_t)ca_optinteger(L, -1, &isint);
         if (!isint) field_error(L, "faults", "'seed' must be an integer");
       }
       lua_pop(L, 4);
@@ -271,6 +272,8 @@ static void read_scenario(lua_State *L, ca_scenario *sc) {
   bad_option(L, SCN, known, "scenario field");
   sc->every = int_field(L, "every", -1, 1);
   sc->count = int_field(L, "count", sc->every > 0 ? -1 : 1, 1);
+  if (sc->count > CA_MAX_COUNT)
+    field_error(L, "count", "must be at most 10000000");
   sc->delay = int_field(L, "delay", -1, 0);
   if (lua_getfield(L, SCN, "status") != LUA_TNIL) {
     uint32_t v;

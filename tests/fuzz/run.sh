@@ -11,7 +11,7 @@ for t in "$@"; do
   work="$dir/corpus-$t"
   mkdir -p "$work"
   log="$dir/$t.log"
-  if "$dir/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
+  if "$dir/fuzz_$t" -max_total_time="$secs" -timeout=20 -print_final_stats=1 \
        "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     echo "ok $i - fuzz $t: ${runs:-?} executions in ${secs}s, no crash"
