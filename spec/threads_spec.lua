@@ -189,3 +189,16 @@ describe("ca.configure", function()
       "unknown option 'max_qeued'")
   end)
 end)
+
+describe("ca.wait and ca.dispatch", function()
+  it("refuse bad arguments, naming them", function()
+    assert.error_matches(function() ca.wait(-1) end,
+      "bad argument #1 to 'wait' %(expected seconds >= 0%)")
+    assert.error_matches(function() ca.wait(0 / 0) end,
+      "bad argument #1 to 'wait' %(expected seconds >= 0%)")
+    assert.error_matches(function() ca.dispatch(-1) end,
+      "bad argument #1 to 'dispatch' %(expected a non%-negative count%)")
+    assert.error_matches(function() ca.dispatch("x") end,
+      "bad argument #1 to 'dispatch' %(number expected, got string%)")
+  end)
+end)

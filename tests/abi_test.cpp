@@ -367,6 +367,10 @@ static void test_issuer_through_sdk_classes() {
   ok(pm2->UnregisterCustomActionCallback(u"Count") ==
          static_cast<sdk::HRESULT>(0x80070490u),
      "Unregister of an unknown name gets ERROR_NOT_FOUND");
+  static const char16_t unpaired[] = {0xD800, u'x', 0};
+  ok(pm2->RegisterCustomActionCallback(unpaired, u"", cb2) ==
+         static_cast<sdk::HRESULT>(0x80070057u) && rec.refs == 1,
+     "a name with an unpaired surrogate gets E_INVALIDARG, no AddRef");
   ok(pm2->RegisterCustomActionCallback(nullptr, u"", cb2) ==
          static_cast<sdk::HRESULT>(0x80004003u) &&
          pm2->RegisterCustomActionCallback(u"Count", u"", nullptr) ==

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -241,6 +242,30 @@ static void test_close_while_producing(void) {
      "close-active: every report accepted or refused as disconnected");
 }
 
+/* lua_close while a threaded issuer's workers are reporting. */
+static void test_close_with_active_issuer(void) {
+  lua_State *L = new_state();
+  struct timespec t0, t1;
+  double secs;
+  ok(run(L,
+         "ca = require 'customaction'\n"
+         "pm = ca.issuer({ threads = 2, builtins = false })\n"
+         "pm:define('Tick', { every = 1, payload = 'x' })\n"
+         "pm:register('Tick', '', ca.callback(function() end))\n"
+         "for i = 1, 4 do\n"
+         "  pm:define('F' .. i, { count = 200000, payload = ('y'):rep(60) })\n"
+         "  pm:register('F' .. i, '', ca.callback(function() end))\n"
+         "end\n"
+         "ca.wait(0.02, 1000)\n"),
+     "close-issuer: a threaded issuer with five registrations running");
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  lua_close(L);   /* the issuer's __gc cancels, joins its workers */
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  printf("# lua_close took %.3f s\n", secs);
+  ok(secs < 10, "close-issuer: lua_close cancels the workers and returns");
+}
+
 int main(void) {
   const char *env = getenv("STRESS_N");
   long n = env ? atol(env) : 100000;
@@ -248,6 +273,7 @@ int main(void) {
   test_stress(n);
   test_close_with_queued();
   test_close_while_producing();
+  test_close_with_active_issuer();
   printf("1..%d\n", test_no);
   return failed ? 1 : 0;
 }
