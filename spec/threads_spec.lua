@@ -2,14 +2,9 @@
 -- by ca.dispatch / ca.wait, in order, with nothing lost.
 local ca = require "customaction"
 local peer = require "nativepeer"
+local support = require "support"
 
-local function collector(opts)
-  local got = {}
-  local cb = ca.callback(function(status, response, final)
-    got[#got + 1] = { status = status, response = response, final = final }
-  end, opts)
-  return cb, got
-end
+local function collector(opts) return support.recorder(ca, opts) end
 
 -- every example leaves the queue empty for the next
 after_each(function() ca.dispatch() end)

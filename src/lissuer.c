@@ -375,32 +375,28 @@ static WCHAR *wide(lua_State *L, int arg, int optional) {
   return w;
 }
 
-static int pm_register(lua_State *L) {
+/* register and run: the same native call but for the interface shape. */
+static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);
   WCHAR *name = wide(L, 2, 0);
   WCHAR *args = wide(L, 3, 1);
   ca_lcallback *cb = ca_lcallback_check(L, 4);
-  IPmCustomActions2 *pm = ca_issuer_v2(p->is);
   HRESULT hr;
   ca_lcallback_expose(L, 4);
-  hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                ca_callback_v2(cb->obj));
+  if (shape == 1) {
+    IPmCustomActions *pm = ca_issuer_v1(p->is);
+    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
+  } else {
+    IPmCustomActions2 *pm = ca_issuer_v2(p->is);
+    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
+                                                  ca_callback_v2(cb->obj));
+  }
   ca_lhr_push(L, (uint32_t)hr);
   return 1;
 }
 
-static int pm_run(lua_State *L) {
-  ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = wide(L, 2, 0);
-  WCHAR *args = wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_check(L, 4);
-  IPmCustomActions *pm = ca_issuer_v1(p->is);
-  HRESULT hr;
-  ca_lcallback_expose(L, 4);
-  hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
-}
+static int pm_register(lua_State *L) { return call_start(L, 2); }
+static int pm_run(lua_State *L) { return call_start(L, 1); }
 
 static int pm_unregister(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);

@@ -261,29 +261,36 @@ static void test_lua_handler_through_sdk_classes() {
   lua_close(L);
 }
 
-// ---- (b) a C++ implementation driven from C ------------------------------
+// ---- (b) a C++ implementation driven from C
 
-class CppCallback : public sdk::ICustomAction2ResultCallback {
+class CppRecorder : public sdk::ICustomAction2ResultCallback,
+                    public sdk::ICustomActionResultCallback {
  public:
   ULONG refs = 1;
+  sdk::HRESULT ret = 0;
   std::vector<Record> got;
   ULONG AddRef() override { return ++refs; }
   ULONG Release() override { return --refs; }
-  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final,
-                            sdk::BYTE *buf, sdk::DWORD len) override {
+  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final, sdk::BYTE *buf,
+                            sdk::DWORD len) override {
     Record r;
     r.status = st;
     r.final = final;
     r.null_buf = buf == nullptr;
     if (buf) r.bytes.assign(reinterpret_cast<char *>(buf), len);
     got.push_back(r);
-    return static_cast<sdk::HRESULT>(0x8000000Eu);
+    return ret;
   }
-  virtual ~CppCallback() {}
+  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BYTE *buf,
+                            sdk::DWORD len) override {
+    return ReportResult(st, 1, buf, len);
+  }
+  virtual ~CppRecorder() {}
 };
 
 static void test_cpp_object_from_c() {
-  CppCallback obj;
+  CppRecorder obj;
+  obj.ret = static_cast<sdk::HRESULT>(0x8000000Eu);
   auto *c_view = reinterpret_cast<ICustomAction2ResultCallback *>(
       static_cast<sdk::ICustomAction2ResultCallback *>(&obj));
   ok(abi_c_addref_v2(c_view) == 2 && obj.refs == 2,
@@ -303,30 +310,6 @@ static void test_cpp_object_from_c() {
 }
 
 // ---- (b) the issuer driven from C++ through the SDK layout ---------------
-
-class CppRecorder : public sdk::ICustomAction2ResultCallback,
-                    public sdk::ICustomActionResultCallback {
- public:
-  ULONG refs = 1;
-  std::vector<Record> got;
-  ULONG AddRef() override { return ++refs; }
-  ULONG Release() override { return --refs; }
-  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final, sdk::BYTE *buf,
-                            sdk::DWORD len) override {
-    Record r;
-    r.status = st;
-    r.final = final;
-    r.null_buf = buf == nullptr;
-    if (buf) r.bytes.assign(reinterpret_cast<char *>(buf), len);
-    got.push_back(r);
-    return 0;
-  }
-  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BYTE *buf,
-                            sdk::DWORD len) override {
-    return ReportResult(st, 1, buf, len);
-  }
-  virtual ~CppRecorder() {}
-};
 
 static void test_issuer_through_sdk_classes() {
   void *is = abi_issuer_new();   // virtual clock, "Count": every 10, count 3
