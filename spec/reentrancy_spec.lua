@@ -48,6 +48,33 @@ describe("a handler that calls back into the module", function()
     assert.equal("customaction.issuer (closed)", tostring(pm))
   end)
 
+  it("may close the issuer again while close delivers its E_ABORT finals", function()
+    local pm = virtual()
+    pm:define("A", { every = 10 })
+    local finals = 0
+    pm:register("A", "", ca.callback(function(s, _, f)
+      if f then finals = finals + 1 pm:close() end
+    end))
+    pm:advance(15)
+    pm:close()
+    assert.equal(1, finals)
+    assert.equal("customaction.issuer (closed)", tostring(pm))
+  end)
+
+  it("may unregister inside a handler that unregister itself is running", function()
+    local pm = virtual()
+    pm:define("A", { every = 10 })
+    local results = {}
+    pm:register("A", "", ca.callback(function(s, _, f)
+      if f then results[#results + 1] = pm:unregister("A") end
+    end))
+    pm:advance(15)
+    assert.equal(ca.S_OK, pm:unregister("A"))
+    assert.same({ ca.E_NOT_SET }, results)   -- already unbound: not found
+    assert.is_true(support.balanced(pm:log()))
+    pm:close()
+  end)
+
   it("may call ca.dispatch and ca.wait recursively", function()
     local got = {}
     local inner = ca.callback(function(_, r) got[#got + 1] = "inner " .. r end)

@@ -383,13 +383,18 @@ static int call_start(lua_State *L, int shape) {
   ca_lcallback *cb = ca_lcallback_check(L, 4);
   HRESULT hr;
   ca_lcallback_expose(L, 4);
+  /* a caller holds its reference across the call, as COM callers do */
   if (shape == 1) {
     IPmCustomActions *pm = ca_issuer_v1(p->is);
+    pm->lpVtbl->AddRef(pm);
     hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
+    pm->lpVtbl->Release(pm);
   } else {
     IPmCustomActions2 *pm = ca_issuer_v2(p->is);
+    pm->lpVtbl->AddRef(pm);
     hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
                                                   ca_callback_v2(cb->obj));
+    pm->lpVtbl->Release(pm);
   }
   ca_lhr_push(L, (uint32_t)hr);
   return 1;
@@ -402,13 +407,18 @@ static int pm_unregister(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   WCHAR *name = wide(L, 2, 0);
   IPmCustomActions2 *pm = ca_issuer_v2(p->is);
-  ca_lhr_push(L, (uint32_t)pm->lpVtbl->UnregisterCustomActionCallback(pm,
-                                                                      name));
+  HRESULT hr;
+  /* on a virtual clock the E_ABORT final runs a handler in here */
+  pm->lpVtbl->AddRef(pm);
+  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
+  pm->lpVtbl->Release(pm);
+  ca_lhr_push(L, (uint32_t)hr);
   return 1;
 }
 
 static int pm_advance(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
+  ca_issuer *is;
   int64_t ms = 0;
   int n;
   if (!lua_isnoneornil(L, 2)) {
@@ -416,7 +426,11 @@ static int pm_advance(lua_State *L) {
     luaL_argcheck(L, v >= 0, 2, "expected milliseconds >= 0");
     ms = v;
   }
-  n = ca_issuer_advance(p->is, ms, !lua_isnoneornil(L, 2));
+  /* handlers run inside advance and may close the issuer: hold it */
+  ca_issuer_addref(p->is);
+  is = p->is;
+  n = ca_issuer_advance(is, ms, !lua_isnoneornil(L, 2));
+  ca_issuer_release(is);
   if (n == -1)
     return luaL_error(L, "advance needs an issuer on a virtual clock "
                       "(ca.issuer{ clock = \"virtual\" })");
@@ -539,8 +553,10 @@ static int pm_close(lua_State *L) {
   ca_lissuer *p = luaL_checkudata(L, 1, CA_ISSUER_MT);
   ca_issuer *is = p->is;
   if (is == NULL) return 0;
-  ca_issuer_close(is);   /* handlers may run here; p->is stays valid */
+  /* detach first: handlers run inside close, and one that calls
+     pm:close again must find nothing to do */
   p->is = NULL;
+  ca_issuer_close(is);
   ca_issuer_release(is);
   return 0;
 }
