@@ -41,7 +41,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom
+.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
 
 all: $(MODULE)
 
@@ -55,6 +55,7 @@ help:
 	@echo "make tsan       threaded specs and the stress test under ThreadSanitizer"
 	@echo "make valgrind   specs under valgrind memcheck"
 	@echo "make oom        allocation-failure sweep under ASan"
+	@echo "make lint       luacheck and cppcheck"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
@@ -136,6 +137,10 @@ valgrind: $(MODULE)
 	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
 
+# luacheck and cppcheck, warnings kept at zero.
+lint:
+	@TALLY=$(TALLY) LUA=true sh tests/run-all.sh --no-specs tests/lint.sh
+
 # The allocation-failure sweep: every allocation of several scenarios
 # failed in turn, under ASan (LeakSanitizer finds leaks at exit).
 OOM_DIR = build/oom
@@ -177,6 +182,7 @@ bench: $(MODULE)
 # checker, with one closing line for all of them.
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
+	$(MAKE) -s lint TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s tsan TALLY=$(CURDIR)/build/tally || status=1; \

@@ -20,7 +20,7 @@ local function now()
 end
 
 local n = 0
-local function handler(status, response, final) n = n + 1 end
+local function handler(_, _, _) n = n + 1 end
 local cb = ffi.cast("report_fn", function(status, final, buf, len)
   handler(status, ffi.string(buf, len), final ~= 0)
   return 0

@@ -121,15 +121,24 @@ for _, s in ipairs({ "16B", "4KiB" }) do
 end
 for _, t in ipairs({ { "16B", 2 }, { "4KiB", 2 }, { "1MiB", 10 } }) do
   local r = ratio("same.luajit_ffi_" .. t[1], "same.vtable_" .. t[1])
-  if r then p("| same thread %s: at least %dx faster than the LuaJIT FFI callback | %.2fx | %s |", t[1], t[2], r, verdict(r >= t[2])) end
+  if r then
+    p("| same thread %s: at least %dx faster than the LuaJIT FFI callback | %.2fx | %s |",
+      t[1], t[2], r, verdict(r >= t[2]))
+  end
 end
 local c1 = R["cross.ours_1p_16B"]
-if c1 then p("| cross thread, one producer: at least 8 M/s, all delivered | %.3g M/s | %s |", c1.med, verdict(c1.med >= 8)) end
+if c1 then
+  p("| cross thread, one producer: at least 8 M/s, all delivered | %.3g M/s | %s |",
+    c1.med, verdict(c1.med >= 8))
+end
 local c4 = ratio("cross.ours_4p_16B", "cross.ours_1p_16B")
 if c4 then p("| four producers at least as fast as one | %.2fx | %s |", c4, verdict(c4 >= 1)) end
 local lg = ratio("large.ours_1MiB", "large.memcpy_1MiB")
 if lg then p("| 1 MiB end to end: at least half of memcpy | %.3f | %s |", lg, verdict(lg >= 0.5)) end
-if bq then p("| at most 64 bytes of overhead per queued report | %s | %s |", fmtv(bq.med - 16), verdict(bq.med - 16 <= 64)) end
+if bq then
+  p("| at most 64 bytes of overhead per queued report | %s | %s |",
+    fmtv(bq.med - 16), verdict(bq.med - 16 <= 64))
+end
 p("")
 p("Why the unmet targets are not met is explained in README.md, \"Performance\".")
 io.write(table.concat(out, "\n"), "\n")

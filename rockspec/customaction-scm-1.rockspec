@@ -23,6 +23,7 @@ build = {
   modules = {
     customaction = "lua/customaction/init.lua",
     ["customaction.issuer"] = "lua/customaction/issuer.lua",
+    ["customaction.busted"] = "lua/customaction/busted.lua",
     ["customaction.core"] = {
       sources = {
         "src/platform.c", "src/hresult.c", "src/queue.c", "src/hub.c",

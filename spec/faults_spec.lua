@@ -2,6 +2,7 @@
 -- simulated issuer, and what the callback does with each.
 local ca = require "customaction"
 local support = require "support"
+require "customaction.busted"
 
 local pm
 before_each(function() pm = ca.issuer({ clock = "virtual", builtins = false }) end)
@@ -19,7 +20,7 @@ local function run_scenario(scenario, opts)
   for _, f in ipairs(scenario.faults or {}) do
     if f == "never_release" then leaks = true end
   end
-  assert.equal(not leaks, support.balanced(log))
+  if leaks then assert.is_not.balanced(log) else assert.balanced(log) end
   assert.equal(0, pm:pending())
   return cb, got, log
 end
@@ -30,11 +31,10 @@ describe("fault null_buffer", function()
                                         faults = { { "null_buffer", at = 2 } } })
     assert.equal(1, #got)
     assert.equal(1, cb:stats().refused.null_buffer)
-    assert.same({ "addref A", "register A", "report A S_OK", "report A S_OK", "stop A", "release A" },
-      support.sequence(log))
+    assert.protocol({ "addref A", "register A", "report A S_OK", "report A S_OK", "stop A", "release A" }, log)
     assert.is_true(log[4].null)
     assert.equal(4, log[4].bytes)
-    assert.equal(ca.E_POINTER, log[4].result)
+    assert.hresult(ca.E_POINTER, log[4].result)
   end)
 end)
 

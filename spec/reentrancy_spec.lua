@@ -52,7 +52,7 @@ describe("a handler that calls back into the module", function()
     local pm = virtual()
     pm:define("A", { every = 10 })
     local finals = 0
-    pm:register("A", "", ca.callback(function(s, _, f)
+    pm:register("A", "", ca.callback(function(_, _, f)
       if f then finals = finals + 1 pm:close() end
     end))
     pm:advance(15)
@@ -65,7 +65,7 @@ describe("a handler that calls back into the module", function()
     local pm = virtual()
     pm:define("A", { every = 10 })
     local results = {}
-    pm:register("A", "", ca.callback(function(s, _, f)
+    pm:register("A", "", ca.callback(function(_, _, f)
       if f then results[#results + 1] = pm:unregister("A") end
     end))
     pm:advance(15)

@@ -285,9 +285,10 @@ static void read_scenario(lua_State *L, ca_scenario *sc) {
   lua_pop(L, 1);
   if (lua_getfield(L, SCN, "encoding") != LUA_TNIL) {
     const char *e = lua_tostring(L, -1);
-    if (e == NULL || (strcmp(e, "utf8") && strcmp(e, "utf16")))
+    int utf8 = e != NULL && strcmp(e, "utf8") == 0;
+    utf16 = e != NULL && strcmp(e, "utf16") == 0;
+    if (!utf8 && !utf16)
       field_error(L, "encoding", "must be \"utf8\" or \"utf16\"");
-    utf16 = strcmp(e, "utf16") == 0;
   }
   lua_pop(L, 1);
   sc->utf16 = utf16;

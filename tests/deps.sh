@@ -2,7 +2,7 @@
 # Installs the Debian packages the build, the tests and the sanitizer runs
 # need, when any is missing. Needs root (or sudo) and Debian's archive.
 set -e
-pkgs="make gcc g++ pkg-config lua5.4 liblua5.4-dev lua-busted luarocks valgrind clang libclang-rt-14-dev lua-luv lua-cqueues"
+pkgs="make gcc g++ pkg-config lua5.4 liblua5.4-dev lua-busted luarocks valgrind clang libclang-rt-14-dev lua-luv lua-cqueues lua-check cppcheck luajit"
 missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

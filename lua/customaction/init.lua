@@ -47,4 +47,39 @@ local issuer = require "customaction.issuer"
 M.issuer = issuer.new
 M.issuer_methods = nil
 
+local help = [==[
+customaction %s: Lua functions as ReportResult handlers
+
+  cb = ca.callback(function(status, response, final) ... end [, opts])
+      opts: name, on_error(msg, cb), max_response, reuse
+  cb:report(status, response [, final [, size]])   through the v2 vtable
+  cb:report_v1(status, response [, size])           through the v1 vtable
+  cb:interface("v1"|"v2")  cb:addref()  cb:release()  cb:close()  cb:stats()
+
+  ca.hresult(x)  ca.hresult.from_win32(code)  ca.hresult.table()
+  ca.succeeded(x)  ca.failed(x)    hr.name hr.message hr.facility_name ...
+  ca.E_FAIL, ca.S_OK, ... (%d named values; pairs(ca) lists them)
+
+  ca.dispatch([max])  ca.wait([seconds [, max]])  ca.pending()  ca.fd()
+  ca.configure{ max_queued, max_queued_bytes, block_ms }  ca.stats()
+
+  pm = ca.issuer{ threads = N } or ca.issuer{ clock = "virtual" }
+  pm:define(name, scenario)  pm:register(name, args, cb)  pm:unregister(name)
+  pm:run(name, args, cb)     pm:advance([ms])  pm:log()  pm:close()
+  for status, response, final in pm:stream(name, args) do ... end
+
+  ca.utf16.encode(s)  ca.utf16.decode(b)
+  README.md has the details; docs/bad-inputs.md lists every error.
+]==]
+
+--- Prints a summary of the API (for the REPL).
+-- @function help
+function M.help()
+  io.write(help:format(M._VERSION, #M.hresult.table()))
+end
+
+setmetatable(M, {
+  __tostring = function() return "customaction " .. M._VERSION .. " (ca.help() lists the API)" end,
+})
+
 return M
