@@ -83,7 +83,7 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
       return refuse(cb, CA_REFUSED_AFTER_FINAL);
     }
   }
-  if (owner) return h->deliver(h, cb, status, final, buf, len, 0);
+  if (owner) return h->deliver(h, cb, status, final, buf, len);
   hr = enqueue(cb, status, final, buf, len);
   if (claimed && hr != CA_S_OK)  /* the final report did not get through */
     atomic_store(&cb->finished, 0);

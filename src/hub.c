@@ -65,7 +65,7 @@ int ca_hub_dispatch(ca_hub *h, int max) {
       ca_queue_done(&h->queue, &r);
       continue;
     }
-    h->deliver(h, r.cb, r.status, r.final, r.data, r.len, 1);
+    h->deliver(h, r.cb, r.status, r.final, r.data, r.len);
     ca_queue_done(&h->queue, &r);
     done++;
   }

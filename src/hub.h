@@ -16,13 +16,12 @@
 typedef struct ca_hub ca_hub;
 
 /*
-** Runs a report on the owning thread. queued is 0 when the report arrived
-** on that thread (the return value goes back to the caller) and 1 when it
-** comes from the queue (the caller has already been answered).
+** Runs a report on the owning thread and returns the handler's HRESULT
+** (for a queued report the caller has already been answered; the result
+** only counts in the stats).
 */
 typedef HRESULT (*ca_deliver_fn)(ca_hub *hub, ca_callback *cb, HRESULT status,
-                                 int final, const BYTE *buf, DWORD len,
-                                 int queued);
+                                 int final, const BYTE *buf, DWORD len);
 
 struct ca_hub {
   atomic_uint refs;

@@ -79,7 +79,7 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 
 /* ldeliver.c */
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
-                    const BYTE *buf, DWORD len, int queued);
+                    const BYTE *buf, DWORD len);
 
 /* lutf16.c */
 void ca_lutf16_open(lua_State *L);

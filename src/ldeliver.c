@@ -138,12 +138,11 @@ static void handle_error(lua_State *L, ca_callback *obj, int msg) {
 }
 
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
-                    const BYTE *buf, DWORD len, int queued) {
+                    const BYTE *buf, DWORD len) {
   report_ctx c;
   lua_State *L;
   HRESULT hr;
   int base, r;
-  (void)queued;
   c.s = hub->binding;
   c.obj = cb;
   c.status = (uint32_t)status;

@@ -52,7 +52,6 @@ typedef struct ca_segment {
 
 typedef struct ca_producer {
   uint64_t qid;
-  unsigned long thread;
   struct ca_producer *next;   /* in the queue's list; written under lock */
   atomic_int refs;            /* the thread's and the queue's */
   atomic_int orphaned;        /* the thread has exited */
@@ -168,7 +167,6 @@ static ca_producer *new_producer(ca_queue *q) {
   memset(p, 0, sizeof *p);
   seg->next = NULL;
   p->qid = q->id;
-  p->thread = ca_thread_number();
   atomic_init(&p->refs, 2);
   atomic_init(&p->orphaned, 0);
   atomic_init(&p->busy, 0);
@@ -376,7 +374,6 @@ static int take_from(ca_producer *p, ca_report *r) {
   r->len = s->len;
   r->final = s->final;
   r->null_buf = s->null_buf;
-  r->thread = p->thread;
   r->from = p;
   if (s->null_buf) {
     r->heap = NULL;
@@ -510,11 +507,8 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->closed, 0);
   atomic_init(&q->waiters, 0);
   atomic_init(&q->producers, NULL);
-  q->limits.max_count = CA_QUEUE_DEFAULT_MAX_COUNT;
-  q->limits.max_bytes = CA_QUEUE_DEFAULT_MAX_BYTES;
-  q->limits.block_ms = 0;
-  atomic_init(&q->max_count, q->limits.max_count);
-  atomic_init(&q->max_bytes, q->limits.max_bytes);
+  atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
+  atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);
   atomic_init(&q->block_ms, 0);
   if (ca_wake_init(&q->wake) != 0) return -1;
   if (ca_mutex_init(&q->lock) != 0) {
@@ -544,7 +538,6 @@ void ca_queue_destroy(ca_queue *q) {
 
 void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l) {
   ca_mutex_lock(&q->lock);
-  q->limits = *l;
   atomic_store(&q->max_count, l->max_count);
   atomic_store(&q->max_bytes, l->max_bytes);
   atomic_store(&q->block_ms, l->block_ms);
@@ -553,7 +546,7 @@ void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l) {
 }
 
 void ca_queue_get_limits(ca_queue *q, ca_queue_limits *l) {
-  ca_mutex_lock(&q->lock);
-  *l = q->limits;
-  ca_mutex_unlock(&q->lock);
+  l->max_count = atomic_load(&q->max_count);
+  l->max_bytes = atomic_load(&q->max_bytes);
+  l->block_ms = atomic_load(&q->block_ms);
 }

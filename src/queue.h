@@ -34,7 +34,6 @@ typedef struct ca_report {
   const BYTE *data;           /* inline copy below, or heap */
   BYTE *heap;                 /* recycled or freed by ca_queue_done */
   struct ca_producer *from;   /* the ring it came from */
-  unsigned long thread;       /* producer's ca_thread_number */
   BYTE inline_copy[CA_INLINE];
 } ca_report;
 
@@ -52,10 +51,9 @@ typedef struct ca_queue {
   atomic_int closed;
   atomic_int waiters;         /* producers blocked for room */
   struct ca_producer *_Atomic producers;   /* list, prepended under lock */
-  ca_mutex lock;              /* producer list changes, limits, blocking */
+  ca_mutex lock;              /* producer list changes, blocking */
   ca_cond space;
-  ca_queue_limits limits;     /* under lock; copies read lock-free below */
-  atomic_size_t max_count, max_bytes;
+  atomic_size_t max_count, max_bytes;   /* the limits, read lock-free */
   atomic_llong block_ms;
   /* consumer-only */
   size_t ret_count, ret_bytes;        /* credit to hand back */

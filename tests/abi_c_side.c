@@ -84,10 +84,9 @@ unsigned long abi_core_refused_null(void *cb);
 void abi_core_shutdown(void);
 
 static HRESULT record_deliver(ca_hub *h, ca_callback *cb, HRESULT st,
-                              int final, const BYTE *buf, DWORD len,
-                              int queued) {
+                              int final, const BYTE *buf, DWORD len) {
   abi_record *r;
-  (void)h; (void)cb; (void)queued;
+  (void)h; (void)cb;
   if (nrecords == 64) return CA_E_OUTOFMEMORY;
   r = &records[nrecords++];
   r->status = st;
