@@ -1,31 +1,14 @@
--- Helpers shared by the specs: reading an issuer's protocol log.
+-- Helpers shared by the specs. Reading an issuer's log is what
+-- customaction.busted offers users too, so the specs use that code.
+local busted_helpers = require "customaction.busted"
+
 local M = {}
 
---- The log as "op action" strings, optionally only some ops.
-function M.sequence(log, only)
-  local out = {}
-  for _, e in ipairs(log) do
-    if not only or only[e.op] then
-      local s = e.op .. " " .. e.action
-      if e.op == "report" then
-        s = s .. " " .. (e.status.name or ("0x%08X"):format(e.status.value))
-          .. (e.final and " final" or "")
-      end
-      out[#out + 1] = s
-    end
-  end
-  return out
-end
+--- The log as "op action[ STATUS[ final]]" strings.
+M.sequence = busted_helpers.protocol
 
 --- AddRefs minus Releases per action.
-function M.balance(log)
-  local b = {}
-  for _, e in ipairs(log) do
-    if e.op == "addref" then b[e.action] = (b[e.action] or 0) + 1 end
-    if e.op == "release" then b[e.action] = (b[e.action] or 0) - 1 end
-  end
-  return b
-end
+M.balance = busted_helpers.balance
 
 --- Is every action's count balanced?
 function M.balanced(log)

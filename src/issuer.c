@@ -330,15 +330,12 @@ static int payload(const ca_op *op, int64_t k, BYTE **buf, DWORD *len,
   }
   if (sc->utf16 && sc->format != NULL) {
     WCHAR *w;
-    size_t n, where, i;
+    size_t n, where;
     if (ca_utf8_to_utf16(text, tlen, 1, &w, &n, &where) != CA_UTF_OK)
       return -1;
     *owned = ca_malloc(n * 2 + 1);
     if (*owned == NULL) { free(w); return -1; }
-    for (i = 0; i < n; i++) {
-      (*owned)[2 * i] = (char)(w[i] & 0xFF);
-      (*owned)[2 * i + 1] = (char)(w[i] >> 8);
-    }
+    ca_utf16_to_le(w, n, *owned);
     free(w);
     *buf = (BYTE *)*owned;
     *len = (DWORD)(n * 2);
@@ -594,7 +591,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   if (op == NULL) { free(name); return CA_E_OUTOFMEMORY; }
   op->name = name;
   if (args16 != NULL) {
-    size_t n = ca_wcslen(args16), i;
+    size_t n = ca_wcslen(args16);
     op->args = to_utf8(args16, &op->args_len);
     op->args16 = ca_malloc(n * 2 + 1);
     if (op->args == NULL || op->args16 == NULL) {
@@ -602,10 +599,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
       free(op->args); free(op->args16); free(name); free(op);
       return bad;
     }
-    for (i = 0; i < n; i++) {
-      op->args16[2 * i] = (char)(args16[i] & 0xFF);
-      op->args16[2 * i + 1] = (char)(args16[i] >> 8);
-    }
+    ca_utf16_to_le(args16, n, op->args16);
     op->args16_len = n * 2;
   }
   ca_mutex_lock(&is->lock);

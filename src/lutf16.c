@@ -13,7 +13,7 @@
 */
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok) {
-  size_t units, where, i;
+  size_t units, where;
   WCHAR *w;
   char *out;
   luaL_Buffer b;
@@ -24,10 +24,7 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
   w = lua_newuserdatauv(L, (units ? units : 1) * sizeof *w, 0);
   ca_utf8_fill16(s, len, w);
   out = luaL_buffinitsize(L, &b, units * 2);
-  for (i = 0; i < units; i++) {
-    out[2 * i] = (char)(w[i] & 0xFF);
-    out[2 * i + 1] = (char)(w[i] >> 8);
-  }
+  ca_utf16_to_le(w, units, out);
   luaL_pushresultsize(&b, units * 2);
   lua_remove(L, -2);  /* the scratch units */
 }

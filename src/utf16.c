@@ -162,6 +162,14 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
   return CA_UTF_OK;
 }
 
+void ca_utf16_to_le(const WCHAR *w, size_t n, char *out) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    out[2 * i] = (char)(w[i] & 0xFF);
+    out[2 * i + 1] = (char)(w[i] >> 8);
+  }
+}
+
 size_t ca_wcslen(PCWSTR s) {
   size_t n = 0;
   while (s[n]) n++;

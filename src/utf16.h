@@ -49,6 +49,9 @@ void ca_utf8_fill16(const char *s, size_t len, WCHAR *out);
 int ca_utf16_measure(const WCHAR *s, size_t n, size_t *bytes, size_t *where);
 void ca_utf16_fill8(const WCHAR *s, size_t n, char *out);
 
+/* Writes n units as 2n bytes of UTF-16LE, whatever the host's order. */
+void ca_utf16_to_le(const WCHAR *w, size_t n, char *out);
+
 /* Units of a NUL-terminated UTF-16 string. */
 size_t ca_wcslen(PCWSTR s);
 
