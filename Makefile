@@ -1,9 +1,12 @@
 # customaction: build, test, demo, install. `make help` lists the targets.
 
+# LUA picks the interpreter and the headers: lua5.4 (default), lua5.3,
+# lua5.2, lua5.1 or luajit. Builds other than 5.4 go to build/$(LUA).
 LUA ?= lua5.4
-LUA_PC ?= lua5.4
-LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/lua5.4)
-LUA_LIBS ?= $(shell pkg-config --libs $(LUA_PC) 2>/dev/null || echo -llua5.4)
+LUA_PC ?= $(LUA)
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/$(LUA))
+LUA_LIBS ?= $(shell pkg-config --libs $(LUA_PC) 2>/dev/null || echo -l$(LUA))
+OTHER_LUAS = lua5.1 lua5.2 lua5.3 luajit
 
 CC ?= cc
 CXX ?= c++
@@ -11,7 +14,11 @@ OPT ?= -O2
 CWARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -fPIC -fvisibility=hidden $(CWARN) $(CFLAGS) $(LUA_CFLAGS) -D_POSIX_C_SOURCE=200809L -pthread
+ifeq ($(LUA),lua5.4)
 BUILD ?= build
+else
+BUILD ?= build/$(LUA)
+endif
 
 CORE_SRC = src/platform.c src/hresult.c src/queue.c src/hub.c src/callback.c src/utf16.c src/issuer.c
 LUA_SRC = src/lhresult.c src/ldeliver.c src/lcallback.c src/lhub.c src/lutf16.c src/lissuer.c src/lcore.c
@@ -25,7 +32,7 @@ PEER = $(BUILD)/test/nativepeer.so
 CTESTS = $(BUILD)/test/abi_test $(BUILD)/test/stress_test
 
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
-LUA_ENV = LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)'
+LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)'
 
 # Sanitizer builds: one host executable holding Lua, the module and the
 # native peer, all compiled with the sanitizer (Debian's liblua is not).
@@ -41,7 +48,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
+.PHONY: all help test spec versions ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
 
 all: $(MODULE)
 
@@ -49,6 +56,8 @@ help:
 	@echo "make            build $(MODULE)"
 	@echo "make demo       a simulated protocol manager driving Lua handlers"
 	@echo "make test       build, run the busted specs and the C/C++ tests"
+	@echo "                (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)"
+	@echo "make versions   make test on each of $(OTHER_LUAS)"
 	@echo "make repl       $(LUA) -i with customaction loaded as ca"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make sanitize   specs and C tests under ASan+UBSan"
@@ -59,7 +68,7 @@ help:
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
-	@echo "make install    luarocks make (Lua 5.4 tree)"
+	@echo "make install    luarocks make (the tree of \$$LUA's version)"
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(dir $@)
@@ -86,13 +95,19 @@ $(BUILD)/test/stress_test: tests/stress_test.c $(OBJ) $(HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ tests/stress_test.c $(OBJ) $(LDFLAGS) $(LUA_LIBS) -lm
 
 spec: $(MODULE) $(PEER)
-	@$(LUA_ENV) $(LUA) tests/run-busted.lua $(SPECFLAGS)
+	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tests/run-all.sh
 
 ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
 test: $(MODULE) $(PEER) $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tests/run-all.sh $(CTESTS) tests/install-check.sh
+
+# The same suites on every other Lua: lua5.1, lua5.2, lua5.3 and luajit.
+versions:
+	@status=0; for v in $(OTHER_LUAS); do \
+	  echo "# Lua: $$v"; $(MAKE) -s test LUA=$$v TALLY=$(TALLY) || status=1; \
+	done; exit $$status
 
 # $(call san_build,DIR,FLAGS): the host, the ABI test and the stress test,
 # every source compiled with FLAGS.
@@ -184,6 +199,7 @@ ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	$(MAKE) -s lint TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s versions TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s tsan TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \
@@ -201,7 +217,8 @@ deps:
 	@sh tests/deps.sh
 
 install:
-	luarocks --lua-version=5.4 make rockspec/customaction-scm-1.rockspec
+	luarocks --lua-version=$$($(LUA) -e 'io.write((_VERSION:match("%d+%.%d+")))') \
+	  make rockspec/customaction-scm-1.rockspec
 
 clean:
 	rm -rf $(BUILD)

@@ -3,14 +3,12 @@
 local ca = require "customaction"
 local peer = require "nativepeer"
 
+local support = require "support"
+
 local function run_lua(code)
   -- a child interpreter, so that what goes to stderr can be read
-  local lua = os.getenv("CHILD_LUA") or "lua5.4"
-  local path = "LUA_CPATH='build/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;;'"
-  local f = assert(io.popen(path .. " " .. lua .. " -e " ..
-    string.format("%q", code):gsub("\\\n", "\n"):gsub("%$", "\\$") .. " 2>&1"))
-  local out = f:read("a")
-  f:close()
+  local out = support.child("-e " ..
+    string.format("%q", code):gsub("\\\n", "\n"):gsub("%$", "\\$"))
   return out
 end
 

@@ -1,13 +1,10 @@
 -- The examples run as a user would run them, each in its own interpreter:
 -- the demo, and the event-loop integrations with luv and cqueues, each
 -- receiving a threaded issuer's stream.
+local support = require "support"
+
 local function run(script)
-  local lua = os.getenv("CHILD_LUA") or "lua5.4"
-  local env = "LUA_CPATH='build/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;;'"
-  local f = assert(io.popen(env .. " timeout 60 " .. lua .. " " .. script .. " 2>&1"))
-  local out = f:read("a")
-  local ok, _, code = f:close()
-  return out, ok and 0 or code
+  return support.child(script)
 end
 
 describe("examples/demo.lua", function()

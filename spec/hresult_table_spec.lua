@@ -4,9 +4,10 @@ local ca = require "customaction"
 
 local rows = ca.hresult.table()
 
+-- arithmetic rather than bit operators, so the spec runs on every Lua
 local function from_win32(code)
-  if code <= 0 then return code & 0xFFFFFFFF end
-  return (code & 0xFFFF) | 0x80070000
+  if code <= 0 then return code % 0x100000000 end
+  return code % 0x10000 + 0x80070000
 end
 
 local facility_of_prefix = {
@@ -62,7 +63,7 @@ describe("the HRESULT table", function()
         assert.equal(from_win32(r.win32), r.value.value, r.name)
         assert.equal(7, r.value.facility, r.name)
         assert.equal(1, r.value.severity, r.name)
-        assert.equal(r.win32 & 0xFFFF, r.value.code, r.name)
+        assert.equal(r.win32 % 0x10000, r.value.code, r.name)
       end
     end
     assert.is_true(n >= 150, "only " .. n .. " Win32 rows")

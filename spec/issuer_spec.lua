@@ -3,6 +3,8 @@
 local ca = require "customaction"
 local support = require "support"
 
+local it_close = support.when_close(it, pending)
+
 local function virtual() return ca.issuer({ clock = "virtual", builtins = false }) end
 
 describe("ca.issuer", function()
@@ -317,7 +319,7 @@ describe("pm:stream", function()
     assert.is_true(support.balanced(pm:log()))
   end)
 
-  it("unregisters when the loop is left early", function()
+  it_close("unregisters when the loop is left early", function()
     pm:define("A", { every = 10, format = "%d" })
     for _, response in pm:stream("A", "") do
       if response == "2" then break end
@@ -327,12 +329,36 @@ describe("pm:stream", function()
     assert.is_true(support.balanced(pm:log()))
   end)
 
-  it("unregisters when the loop body raises", function()
+  it_close("unregisters when the loop body raises", function()
     pm:define("A", { every = 10 })
     assert.error_matches(function()
       for _ in pm:stream("A", "") do error("body failed") end
     end, "body failed")
     assert.is_false(pm:active("A"))
+  end)
+
+  it("unregisters when its fourth value is closed, on any Lua", function()
+    pm:define("A", { every = 10, format = "%d" })
+    local next_response, _, _, stream = pm:stream("A", "")
+    for _, response in next_response do
+      if response == "2" then break end
+    end
+    assert.is_true(pm:active("A"))
+    stream:close()
+    stream:close()  -- twice is harmless
+    assert.is_false(pm:active("A"))
+    assert.equal(0, pm:pending())
+    assert.is_true(support.balanced(pm:log()))
+    assert.matches("^customaction.stream 'A' %(closed%)", tostring(stream))
+  end)
+
+  it("releases its callback by itself when the responses end", function()
+    pm:define("A", { every = 10, count = 2, format = "%d" })
+    local next_response, _, _, stream = pm:stream("A", "")
+    assert.matches("^customaction.stream 'A' %(open%)", tostring(stream))
+    for _ in next_response do end
+    assert.matches("^customaction.stream 'A' %(closed%)", tostring(stream))
+    assert.is_true(support.balanced(pm:log()))
   end)
 
   it("raises when the registration fails", function()
@@ -386,15 +412,19 @@ describe("pm:close", function()
     assert.is_true(#log_before > 0)
   end)
 
-  it("is the to-be-closed and __gc metamethod", function()
+  it_close("is the to-be-closed metamethod", function()
     local cb = support.recorder(ca)
-    do
+    support.compile([[
+      local virtual, cb = ...
       local pm <close> = virtual()
       pm:define("A", { every = 10 })
       pm:register("A", "", cb)
-      assert.equal(2, cb:stats().refs)
-    end
+      assert(cb:stats().refs == 2)
+    ]])(virtual, cb)
     assert.equal(1, cb:stats().refs)
+  end)
+
+  it("is the __gc metamethod", function()
     local cb2 = support.recorder(ca)
     do
       local pm = virtual()

@@ -2,6 +2,7 @@
 -- the workers through the queue and are delivered by ca.wait.
 local ca = require "customaction"
 local support = require "support"
+local it_close = support.when_close(it, pending)
 
 local pm
 before_each(function() pm = ca.issuer({ threads = 2, builtins = false }) end)
@@ -57,7 +58,7 @@ describe("a threaded issuer", function()
     assert.same({ status = ca.S_OK, response = "r", final = true }, got[1])
   end)
 
-  it("streams with pm:stream, and breaking out unregisters", function()
+  it_close("streams with pm:stream, and breaking out unregisters", function()
     pm:define("A", { every = 3, format = "%d" })
     local n = 0
     for _, response in pm:stream("A") do

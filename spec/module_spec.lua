@@ -14,7 +14,7 @@ describe("the module", function()
     ca.help()
     io.output(old)
     f:close()
-    local text = assert(io.open(path)):read("a")
+    local text = assert(io.open(path)):read("*a")
     os.remove(path)
     for _, name in ipairs({ "ca.callback", "cb:report", "ca.hresult", "ca.dispatch",
                             "ca.issuer", "pm:stream", "ca.utf16.encode" }) do

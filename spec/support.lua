@@ -4,6 +4,38 @@ local busted_helpers = require "customaction.busted"
 
 local M = {}
 
+--- Does this Lua have to-be-closed variables (`local x <close>`, 5.4)?
+M.has_close = (loadstring or load)("local x <close> = nil") ~= nil
+
+--- Why a spec that needs them is pending elsewhere.
+M.NEEDS_CLOSE = "needs Lua 5.4's to-be-closed variables"
+
+--- busted's `it` where to-be-closed variables exist; elsewhere a spec
+-- marked pending with the reason.
+function M.when_close(it, pending)
+  if M.has_close then return it end
+  return function(name) pending(name .. ": " .. M.NEEDS_CLOSE) end
+end
+
+--- Runs a child interpreter (CHILD_LUA, else lua5.4) on the build tree
+-- named by CA_BUILD, with arguments `args` (shell words), and returns what
+-- it printed to stdout and stderr, and its exit status.
+function M.child(args)
+  local lua = os.getenv("CHILD_LUA") or "lua5.4"
+  local build = os.getenv("CA_BUILD") or "build"
+  local cmd = ("LUA_CPATH='%s/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
+    .. "timeout 60 %s %s 2>&1; echo \"exit:$?\""):format(build, lua, args)
+  local f = assert(io.popen(cmd))
+  local out = f:read("*a")   -- "*a": 5.1 and 5.2 know no "a"
+  f:close()
+  local code = tonumber(out:match("exit:(%d+)%s*$"))
+  return out:gsub("exit:%d+%s*$", ""), code
+end
+
+--- Compiles Lua source the running parser may not know (load of a string
+-- on 5.2+, loadstring on 5.1).
+M.compile = function(src) return assert((loadstring or load)(src)) end
+
 --- The log as "op action[ STATUS[ final]]" strings.
 M.sequence = busted_helpers.protocol
 

@@ -58,6 +58,7 @@ static int alloc_key(ca_lstate *s) {
 }
 
 static void free_key(ca_lstate *s, int key) {
+  if (s->hub == NULL) return;  /* lua_close: the record is already gone */
   if (s->nfree == s->capfree) {
     int cap = s->capfree ? s->capfree * 2 : 16;
     int *k = ca_realloc(s->free_keys, (size_t)cap * sizeof *k);
@@ -306,16 +307,32 @@ static int cb_tostring(lua_State *L) {
   return 1;
 }
 
-/* Protected part of a resurrection: 1 proxy. May allocate. */
+/*
+** Protected part of a resurrection: 1 the collected proxy. May allocate.
+** A fresh proxy takes the object over rather than the old one asking for
+** __gc again, because 5.1 and 5.2 run a finalizer once per object. Until
+** the last step the old proxy still owns everything, so a memory error
+** anywhere leaves cb_gc free to disconnect instead.
+*/
 static int resurrect(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  ca_lcallback *p = lua_touserdata(L, 1);
-  settable_ref(L, s->anchors_ref, 1, NULL, 1);
-  settable_ref(L, s->live_ref, 1, p->obj, 1);
+  ca_lcallback *old = lua_touserdata(L, 1);
+  ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
+  p->obj = NULL;
+  p->held = 0;
+  luaL_setmetatable(L, CA_CALLBACK_MT);
   lua_getiuservalue(L, 1, 1);   /* weak entries went before __gc */
-  set_handler(L, s, p->obj->key, -1);
-  lua_settop(L, 1);
-  luaL_setmetatable(L, CA_CALLBACK_MT);  /* asks for __gc once more */
+  lua_setiuservalue(L, 2, 1);
+  lua_getiuservalue(L, 1, 2);
+  lua_setiuservalue(L, 2, 2);
+  settable_ref(L, s->anchors_ref, 2, NULL, 1);
+  settable_ref(L, s->live_ref, 2, old->obj, 1);
+  lua_getiuservalue(L, 2, 1);
+  set_handler(L, s, old->obj->key, -1);
+  p->obj = old->obj;
+  p->held = old->held;
+  old->obj = NULL;
+  old->held = 0;
   return 0;
 }
 
@@ -324,7 +341,9 @@ static int cb_gc(lua_State *L) {
   ca_lstate *s;
   if (p->obj == NULL) return 0;
   s = ca_lstate_get(L);
-  if (!ca_hub_is_closed(s->hub) && atomic_load(&p->obj->connected) &&
+  /* s->hub is NULL when lua_close finalized the state record first */
+  if (s->hub != NULL && !ca_hub_is_closed(s->hub) &&
+      atomic_load(&p->obj->connected) &&
       atomic_load(&p->obj->refs) > (unsigned)p->held) {
     lua_pushcfunction(L, resurrect);
     lua_pushvalue(L, 1);

@@ -8,8 +8,7 @@
 
 #include <stdint.h>
 
-#include "lua.h"
-#include "lauxlib.h"
+#include "lcompat.h"
 
 #include "callback.h"
 #include "hub.h"
@@ -35,6 +34,9 @@ typedef struct ca_lstate {
   int status_ref;     /* registry slot: the last status delivered */
   uint32_t status_value;
   int status_cached;
+#if LUA_VERSION_NUM < 502
+  int deliver_refs[3];  /* 5.1 allocates for lua_pushcfunction: made once */
+#endif
   int next_key;       /* handler keys: small integers, reused */
   int *free_keys;
   int nfree, capfree;
@@ -80,6 +82,9 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 /* ldeliver.c */
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len);
+
+/* Makes what delivery needs ready before the first report (lhub.c). */
+void ca_ldeliver_open(lua_State *L, ca_lstate *s);
 
 /* lutf16.c */
 void ca_lutf16_open(lua_State *L);

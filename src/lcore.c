@@ -5,6 +5,7 @@
 ** one hub.
 */
 #include "lcommon.h"
+#include "platform.h"
 
 #if defined(_WIN32)
 #define CA_EXPORT __declspec(dllexport)
@@ -13,7 +14,9 @@
 #endif
 
 CA_EXPORT int luaopen_customaction_core(lua_State *L) {
-  ca_lstate *s = ca_lhub_state(L);
+  ca_lstate *s;
+  ca_pin_module((const void *)(uintptr_t)luaopen_customaction_core);
+  s = ca_lhub_state(L);
   lua_newtable(L);
   ca_lhr_open(L, s);
   ca_lcallback_open(L);

@@ -13,6 +13,20 @@
 #include "hresult.h"
 #include "lcommon.h"
 
+/*
+** The three C functions a delivery pushes. 5.2 and later push light C
+** functions, which never allocate; on 5.1 and LuaJIT pushing one makes a
+** closure, so ca_ldeliver_open makes each once and delivery fetches it
+** from the registry.
+*/
+enum { FN_MSGH, FN_TRAMPOLINE, FN_ROUTE };
+
+#if LUA_VERSION_NUM < 502
+#define push_fn(L, s, i, f) lua_rawgeti(L, LUA_REGISTRYINDEX, (s)->deliver_refs[i])
+#else
+#define push_fn(L, s, i, f) ((void)(s), lua_pushcfunction(L, f))
+#endif
+
 static int msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
@@ -103,7 +117,7 @@ static int route_error(lua_State *L) {
   if (lua_rawgetp(L, -1, obj) == LUA_TUSERDATA &&
       lua_getiuservalue(L, -1, 2) != LUA_TNIL) {
     int proxy = lua_gettop(L) - 1;
-    lua_pushcfunction(L, msgh);
+    push_fn(L, s, FN_MSGH, msgh);
     lua_insert(L, -2);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, proxy);
@@ -121,13 +135,28 @@ static int route_error(lua_State *L) {
   return 0;
 }
 
-static void handle_error(lua_State *L, ca_callback *obj, int msg) {
+void ca_ldeliver_open(lua_State *L, ca_lstate *s) {
+#if LUA_VERSION_NUM < 502
+  static const lua_CFunction fns[] = {msgh, trampoline, route_error};
+  int i;
+  for (i = 0; i < 3; i++) {
+    lua_pushcfunction(L, fns[i]);
+    s->deliver_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+#else
+  (void)L;
+  (void)s;
+#endif
+}
+
+static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
+                         int msg) {
   ca_owner_inc(&obj->stats.errors);
   if (lua_type(L, msg) != LUA_TSTRING) {  /* only a memory error does this */
     lua_pushliteral(L, "not enough memory");
     lua_replace(L, msg);
   }
-  lua_pushcfunction(L, route_error);
+  push_fn(L, s, FN_ROUTE, route_error);
   lua_pushlightuserdata(L, obj);
   lua_pushvalue(L, msg);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
@@ -155,8 +184,8 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
   if (!lua_checkstack(L, 4))
     return ca_callback_refuse(cb, CA_REFUSED_NO_MEMORY);
   base = lua_gettop(L);
-  lua_pushcfunction(L, msgh);
-  lua_pushcfunction(L, trampoline);
+  push_fn(L, c.s, FN_MSGH, msgh);
+  push_fn(L, c.s, FN_TRAMPOLINE, trampoline);
   lua_pushlightuserdata(L, &c);
   r = lua_pcall(L, 1, 0, base + 1);
   if (r == LUA_OK) {
@@ -167,7 +196,7 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
       if (WPF_FAILED(hr)) ca_owner_inc(&cb->stats.failures);
     }
   } else {
-    handle_error(L, cb, base + 2);
+    handle_error(L, c.s, cb, base + 2);
     hr = r == LUA_ERRMEM ? CA_E_OUTOFMEMORY : CA_DISP_E_EXCEPTION;
   }
   lua_settop(L, base);

@@ -62,6 +62,29 @@ static int newref(lua_State *L, const char *mode) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/*
+** The thread handlers run on. 5.1 cannot name the main thread, so when
+** the module is loaded from a coroutine a thread of our own, anchored in
+** the registry, stands in for it.
+*/
+static lua_State *main_thread(lua_State *L) {
+  lua_State *T;
+#if LUA_VERSION_NUM >= 502
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  T = lua_tothread(L, -1);
+  lua_pop(L, 1);
+#else
+  if (lua_pushthread(L)) {
+    T = L;
+  } else {
+    T = lua_newthread(L);
+    luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_pop(L, 1);
+#endif
+  return T;
+}
+
 /* Finds or makes this state's record. */
 ca_lstate *ca_lhub_state(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
@@ -69,9 +92,7 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
   s->live_ref = s->anchors_ref = s->intern_ref = LUA_NOREF;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-  s->L = lua_tothread(L, -1);
-  lua_pop(L, 1);
+  s->L = main_thread(L);
   if (luaL_newmetatable(L, CA_STATE_MT)) {
     lua_pushcfunction(L, state_gc);
     lua_setfield(L, -2, "__gc");
@@ -88,6 +109,7 @@ ca_lstate *ca_lhub_state(lua_State *L) {
                                  "completion queue (out of memory or file "
                                  "descriptors)");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+  ca_ldeliver_open(L, s);
   if (luaL_newmetatable(L, CA_TICK_MT)) {
     lua_pushcfunction(L, tick_gc);
     lua_setfield(L, -2, "__gc");

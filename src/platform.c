@@ -7,6 +7,7 @@
 #include "platform.h"
 #include "alloc.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -67,6 +68,14 @@ void ca_sleep_ms(int64_t ms) {
   ts.tv_sec = (time_t)(ms / 1000);
   ts.tv_nsec = (long)((ms % 1000) * 1000000);
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+void ca_pin_module(const void *addr) {
+  Dl_info info;
+  /* RTLD_NOLOAD: only ever a second reference to what is already loaded
+     (a host executable that links the core statically gets nothing) */
+  if (dladdr(addr, &info) && info.dli_fname != NULL)
+    (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
 unsigned long ca_thread_number(void) {

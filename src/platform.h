@@ -38,6 +38,14 @@ int ca_cond_timedwait(ca_cond *c, ca_mutex *m, int64_t ms);
 int64_t ca_now_ns(void);
 void ca_sleep_ms(int64_t ms);
 
+/*
+** Keeps the shared object that holds addr mapped until the process ends.
+** Worker threads and native holders may call into the module after the
+** Lua state that loaded it is gone, and LuaJIT's lua_close unloads C
+** modules before it runs the finalizers of their userdata.
+*/
+void ca_pin_module(const void *addr);
+
 /* A small opaque number naming the calling thread, for logs. */
 unsigned long ca_thread_number(void);
 

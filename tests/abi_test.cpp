@@ -168,17 +168,18 @@ static void test_core_through_sdk_classes() {
 static lua_State *new_state() {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");  // package.preload: every Lua has it
+  lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_customaction_core);
   lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   // the facade, from the source tree (tests run from the repository root)
   luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
   return L;
 }
 
 static bool run(lua_State *L, const char *code) {
-  if (luaL_dostring(L, code) != LUA_OK) {
+  if (luaL_dostring(L, code) != 0) {
     std::printf("# lua error: %s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
     return false;
@@ -195,15 +196,18 @@ static void *global_ptr(lua_State *L, const char *name) {
 
 static std::string eval_string(lua_State *L, const char *expr) {
   std::string code = std::string("return ") + expr;
-  if (luaL_dostring(L, code.c_str()) != LUA_OK) {
+  if (luaL_dostring(L, code.c_str()) != 0) {
     std::string e = lua_tostring(L, -1);
     lua_pop(L, 1);
     return "error: " + e;
   }
   size_t n = 0;
-  const char *s = luaL_tolstring(L, -1, &n);
+  lua_getglobal(L, "tostring");  // luaL_tolstring is 5.2+
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  const char *s = lua_tolstring(L, -1, &n);
   std::string r(s, n);
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   return r;
 }
 

@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "lua.h"
-#include "lauxlib.h"
 #include "lualib.h"
+#include "lcompat.h"
 #include "wpf.h"
 
 int luaopen_customaction_core(lua_State *L);
@@ -39,10 +39,11 @@ static void ok(int cond, const char *what) {
 static lua_State *new_state(void) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");  /* package.preload: every Lua has it */
+  lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_customaction_core);
   lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
   return L;
 }
@@ -119,7 +120,9 @@ static const char *setup =
   "for c = 1, 4 do\n"
   "  local last = {}\n"
   "  local cb = ca.callback(function(status, resp)\n"
-  "    local t, i = string.unpack('<I4I4', resp)\n"
+  "    local b1, b2, b3, b4, b5, b6, b7, b8 = resp:byte(1, 8)\n"  /* any Lua */
+  "    local t = b1 + b2 * 256 + b3 * 65536 + b4 * 16777216\n"
+  "    local i = b5 + b6 * 256 + b7 * 65536 + b8 * 16777216\n"
   "    if (last[t] or 0) + 1 ~= i then bad = bad + 1 end\n"
   "    last[t] = i\n"
   "    got = got + 1\n"

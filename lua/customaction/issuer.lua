@@ -50,30 +50,59 @@ end
 
 local methods = core.issuer_methods
 
+-- What pm:stream returns fourth: closing it ends the stream's registration
+-- and lets go of its callback. Lua 5.4 closes it when a generic for is
+-- left; on 5.1-5.3 the for loop ignores it, so keep it and call close.
+local Stream = { __name = "customaction.stream" }
+Stream.__index = Stream
+
+--- Ends the stream: unregisters the action unless its final response came,
+-- and closes the stream's callback. Closing twice does nothing.
+function Stream:close()
+  if self.closed then return end
+  self.closed = true
+  if not self.finished and self.pm:active(self.name) then
+    self.pm:unregister(self.name)
+  end
+  self.cb:close()
+end
+
+Stream.__close = Stream.close
+
+function Stream:__tostring()
+  return ("customaction.stream '%s' (%s)"):format(self.name,
+    self.closed and "closed" or "open")
+end
+
 --- Registers a private callback and iterates over its responses.
 -- `for status, response, final in pm:stream(name, args) do ... end`
--- ends after the final response. Leaving the loop early (break, error,
--- return) unregisters the action: the fourth value is to-be-closed.
+-- ends after the final response, and the stream closes itself. Leaving the
+-- loop early (break, error, return) unregisters the action on Lua 5.4,
+-- where the fourth value is to-be-closed; on 5.1-5.3 keep the fourth
+-- value and call its `close` method.
 -- On a virtual clock the iterator advances time by itself; in real time
 -- it waits for reports with `ca.wait`.
 -- @string name action name
 -- @string[opt] args action argument
--- @return iterator, nil, nil, closing value
+-- @return iterator, nil, nil, and the stream (a closing value with `close`)
 function methods.stream(pm, name, args)
   local queue, head, tail = {}, 1, 0
-  local finished, ended = false, false
+  local stream = setmetatable({ pm = pm, name = tostring(name),
+                                finished = false, closed = false }, Stream)
+  local ended = false
   local cb = core.callback(function(status, response, final)
     tail = tail + 1
     queue[tail] = { status, response, final }
-    if final then finished = true end
+    if final then stream.finished = true end
   end, { name = "stream " .. tostring(name) })
+  stream.cb = cb
   local hr = pm:register(name, args, cb)
   if hr:failed() then
     cb:close()
     error(("stream: registering %q failed: %s"):format(name, tostring(hr)), 2)
   end
   local virtual = pm:is_virtual()
-  local function iter()
+  local function pull()
     while true do
       if head <= tail then
         local e = queue[head]
@@ -95,11 +124,13 @@ function methods.stream(pm, name, args)
       end
     end
   end
-  local closer = setmetatable({}, { __close = function()
-    if not finished and pm:active(name) then pm:unregister(name) end
-    cb:close()
-  end })
-  return iter, nil, nil, closer
+  local function iter()
+    if stream.closed then return nil end
+    local status, response, final = pull()
+    if status == nil then stream:close() end
+    return status, response, final
+  end
+  return iter, nil, nil, stream
 end
 
 return M

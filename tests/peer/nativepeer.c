@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lua.h"
-#include "lauxlib.h"
+#include "lcompat.h"
 #include "wpf.h"
 
 static void *checkptr(lua_State *L, int arg) {
