@@ -20,7 +20,7 @@ else
 BUILD ?= build/$(LUA)
 endif
 
-CORE_SRC = src/platform.c src/hresult.c src/queue.c src/hub.c src/callback.c src/utf16.c src/issuer.c
+CORE_SRC = src/platform.c src/platform_win32.c src/hresult.c src/queue.c src/hub.c src/callback.c src/utf16.c src/issuer.c
 LUA_SRC = src/lhresult.c src/ldeliver.c src/lcallback.c src/lhub.c src/lutf16.c src/lissuer.c src/lcore.c
 SRC = $(CORE_SRC) $(LUA_SRC)
 HDR = $(wildcard src/*.h)
@@ -29,7 +29,7 @@ CORE_OBJ = $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 
 MODULE = $(BUILD)/customaction/core.so
 PEER = $(BUILD)/test/nativepeer.so
-CTESTS = $(BUILD)/test/abi_test $(BUILD)/test/stress_test
+CTESTS = $(BUILD)/test/core_test $(BUILD)/test/abi_test $(BUILD)/test/stress_test
 
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)'
@@ -48,7 +48,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec versions ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
+.PHONY: all help test spec versions windows docs ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
 
 all: $(MODULE)
 
@@ -65,6 +65,7 @@ help:
 	@echo "make valgrind   specs under valgrind memcheck"
 	@echo "make oom        allocation-failure sweep under ASan"
 	@echo "make lint       luacheck and cppcheck"
+	@echo "make windows    the core cross-compiled with mingw-w64, its test under Wine"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
 	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
@@ -89,6 +90,11 @@ $(BUILD)/test/abi_test: tests/abi_test.cpp tests/abi_c_side.c $(OBJ) $(HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc -c tests/abi_c_side.c -o $(BUILD)/test/abi_c_side.o
 	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(CXXFLAGS) $(LUA_CFLAGS) -Isrc -o $@ \
 	  tests/abi_test.cpp $(BUILD)/test/abi_c_side.o $(OBJ) $(LDFLAGS) $(LUA_LIBS) -lm
+
+# The core alone: no Lua at all (the Windows build runs this one).
+$(BUILD)/test/core_test: tests/core_test.c $(CORE_OBJ) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ tests/core_test.c $(CORE_OBJ) $(LDFLAGS) -pthread
 
 $(BUILD)/test/stress_test: tests/stress_test.c $(OBJ) $(HDR)
 	@mkdir -p $(dir $@)
@@ -117,6 +123,10 @@ $(1)/host: tests/host.c tests/peer/nativepeer.c $(SRC) $(HDR)
 	@mkdir -p $(1)
 	$$(call SAN_CC,,$(2)) -o $$@ tests/host.c tests/peer/nativepeer.c $(SRC) $(LUA_LIBS) -lm
 
+$(1)/core_test: tests/core_test.c $(CORE_SRC) $(HDR)
+	@mkdir -p $(1)
+	$$(call SAN_CC,,$(2)) -o $$@ tests/core_test.c $(CORE_SRC)
+
 $(1)/stress_test: tests/stress_test.c $(SRC) $(HDR)
 	@mkdir -p $(1)
 	$$(call SAN_CC,,$(2)) -o $$@ tests/stress_test.c $(SRC) $(LUA_LIBS) -lm
@@ -135,22 +145,23 @@ $(eval $(call san_build,$(ASAN_DIR),$(SAN_FLAGS)))
 $(eval $(call san_build,$(TSAN_DIR),$(TSAN_FLAGS)))
 
 # Specs and C tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
+sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/core_test $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
 	@$(ASAN_ENV) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(ASAN_DIR)/host \
-	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
+	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/core_test $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
 
 # The threaded specs and the stress test under ThreadSanitizer.
 TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua
-tsan: $(TSAN_DIR)/host $(TSAN_DIR)/stress_test
+tsan: $(TSAN_DIR)/host $(TSAN_DIR)/core_test $(TSAN_DIR)/stress_test
 	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/host SPEC_ARGS='$(TSAN_SPECS)' \
-	  TALLY=$(TALLY) sh tests/run-all.sh $(TSAN_DIR)/stress_test
+	  TALLY=$(TALLY) sh tests/run-all.sh $(TSAN_DIR)/core_test $(TSAN_DIR)/stress_test
 
 # Specs and C tests under valgrind memcheck, on an -O1 build.
 valgrind: $(MODULE)
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
-	  $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
+	  $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
 	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
-	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
+	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test \
+	  $(VG_DIR)/test/stress_test
 
 # luacheck and cppcheck, warnings kept at zero.
 lint:
@@ -175,7 +186,7 @@ FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O
 
 $(FUZZ_DIR)/fuzz_hresult: tests/fuzz/fuzz_hresult.c src/hresult.c src/hresult.h src/hresult_table.h
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -Isrc -o $@ tests/fuzz/fuzz_hresult.c src/hresult.c -pthread
+	clang $(FUZZ_FLAGS) -Isrc -o $@ tests/fuzz/fuzz_hresult.c src/hresult.c src/platform.c -pthread
 
 $(FUZZ_DIR)/fuzz_utf16: tests/fuzz/fuzz_utf16.c src/utf16.c src/utf16.h
 	@mkdir -p $(dir $@)
@@ -189,6 +200,23 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) TALLY=$(TALLY) LUA=true BUSTED=/dev/null sh tests/run-all.sh --no-specs \
 	  "tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TARGETS)"
 
+# Windows: the core (no Lua) cross-compiled with mingw-w64, warnings as
+# errors, and its test run under Wine.
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+MINGW_DIR = build/mingw
+MINGW_OBJ = $(CORE_SRC:src/%.c=$(MINGW_DIR)/obj/%.o)
+
+$(MINGW_DIR)/obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 $(OPT) $(CWARN) -Werror -c $< -o $@
+
+$(MINGW_DIR)/core_test.exe: tests/core_test.c $(MINGW_OBJ) $(HDR)
+	$(MINGW_CC) -std=c11 $(OPT) $(CWARN) -Werror -Isrc -o $@ tests/core_test.c $(MINGW_OBJ)
+
+windows: $(MINGW_DIR)/core_test.exe
+	@WINEPREFIX=$(CURDIR)/$(MINGW_DIR)/wineprefix WINEDEBUG=-all TALLY=$(TALLY) LUA=true \
+	  sh tests/run-all.sh --no-specs "tests/wine-run.sh $(MINGW_DIR)/core_test.exe"
+
 # Benchmarks against the peers; writes bench/results.md (QUICK=1: < 1 min).
 bench: $(MODULE)
 	@QUICK=$(QUICK) sh bench/run.sh
@@ -200,6 +228,7 @@ ci:
 	$(MAKE) -s lint TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s versions TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s windows TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s sanitize TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s tsan TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s valgrind TALLY=$(CURDIR)/build/tally || status=1; \

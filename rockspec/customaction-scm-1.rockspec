@@ -26,14 +26,22 @@ build = {
     ["customaction.busted"] = "lua/customaction/busted.lua",
     ["customaction.core"] = {
       sources = {
-        "src/platform.c", "src/hresult.c", "src/queue.c", "src/hub.c",
+        "src/platform.c", "src/platform_win32.c", "src/hresult.c", "src/queue.c", "src/hub.c",
         "src/callback.c", "src/utf16.c", "src/issuer.c",
         "src/lhresult.c", "src/ldeliver.c", "src/lcallback.c", "src/lhub.c",
         "src/lutf16.c", "src/lissuer.c", "src/lcore.c",
       },
       incdirs = { "src" },
       defines = { "_POSIX_C_SOURCE=200809L" },
-      libraries = { "pthread" },
+    },
+  },
+  -- POSIX threads everywhere but Windows, where platform_win32.c needs
+  -- only kernel32
+  platforms = {
+    unix = {
+      modules = {
+        ["customaction.core"] = { libraries = { "pthread" } },
+      },
     },
   },
 }

@@ -21,7 +21,14 @@ extern int (*ca_alloc_hook)(void);
 #define ca_malloc(n) (CA_ALLOC_FAILS() ? NULL : malloc(n))
 #define ca_calloc(n, m) (CA_ALLOC_FAILS() ? NULL : calloc(n, m))
 #define ca_realloc(p, n) (CA_ALLOC_FAILS() ? NULL : realloc(p, n))
+#ifdef _WIN32  /* no aligned_alloc; its blocks need their own free */
+#include <malloc.h>
+#define ca_aligned_alloc(a, n) (CA_ALLOC_FAILS() ? NULL : _aligned_malloc(n, a))
+#define ca_aligned_free(p) _aligned_free(p)
+#else
 #define ca_aligned_alloc(a, n) (CA_ALLOC_FAILS() ? NULL : aligned_alloc(a, n))
+#define ca_aligned_free(p) free(p)
+#endif
 #define ca_strdup(s) (CA_ALLOC_FAILS() ? NULL : strdup(s))
 
 #endif

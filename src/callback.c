@@ -104,7 +104,7 @@ ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
   atomic_fetch_sub(&cb->hub->callbacks, 1);
   ca_hub_release(cb->hub);
   free(cb->name);
-  free(cb);
+  ca_aligned_free(cb);
   return 0;
 }
 
@@ -148,7 +148,7 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   memset(cb, 0, sizeof *cb);
   cb->name = ca_malloc(strlen(name) + 1);
   if (cb->name == NULL) {
-    free(cb);
+    ca_aligned_free(cb);
     return NULL;
   }
   strcpy(cb->name, name);

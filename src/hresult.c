@@ -4,8 +4,8 @@
 ** so lookups are binary searches whatever thread asks.
 */
 #include "hresult.h"
+#include "platform.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@ static const struct { unsigned code; const char *name; } facilities[] = {
 static const ca_hr_entry *by_value[NTABLE];
 static size_t nby_value;
 static const ca_hr_entry *by_name[NTABLE];
-static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+static ca_once index_once = CA_ONCE_INIT;
 
 static int cmp_value(const void *a, const void *b) {
   uint32_t x = (*(const ca_hr_entry *const *)a)->value;
@@ -64,7 +64,7 @@ const ca_hr_entry *ca_hr_table(size_t *n) {
 
 const ca_hr_entry *ca_hr_by_value(uint32_t value) {
   size_t lo = 0, hi;
-  pthread_once(&index_once, build_index);
+  ca_call_once(&index_once, build_index);
   hi = nby_value;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -77,7 +77,7 @@ const ca_hr_entry *ca_hr_by_value(uint32_t value) {
 
 const ca_hr_entry *ca_hr_by_name(const char *name, size_t len) {
   size_t lo = 0, hi = NTABLE;
-  pthread_once(&index_once, build_index);
+  ca_call_once(&index_once, build_index);
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const char *n = by_name[mid]->name;

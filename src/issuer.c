@@ -119,6 +119,14 @@ void ca_scenario_free(ca_scenario *sc) {
   free(sc);  /* sc is the first member of its ca_shared_scenario */
 }
 
+/* A small number naming the calling thread in the log. */
+static unsigned long thread_number(void) {
+  static atomic_ulong next = 1;
+  static _Thread_local unsigned long mine;
+  if (mine == 0) mine = atomic_fetch_add(&next, 1);
+  return mine;
+}
+
 static void scenario_unref(ca_shared_scenario *s) {
   if (--s->refs == 0) ca_scenario_free(&s->sc);
 }
@@ -176,7 +184,7 @@ static void log_locked(ca_issuer *is, const char *op, const char *action,
   e->bytes = bytes;
   e->null_buf = null_buf;
   e->result = result;
-  e->thread = thread ? thread : ca_thread_number();
+  e->thread = thread ? thread : thread_number();
   e->time = now_locked(is);
   e->shape = shape;
 }
@@ -228,7 +236,7 @@ typedef struct foreign_call {
 
 static void *foreign_main(void *arg) {
   foreign_call *c = arg;
-  c->thread = ca_thread_number();
+  c->thread = thread_number();
   c->result = cb_report(c->cb, c->shape, c->st, c->final, c->buf, c->len);
   return NULL;
 }

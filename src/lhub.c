@@ -155,7 +155,7 @@ static int l_pending(lua_State *L) {
 
 static int l_fd(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  lua_pushinteger(L, s->hub->queue.wake.rfd);
+  lua_pushinteger(L, (lua_Integer)ca_wake_handle(&s->hub->queue.wake));
   return 1;
 }
 

@@ -3,6 +3,7 @@
 ** is an eventfd on Linux (one descriptor, one 8-byte counter) and a
 ** non-blocking pipe elsewhere; both collapse repeated signals.
 */
+#ifndef _WIN32
 #define _GNU_SOURCE
 #include "platform.h"
 #include "alloc.h"
@@ -11,7 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdatomic.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -57,6 +58,18 @@ int ca_cond_timedwait(ca_cond *c, ca_mutex *m, int64_t ms) {
   return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT;
 }
 
+void ca_call_once(ca_once *once, void (*fn)(void)) { pthread_once(once, fn); }
+
+int ca_tls_create(ca_tls_key *key, void (*destructor)(void *)) {
+  return pthread_key_create(key, destructor) == 0 ? 0 : -1;
+}
+
+int ca_tls_set(ca_tls_key key, void *value) {
+  return pthread_setspecific(key, value) == 0 ? 0 : -1;
+}
+
+void ca_yield(void) { sched_yield(); }
+
 int64_t ca_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,13 +89,6 @@ void ca_pin_module(const void *addr) {
      (a host executable that links the core statically gets nothing) */
   if (dladdr(addr, &info) && info.dli_fname != NULL)
     (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-}
-
-unsigned long ca_thread_number(void) {
-  static atomic_ulong next = 1;
-  static _Thread_local unsigned long mine;
-  if (mine == 0) mine = atomic_fetch_add(&next, 1);
-  return mine;
 }
 
 int ca_wake_init(ca_wake *w) {
@@ -136,6 +142,12 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
   return r > 0;
 }
 
+intptr_t ca_wake_handle(const ca_wake *w) { return w->rfd; }
+
 #ifdef CA_ALLOC_HOOK
 int (*ca_alloc_hook)(void);
+#endif
+
+#else
+typedef int ca_platform_posix_unused;  /* ISO C wants a declaration */
 #endif

@@ -1,20 +1,37 @@
 /*
 ** platform.h: the few operating-system services the core needs (thread
-** identity, threads, mutexes, condition variables, a monotonic clock and a
-** wake-up descriptor that event loops can poll), kept behind one interface
-** so that everything else in src/ is plain C11 and a port to another
-** system replaces platform.c alone.
+** identity, threads, mutexes, condition variables, one-time set-up,
+** thread-exit cleanup, a monotonic clock and a wake-up handle that event
+** loops can wait on), kept behind one interface so that everything else
+** in src/ is plain C11. platform.c implements it with POSIX threads,
+** platform_win32.c with the Windows API; each compiles to nothing on the
+** other system. windows.h stays out of this header: its HRESULT, DWORD
+** and BYTE would clash with wpf.h's fixed-width ones, so the Windows
+** types appear here as storage of the same size.
 */
 #ifndef CA_PLATFORM_H
 #define CA_PLATFORM_H
 
 #include <stdint.h>
-#include <pthread.h>
 
+#ifdef _WIN32
+typedef unsigned long ca_thread_id;           /* a thread id (DWORD) */
+typedef struct ca_mutex { void *opaque; } ca_mutex;   /* an SRWLOCK */
+typedef struct ca_cond { void *opaque; } ca_cond;  /* a CONDITION_VARIABLE */
+typedef void *ca_thread;                      /* a thread HANDLE */
+typedef struct ca_once { void *opaque; } ca_once;     /* an INIT_ONCE */
+#define CA_ONCE_INIT {0}
+typedef unsigned long ca_tls_key;             /* a fiber-local slot */
+#else
+#include <pthread.h>
 typedef pthread_t ca_thread_id;
 typedef pthread_mutex_t ca_mutex;
 typedef pthread_cond_t ca_cond;
 typedef pthread_t ca_thread;
+typedef pthread_once_t ca_once;
+#define CA_ONCE_INIT PTHREAD_ONCE_INIT
+typedef pthread_key_t ca_tls_key;
+#endif
 
 ca_thread_id ca_thread_self(void);
 int ca_thread_is(ca_thread_id id);
@@ -34,6 +51,20 @@ void ca_cond_wait(ca_cond *c, ca_mutex *m);
 /* Returns 0 when signalled (or spuriously woken), 1 on timeout. */
 int ca_cond_timedwait(ca_cond *c, ca_mutex *m, int64_t ms);
 
+/* Runs fn exactly once per *once, whichever threads ask at the same time. */
+void ca_call_once(ca_once *once, void (*fn)(void));
+
+/*
+** A per-thread pointer whose destructor runs when a thread that set it
+** exits. Windows allows one such key in this implementation, which is
+** what the core uses (queue.c's producer list).
+*/
+int ca_tls_create(ca_tls_key *key, void (*destructor)(void *));
+int ca_tls_set(ca_tls_key key, void *value);
+
+/* Gives the processor to another ready thread, if any. */
+void ca_yield(void);
+
 /* Monotonic time in nanoseconds. */
 int64_t ca_now_ns(void);
 void ca_sleep_ms(int64_t ms);
@@ -46,16 +77,20 @@ void ca_sleep_ms(int64_t ms);
 */
 void ca_pin_module(const void *addr);
 
-/* A small opaque number naming the calling thread, for logs. */
-unsigned long ca_thread_number(void);
-
 /*
-** Wake-up descriptor: readable after ca_wake_signal, until ca_wake_clear.
-** Signals may repeat; they collapse into one readable state.
+** Wake-up handle: readable (or signalled) after ca_wake_signal, until
+** ca_wake_clear. Signals may repeat; they collapse into one state. On
+** POSIX it is a descriptor to poll; on Windows a manual-reset event.
 */
+#ifdef _WIN32
+typedef struct ca_wake {
+  void *event;
+} ca_wake;
+#else
 typedef struct ca_wake {
   int rfd, wfd;   /* equal when an eventfd is used */
 } ca_wake;
+#endif
 
 int ca_wake_init(ca_wake *w);
 void ca_wake_close(ca_wake *w);
@@ -63,5 +98,7 @@ void ca_wake_signal(ca_wake *w);
 void ca_wake_clear(ca_wake *w);
 /* Wait until readable or timeout (ms < 0: forever). 1 readable, 0 timeout. */
 int ca_wake_wait(ca_wake *w, int64_t ms);
+/* What an event loop waits on: the descriptor, or the event HANDLE. */
+intptr_t ca_wake_handle(const ca_wake *w);
 
 #endif

@@ -21,8 +21,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "queue.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,8 +113,8 @@ typedef struct tl_list {
   ca_producer **ps;
 } tl_list;
 
-static pthread_key_t tl_key;
-static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static ca_tls_key tl_key;
+static ca_once tl_once = CA_ONCE_INIT;
 static _Thread_local tl_list *tl;
 static _Thread_local ca_producer *tl_last;
 
@@ -135,7 +133,7 @@ static void free_segments(ca_producer *p) {
 }
 
 static void producer_unref(ca_producer *p) {
-  if (atomic_fetch_sub(&p->refs, 1) == 1) free(p);
+  if (atomic_fetch_sub(&p->refs, 1) == 1) ca_aligned_free(p);
 }
 
 /* At thread exit: the rings stay for the consumer to drain and free. */
@@ -152,7 +150,7 @@ static void tl_destroy(void *v) {
   tl_last = NULL;
 }
 
-static void make_key(void) { pthread_key_create(&tl_key, tl_destroy); }
+static void make_key(void) { ca_tls_create(&tl_key, tl_destroy); }
 
 static ca_producer *new_producer(ca_queue *q) {
   int i;
@@ -160,7 +158,7 @@ static ca_producer *new_producer(ca_queue *q) {
   ca_producer *p = ca_aligned_alloc(64, size);
   ca_segment *seg = ca_malloc(sizeof *seg);
   if (p == NULL || seg == NULL) {
-    free(p);
+    ca_aligned_free(p);
     free(seg);
     return NULL;
   }
@@ -185,10 +183,10 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
   if (tl != NULL)
     for (i = 0; i < tl->n; i++)
       if (tl->ps[i]->qid == q->id) return tl_last = tl->ps[i];
-  pthread_once(&tl_once, make_key);
+  ca_call_once(&tl_once, make_key);
   if (tl == NULL) {
     tl = ca_calloc(1, sizeof *tl);
-    if (tl == NULL || pthread_setspecific(tl_key, tl) != 0) {
+    if (tl == NULL || ca_tls_set(tl_key, tl) != 0) {
       free(tl);
       tl = NULL;
       *err = CA_Q_NOMEM;
@@ -208,7 +206,7 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
   if (atomic_load(&q->closed)) {
     ca_mutex_unlock(&q->lock);
     free_segments(p);
-    free(p);
+    ca_aligned_free(p);
     *err = CA_Q_CLOSED;
     return NULL;
   }
@@ -244,7 +242,7 @@ static int reserve(ca_queue *q, ca_producer *p, size_t len) {
        on a machine with fewer cores than threads this is what keeps the
        consumer, the bottleneck, running) */
     if (atomic_load_explicit(&q->count, memory_order_relaxed) > YIELD_AT)
-      sched_yield();
+      ca_yield();
     if (take_count(q, CHUNK_N)) p->credit_n = CHUNK_N;
     else if (take_count(q, 1)) p->credit_n = 1;
     else return 0;
@@ -488,7 +486,7 @@ void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
   ca_cond_broadcast(&q->space);
   ca_mutex_unlock(&q->lock);
   for (p = head(q); p != NULL; p = p->next)
-    while (atomic_load(&p->busy)) sched_yield();
+    while (atomic_load(&p->busy)) ca_yield();
   while (ca_queue_pop(q, &r)) {
     discard(ud, &r);
     ca_queue_done(q, &r);

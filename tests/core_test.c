@@ -1,0 +1,340 @@
+/*
+** core_test.c: the C core without Lua, as a Windows build runs it (under
+** Wine in CI) and as every build runs it in `make test`: HRESULT lookups,
+** UTF-16, callback objects driven through their vtables with a C deliver
+** function, refusals, reports from several threads through the queue,
+** the simulated issuer on a virtual clock and on a worker thread, and
+** closing a hub. Output is TAP. Only platform.h services are used, so the
+** same source tests the POSIX and the Windows platform layers.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callback.h"
+#include "hresult.h"
+#include "hub.h"
+#include "issuer.h"
+#include "platform.h"
+#include "utf16.h"
+
+static int ntest, nfail;
+
+static void ok(int cond, const char *what) {
+  ntest++;
+  if (!cond) nfail++;
+  printf("%sok %d - %s\n", cond ? "" : "not ", ntest, what);
+  fflush(stdout);
+}
+
+/* ---- a deliver function that records, per callback ------------------- */
+
+#define MAXREC 4096
+
+typedef struct record {
+  int n, finals;
+  HRESULT last_status;
+  char last[64];
+  int misordered;          /* cross-thread: per-producer order broken */
+  unsigned next_seq[8];    /* expected sequence per producer */
+  int delivered_off_owner; /* delivered on a thread that is not the owner */
+} record;
+
+static record recs[4];
+static ca_callback *cbs[4];
+static ca_thread_id owner;
+
+static int index_of(ca_callback *cb) {
+  int i;
+  for (i = 0; i < 4; i++)
+    if (cbs[i] == cb) return i;
+  return -1;
+}
+
+static HRESULT deliver(ca_hub *hub, ca_callback *cb, HRESULT status,
+                       int final, const BYTE *buf, DWORD len) {
+  int i = index_of(cb);
+  record *r;
+  (void)hub;
+  if (i < 0) return CA_E_FAIL;
+  r = &recs[i];
+  if (!ca_thread_is(owner)) r->delivered_off_owner++;
+  r->n++;
+  r->finals += final != 0;
+  r->last_status = status;
+  if (len == 8 && buf != NULL) {  /* cross-thread: producer, sequence */
+    unsigned t = buf[0], seq = (unsigned)buf[4] | (unsigned)buf[5] << 8 |
+                 (unsigned)buf[6] << 16 | (unsigned)buf[7] << 24;
+    if (t < 8) {
+      if (seq != r->next_seq[t]) r->misordered++;
+      r->next_seq[t] = seq + 1;
+    }
+  }
+  if (buf != NULL && len < sizeof r->last) {
+    memcpy(r->last, buf, len);
+    r->last[len] = '\0';
+  }
+  return CA_S_OK;
+}
+
+static void reset(void) {
+  memset(recs, 0, sizeof recs);
+  memset(cbs, 0, sizeof cbs);
+}
+
+static HRESULT report2(ca_callback *cb, HRESULT st, int final, const char *s,
+                       DWORD len) {
+  ICustomAction2ResultCallback *i = ca_callback_v2(cb);
+  return i->lpVtbl->ReportResult(i, st, final, (BYTE *)s, len);
+}
+
+/* ---- HRESULTs and UTF-16 ----------------------------------------------- */
+
+static void test_hresult(void) {
+  const ca_hr_entry *e = ca_hr_by_name("E_ACCESSDENIED", 14);
+  uint32_t v = 0;
+  char msg[160];
+  ok(e != NULL && e->value == 0x80070005u, "hresult: E_ACCESSDENIED by name");
+  e = ca_hr_by_value(0x80004005u);
+  ok(e != NULL && strcmp(e->name, "E_FAIL") == 0, "hresult: E_FAIL by value");
+  ok(ca_hr_parse("0x8001010A", 10, &v) == 0 && v == 0x8001010Au,
+     "hresult: parses hex");
+  ca_hr_describe(0x80070002u, msg, sizeof msg);
+  ok(strstr(msg, "not found") != NULL, "hresult: describes a Win32 code");
+}
+
+static void test_utf16(void) {
+  const char *text = "Z\xC3\xA4hler \xE2\x9C\x93 \xF0\x9F\x98\x80";
+  WCHAR *w = NULL;
+  char *back = NULL;
+  size_t n = 0, len = 0, where = 0;
+  int e = ca_utf8_to_utf16(text, strlen(text), 0, &w, &n, &where);
+  ok(e == CA_UTF_OK && n == 11 && w[9] == 0xD83D && w[10] == 0xDE00,
+     "utf16: encodes a surrogate pair");
+  e = ca_utf16_to_utf8(w, n, &back, &len, &where);
+  ok(e == CA_UTF_OK && len == strlen(text) && memcmp(back, text, len) == 0,
+     "utf16: round-trips");
+  free(w);
+  free(back);
+  w = NULL;
+  e = ca_utf8_to_utf16("ab\xFF", 3, 0, &w, &n, &where);
+  ok(e != CA_UTF_OK && where == 2, "utf16: refuses a bad byte, saying where");
+  free(w);
+}
+
+/* ---- callbacks on the owning thread ----------------------------------- */
+
+static void test_same_thread(ca_hub *hub) {
+  ca_callback *cb = ca_callback_new(hub, "same", 8, 0);
+  HRESULT hr;
+  reset();
+  cbs[0] = cb;
+  hr = report2(cb, CA_S_OK, 0, "one", 3);
+  ok(hr == CA_S_OK && recs[0].n == 1 && strcmp(recs[0].last, "one") == 0,
+     "same thread: delivered at once, through the v2 vtable");
+  ok(report2(cb, CA_S_OK, 0, NULL, 4) == CA_E_POINTER && recs[0].n == 1,
+     "same thread: NULL buffer with a size is E_POINTER, not delivered");
+  ok(report2(cb, CA_S_OK, 0, "123456789", 9) == CA_E_MESSAGE_TOO_BIG,
+     "same thread: over max_response is ERROR_MESSAGE_EXCEEDS_MAX_SIZE");
+  ok(report2(cb, CA_E_ABORT, 1, "", 0) == CA_S_OK && recs[0].finals == 1,
+     "same thread: a final report");
+  ok(report2(cb, CA_S_OK, 0, "x", 1) == CA_E_ILLEGAL_METHOD_CALL,
+     "same thread: after the final report, E_ILLEGAL_METHOD_CALL");
+  {
+    ICustomActionResultCallback *v1 = ca_callback_v1(cb);
+    ok(v1->lpVtbl->AddRef(v1) == 2 && v1->lpVtbl->Release(v1) == 1,
+       "same thread: AddRef and Release through the v1 vtable");
+  }
+  ca_callback_release(cb);
+}
+
+/* ---- reports from other threads --------------------------------------- */
+
+#define NPROD 4
+#define NREP 20000
+
+typedef struct producer {
+  int index;
+  long accepted;
+} producer;
+
+static void *produce(void *arg) {
+  producer *p = arg;
+  unsigned seq[2] = {0, 0};
+  long i;
+  for (i = 0; i < NREP; i++) {
+    int c = (int)(i % 2);
+    BYTE buf[8];
+    buf[0] = (BYTE)p->index;
+    buf[1] = buf[2] = buf[3] = 0;
+    buf[4] = (BYTE)seq[c];
+    buf[5] = (BYTE)(seq[c] >> 8);
+    buf[6] = (BYTE)(seq[c] >> 16);
+    buf[7] = (BYTE)(seq[c] >> 24);
+    seq[c]++;
+    if (report2(cbs[c], CA_S_OK, 0, (const char *)buf, 8) == CA_S_OK)
+      p->accepted++;
+  }
+  ca_callback_release(cbs[0]);
+  ca_callback_release(cbs[1]);
+  return NULL;
+}
+
+static void test_cross_thread(ca_hub *hub) {
+  ca_thread t[NPROD];
+  producer p[NPROD];
+  long accepted = 0;
+  int i, started = 0, rounds = 0;
+  int64_t deadline = ca_now_ns() + (int64_t)60 * 1000000000;
+  reset();
+  cbs[0] = ca_callback_new(hub, "x0", 64, 1);
+  cbs[1] = ca_callback_new(hub, "x1", 64, 1);
+  for (i = 0; i < NPROD; i++) {
+    p[i].index = i;
+    p[i].accepted = 0;
+    ca_callback_addref(cbs[0]);  /* each producer's own references */
+    ca_callback_addref(cbs[1]);
+    if (ca_thread_start(&t[i], produce, &p[i]) == 0) started++;
+  }
+  ok(started == NPROD, "threads: producers started");
+  while (recs[0].n + recs[1].n < (long)NPROD * NREP && ca_now_ns() < deadline) {
+    if (ca_queue_pending(&hub->queue) == 0) ca_wake_wait(&hub->queue.wake, 100);
+    ca_hub_dispatch(hub, -1);
+    rounds++;
+  }
+  for (i = 0; i < started; i++) {
+    ca_thread_join(t[i]);
+    accepted += p[i].accepted;
+  }
+  ca_hub_dispatch(hub, -1);
+  printf("# %d dispatch rounds\n", rounds);
+  ok(accepted == (long)NPROD * NREP, "threads: every report accepted");
+  ok(recs[0].n + recs[1].n == (long)NPROD * NREP,
+     "threads: every report delivered once");
+  ok(recs[0].misordered == 0 && recs[1].misordered == 0,
+     "threads: each producer's order kept per callback");
+  ok(recs[0].delivered_off_owner == 0 && recs[1].delivered_off_owner == 0,
+     "threads: delivered on the owning thread only");
+  ok(atomic_load(&cbs[0]->refs) == 1 && atomic_load(&cbs[1]->refs) == 1,
+     "threads: the queue released what it held");
+  ca_callback_release(cbs[0]);
+  ca_callback_release(cbs[1]);
+}
+
+/* ---- the simulated issuer --------------------------------------------- */
+
+static WCHAR *wide(const char *s) {
+  WCHAR *w = NULL;
+  size_t n, where;
+  if (ca_utf8_to_utf16(s, strlen(s), 0, &w, &n, &where) != CA_UTF_OK)
+    return NULL;
+  return w;
+}
+
+static ca_scenario *counting(int64_t every, int64_t count) {
+  ca_scenario *sc = ca_scenario_new();
+  sc->every = every;
+  sc->count = count;
+  sc->format = malloc(3);
+  strcpy(sc->format, "%d");
+  return sc;
+}
+
+static int balanced(ca_issuer *is) {
+  size_t n, dropped, i;
+  long bal = 0;
+  ca_log_entry *log = ca_issuer_log(is, &n, &dropped, 0);
+  for (i = 0; i < n; i++) {
+    if (strcmp(log[i].op, "addref") == 0) bal++;
+    if (strcmp(log[i].op, "release") == 0) bal--;
+  }
+  ca_log_free(log, n);
+  return n > 0 && bal == 0;
+}
+
+/* Defines a counting action, makes cbs[0] and registers it through
+   IPmCustomActions2 with UTF-16 name and argument. */
+static HRESULT register_counting(ca_hub *hub, ca_issuer *is, const char *action,
+                                 int64_t every, int64_t count) {
+  IPmCustomActions2 *pm = ca_issuer_v2(is);
+  WCHAR *name = wide(action), *arg = wide("");
+  HRESULT hr;
+  reset();
+  cbs[0] = ca_callback_new(hub, action, CA_DEFAULT_MAX_RESPONSE, 0);
+  ca_issuer_define(is, action, counting(every, count));
+  hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, arg,
+                                                ca_callback_v2(cbs[0]));
+  free(name);
+  free(arg);
+  return hr;
+}
+
+static void test_issuer_virtual(ca_hub *hub) {
+  ca_issuer *is = ca_issuer_new(0, 1, 1000);
+  HRESULT hr = register_counting(hub, is, "Counters", 10, 3);
+  ok(hr == CA_S_OK && atomic_load(&cbs[0]->refs) == 2,
+     "issuer, virtual clock: registers through IPmCustomActions2, AddRefs");
+  while (ca_issuer_advance(is, 0, 0) > 0) {}
+  ok(recs[0].n == 3 && recs[0].finals == 1 && strcmp(recs[0].last, "3") == 0,
+     "issuer, virtual clock: three responses, the last one final");
+  ok(ca_issuer_now(is) == 30, "issuer, virtual clock: time advanced to 30 ms");
+  ok(atomic_load(&cbs[0]->refs) == 1 && balanced(is),
+     "issuer, virtual clock: released, AddRef/Release balanced");
+  ca_issuer_close(is);
+  ca_issuer_release(is);
+  ca_callback_release(cbs[0]);
+}
+
+static void test_issuer_threads(ca_hub *hub) {
+  ca_issuer *is = ca_issuer_new(1, 1, 1000);
+  int64_t deadline = ca_now_ns() + (int64_t)30 * 1000000000;
+  ok(register_counting(hub, is, "A", 1, 5) == CA_S_OK,
+     "issuer, worker thread: registers");
+  while (recs[0].finals == 0 && ca_now_ns() < deadline) {
+    if (ca_queue_pending(&hub->queue) == 0) ca_wake_wait(&hub->queue.wake, 50);
+    ca_hub_dispatch(hub, -1);
+  }
+  ok(recs[0].n == 5 && strcmp(recs[0].last, "5") == 0 &&
+     recs[0].delivered_off_owner == 0,
+     "issuer, worker thread: five responses, in order, on the owning thread");
+  ca_issuer_close(is);
+  ca_hub_dispatch(hub, -1);
+  ok(atomic_load(&cbs[0]->refs) == 1 && balanced(is),
+     "issuer, worker thread: closed, released, balanced");
+  ca_issuer_release(is);
+  ca_callback_release(cbs[0]);
+}
+
+/* ---- closing the hub --------------------------------------------------- */
+
+static void test_close(ca_hub *hub) {
+  ca_callback *cb = ca_callback_new(hub, "late", 64, 0);
+  reset();
+  cbs[0] = cb;
+  ca_hub_close(hub);
+  ok(report2(cb, CA_S_OK, 0, "x", 1) == CA_RPC_E_DISCONNECTED && recs[0].n == 0,
+     "close: later reports get RPC_E_DISCONNECTED");
+  ok(atomic_load(&hub->callbacks) == 1, "close: one callback still alive");
+  ca_callback_release(cb);
+  ok(atomic_load(&hub->callbacks) == 0, "close: the last Release frees it");
+}
+
+int main(void) {
+  ca_hub *hub;
+  owner = ca_thread_self();
+  hub = ca_hub_new(deliver, NULL);
+  if (hub == NULL) {
+    printf("1..1\nnot ok 1 - hub created\n");
+    return 1;
+  }
+  test_hresult();
+  test_utf16();
+  test_same_thread(hub);
+  test_cross_thread(hub);
+  test_issuer_virtual(hub);
+  test_issuer_threads(hub);
+  test_close(hub);
+  ca_hub_release(hub);
+  printf("1..%d\n", ntest);
+  return nfail != 0;
+}
