@@ -65,10 +65,12 @@ help:
 	@echo "make valgrind   specs under valgrind memcheck"
 	@echo "make oom        allocation-failure sweep under ASan"
 	@echo "make lint       luacheck and cppcheck"
+	@echo "make docs       the LDoc reference in build/docs"
 	@echo "make windows    the core cross-compiled with mingw-w64, its test under Wine"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
-	@echo "make ci         test + sanitize + valgrind + fuzz, one closing line"
+	@echo "make ci         lint, docs, test on every Lua, windows, sanitize, tsan,"
+	@echo "                valgrind, oom and fuzz, one closing line"
 	@echo "make install    luarocks make (the tree of \$$LUA's version)"
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
@@ -163,6 +165,12 @@ valgrind: $(MODULE)
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tests/run-all.sh $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test \
 	  $(VG_DIR)/test/stress_test
 
+# The LDoc reference (config.ld) in build/docs, checked for warnings and
+# for an entry per registered C function. Debian's markdown.lua is 5.1's.
+docs:
+	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tests/run-all.sh --no-specs tests/docs-check.sh
+	@echo "reference: build/docs/index.html"
+
 # luacheck and cppcheck, warnings kept at zero.
 lint:
 	@TALLY=$(TALLY) LUA=true sh tests/run-all.sh --no-specs tests/lint.sh
@@ -226,6 +234,7 @@ bench: $(MODULE)
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	$(MAKE) -s lint TALLY=$(CURDIR)/build/tally || status=1; \
+	$(MAKE) -s docs TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s test TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s versions TALLY=$(CURDIR)/build/tally || status=1; \
 	$(MAKE) -s windows TALLY=$(CURDIR)/build/tally || status=1; \

@@ -116,6 +116,37 @@ static void check_options(lua_State *L, int opts) {
   }
 }
 
+/***
+Callback objects: a Lua function behind ICustomActionResultCallback and
+ICustomAction2ResultCallback.
+@module customaction
+*/
+
+/***
+Callbacks.
+@section callbacks
+*/
+
+/***
+Makes a callback object whose reports run `handler`.
+`handler(status, response, final)` gets the report's HRESULT value, the
+response bytes as a string (nil for a NULL buffer) and `fFinalResponse`
+(true for every v1 report). Its return value becomes ReportResult's:
+nothing, nil or true give S_OK, false E_FAIL, an HRESULT value or an
+integer that HRESULT; anything else, and any error, DISP_E_EXCEPTION (the
+error goes to `on_error`, or to stderr). A report made on another thread
+is queued and delivered by `dispatch` or `wait`.
+@function callback
+@tparam function handler a function or callable object
+@tparam[opt] table opts `name` (string, shown by tostring and in errors),
+`on_error` (`function(message, cb)`, called with a traceback), `max_response`
+(largest response in bytes, default 16 MiB), `reuse` (accept reports after
+a final one, default false). Unknown keys are an error.
+@treturn callback
+@usage local cb = ca.callback(function(status, response, final)
+  print(status.name, response, final)
+end, { name = "counters" })
+*/
 static int l_callback(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   const char *name = "callback";
@@ -208,14 +239,51 @@ static int push_report(lua_State *L, ca_lcallback *p, int v1) {
   return 1;
 }
 
+/***
+A callback object (`customaction.callback`). It carries a v1 and a v2
+interface pointer with one reference count; the proxy holds one reference
+until it is closed or collected. Printing one shows its name, reference
+count and report counters.
+@type callback
+*/
+
+/***
+Calls ReportResult through the v2 vtable, exactly as native code would.
+@function callback:report
+@param status anything `hresult` accepts
+@tparam[opt] string response the bytes; nil sends a NULL buffer
+@tparam[opt] boolean final fFinalResponse
+@tparam[opt] int size send only the first `size` bytes, or with a nil
+response a NULL buffer of that size (what a careless caller sends)
+@treturn hresult what ReportResult returned: the handler's result, S_OK for
+a queued report, or a refusal (E_POINTER, E_ILLEGAL_METHOD_CALL,
+RPC_E_DISCONNECTED, RPC_E_SERVERCALL_RETRYLATER, E_OUTOFMEMORY, or
+HRESULT_FROM_WIN32(ERROR_MESSAGE_EXCEEDS_MAX_SIZE))
+*/
 static int cb_report(lua_State *L) {
   return push_report(L, checkopen(L, 1), 0);
 }
 
+/***
+Calls ReportResult through the v1 vtable; a v1 report is always final.
+@function callback:report_v1
+@param status anything `hresult` accepts
+@tparam[opt] string response the bytes; nil sends a NULL buffer
+@tparam[opt] int size as for `callback:report`
+@treturn hresult what ReportResult returned
+*/
 static int cb_report_v1(lua_State *L) {
   return push_report(L, checkopen(L, 1), 1);
 }
 
+/***
+The interface pointer to hand to native code. The proxy stays reachable
+while native code may hold the object.
+@function callback:interface
+@tparam[opt="v2"] string shape `"v1"` (ICustomActionResultCallback) or
+`"v2"` (ICustomAction2ResultCallback)
+@treturn lightuserdata
+*/
 static int cb_interface(lua_State *L) {
   static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lcallback *p = checkopen(L, 1);
@@ -226,6 +294,11 @@ static int cb_interface(lua_State *L) {
   return 1;
 }
 
+/***
+AddRef on the proxy's behalf.
+@function callback:addref
+@treturn int the new reference count
+*/
 static int cb_addref(lua_State *L) {
   ca_lcallback *p = checkopen(L, 1);
   ICustomAction2ResultCallback *i = ca_callback_v2(p->obj);
@@ -235,6 +308,13 @@ static int cb_addref(lua_State *L) {
   return 1;
 }
 
+/***
+Releases one reference the proxy took with `addref`, or finally its own,
+which closes the proxy. Never releases a reference native code holds;
+releasing the proxy's own reference twice is an error.
+@function callback:release
+@treturn int the new reference count
+*/
 static int cb_release(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   if (p->obj == NULL)
@@ -250,6 +330,12 @@ static int cb_release(lua_State *L) {
   return 1;
 }
 
+/***
+Releases every reference the proxy holds and disconnects the object:
+native holders get RPC_E_DISCONNECTED from then on. Closing twice does
+nothing. Also the `__close` and `__gc` metamethod.
+@function callback:close
+*/
 static int cb_close(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   if (p->obj != NULL) close_proxy(L, ca_lstate_get(L), 1, p);
@@ -262,6 +348,13 @@ static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
   lua_setfield(L, -2, k);
 }
 
+/***
+The callback's counters.
+@function callback:stats
+@treturn table `{ name, refs, finished, reports, delivered, queued, errors,
+failures, refused = { closed, null_buffer, oversized, after_final,
+queue_full, no_memory } }`
+*/
 static int cb_stats(lua_State *L) {
   ca_lcallback *p = checkopen(L, 1);
   ca_callback *obj = p->obj;

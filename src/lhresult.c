@@ -152,11 +152,34 @@ static int l_table(lua_State *L) {
   return 1;
 }
 
+/***
+HRESULT values: interned userdata, so `==` compares them, with their
+fields decoded.
+@module customaction
+*/
+
+/***
+HRESULTs.
+@section hresults
+*/
+
+/***
+Is the severity bit clear?
+@function succeeded
+@param x anything `hresult` accepts
+@treturn boolean
+*/
 static int l_succeeded(lua_State *L) {
   lua_pushboolean(L, WPF_SUCCEEDED((HRESULT)ca_lhr_check(L, 1)));
   return 1;
 }
 
+/***
+Is the severity bit set?
+@function failed
+@param x anything `hresult` accepts
+@treturn boolean
+*/
 static int l_failed(lua_State *L) {
   lua_pushboolean(L, WPF_FAILED((HRESULT)ca_lhr_check(L, 1)));
   return 1;
@@ -166,6 +189,40 @@ static uint32_t checkself(lua_State *L) {
   return ((ca_lhr *)luaL_checkudata(L, 1, CA_HRESULT_MT))->value;
 }
 
+/***
+An HRESULT value (`customaction.hresult`), interned per Lua state: the
+same code is always the same userdata. The module table holds 503 of
+them by name (`ca.E_FAIL`, `ca.S_OK`, ...). `tostring` gives
+`NAME (0xXXXXXXXX): message`. Values are read-only.
+@type hresult
+@field value the unsigned 32-bit value
+@field severity 0 or 1 (bit 31)
+@field customer bit 29, as a boolean
+@field facility bits 16..26
+@field facility_name the SDK's name for the facility, or nil
+@field code bits 0..15
+@field name the primary name, or nil when the value has none
+@field message a short description; for unnamed values, the decoded fields
+*/
+
+/***
+Is the severity bit clear? (Also `ca.succeeded(hr)`.)
+@function hresult:succeeded
+@treturn boolean
+*/
+
+/***
+Is the severity bit set? (Also `ca.failed(hr)`.)
+@function hresult:failed
+@treturn boolean
+*/
+
+/***
+Compares with anything `hresult` accepts.
+@function hresult:is
+@param x the other value
+@treturn boolean
+*/
 static int hr_is(lua_State *L) {
   uint32_t v = checkself(L);
   lua_pushboolean(L, ca_lhr_check(L, 2) == v);

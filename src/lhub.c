@@ -127,12 +127,35 @@ static int opt_max(lua_State *L, int arg) {
   return n > 0x7FFFFFFF ? 0x7FFFFFFF : (int)n;
 }
 
+/***
+Delivering reports made on other threads.
+@module customaction
+*/
+
+/***
+Reports from other threads.
+@section queue
+*/
+
+/***
+Delivers queued reports to their handlers, on this thread.
+@function dispatch
+@tparam[opt] int max at most this many (all by default)
+@treturn int how many were delivered
+*/
 static int l_dispatch(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 1)));
   return 1;
 }
 
+/***
+Waits until a report is queued (or the timeout passes), then dispatches.
+@function wait
+@tparam[opt] number timeout seconds (forever by default)
+@tparam[opt] int max at most this many
+@treturn int how many were delivered
+*/
 static int l_wait(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   int64_t ms = -1;
@@ -147,12 +170,23 @@ static int l_wait(lua_State *L) {
   return 1;
 }
 
+/***
+How many reports are queued.
+@function pending
+@treturn int
+*/
 static int l_pending(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   lua_pushinteger(L, (lua_Integer)ca_queue_pending(&s->hub->queue));
   return 1;
 }
 
+/***
+A descriptor that is readable while reports are queued, for event loops
+(luv's poll handles, cqueues). On Windows builds, an event handle.
+@function fd
+@treturn int
+*/
 static int l_fd(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   lua_pushinteger(L, (lua_Integer)ca_wake_handle(&s->hub->queue.wake));
@@ -173,6 +207,15 @@ static lua_Integer field_limit(lua_State *L, const char *k, lua_Integer cur,
   return v;
 }
 
+/***
+Sets and returns the queue's limits. A report from another thread that
+finds the queue full waits up to `block_ms`, then is refused with
+RPC_E_SERVERCALL_RETRYLATER and counted.
+@function configure
+@tparam[opt] table limits `max_queued` (reports, default 1 048 576),
+`max_queued_bytes` (payload, default 64 MiB), `block_ms` (default 0)
+@treturn table the limits now in force
+*/
 static int l_configure(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   ca_queue_limits lim;
@@ -207,6 +250,11 @@ static int l_configure(lua_State *L) {
   return 1;
 }
 
+/***
+State-wide counters.
+@function stats
+@treturn table `{ callbacks, pending, discarded, anchored }`
+*/
 static int l_stats(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   int n = 0;

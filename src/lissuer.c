@@ -52,6 +52,30 @@ static int bad_option(lua_State *L, int arg, const char *const *known,
 
 /* ---- ca.issuer(opts) ---------------------------------------------------- */
 
+/***
+The simulated issuer: a protocol manager implementing IPmCustomActions
+and IPmCustomActions2.
+@module customaction
+*/
+
+/***
+The simulated issuer.
+@section issuer
+*/
+
+/***
+Makes a simulated protocol manager. It calls callbacks through their
+vtables, from worker threads in real time or, on a virtual clock, from
+the thread that calls `issuer:advance`, and logs every call.
+@function issuer
+@tparam[opt] table opts `threads` (1..64 worker threads, real time; default
+1), `clock = "virtual"`, `log` (default true), `log_limit` (entries kept,
+default 1 000 000), `builtins` (define the demo actions Counters,
+GetRequests, Echo and Fail; default true)
+@treturn issuer
+@usage local pm = ca.issuer{ clock = "virtual" }
+pm:define("Counters", { every = 10, count = 3, format = "requests=%d" })
+*/
 static int l_issuer(lua_State *L) {
   static const char *const known[] = {"threads", "clock", "log", "log_limit",
                                       NULL};
@@ -329,7 +353,28 @@ static int box_gc(lua_State *L) {
   return 0;
 }
 
-/* pm:define(name, scenario) */
+/***
+A simulated issuer (`customaction.issuer`). The methods that mirror a
+native call (`register`, `unregister`, `run`) return that call's HRESULT
+and raise only for Lua misuse. `issuer:stream` is described with the
+facade, in `customaction.issuer`.
+@type issuer
+*/
+
+/***
+Says what the action `name` reports. Scenarios are data, so worker
+threads can run them.
+@function issuer:define
+@string name the action name
+@tparam table scenario `every` (ms between responses), `count` (responses;
+the last is final), `delay` (ms to the first), `status` (each response's
+HRESULT), `payload` (a string or a list used in turn), `format` (`"%d"`
+becomes the response number), `echo` (the argument back), `encoding`
+(`"utf16"` sends UTF-16LE), `faults` (a list of misbehaviours:
+null_buffer, oversized, duplicate_final, after_final, foreign_thread,
+early_release, never_release, jitter)
+@treturn issuer the issuer, for chaining
+*/
 static int pm_define(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   const char *name = luaL_checkstring(L, 2);
@@ -401,9 +446,33 @@ static int call_start(lua_State *L, int shape) {
   return 1;
 }
 
+/***
+RegisterCustomActionCallback with the callback's v2 pointer.
+@function issuer:register
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback cb the callback
+@treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
+(wrapped) for a registered one, RPC_E_DISCONNECTED after close
+*/
 static int pm_register(lua_State *L) { return call_start(L, 2); }
+/***
+RunCustomAction with the callback's v1 pointer: one report.
+@function issuer:run
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback cb the callback
+@treturn hresult
+*/
 static int pm_run(lua_State *L) { return call_start(L, 1); }
 
+/***
+UnregisterCustomActionCallback: the action stops with one E_ABORT final
+report, then the callback is released.
+@function issuer:unregister
+@string name the action name
+@treturn hresult S_OK, or E_NOT_SET for an unknown or finished name
+*/
 static int pm_unregister(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   WCHAR *name = wide(L, 2, 0);
@@ -417,6 +486,13 @@ static int pm_unregister(lua_State *L) {
   return 1;
 }
 
+/***
+Virtual clock: performs every event due within `ms`, or up to the next due
+event, on this thread.
+@function issuer:advance
+@tparam[opt] int ms how far to move the clock
+@treturn int how many events were performed
+*/
 static int pm_advance(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   ca_issuer *is;
@@ -441,22 +517,43 @@ static int pm_advance(lua_State *L) {
   return 1;
 }
 
+/***
+Milliseconds on the issuer's clock.
+@function issuer:now
+@treturn int
+*/
 static int pm_now(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)ca_issuer_now(checkissuer(L, 1)->is));
   return 1;
 }
 
+/***
+Is `name` registered and not finished?
+@function issuer:active
+@string name the action name
+@treturn boolean
+*/
 static int pm_active(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   lua_pushboolean(L, ca_issuer_active(p->is, luaL_checkstring(L, 2)));
   return 1;
 }
 
+/***
+Operations not yet ended (registrations and runs).
+@function issuer:pending
+@treturn int
+*/
 static int pm_pending(lua_State *L) {
   lua_pushinteger(L, ca_issuer_pending(checkissuer(L, 1)->is));
   return 1;
 }
 
+/***
+Does the issuer run on a virtual clock?
+@function issuer:is_virtual
+@treturn boolean
+*/
 static int pm_is_virtual(lua_State *L) {
   lua_pushboolean(L, ca_issuer_is_virtual(checkissuer(L, 1)->is));
   return 1;
@@ -482,7 +579,16 @@ static int logbox_gc(lua_State *L) {
   return 0;
 }
 
-/* pm:log([clear]) -> list of entries; clear empties the issuer's log */
+/***
+The protocol as the issuer saw it, in order: entries `{ op, action, shape,
+thread, time, ... }`, `op` one of register, unregister, run (with
+`result`), addref and release (with `refs`), report (with `status`,
+`final`, `bytes`, `null`, `result`) and stop; `dropped` counts entries
+beyond `log_limit`.
+@function issuer:log
+@tparam[opt] boolean clear empty the log afterwards
+@treturn table
+*/
 static int pm_log(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
   size_t n, dropped, i;
@@ -540,6 +646,13 @@ static int pm_log(lua_State *L) {
   return 1;
 }
 
+/***
+The issuer's interface pointer, for native code.
+@function issuer:interface
+@tparam[opt="v2"] string shape `"v1"` (IPmCustomActions) or `"v2"`
+(IPmCustomActions2)
+@treturn lightuserdata
+*/
 static int pm_interface(lua_State *L) {
   static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lissuer *p = checkissuer(L, 1);
@@ -550,6 +663,11 @@ static int pm_interface(lua_State *L) {
   return 1;
 }
 
+/***
+Cancels everything (an E_ABORT final to each running operation), releases
+every callback and stops the workers. Also `__close` and `__gc`.
+@function issuer:close
+*/
 static int pm_close(lua_State *L) {
   ca_lissuer *p = luaL_checkudata(L, 1, CA_ISSUER_MT);
   ca_issuer *is = p->is;

@@ -37,6 +37,23 @@ static WCHAR *units_of(lua_State *L, const unsigned char *s, size_t n) {
   return w;
 }
 
+/***
+UTF-16LE conversions.
+@module customaction
+*/
+
+/***
+UTF-16.
+@section utf16
+*/
+
+/***
+UTF-8 to UTF-16LE bytes. Malformed input is an error that says what and
+at which byte.
+@function utf16.encode
+@string s UTF-8 text
+@treturn string UTF-16LE bytes
+*/
 static int l_encode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
@@ -44,6 +61,12 @@ static int l_encode(lua_State *L) {
   return 1;
 }
 
+/***
+UTF-16LE bytes to UTF-8. Odd lengths and unpaired surrogates are errors.
+@function utf16.decode
+@string b UTF-16LE bytes
+@treturn string UTF-8 text
+*/
 static int l_decode(lua_State *L) {
   size_t len, n, where, bytes;
   const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);

@@ -11,23 +11,25 @@ local M = {}
 
 --- The actions every new issuer knows, unless made with `builtins = false`.
 -- @table builtins
+-- @field Counters a stream of counters, one every 100 ms, 50 in all
+-- @field GetRequests a one-shot request listing, as UTF-16 text the way
+-- Windows components send it
+-- @field Echo the action's argument sent back, as UTF-16
+-- @field Fail a one-shot action that fails
 M.builtins = {
-  --- a stream of counters, one every 100 ms, 50 in all
   Counters = { every = 100, count = 50, format = "requests=%d" },
-  --- a one-shot request listing, as UTF-16 text the way Windows components send it
   GetRequests = {
     encoding = "utf16",
     payload = "GET /index.htm 200 12ms\nGET /api/items 200 3ms\n" ..
               "POST /login 302 25ms\nGET /missing 404 1ms\n",
   },
-  --- the action's argument sent back, as UTF-16
   Echo = { echo = true, encoding = "utf16" },
-  --- a one-shot action that fails
   Fail = { status = "HRESULT_FROM_WIN32_ERROR_SERVICE_NOT_ACTIVE",
            payload = "the service is not running" },
 }
 
---- Makes a simulated issuer.
+--- Makes a simulated issuer: `customaction.issuer` in the main module,
+-- which also documents the issuer's methods.
 -- @tparam[opt] table opts `threads` (1..64 worker threads, real time; the
 -- default is 1), `clock = "virtual"` (deterministic, on the caller's thread),
 -- `log` (default true), `log_limit` (default 1 000 000 entries),
@@ -74,7 +76,8 @@ function Stream:__tostring()
     self.closed and "closed" or "open")
 end
 
---- Registers a private callback and iterates over its responses.
+--- `pm:stream(name, args)`: registers a private callback and iterates over
+-- its responses.
 -- `for status, response, final in pm:stream(name, args) do ... end`
 -- ends after the final response, and the stream closes itself. Leaving the
 -- loop early (break, error, return) unregisters the action on Lua 5.4,
@@ -84,6 +87,8 @@ end
 -- it waits for reports with `ca.wait`.
 -- @string name action name
 -- @string[opt] args action argument
+-- @function stream
+-- @tparam issuer pm the issuer (call it as `pm:stream(name, args)`)
 -- @return iterator, nil, nil, and the stream (a closing value with `close`)
 function methods.stream(pm, name, args)
   local queue, head, tail = {}, 1, 0
