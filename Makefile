@@ -37,10 +37,10 @@ LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/t
 # Sanitizer builds: one host executable holding Lua, the module and the
 # native peer, all compiled with the sanitizer (Debian's liblua is not).
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-ASAN_DIR = build/asan
+ASAN_DIR = $(BUILD)/asan
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
-TSAN_DIR = build/tsan
+TSAN_DIR = $(BUILD)/tsan
 TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 VG_DIR = build/valgrind
@@ -57,7 +57,7 @@ help:
 	@echo "make demo       a simulated protocol manager driving Lua handlers"
 	@echo "make test       build, run the busted specs and the C/C++ tests"
 	@echo "                (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)"
-	@echo "make versions   make test on each of $(OTHER_LUAS)"
+	@echo "make versions   make test and make sanitize on each of $(OTHER_LUAS)"
 	@echo "make repl       $(LUA) -i with customaction loaded as ca"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make sanitize   specs and C tests under ASan+UBSan"
@@ -111,10 +111,12 @@ ctest: $(CTESTS)
 test: $(MODULE) $(PEER) $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tests/run-all.sh $(CTESTS) tests/install-check.sh
 
-# The same suites on every other Lua: lua5.1, lua5.2, lua5.3 and luajit.
+# The same suites, plain and under ASan + UBSan, on every other Lua:
+# lua5.1, lua5.2, lua5.3 and luajit.
 versions:
 	@status=0; for v in $(OTHER_LUAS); do \
 	  echo "# Lua: $$v"; $(MAKE) -s test LUA=$$v TALLY=$(TALLY) || status=1; \
+	  $(MAKE) -s sanitize LUA=$$v TALLY=$(TALLY) || status=1; \
 	done; exit $$status
 
 # $(call san_build,DIR,FLAGS): the host, the ABI test and the stress test,
@@ -148,7 +150,7 @@ $(eval $(call san_build,$(TSAN_DIR),$(TSAN_FLAGS)))
 
 # Specs and C tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: $(MODULE) $(ASAN_DIR)/host $(ASAN_DIR)/core_test $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
-	@$(ASAN_ENV) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(ASAN_DIR)/host \
+	@$(ASAN_ENV) CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(ASAN_DIR)/host \
 	  TALLY=$(TALLY) sh tests/run-all.sh $(ASAN_DIR)/core_test $(ASAN_DIR)/abi_test $(ASAN_DIR)/stress_test
 
 # The threaded specs and the stress test under ThreadSanitizer.

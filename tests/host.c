@@ -1,15 +1,16 @@
 /*
-** host.c: a minimal Lua 5.4 interpreter for sanitizer runs. The module
+** host.c: a minimal Lua interpreter (any version lcompat.h supports) for
+** sanitizer runs. The module
 ** and the native peer are linked in and preloaded, so the whole process,
 ** module included, is built with the sanitizer flags and the specs run
-** unchanged: host script.lua [args...] behaves like lua5.4 script.lua.
+** unchanged: host script.lua [args...] behaves like lua script.lua.
 */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "lua.h"
-#include "lauxlib.h"
 #include "lualib.h"
+#include "lcompat.h"
 
 int luaopen_customaction_core(lua_State *L);
 int luaopen_nativepeer(lua_State *L);
@@ -30,12 +31,13 @@ int main(int argc, char **argv) {
   L = luaL_newstate();
   if (L == NULL) return 1;
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");  /* package.preload: every Lua has it */
+  lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_customaction_core);
   lua_setfield(L, -2, "customaction.core");
   lua_pushcfunction(L, luaopen_nativepeer);
   lua_setfield(L, -2, "nativepeer");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   lua_createtable(L, argc, 1);
   for (i = 0; i < argc; i++) {
     lua_pushstring(L, argv[i]);
