@@ -67,6 +67,7 @@ customaction %s: Lua functions as ReportResult handlers
   pm:define(name, scenario)  pm:register(name, args, cb)  pm:unregister(name)
   pm:run(name, args, cb)     pm:advance([ms])  pm:log()  pm:close()
   for status, response, final in pm:stream(name, args) do ... end
+      (before Lua 5.4, close an early-left stream: its 4th value has :close())
 
   ca.utf16.encode(s)  ca.utf16.decode(b)
   README.md has the details; docs/bad-inputs.md lists every error.
