@@ -48,7 +48,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 	--show-leak-kinds=definite --track-origins=yes
 TALLY ?=
 
-.PHONY: all help test spec versions windows docs ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
+.PHONY: all help test spec versions windows docs bench-versions ctest repl demo deps install clean sanitize tsan valgrind ci fuzz bench oom lint
 
 all: $(MODULE)
 
@@ -69,6 +69,7 @@ help:
 	@echo "make windows    the core cross-compiled with mingw-w64, its test under Wine"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each"
 	@echo "make bench      benchmarks against the peers -> bench/results.md (QUICK=1)"
+	@echo "make bench-versions  report cost on each Lua against a pcall floor"
 	@echo "make ci         lint, docs, test on every Lua, windows, sanitize, tsan,"
 	@echo "                valgrind, oom and fuzz, one closing line"
 	@echo "make install    luarocks make (the tree of \$$LUA's version)"
@@ -230,6 +231,15 @@ windows: $(MINGW_DIR)/core_test.exe
 # Benchmarks against the peers; writes bench/results.md (QUICK=1: < 1 min).
 bench: $(MODULE)
 	@QUICK=$(QUICK) sh bench/run.sh
+
+# Same-thread cb:report cost on each Lua, as a ratio to Lua 5.4.
+bench-versions:
+	@for v in lua5.4 $(OTHER_LUAS); do $(MAKE) -s LUA=$$v >/dev/null || exit 1; done
+	@run() { b=build; [ $$1 = lua5.4 ] || b=build/$$1; \
+	  LUA_CPATH="$$b/?.so;;" LUA_PATH='lua/?.lua;lua/?/init.lua;;' $$1 bench/versions.lua; }; \
+	base=$$(NS_ONLY=1 run lua5.4); \
+	echo "| Lua | cb:report, 16 B | vs 5.4 | Lua pcall of the handler |"; echo "|---|---|---|---|"; \
+	for v in lua5.4 $(OTHER_LUAS); do BASE_NS=$$base run $$v || exit 1; done
 
 # What CI runs after `make deps`: every suite, plain and under each
 # checker, with one closing line for all of them.
