@@ -17,6 +17,11 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+/* lua_absindex, which 5.1 lacks, and which the helpers below share */
+static inline int ca_compat_absindex(lua_State *L, int i) {
+  return i > 0 || i <= LUA_REGISTRYINDEX ? i : lua_gettop(L) + i + 1;
+}
+
 #if LUA_VERSION_NUM < 504
 
 /* ---- user values: a table in the single slot (5.2, 5.3) or env (5.1) */
@@ -52,7 +57,7 @@ static inline int ca_compat_getiuservalue(lua_State *L, int idx, int n) {
 
 /* Pops the value; 0 when the userdata has no such slot. */
 static inline int ca_compat_setiuservalue(lua_State *L, int idx, int n) {
-  int ud = idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
+  int ud = ca_compat_absindex(L, idx);
   ca_compat_getslot(L, ud);
   if (lua_type(L, -1) != LUA_TTABLE) {
     lua_pop(L, 2);
@@ -145,7 +150,7 @@ static inline int ca_compat_rawget(lua_State *L, int idx) {
 
 static inline int ca_compat_rawgetp(lua_State *L, int idx, const void *p) {
 #if LUA_VERSION_NUM < 502
-  idx = idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
+  idx = ca_compat_absindex(L, idx);
   lua_pushlightuserdata(L, (void *)p);
   (lua_rawget)(L, idx);
 #else
@@ -176,11 +181,6 @@ static inline int ca_compat_newmetatable(lua_State *L, const char *tname) {
 #ifndef LUA_OK
 #define LUA_OK 0
 #endif
-
-static inline int ca_compat_absindex(lua_State *L, int i) {
-  return i > 0 || i <= LUA_REGISTRYINDEX ? i : lua_gettop(L) + i + 1;
-}
-
 
 static inline void ca_compat_rawsetp(lua_State *L, int idx, const void *p) {
   idx = ca_compat_absindex(L, idx);

@@ -144,10 +144,11 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
 
 intptr_t ca_wake_handle(const ca_wake *w) { return w->rfd; }
 
+#endif /* !_WIN32 */
+
+/* alloc.h's hook is the same on every system, so it lives here once */
 #ifdef CA_ALLOC_HOOK
 int (*ca_alloc_hook)(void);
-#endif
-
 #else
-typedef int ca_platform_posix_unused;  /* ISO C wants a declaration */
+typedef int ca_platform_unused;  /* ISO C wants a declaration */
 #endif

@@ -168,10 +168,6 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
 
 intptr_t ca_wake_handle(const ca_wake *w) { return (intptr_t)w->event; }
 
-#ifdef CA_ALLOC_HOOK
-int (*ca_alloc_hook)(void);
-#endif
-
 #else
 typedef int ca_platform_win32_unused;  /* ISO C wants a declaration */
 #endif
