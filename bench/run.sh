@@ -1,16 +1,16 @@
 #!/bin/sh
 # bench/run.sh: builds and runs every benchmark, then writes
 # bench/results.md from the raw lines (kept in build/bench/raw.txt).
-# QUICK=1 runs fewer iterations (under a minute in all).
+# QUICK=1 runs fewer iterations (under a minute in all). The Makefile
+# passes SRC and INCFLAGS from mk/sources.mk.
 set -e
 B=build/bench
 mkdir -p "$B"
 CFLAGS="-std=c11 -O2 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread"
 LUAINC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUALIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
-SRC=$(ls src/*.c)
-${CC:-cc} $CFLAGS $LUAINC -Isrc -o "$B/bench_same" bench/bench_same.c $SRC $LUALIB -lm
-${CC:-cc} $CFLAGS $LUAINC -Isrc -o "$B/bench_cross" bench/bench_cross.c $SRC $LUALIB -lm
+${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_same" bench/bench_same.c $SRC $LUALIB -lm
+${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_cross" bench/bench_cross.c $SRC $LUALIB -lm
 ${CC:-cc} -O2 -shared -fPIC -o "$B/libffiloop.so" bench/ffiloop.c
 raw="$B/raw.txt"
 : > "$raw"

@@ -26,12 +26,13 @@ build = {
     ["customaction.busted"] = "lua/customaction/busted.lua",
     ["customaction.core"] = {
       sources = {
-        "src/platform.c", "src/platform_win32.c", "src/hresult.c", "src/queue.c", "src/hub.c",
-        "src/callback.c", "src/utf16.c", "src/issuer.c",
-        "src/lhresult.c", "src/ldeliver.c", "src/lcallback.c", "src/lhub.c",
-        "src/lutf16.c", "src/lissuer.c", "src/lcore.c",
+        "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
+        "src/core/queue.c", "src/core/hub.c", "src/core/callback.c", "src/core/utf16.c",
+        "src/sim/issuer.c",
+        "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",
+        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lcore.c",
       },
-      incdirs = { "src" },
+      incdirs = { "include", "src/core", "src/sim", "src/lua" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },
   },

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include "wpf.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 enum {
   CA_UTF_OK = 0,
@@ -55,4 +57,5 @@ void ca_utf16_to_le(const WCHAR *w, size_t n, char *out);
 /* Units of a NUL-terminated UTF-16 string. */
 size_t ca_wcslen(PCWSTR s);
 
+CA_HIDDEN_END
 #endif

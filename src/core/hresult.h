@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wpf.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 /* Values the core itself returns; each is documented in README.md. */
 #define CA_S_OK               ((HRESULT)0x00000000)
@@ -57,4 +59,5 @@ void ca_hr_describe(uint32_t value, char *buf, size_t size);
 */
 int ca_hr_parse(const char *s, size_t len, uint32_t *out);
 
+CA_HIDDEN_END
 #endif

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wpf.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 enum ca_fault_kind {
   CA_FAULT_NULL_BUFFER,      /* NULL buffer with a non-zero size */
@@ -104,4 +106,5 @@ ca_log_entry *ca_issuer_log(ca_issuer *is, size_t *n, size_t *dropped,
                             int clear);
 void ca_log_free(ca_log_entry *e, size_t n);
 
+CA_HIDDEN_END
 #endif

@@ -12,6 +12,8 @@
 #include "callback.h"
 #include "platform.h"
 #include "queue.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 typedef struct ca_hub ca_hub;
 
@@ -49,4 +51,5 @@ static inline int ca_hub_is_closed(ca_hub *h) {
 /* Delivers up to max queued reports (max < 0: all); returns how many. */
 int ca_hub_dispatch(ca_hub *h, int max);
 
+CA_HIDDEN_END
 #endif

@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include "wpf.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 struct ca_hub;
 
@@ -98,4 +100,5 @@ static inline ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
 /* Counts and returns a refusal. */
 HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why);
 
+CA_HIDDEN_END
 #endif

@@ -12,6 +12,8 @@
 
 #include "callback.h"
 #include "hub.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 #define CA_HRESULT_MT "customaction.hresult"
 #define CA_CALLBACK_MT "customaction.callback"
@@ -94,10 +96,11 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);
 
-int luaopen_customaction_core(lua_State *L);
-
 /* lhub.c */
 ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */
 void ca_lhub_open(lua_State *L);
 
+CA_HIDDEN_END
+
+CA_EXPORT int luaopen_customaction_core(lua_State *L);
 #endif

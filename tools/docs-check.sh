@@ -22,7 +22,7 @@ for spec in "lcallback.c callback: methods" "lissuer.c issuer: methods" \
             "lhub.c '' funcs" "lutf16.c utf16. funcs"; do
   set -- $spec
   file=$1 prefix=$(echo "$2" | tr -d "'") table=$3
-  names=$(sed -n "/^static const luaL_Reg $table\[\]/,/^};/p" "src/$file" |
+  names=$(sed -n "/^static const luaL_Reg $table\[\]/,/^};/p" "src/lua/$file" |
           sed -n 's/^ *{"\([a-z_0-9]*\)",.*/\1/p' | grep -v '^hresult_')
   for n in $names; do
     grep -q "name = \"$prefix$n\"" build/docs/modules/customaction.html ||

@@ -9,7 +9,7 @@ else
   echo "not ok 1 - luacheck"
 fi
 if out=$(cppcheck --quiet --enable=warning,portability --inline-suppr \
-           --error-exitcode=1 -I src src tests/peer 2>&1); then
+           --error-exitcode=1 -I include -I src/core -I src/sim -I src/lua src tests/peer 2>&1); then
   echo "ok 2 - cppcheck: no warnings"
 else
   echo "$out" | sed 's/^/# /'

@@ -10,9 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "visibility.h"
+
 #ifdef CA_ALLOC_HOOK
 /* Returns nonzero to make the allocation about to happen fail. */
+CA_HIDDEN_BEGIN
 extern int (*ca_alloc_hook)(void);
+CA_HIDDEN_END
 #define CA_ALLOC_FAILS() (ca_alloc_hook != NULL && ca_alloc_hook())
 #else
 #define CA_ALLOC_FAILS() 0

@@ -32,6 +32,8 @@ typedef pthread_once_t ca_once;
 #define CA_ONCE_INIT PTHREAD_ONCE_INIT
 typedef pthread_key_t ca_tls_key;
 #endif
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 ca_thread_id ca_thread_self(void);
 int ca_thread_is(ca_thread_id id);
@@ -101,4 +103,5 @@ int ca_wake_wait(ca_wake *w, int64_t ms);
 /* What an event loop waits on: the descriptor, or the event HANDLE. */
 intptr_t ca_wake_handle(const ca_wake *w);
 
+CA_HIDDEN_END
 #endif

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include "platform.h"
 #include "wpf.h"
+#include "visibility.h"
+CA_HIDDEN_BEGIN
 
 struct ca_callback;
 struct ca_producer;
@@ -97,4 +99,5 @@ void ca_queue_leave(ca_queue *q);
 void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
                     void *ud);
 
+CA_HIDDEN_END
 #endif

@@ -7,12 +7,6 @@
 #include "lcommon.h"
 #include "platform.h"
 
-#if defined(_WIN32)
-#define CA_EXPORT __declspec(dllexport)
-#else
-#define CA_EXPORT __attribute__((visibility("default")))
-#endif
-
 CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lstate *s;
   ca_pin_module((const void *)(uintptr_t)luaopen_customaction_core);

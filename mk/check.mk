@@ -1,0 +1,29 @@
+# Whole-project checks: every Lua version, lint, docs, the source lists,
+# and `make ci`, which runs every suite with one closing line.
+.PHONY: versions lint docs ci
+OTHER_LUAS = lua5.1 lua5.2 lua5.3 luajit
+
+## make versions   make test and make sanitize on each of lua5.1 lua5.2 lua5.3 luajit
+versions:
+	@status=0; for v in $(OTHER_LUAS); do \
+	  echo "# Lua: $$v"; $(MAKE) -s test LUA=$$v TALLY=$(TALLY) || status=1; \
+	  $(MAKE) -s sanitize LUA=$$v TALLY=$(TALLY) || status=1; \
+	done; exit $$status
+
+## make lint       luacheck, cppcheck, the layering and size rules, the source lists
+lint:
+	@TALLY=$(TALLY) LUA=true CORE='$(NATIVE_SRC)' SRC='$(SRC)' MODULES='$(LUA_MODULES)' \
+	  sh tools/run-all.sh --no-specs tools/lint.sh tools/sources-check.sh
+
+## make docs       the LDoc reference in build/docs, checked
+docs:
+	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tools/run-all.sh --no-specs tools/docs-check.sh
+	@echo "reference: build/docs/index.html"
+
+## make ci         lint, docs, test on every Lua, windows, sanitize, tsan,
+##                 valgrind, oom and fuzz, one closing line
+CI_STEPS = lint docs test versions windows sanitize tsan valgrind oom fuzz
+ci:
+	@rm -f build/tally; mkdir -p build; status=0; \
+	for s in $(CI_STEPS); do $(MAKE) -s $$s TALLY=$(CURDIR)/build/tally || status=1; done; \
+	sh tools/tally.sh build/tally || status=1; exit $$status

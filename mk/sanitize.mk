@@ -1,0 +1,58 @@
+# The checkers: ASan + UBSan, ThreadSanitizer, valgrind and the
+# allocation-failure sweep. Each is the ordinary build in a tree of its own
+# (build/asan, ...) with extra flags, so that what the checker sees is what
+# `make` builds. The flags travel as shell words, never through $(call),
+# whose commas would split them.
+.PHONY: sanitize tsan valgrind oom
+
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+ASAN_DIR = $(BUILD)/asan
+TSAN_DIR = $(BUILD)/tsan
+VG_DIR = build/valgrind
+OOM_DIR = build/oom
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+  --show-leak-kinds=definite --track-origins=yes
+# -fno-sanitize=vptr: the ABI test calls C objects through C++ classes,
+# and such objects carry no C++ type information
+san_make = $(MAKE) -s BUILD=$(1) OPT=-O1 CFLAGS='-O1 -g $(2)' CXXFLAGS='$(2) -fno-sanitize=vptr' LDFLAGS='$(2)'
+
+# A Lua interpreter with the module and the native peer linked in and
+# preloaded, so that the whole process is built with the checker's flags.
+$(BUILD)/test/host: $(call obj,tests/host.c tests/peer/nativepeer.c $(SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
+
+$(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/peer/nativepeer.c $(SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
+
+## make sanitize   specs and C tests under ASan+UBSan (both runtimes checked)
+sanitize: $(MODULE)
+	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
+	@$(ASAN_ENV) CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
+	  LUA=$(ASAN_DIR)/test/host TALLY=$(TALLY) sh tools/run-all.sh \
+	  "tools/sanitizer-check.sh $(ASAN_DIR)/test/host" $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
+
+## make tsan       threaded specs and the stress test under ThreadSanitizer
+TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua
+tsan:
+	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_DIR)/test/core_test \
+	  $(TSAN_DIR)/test/stress_test
+	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host SPEC_ARGS='$(TSAN_SPECS)' \
+	  TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_DIR)/test/core_test $(TSAN_DIR)/test/stress_test
+
+## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
+VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
+valgrind:
+	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_TESTS)
+	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
+	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
+
+## make oom        allocation-failure sweep under ASan
+oom:
+	@$(call san_make,$(OOM_DIR),$(ASAN_FLAGS) -DCA_ALLOC_HOOK) $(OOM_DIR)/test/oom_sweep
+	@ASAN_OPTIONS=detect_leaks=1 TALLY=$(TALLY) LUA=true sh tools/run-all.sh --no-specs $(OOM_DIR)/test/oom_sweep

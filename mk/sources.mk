@@ -1,0 +1,21 @@
+# The one list of sources. The Makefile builds from it; tools/sources-check.sh
+# checks that the rockspec and config.ld name the same files.
+#
+# Layers, each depending only on the ones above it:
+#   include/   the native interfaces (no code)
+#   src/core/  no Lua: callback object, queue, hub, HRESULTs, UTF-16, platform
+#   src/sim/   the simulated protocol manager (no Lua)
+#   src/lua/   the Lua binding, one file per Lua type
+CORE_SRC = src/core/platform.c src/core/platform_win32.c src/core/hresult.c \
+  src/core/queue.c src/core/hub.c src/core/callback.c src/core/utf16.c
+SIM_SRC = src/sim/issuer.c
+LUA_SRC = src/lua/lhresult.c src/lua/ldeliver.c src/lua/lcallback.c src/lua/lhub.c \
+  src/lua/lutf16.c src/lua/lissuer.c src/lua/lcore.c
+# The Lua facade, installed as customaction.*
+LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customaction/busted.lua
+
+NATIVE_SRC = $(CORE_SRC) $(SIM_SRC)
+SRC = $(NATIVE_SRC) $(LUA_SRC)
+INCDIRS = include src/core src/sim src/lua
+INCFLAGS = $(INCDIRS:%=-I%)
+HDR = $(wildcard include/*.h src/*/*.h)

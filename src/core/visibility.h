@@ -1,0 +1,26 @@
+/*
+** visibility.h: keeps the module's internal functions out of its dynamic
+** symbol table whatever builds it. The Makefile passes -fvisibility=hidden,
+** but LuaRocks' builtin backend cannot pass flags, so each internal header
+** wraps its declarations in CA_HIDDEN_BEGIN/END (after its own includes,
+** so that system and Lua declarations keep their visibility) and only
+** luaopen_* is exported, marked CA_EXPORT.
+*/
+#ifndef CA_VISIBILITY_H
+#define CA_VISIBILITY_H
+
+#if defined(_WIN32)
+#define CA_EXPORT __declspec(dllexport)
+#define CA_HIDDEN_BEGIN
+#define CA_HIDDEN_END
+#elif defined(__GNUC__)
+#define CA_EXPORT __attribute__((visibility("default")))
+#define CA_HIDDEN_BEGIN _Pragma("GCC visibility push(hidden)")
+#define CA_HIDDEN_END _Pragma("GCC visibility pop")
+#else
+#define CA_EXPORT
+#define CA_HIDDEN_BEGIN
+#define CA_HIDDEN_END
+#endif
+
+#endif

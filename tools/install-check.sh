@@ -1,0 +1,42 @@
+#!/bin/sh
+# TAP: `luarocks make` of our rockspec installs offline into a fresh tree
+# from a copy of the sources (so nothing is written into the checkout),
+# a plain interpreter ($LUA, default lua5.4) finds the module there, and
+# the installed module exports nothing but luaopen_*.
+# LuaJIT takes the 5.1 tree, as LuaRocks arranges it.
+LUA=${LUA:-lua5.4}
+ver=$($LUA -e 'io.write((_VERSION:match("%d+%.%d+")))')
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tree=$work/tree src=$work/src
+mkdir -p "$src"
+# the tracked files and the new ones git does not ignore, as they are now
+git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$src"
+echo "1..3"
+if (cd "$src" && luarocks --lua-version="$ver" --tree="$tree" make rockspec/customaction-scm-1.rockspec) \
+     >"$work/log" 2>&1; then
+  echo "ok 1 - luarocks make installs into a fresh $ver tree"
+else
+  sed 's/^/# /' "$work/log"
+  echo "not ok 1 - luarocks make installs into a fresh $ver tree"
+fi
+out=$(LUA_PATH="$tree/share/lua/$ver/?.lua;$tree/share/lua/$ver/?/init.lua" \
+      LUA_CPATH="$tree/lib/lua/$ver/?.so" \
+      $LUA -e 'local ca = require "customaction"
+               local n = 0
+               local cb = ca.callback(function() n = n + 1 end)
+               cb:report(ca.S_OK, "x", true)
+               io.write(tostring(ca.E_ACCESSDENIED == ca.hresult(0x80070005)), " ", n)' 2>&1)
+if [ "$out" = "true 1" ]; then
+  echo "ok 2 - $LUA loads the installed module and it delivers"
+else
+  echo "# $out"
+  echo "not ok 2 - $LUA loads the installed module and it delivers"
+fi
+exported=$(nm -D --defined-only "$tree/lib/lua/$ver/customaction/core.so" 2>&1 | awk '{print $NF}' | grep -v '^luaopen_' | tr '\n' ' ')
+if [ -z "$exported" ]; then
+  echo "ok 3 - the installed module exports only luaopen_*"
+else
+  echo "# also exported: $exported"
+  echo "not ok 3 - the installed module exports only luaopen_*"
+fi
