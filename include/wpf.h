@@ -6,7 +6,8 @@
 ** caller compiled against wpframework.h reaches through an object's vptr
 ** (Itanium ABI on Linux and macOS; on Windows x64 there is one calling
 ** convention; 32-bit Windows would need WPF_STDMETHOD to be __thiscall).
-** Nothing here depends on Lua.
+** Nothing here depends on Lua. wpframework.hpp beside this file is the
+** C++ mirror of the same classes, for C++ callers and samples.
 */
 #ifndef WPF_H
 #define WPF_H
@@ -21,6 +22,11 @@ typedef int BOOL;
 typedef unsigned char BYTE;
 typedef uint16_t WCHAR;      /* UTF-16LE code unit, never wchar_t */
 typedef const WCHAR *PCWSTR;
+typedef WCHAR *PWSTR;
+typedef uint64_t ULONGLONG;
+typedef void *HANDLE;
+typedef void *PVOID;
+typedef DWORD *PDWORD;
 
 #ifndef WPF_STDMETHOD
 #define WPF_STDMETHOD
@@ -90,6 +96,129 @@ typedef struct IPmCustomActions2Vtbl {
       IPmCustomActions2 *self, PCWSTR pszActionName);
 } IPmCustomActions2Vtbl;
 struct IPmCustomActions2 { const IPmCustomActions2Vtbl *lpVtbl; };
+
+/* ---- the rest of the framework (wpframework.h) ---- */
+
+typedef enum WPF_INTERFACE_ID_ENUM {
+  WPF_CONFIG_API_ID = 1,
+  WPF_APPLICATION_INFO_UTIL_ID = 2,
+  WPF_SETTINGS_ID = 3,
+  WPF_ACTIONS_ID = 4,
+  WPF_EXPOSE_PROTOCOL_MANAGER_CUSTOM_INTERFACE_ID = 5,
+  WPF_APPLICATION_PRELOAD_INFO_UTIL_ID = 6
+} WPF_INTERFACE_ID_ENUM;
+
+typedef enum PM_INTERFACE_ID_ENUM {
+  PM_LISTENER_CHANNEL_MANAGER_ID = 1,
+  PM_HEALTH_AND_IDLE_MONITOR_ID = 2,
+  PM_CUSTOM_ACTIONS_ID = 3,
+  PM_APPLICATION_PRELOAD_ID = 4,
+  PM_IDLE_TIMEOUT_ID = 5
+} PM_INTERFACE_ID_ENUM;
+
+typedef enum WPF_SETTINGS_STRING_ENUM {
+  CLR_VERSION = 0, APP_POOL_NAME, APP_HOST_FILE_NAME, ROOT_WEB_CONFIG_FILE_NAME,
+  CLR_CONFIG_FILE_NAME, CLR_VERSION_PATH
+} WPF_SETTINGS_STRING_ENUM;
+typedef enum WPF_SETTINGS_DWORD_ENUM {
+  PERIODIC_RESTART_REQUESTS = 1, PERIODIC_RESTART_TIME, IDLE_TIMEOUT,
+  MANAGED_PIPELINE_MODE, THREAD_AFFINITY_POLICY, IDLE_TIMEOUT_ACTION
+} WPF_SETTINGS_DWORD_ENUM;
+typedef enum WPF_SETTINGS_ULONGLONG_ENUM {
+  PERIODIC_RESTART_VIRTUAL_MEMORY = 0, PERIODIC_RESTART_PRIVATE_MEMORY
+} WPF_SETTINGS_ULONGLONG_ENUM;
+typedef enum WPF_SETTINGS_BOOL_ENUM {
+  ENABLED_CENTRAL_BINARY_LOGGING = 0, ENABLED_HOSTABLE_WEB_CORE
+} WPF_SETTINGS_BOOL_ENUM;
+typedef enum WPF_SETTINGS_HANDLE_ENUM {
+  ANONYMOUS_USER_TOKEN = 0
+} WPF_SETTINGS_HANDLE_ENUM;
+
+typedef struct IWorkerProcessFramework IWorkerProcessFramework;
+typedef struct IWpfSettings IWpfSettings;
+typedef struct IWpfActions IWpfActions;
+typedef struct IWpfApplicationInfoUtil IWpfApplicationInfoUtil;
+typedef struct IProtocolManager IProtocolManager;
+typedef struct IPmHealthAndIdleMonitor IPmHealthAndIdleMonitor;
+typedef struct IHealthStatusCallback IHealthStatusCallback;
+
+typedef struct IWorkerProcessFrameworkVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IWorkerProcessFramework)
+  HRESULT (WPF_STDMETHOD *GetWpfInterface)(IWorkerProcessFramework *self,
+                                           WPF_INTERFACE_ID_ENUM id, PVOID *ppv);
+  HRESULT (WPF_STDMETHOD *GetCustomInterface)(IWorkerProcessFramework *self,
+                                              DWORD id, PVOID *ppv);
+  HRESULT (WPF_STDMETHOD *GetInterfaceVersion)(IWorkerProcessFramework *self,
+                                               PDWORD pdwMajor, PDWORD pdwMinor);
+} IWorkerProcessFrameworkVtbl;
+struct IWorkerProcessFramework { const IWorkerProcessFrameworkVtbl *lpVtbl; };
+
+/*
+** String properties: *pcch is the buffer's size in characters on the way
+** in and the length needed (with the NUL) on the way out; a NULL or short
+** buffer gets HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER).
+*/
+typedef struct IWpfSettingsVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IWpfSettings)
+  HRESULT (WPF_STDMETHOD *GetDwordProperty)(IWpfSettings *self,
+                                            WPF_SETTINGS_DWORD_ENUM id, DWORD *pdw);
+  HRESULT (WPF_STDMETHOD *GetUlonglongProperty)(IWpfSettings *self,
+                                                WPF_SETTINGS_ULONGLONG_ENUM id,
+                                                ULONGLONG *pull);
+  HRESULT (WPF_STDMETHOD *GetStringProperty)(IWpfSettings *self,
+                                             WPF_SETTINGS_STRING_ENUM id,
+                                             PWSTR pwsz, DWORD *pcch);
+  HRESULT (WPF_STDMETHOD *GetBoolProperty)(IWpfSettings *self,
+                                           WPF_SETTINGS_BOOL_ENUM id, BOOL *pf);
+  HRESULT (WPF_STDMETHOD *GetHandleProperty)(IWpfSettings *self,
+                                             WPF_SETTINGS_HANDLE_ENUM id, HANDLE *ph);
+} IWpfSettingsVtbl;
+struct IWpfSettings { const IWpfSettingsVtbl *lpVtbl; };
+
+typedef struct IWpfActionsVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IWpfActions)
+  void (WPF_STDMETHOD *RecycleWorkerProcess)(IWpfActions *self, PCWSTR pszReason);
+  void (WPF_STDMETHOD *FailWorkerProcess)(IWpfActions *self, PCWSTR pszReason,
+                                          HRESULT hrFailure, BOOL fFailOnNextPing);
+} IWpfActionsVtbl;
+struct IWpfActions { const IWpfActionsVtbl *lpVtbl; };
+
+typedef struct IWpfApplicationInfoUtilVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IWpfApplicationInfoUtil)
+  HRESULT (WPF_STDMETHOD *GetApplicationPropertiesFromAppId)(
+      IWpfApplicationInfoUtil *self, PCWSTR pszAppId, PWSTR pszVirtualPath,
+      DWORD *pcchVirtualPath, DWORD *pdwSiteId);
+} IWpfApplicationInfoUtilVtbl;
+struct IWpfApplicationInfoUtil { const IWpfApplicationInfoUtilVtbl *lpVtbl; };
+
+typedef struct IProtocolManagerVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IProtocolManager)
+  HRESULT (WPF_STDMETHOD *GetPmInterface)(IProtocolManager *self,
+                                          PM_INTERFACE_ID_ENUM id, PVOID *ppv);
+  HRESULT (WPF_STDMETHOD *GetCustomInterface)(IProtocolManager *self, DWORD id,
+                                              PVOID *ppv);
+  HRESULT (WPF_STDMETHOD *Shutdown)(IProtocolManager *self, BOOL fImmediate);
+} IProtocolManagerVtbl;
+struct IProtocolManager { const IProtocolManagerVtbl *lpVtbl; };
+
+typedef struct IHealthStatusCallbackVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IHealthStatusCallback)
+  HRESULT (WPF_STDMETHOD *ReportHealth)(IHealthStatusCallback *self, BOOL fHealthy);
+} IHealthStatusCallbackVtbl;
+struct IHealthStatusCallback { const IHealthStatusCallbackVtbl *lpVtbl; };
+
+typedef struct IPmHealthAndIdleMonitorVtbl {
+  WPF_REFERENCED_OBJECT_SLOTS(IPmHealthAndIdleMonitor)
+  HRESULT (WPF_STDMETHOD *CheckIdle)(IPmHealthAndIdleMonitor *self, BOOL *pfIdle);
+  HRESULT (WPF_STDMETHOD *CheckHealth)(IPmHealthAndIdleMonitor *self,
+                                       IHealthStatusCallback *pCallback);
+} IPmHealthAndIdleMonitorVtbl;
+struct IPmHealthAndIdleMonitor { const IPmHealthAndIdleMonitorVtbl *lpVtbl; };
+
+/* A protocol-manager library exports this (DEFAULT_PROTOCOL_MANAGER_INIT_FUNCTION). */
+#define WPF_DEFAULT_PM_INIT_FUNCTION "GetProtocolManager"
+typedef HRESULT (WPF_STDMETHOD *PFN_PROTOCOL_MANAGER_INIT)(
+    IWorkerProcessFramework *pWpFramework, IProtocolManager **ppProtocolManager);
 
 /* HRESULT layout: bit 31 severity, bit 29 customer, 16..26 facility. */
 #define WPF_SUCCEEDED(hr) ((HRESULT)(hr) >= 0)
