@@ -60,8 +60,8 @@ $(PEER): tests/peer/nativepeer.c $(HDR)
 # Test hosts embed Lua, so they (and only they) link liblua.
 $(BUILD)/test/abi_test: tests/abi_test.cpp $(call obj,tests/abi_c_side.c $(SRC))
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
-	  $^ $(LDFLAGS) $(LUA_LIBS) -lm
+	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
+	  $^ $(LUA_LIBS) -lm
 
 $(BUILD)/test/core_test: $(call obj,tests/core_test.c $(NATIVE_SRC))
 	@mkdir -p $(dir $@)

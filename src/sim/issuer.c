@@ -943,7 +943,7 @@ ca_log_entry *ca_issuer_log(ca_issuer *is, size_t *n, size_t *dropped,
   *dropped = is->dropped;
   copy = ca_malloc((is->nlog ? is->nlog : 1) * sizeof *copy);
   if (copy != NULL) {
-    memcpy(copy, is->log, is->nlog * sizeof *copy);
+    if (is->nlog > 0) memcpy(copy, is->log, is->nlog * sizeof *copy);
     for (i = 0; i < is->nlog; i++)
       copy[i].action = is->log[i].action ? ca_strdup(is->log[i].action) : NULL;
     if (clear) {
