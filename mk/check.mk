@@ -25,5 +25,6 @@ docs:
 CI_STEPS = lint docs test versions windows sanitize tsan valgrind oom fuzz
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
-	for s in $(CI_STEPS); do $(MAKE) -s $$s TALLY=$(CURDIR)/build/tally || status=1; done; \
+	for s in $(CI_STEPS); do t0=$$(date +%s); $(MAKE) -s $$s TALLY=$(CURDIR)/build/tally || status=1; \
+	  echo "# ci: make $$s took $$(( $$(date +%s) - t0 )) s"; done; \
 	sh tools/tally.sh build/tally || status=1; exit $$status
