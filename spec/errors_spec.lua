@@ -37,6 +37,17 @@ describe("a handler that raises", function()
     assert.equal(1, cb:stats().errors)
   end)
 
+  it("still reaches on_error when the handler closed its own callback first", function()
+    local got_msg, got_cb
+    local cb
+    cb = ca.callback(function() cb:close() error("after close") end, {
+      on_error = function(msg, which) got_msg, got_cb = msg, which end,
+    })
+    assert.equal(ca.DISP_E_EXCEPTION, cb:report(0, "x"))
+    assert.matches("after close", got_msg)
+    assert.equal(cb, got_cb)
+  end)
+
   it("describes error values that are not strings", function()
     local msgs = {}
     local on_error = function(m) msgs[#msgs + 1] = m end

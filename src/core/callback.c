@@ -103,9 +103,20 @@ ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
   if (r != n) return r - n;
   atomic_fetch_sub(&cb->hub->callbacks, 1);
   ca_hub_release(cb->hub);
+  cb->hub = NULL;
+  ca_callback_unkeep(cb);
+  return 0;
+}
+
+void ca_callback_keep(ca_callback *cb) {
+  atomic_fetch_add_explicit(&cb->keeps, 1, memory_order_relaxed);
+}
+
+void ca_callback_unkeep(ca_callback *cb) {
+  if (atomic_fetch_sub_explicit(&cb->keeps, 1, memory_order_acq_rel) != 1)
+    return;
   free(cb->name);
   ca_aligned_free(cb);
-  return 0;
 }
 
 static ULONG v1_addref(ICustomActionResultCallback *self) {
@@ -155,6 +166,7 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   cb->v1 = &v1_vtbl;
   cb->v2 = &v2_vtbl;
   atomic_init(&cb->refs, 1);
+  atomic_init(&cb->keeps, 1);
   atomic_init(&cb->connected, 1);
   atomic_init(&cb->finished, 0);
   cb->reuse = reuse;

@@ -76,6 +76,9 @@ typedef struct ca_callback {
   int key;                  /* the Lua binding's handler slot */
   char *name;
   _Alignas(64) atomic_uint refs;
+  /* keeps the memory (name, stats) readable: 1 for all of refs together,
+     plus one per ca_callback_keep; the object is freed when it reaches 0 */
+  atomic_uint keeps;
   ca_stats stats;
 } ca_callback;
 
@@ -87,6 +90,13 @@ ULONG ca_callback_addref(ca_callback *cb);
 ULONG ca_callback_release(ca_callback *cb);
 /* n Releases at once (the consumer's batch of delivered reports). */
 ULONG ca_callback_release_n(ca_callback *cb, unsigned n);
+/*
+** Keeps the object's memory (its name and counters) readable after the
+** last Release, for a Lua proxy that reports stats after close. A kept
+** object is no longer alive: it only reads.
+*/
+void ca_callback_keep(ca_callback *cb);
+void ca_callback_unkeep(ca_callback *cb);
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
                            const BYTE *buf, DWORD len);
 

@@ -77,6 +77,11 @@ static void set_handler(lua_State *L, ca_lstate *s, int key, int handler) {
   lua_pop(L, 1);
 }
 
+static void drop_kept(ca_lcallback *p) {
+  if (p->kept != NULL) ca_callback_unkeep(p->kept);
+  p->kept = NULL;
+}
+
 /* Lets go of the object: no more deliveries, every held reference released. */
 static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
                          ca_lcallback *p) {
@@ -93,6 +98,10 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   free_key(s, obj->key);
   p->obj = NULL;
   p->held = 0;
+  if (p->kept == NULL) {   /* stats and the name stay readable */
+    ca_callback_keep(obj);
+    p->kept = obj;
+  }
   while (n-- > 0) left = ca_callback_release(obj);
   return left;
 }
@@ -186,6 +195,7 @@ static int l_callback(lua_State *L) {
   p = lua_newuserdatauv(L, sizeof *p, 2);
   p->obj = NULL;
   p->held = 0;
+  p->kept = NULL;
   luaL_setmetatable(L, CA_CALLBACK_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
@@ -348,20 +358,31 @@ static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
   lua_setfield(L, -2, k);
 }
 
+/* The object, open or closed (kept readable): stats and tostring. */
+static ca_callback *readable(ca_lcallback *p) {
+  return p->obj != NULL ? p->obj : p->kept;
+}
+
 /***
-The callback's counters.
+The callback's counters; readable after close too, so that reports
+refused because the callback was closed can be counted.
 @function callback:stats
-@treturn table `{ name, refs, finished, reports, delivered, queued, errors,
-failures, refused = { closed, null_buffer, oversized, after_final,
-queue_full, no_memory } }`
+@treturn table `{ name, closed, refs, finished, reports, delivered, queued,
+errors, failures, refused = { closed, null_buffer, oversized, after_final,
+queue_full, no_memory } }` (`refs`: references still held, by native code
+once closed); prints as a one-line summary
 */
 static int cb_stats(lua_State *L) {
-  ca_lcallback *p = checkopen(L, 1);
-  ca_callback *obj = p->obj;
+  ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
+  ca_callback *obj = readable(p);
   int i;
-  lua_createtable(L, 0, 10);
+  if (obj == NULL)   /* only a resurrected proxy's old self has none */
+    return luaL_argerror(L, 1, "callback has no object");
+  lua_createtable(L, 0, 11);
   lua_pushstring(L, obj->name);
   lua_setfield(L, -2, "name");
+  lua_pushboolean(L, p->obj == NULL);
+  lua_setfield(L, -2, "closed");
   lua_pushinteger(L, (lua_Integer)atomic_load(&obj->refs));
   lua_setfield(L, -2, "refs");
   lua_pushboolean(L, atomic_load(&obj->finished));
@@ -376,12 +397,13 @@ static int cb_stats(lua_State *L) {
   for (i = 0; i < CA_NREFUSALS; i++)
     setcount(L, ca_refusal_names[i], &obj->stats.refused[i]);
   lua_setfield(L, -2, "refused");
+  ca_lprintable(L, -1, "customaction.callback_stats");
   return 1;
 }
 
 static int cb_tostring(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
-  ca_callback *obj = p->obj;
+  ca_callback *obj = readable(p);
   unsigned long refused = 0;
   int i;
   if (obj == NULL) {
@@ -390,8 +412,9 @@ static int cb_tostring(lua_State *L) {
   }
   for (i = 0; i < CA_NREFUSALS; i++)
     refused += atomic_load(&obj->stats.refused[i]);
-  lua_pushfstring(L, "customaction.callback '%s' (refs %d, reports %d, "
+  lua_pushfstring(L, "customaction.callback '%s' (%srefs %d, reports %d, "
                   "delivered %d, errors %d, refused %d): %p", obj->name,
+                  p->obj == NULL ? "closed, " : "",
                   (int)atomic_load(&obj->refs),
                   (int)ca_stats_reports(&obj->stats),
                   (int)atomic_load(&obj->stats.delivered),
@@ -413,6 +436,7 @@ static int resurrect(lua_State *L) {
   ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
   p->obj = NULL;
   p->held = 0;
+  p->kept = NULL;
   luaL_setmetatable(L, CA_CALLBACK_MT);
   lua_getiuservalue(L, 1, 1);   /* weak entries went before __gc */
   lua_setiuservalue(L, 2, 1);
@@ -432,7 +456,10 @@ static int resurrect(lua_State *L) {
 static int cb_gc(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   ca_lstate *s;
-  if (p->obj == NULL) return 0;
+  if (p->obj == NULL) {
+    drop_kept(p);
+    return 0;
+  }
   s = ca_lstate_get(L);
   /* s->hub is NULL when lua_close finalized the state record first */
   if (s->hub != NULL && !ca_hub_is_closed(s->hub) &&
@@ -444,6 +471,7 @@ static int cb_gc(lua_State *L) {
     lua_pop(L, 1);  /* no memory to anchor it: disconnect instead */
   }
   close_proxy(L, s, 1, p);
+  drop_kept(p);
   return 0;
 }
 
@@ -469,6 +497,9 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s) {
     ca_lcallback *p = lua_touserdata(L, -2);
     lua_pop(L, 1);
     if (p->obj != NULL) close_proxy(L, s, -1, p);  /* clears the entry */
+    /* lua_close may already have run this proxy's __gc (or, for one made
+       by a resurrection during lua_close, never will): let go here */
+    drop_kept(p);
   }
   lua_pop(L, 1);
 }

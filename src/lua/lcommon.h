@@ -48,6 +48,8 @@ typedef struct ca_lstate {
 typedef struct ca_lcallback {
   ca_callback *obj;   /* NULL once closed */
   int held;           /* references this proxy holds: its own + addref()s */
+  ca_callback *kept;  /* once closed: the object, kept readable for stats
+                         and tostring until the proxy is collected */
 } ca_lcallback;
 
 ca_lstate *ca_lstate_get(lua_State *L);
@@ -95,6 +97,10 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
 
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);
+
+/* lrecord.c: gives the table at idx the record metatable `name`
+   (__name and a __tostring listing its fields). */
+void ca_lprintable(lua_State *L, int idx, const char *name);
 
 /* lhub.c */
 ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */

@@ -107,20 +107,20 @@ static int trampoline(lua_State *L) {
 }
 
 /*
-** Protected: 1 object, 2 message. Calls on_error(message, proxy) with a
-** traceback handler, or writes the message to stderr.
+** Protected: 1 object, 2 message, 3 the proxy as it was when the report
+** began (nil if there was none), so that a handler which closed its own
+** callback before raising still reaches its on_error. Calls
+** on_error(message, proxy) with a traceback handler, or writes the
+** message to stderr.
 */
 static int route_error(lua_State *L) {
   ca_callback *obj = lua_touserdata(L, 1);
   ca_lstate *s = ca_lstate_get(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
-  if (lua_rawgetp(L, -1, obj) == LUA_TUSERDATA &&
-      lua_getiuservalue(L, -1, 2) != LUA_TNIL) {
-    int proxy = lua_gettop(L) - 1;
+  if (lua_type(L, 3) == LUA_TUSERDATA && lua_getiuservalue(L, 3, 2) != LUA_TNIL) {
     push_fn(L, s, FN_MSGH, msgh);
     lua_insert(L, -2);
     lua_pushvalue(L, 2);
-    lua_pushvalue(L, proxy);
+    lua_pushvalue(L, 3);
     if (lua_pcall(L, 2, 0, -4) != LUA_OK) {
       fprintf(stderr, "customaction: on_error of callback '%s' raised: %s\n"
               "  while handling: %s\n", obj->name, lua_tostring(L, -1),
@@ -150,7 +150,7 @@ void ca_ldeliver_open(lua_State *L, ca_lstate *s) {
 }
 
 static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
-                         int msg) {
+                         int proxy, int msg) {
   ca_owner_inc(&obj->stats.errors);
   if (lua_type(L, msg) != LUA_TSTRING) {  /* only a memory error does this */
     lua_pushliteral(L, "not enough memory");
@@ -159,7 +159,8 @@ static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
   push_fn(L, s, FN_ROUTE, route_error);
   lua_pushlightuserdata(L, obj);
   lua_pushvalue(L, msg);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+  lua_pushvalue(L, proxy);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
     fprintf(stderr, "customaction: callback '%s': %s\n", obj->name,
             lua_tostring(L, msg));
     fflush(stderr);
@@ -181,13 +182,17 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
   c.found = 0;
   c.result = 0;
   L = c.s->L;
-  if (!lua_checkstack(L, 4))
+  if (!lua_checkstack(L, 6))
     return ca_callback_refuse(cb, CA_REFUSED_NO_MEMORY);
   base = lua_gettop(L);
+  /* the proxy, held for on_error: the handler may close it (no allocation) */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c.s->live_ref);
+  lua_rawgetp(L, -1, cb);
+  lua_remove(L, -2);
   push_fn(L, c.s, FN_MSGH, msgh);
   push_fn(L, c.s, FN_TRAMPOLINE, trampoline);
   lua_pushlightuserdata(L, &c);
-  r = lua_pcall(L, 1, 0, base + 1);
+  r = lua_pcall(L, 1, 0, base + 2);
   if (r == LUA_OK) {
     if (!c.found) {
       hr = ca_callback_refuse(cb, CA_REFUSED_CLOSED);
@@ -196,7 +201,7 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
       if (WPF_FAILED(hr)) ca_owner_inc(&cb->stats.failures);
     }
   } else {
-    handle_error(L, c.s, cb, base + 2);
+    handle_error(L, c.s, cb, base + 1, base + 3);
     hr = r == LUA_ERRMEM ? CA_E_OUTOFMEMORY : CA_DISP_E_EXCEPTION;
   }
   lua_settop(L, base);

@@ -247,6 +247,7 @@ static int l_configure(lua_State *L) {
   lua_setfield(L, -2, "max_queued_bytes");
   lua_pushinteger(L, (lua_Integer)lim.block_ms);
   lua_setfield(L, -2, "block_ms");
+  ca_lprintable(L, -1, "customaction.limits");
   return 1;
 }
 
@@ -271,6 +272,7 @@ static int l_stats(lua_State *L) {
   lua_pop(L, 1);
   lua_pushinteger(L, n);
   lua_setfield(L, -2, "anchored");
+  ca_lprintable(L, -1, "customaction.stats");
   return 1;
 }
 
