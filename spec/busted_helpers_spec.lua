@@ -42,4 +42,17 @@ describe("assert.balanced and assert.protocol", function()
     assert.matches("A: %+1", tostring(err))
     pm:close()
   end)
+
+  it("reject what is not a log, instead of passing vacuously", function()
+    local pm = ca.issuer({ clock = "virtual", builtins = false })
+    assert.error_matches(function() assert.balanced(pm) end,
+      "assert.balanced: expected an issuer's log %(pm:log%(%)%), got an issuer")
+    assert.error_matches(function() assert.balanced({}) end,
+      "without the log's 'dropped' count")
+    assert.error_matches(function() assert.balanced(nil) end, "got a nil")
+    assert.error_matches(function() assert.protocol({}, { dropped = 0, 5 }) end,
+      "entry 1 is not a log entry")
+    assert.balanced(pm:log())   -- an empty log is a log
+    pm:close()
+  end)
 end)

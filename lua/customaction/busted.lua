@@ -24,10 +24,36 @@ local function hr(x)
   return ok and v or nil
 end
 
+-- What pm:log() returns: a list of entries with an op and an action, and
+-- a `dropped` count. Anything else is a mistake in the spec (passing the
+-- issuer, or a table of something else), never a vacuous success.
+local function check_log(log, who)
+  local why
+  local mt = getmetatable(log)
+  if type(mt) == "table" and mt.__name == "customaction.issuer" then
+    why = "got an issuer"
+  elseif type(log) ~= "table" then
+    why = "got a " .. type(log)
+  elseif type(log.dropped) ~= "number" then
+    why = "got a table without the log's 'dropped' count"
+  else
+    for i, e in ipairs(log) do
+      if type(e) ~= "table" or type(e.op) ~= "string" or type(e.action) ~= "string" then
+        why = ("entry %d is not a log entry"):format(i)
+        break
+      end
+    end
+  end
+  if why then
+    error(("%s: expected an issuer's log (pm:log()), %s"):format(who, why), 3)
+  end
+end
+
 --- The log as `"op action[ STATUS[ final]]"` strings, for comparisons.
--- @tab log a `pm:log()` result
+-- @tab log a `pm:log()` result (anything else is an error)
 -- @treturn {string,...}
 function M.protocol(log)
+  check_log(log, "protocol")
   local out = {}
   for _, e in ipairs(log) do
     local s = e.op .. " " .. e.action
@@ -41,9 +67,10 @@ function M.protocol(log)
 end
 
 --- AddRefs minus Releases per action.
--- @tab log a `pm:log()` result
+-- @tab log a `pm:log()` result (anything else is an error)
 -- @treturn table action -> difference
 function M.balance(log)
+  check_log(log, "balance")
   local b = {}
   for _, e in ipairs(log) do
     if e.op == "addref" then b[e.action] = (b[e.action] or 0) + 1 end
@@ -70,6 +97,7 @@ local function failed(_, args)
 end
 
 local function balanced(_, args)
+  check_log(args[1], "assert.balanced")
   for action, d in pairs(M.balance(args[1])) do
     if d ~= 0 then
       args[1] = ("%s: %+d"):format(action, d)
@@ -80,6 +108,7 @@ local function balanced(_, args)
 end
 
 local function protocol(_, args)
+  check_log(args[2], "assert.protocol")
   local got = M.protocol(args[2])
   args[2] = got
   if #got ~= #args[1] then return false end
