@@ -71,6 +71,28 @@ describe("a threaded issuer", function()
     assert.is_true(support.balanced(pm:log()))
   end)
 
+  it("ends a stream quietly when the issuer was closed inside the loop", function()
+    pm:define("A", { every = 3, format = "%d" })
+    local next_response, _, _, stream = pm:stream("A")
+    assert.equal("1", select(2, next_response()))
+    pm:close()
+    -- what was queued, then the E_ABORT final close sent, then the end
+    local last
+    for status in next_response do last = status end
+    assert.equal(ca.E_ABORT, last)
+    stream:close()
+    assert.matches("%(closed%)", tostring(stream))
+  end)
+
+  it("lets a stream left early be closed after its issuer was", function()
+    pm:define("A", { every = 3, format = "%d" })
+    local next_response, _, _, stream = pm:stream("A")
+    next_response()
+    pm:close()
+    stream:close()     -- the break of a 5.4 for loop does this
+    assert.matches("%(closed%)", tostring(stream))
+  end)
+
   it("close cancels and releases everything it holds", function()
     pm:define("A", { every = 5 })
     local cb = support.recorder(ca)

@@ -52,6 +52,13 @@ end
 
 local methods = core.issuer_methods
 
+-- Is the issuer still open? Every method of a closed issuer raises "issuer
+-- is closed" and is_virtual raises for nothing else, so this asks without
+-- a method of its own.
+local function is_open(pm)
+  return (pcall(methods.is_virtual, pm))
+end
+
 -- What pm:stream returns fourth: closing it ends the stream's registration
 -- and lets go of its callback. Lua 5.4 closes it when a generic for is
 -- left; on 5.1-5.3 the for loop ignores it, so keep it and call close.
@@ -63,7 +70,9 @@ Stream.__index = Stream
 function Stream:close()
   if self.closed then return end
   self.closed = true
-  if not self.finished and self.pm:active(self.name) then
+  -- a closed issuer has already ended the operation and released the
+  -- callback (its E_ABORT final may still be queued, on a real clock)
+  if not self.finished and is_open(self.pm) and self.pm:active(self.name) then
     self.pm:unregister(self.name)
   end
   self.cb:close()
@@ -117,13 +126,14 @@ function methods.stream(pm, name, args)
       end
       if ended then return nil end
       if virtual then
-        if pm:advance() == 0 then
+        if not is_open(pm) or pm:advance() == 0 then
           core.dispatch()       -- reports a fault sent from another thread
           if head > tail then return nil end   -- nothing more will come
         end
       else
         core.wait(0.05)
-        if head > tail and not pm:active(name) and core.pending() == 0 then
+        if head > tail and core.pending() == 0
+           and not (is_open(pm) and pm:active(name)) then
           return nil            -- ended without a final report
         end
       end
