@@ -80,16 +80,30 @@ end)
 describe("fault foreign_thread", function()
   it("makes the callback queue that report for the Lua thread", function()
     local cb, got, log = run_scenario({ every = 10, count = 3, format = "%d",
-                                        faults = { { "foreign_thread", at = 2 } } })
-    assert.equal(2, #got)               -- reports 1 and 3 arrived at once
+                                        faults = { { "foreign_thread", at = 3 } } })
+    assert.equal(2, #got)               -- reports 1 and 2 arrived at once
     assert.equal(1, cb:stats().queued)
     assert.equal(1, ca.dispatch())
-    assert.same({ "1", "3", "2" }, { got[1].response, got[2].response, got[3].response })
+    assert.same({ "1", "2", "3" }, { got[1].response, got[2].response, got[3].response })
     local threads = {}
     for _, e in ipairs(log) do if e.op == "report" then threads[#threads + 1] = e.thread end end
-    assert.not_equal(threads[1], threads[2])
-    assert.equal(threads[1], threads[3])
-    assert.equal(ca.S_OK, log[4].result) -- queued: the caller hears S_OK at once
+    assert.equal(threads[1], threads[2])
+    assert.not_equal(threads[1], threads[3])
+    assert.equal(ca.S_OK, log[5].result) -- queued: the caller hears S_OK at once
+  end)
+
+  it("cannot deliver a report after the final one: what arrives late is refused and counted", function()
+    -- response 1 is queued from another thread while 2, 3 and 4 (final)
+    -- are delivered at once; delivering 1 now would follow the final
+    local cb, got = run_scenario({ every = 10, count = 4, format = "%d",
+                                   faults = { { "foreign_thread", at = 1 } } })
+    assert.same({ "2", "3", "4" }, { got[1].response, got[2].response, got[3].response })
+    assert.equal(0, ca.dispatch())
+    assert.equal(3, #got)
+    local s = cb:stats()
+    assert.equal(1, s.queued)
+    assert.equal(1, s.refused.after_final)
+    assert.equal(3, s.delivered)
   end)
 end)
 

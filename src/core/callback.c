@@ -83,11 +83,19 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
       return refuse(cb, CA_REFUSED_AFTER_FINAL);
     }
   }
-  if (owner) return h->deliver(h, cb, status, final, buf, len);
+  if (owner) return ca_callback_deliver(cb, status, final, buf, len);
   hr = enqueue(cb, status, final, buf, len);
   if (claimed && hr != CA_S_OK)  /* the final report did not get through */
     atomic_store(&cb->finished, 0);
   return hr;
+}
+
+HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
+                            const BYTE *buf, DWORD len) {
+  if (ca_callback_after_final(cb))
+    return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
+  if (final) cb->final_delivered = 1;
+  return cb->hub->deliver(cb->hub, cb, status, final, buf, len);
 }
 
 ULONG ca_callback_addref(ca_callback *cb) {

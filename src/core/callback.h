@@ -70,6 +70,8 @@ typedef struct ca_callback {
   const ICustomAction2ResultCallbackVtbl *v2;
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int finished;      /* a final report was accepted */
+  int final_delivered;      /* owning thread only: a final reached the
+                               handler, so nothing more may (unless reuse) */
   int reuse;                /* accept new sequences after a final report */
   DWORD max_response;
   struct ca_hub *hub;       /* holds one hub reference */
@@ -105,6 +107,21 @@ static inline ICustomActionResultCallback *ca_callback_v1(ca_callback *cb) {
 }
 static inline ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
   return (ICustomAction2ResultCallback *)&cb->v2;
+}
+
+/*
+** Owning thread: hands a report to the hub's deliver function, unless a
+** final report was already delivered: a report accepted before the final
+** one was made, but queued on another thread, can arrive after it; it is
+** refused as after_final (counted), so the handler never sees a report
+** after the final one, whatever order the issuer's threads keep.
+*/
+HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
+                            const BYTE *buf, DWORD len);
+
+/* Owning thread: would a report now be refused as after_final? */
+static inline int ca_callback_after_final(const ca_callback *cb) {
+  return !cb->reuse && cb->final_delivered;
 }
 
 /* Counts and returns a refusal. */

@@ -65,7 +65,12 @@ int ca_hub_dispatch(ca_hub *h, int max) {
       ca_queue_done(&h->queue, &r);
       continue;
     }
-    h->deliver(h, r.cb, r.status, r.final, r.data, r.len);
+    if (ca_callback_after_final(r.cb)) {   /* overtaken by its final */
+      ca_callback_refuse(r.cb, CA_REFUSED_AFTER_FINAL);
+      ca_queue_done(&h->queue, &r);
+      continue;
+    }
+    ca_callback_deliver(r.cb, r.status, r.final, r.data, r.len);
     ca_queue_done(&h->queue, &r);
     done++;
   }
