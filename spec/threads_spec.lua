@@ -156,6 +156,30 @@ describe("a full queue", function()
   end)
 end)
 
+describe("closing an issuer under backpressure", function()
+  local saved
+  before_each(function() saved = ca.configure() end)
+  after_each(function() ca.configure(saved) ca.dispatch() end)
+
+  it("wakes its blocked workers at once instead of waiting block_ms for each", function()
+    ca.configure({ max_queued = 1, block_ms = 5000 })
+    local pm = ca.issuer({ threads = 2, builtins = false })
+    pm:define("A", { every = 1 })
+    pm:define("B", { every = 1 })
+    local cb_a, cb_b = collector(), collector()
+    pm:register("A", "", cb_a)
+    pm:register("B", "", cb_b)
+    -- nobody dispatches: the queue fills and both workers block for room
+    local spin = os.time() + 1
+    while os.time() < spin do end
+    local t0 = os.time()
+    pm:close()
+    assert.is_true(os.time() - t0 <= 2, "close waited for block_ms")
+    local refused = cb_a:stats().refused.queue_full + cb_b:stats().refused.queue_full
+    assert.is_true(refused >= 1)
+  end)
+end)
+
 describe("handler errors on queued reports", function()
   it("go to on_error and are counted", function()
     local errs = {}

@@ -8,6 +8,10 @@
 **    callback kept, and every object must be freed at the end.
 ** 2. lua_close with reports queued and native references outstanding.
 ** 3. lua_close while producers are still reporting.
+** 4. lua_close with a threaded issuer running.
+** 5. lua_close under backpressure (max_queued = 1, a long block_ms): the
+**    issuer's workers and a native thread blocked for room wake at once,
+**    and the blocked report is refused as disconnected.
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -269,6 +273,59 @@ static void test_close_with_active_issuer(void) {
   ok(secs < 10, "close-issuer: lua_close cancels the workers and returns");
 }
 
+typedef struct blocked {
+  pthread_t thread;
+  ICustomAction2ResultCallback *cb;
+  HRESULT last;
+  int made;
+} blocked;
+
+/* Reports until one is refused: with a full queue, that one blocks. */
+static void *report_until_refused(void *arg) {
+  blocked *b = arg;
+  do {
+    b->last = b->cb->lpVtbl->ReportResult(b->cb, 0, 0, (BYTE *)"z", 1);
+    b->made++;
+  } while (b->last == S_OK_ && b->made < 100);
+  b->cb->lpVtbl->Release(b->cb);
+  return NULL;
+}
+
+static void test_close_under_backpressure(void) {
+  lua_State *L = new_state();
+  struct timespec t0, t1, pause = {0, 300000000};
+  blocked b = {0};
+  double secs;
+  ok(run(L,
+         "ca = require 'customaction'\n"
+         "ca.configure({ max_queued = 1, block_ms = 5000 })\n"
+         "pm = ca.issuer({ threads = 2, builtins = false })\n"
+         "for i = 1, 2 do\n"
+         "  pm:define('S' .. i, { every = 1, payload = 's' })\n"
+         "  pm:register('S' .. i, '', ca.callback(function() end))\n"
+         "end\n"
+         "native = ca.callback(function() end, { name = 'native' })\n"
+         "ptr = native:interface()\n"),
+     "backpressure: a threaded issuer streams into a queue of one");
+  lua_getglobal(L, "ptr");
+  b.cb = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  b.cb->lpVtbl->AddRef(b.cb);
+  pthread_create(&b.thread, NULL, report_until_refused, &b);
+  nanosleep(&pause, NULL);   /* nobody dispatches: every producer blocks */
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  lua_close(L);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  pthread_join(b.thread, NULL);
+  secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  printf("# lua_close took %.3f s (block_ms is 5 s)\n", secs);
+  ok(secs < 2, "backpressure: lua_close wakes the blocked workers at once");
+  printf("# the native thread's report %d returned 0x%08X\n", b.made,
+         (unsigned)b.last);
+  ok(b.last == DISCONNECTED,
+     "backpressure: the blocked native report gets RPC_E_DISCONNECTED");
+}
+
 int main(void) {
   const char *env = getenv("STRESS_N");
   long n = env ? atol(env) : 100000;
@@ -277,6 +334,7 @@ int main(void) {
   test_close_with_queued();
   test_close_while_producing();
   test_close_with_active_issuer();
+  test_close_under_backpressure();
   printf("1..%d\n", test_no);
   return failed ? 1 : 0;
 }

@@ -40,6 +40,12 @@ static void discard(void *ud, ca_report *r) {
   ca_callback_release(r->cb);
 }
 
+void ca_hub_hold(ca_hub *h) { ca_queue_hold(&h->queue, 1); }
+
+void ca_hub_unhold(ca_hub *h) { ca_queue_hold(&h->queue, 0); }
+
+void ca_hub_closing(ca_hub *h) { ca_queue_close(&h->queue, discard, h); }
+
 void ca_hub_close(ca_hub *h) {
   atomic_store_explicit(&h->closed, 1, memory_order_release);
   ca_queue_close(&h->queue, discard, h);

@@ -48,6 +48,21 @@ static inline int ca_hub_is_closed(ca_hub *h) {
   return atomic_load_explicit(&h->closed, memory_order_acquire);
 }
 
+/*
+** The owning thread is about to wait for threads that may be blocked
+** reporting into a full queue (see ca_queue_hold): hold, wait, unhold.
+*/
+void ca_hub_hold(ca_hub *h);
+void ca_hub_unhold(ca_hub *h);
+
+/*
+** lua_close has begun: reports from other threads are refused as closed
+** from now on (the blocked ones at once) and the queued ones dropped,
+** while the owning thread's own reports still reach their handlers until
+** ca_hub_close.
+*/
+void ca_hub_closing(ca_hub *h);
+
 /* Delivers up to max queued reports (max < 0: all); returns how many. */
 int ca_hub_dispatch(ca_hub *h, int max);
 

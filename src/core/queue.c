@@ -266,11 +266,11 @@ static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
   int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
   int64_t deadline;
   int ok = 0;
-  if (block <= 0) return 0;
+  if (block <= 0 || atomic_load(&q->holds) > 0) return 0;
   deadline = ca_now_ns() + block * 1000000;
   ca_mutex_lock(&q->lock);
   atomic_fetch_add(&q->waiters, 1);
-  while (!atomic_load(&q->closed)) {
+  while (!atomic_load(&q->closed) && atomic_load(&q->holds) == 0) {
     int64_t left;
     if (reserve(q, p, len)) { ok = 1; break; }
     left = (deadline - ca_now_ns()) / 1000000;
@@ -299,7 +299,8 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
   }
   if (!reserve(q, p, len)) {
     atomic_store_explicit(&p->busy, 0, memory_order_release);
-    if (!reserve_blocking(q, p, len)) return CA_Q_FULL;
+    if (!reserve_blocking(q, p, len))   /* woken by close, or timed out */
+      return atomic_load(&q->closed) ? CA_Q_CLOSED : CA_Q_FULL;
     atomic_exchange(&p->busy, 1);
     if (atomic_load(&q->closed)) {
       p->credit_n++;            /* unused; handed back when the ring goes */
@@ -477,6 +478,13 @@ void ca_queue_settle(ca_queue *q) {
     ca_wake_signal(&q->wake);
 }
 
+void ca_queue_hold(ca_queue *q, int on) {
+  ca_mutex_lock(&q->lock);
+  atomic_fetch_add(&q->holds, on ? 1 : -1);
+  ca_cond_broadcast(&q->space);
+  ca_mutex_unlock(&q->lock);
+}
+
 void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
                     void *ud) {
   ca_producer *p;
@@ -504,6 +512,7 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->signaled, 0);
   atomic_init(&q->closed, 0);
   atomic_init(&q->waiters, 0);
+  atomic_init(&q->holds, 0);
   atomic_init(&q->producers, NULL);
   atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
   atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);

@@ -52,6 +52,8 @@ typedef struct ca_queue {
   _Alignas(64) atomic_int signaled;   /* wake descriptor armed */
   atomic_int closed;
   atomic_int waiters;         /* producers blocked for room */
+  atomic_int holds;           /* > 0: the consumer cannot make room now, so
+                                 producers do not wait for it */
   struct ca_producer *_Atomic producers;   /* list, prepended under lock */
   ca_mutex lock;              /* producer list changes, blocking */
   ca_cond space;
@@ -91,6 +93,14 @@ size_t ca_queue_pending(ca_queue *q);
 /* Consumer: nesting of dispatches (rings are freed only at depth 0). */
 void ca_queue_enter(ca_queue *q);
 void ca_queue_leave(ca_queue *q);
+
+/*
+** The consumer's thread is about to wait for producers (an issuer's close
+** joining workers that may be blocked for room only it could free): while
+** held, a full queue refuses at once and every blocked producer wakes.
+** Holds nest; ca_queue_hold(q, 0) ends one.
+*/
+void ca_queue_hold(ca_queue *q, int on);
 
 /*
 ** Refuses further pushes, waits for pushes in flight, and hands every

@@ -20,6 +20,7 @@ CA_HIDDEN_BEGIN
 #define CA_STATE_MT "customaction.state"
 #define CA_TICK_MT "customaction.tick"
 #define CA_ISSUER_MT "customaction.issuer"
+#define CA_MARKER_MT "customaction.close_marker"
 
 /*
 ** One per Lua state, kept as a full userdata in the registry; its __gc
@@ -104,6 +105,12 @@ void ca_lprintable(lua_State *L, int idx, const char *name);
 
 /* lhub.c */
 ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */
+/*
+** An object whose finalizer may wait for threads that report into this
+** state was just made: lua_close must refuse those threads' reports (and
+** wake the blocked ones) before that finalizer runs.
+*/
+void ca_lhub_mark_close(lua_State *L);
 void ca_lhub_open(lua_State *L);
 
 CA_HIDDEN_END

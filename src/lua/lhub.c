@@ -39,6 +39,36 @@ static void new_tick(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/*
+** The close marker. lua_close runs finalizers newest first, and the state
+** record is older than anything made with the module, so its __gc comes
+** too late to stop producers before an issuer's __gc waits for them. A
+** marker, remade after each object that may wait so that it is always the
+** newest, begins the close first. Only the marker the registry names acts:
+** a superseded one is collected by an ordinary cycle, not by lua_close.
+*/
+static const char marker_key = 'M';
+
+static int marker_gc(lua_State *L) {
+  ca_lstate *s = ca_lstate_get(L);
+  int current;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &marker_key);
+  current = lua_rawequal(L, 1, -1);
+  lua_pop(L, 1);
+  if (current && s != NULL && s->hub != NULL) ca_hub_closing(s->hub);
+  return 0;
+}
+
+void ca_lhub_mark_close(lua_State *L) {
+  lua_newuserdatauv(L, 1, 0);
+  if (luaL_newmetatable(L, CA_MARKER_MT)) {
+    lua_pushcfunction(L, marker_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &marker_key);
+}
+
 static int state_gc(lua_State *L) {
   ca_lstate *s = lua_touserdata(L, 1);
   if (s->hub == NULL) return 0;

@@ -117,6 +117,7 @@ static int l_issuer(lua_State *L) {
   if (p->is == NULL)
     return luaL_error(L, "cannot create the issuer (out of memory or "
                       "threads)");
+  if (threads > 0) ca_lhub_mark_close(L);  /* its close waits for workers */
   return 1;
 }
 
@@ -671,11 +672,16 @@ every callback and stops the workers. Also `__close` and `__gc`.
 static int pm_close(lua_State *L) {
   ca_lissuer *p = luaL_checkudata(L, 1, CA_ISSUER_MT);
   ca_issuer *is = p->is;
+  ca_lstate *s = ca_lstate_get(L);
   if (is == NULL) return 0;
   /* detach first: handlers run inside close, and one that calls
      pm:close again must find nothing to do */
   p->is = NULL;
+  /* the workers may be blocked for room in the queue, which this thread
+     will not drain while it waits for them: they must not wait */
+  if (s != NULL && s->hub != NULL) ca_hub_hold(s->hub);
   ca_issuer_close(is);
+  if (s != NULL && s->hub != NULL) ca_hub_unhold(s->hub);
   ca_issuer_release(is);
   return 0;
 }
