@@ -11,9 +11,11 @@ ASAN_DIR = $(BUILD)/asan
 TSAN_DIR = $(BUILD)/tsan
 VG_DIR = build/valgrind
 OOM_DIR = build/oom
-ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
+# CA_MODEL_SCALE: the model-based test (spec/model_spec.lua) runs this
+# fraction of its sequences under a checker, to stay within CI's budget.
+ASAN_ENV = CA_MODEL_SCALE=0.25 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
-TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+TSAN_ENV = CA_MODEL_SCALE=0.1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
   --show-leak-kinds=definite --track-origins=yes
 # -fno-sanitize=vptr: the ABI test calls C objects through C++ classes,
@@ -38,7 +40,8 @@ sanitize: $(MODULE)
 	  "tools/sanitizer-check.sh $(ASAN_DIR)/test/host" $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
 
 ## make tsan       threaded specs and the stress test under ThreadSanitizer
-TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua
+TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua \
+  spec/model_spec.lua
 tsan:
 	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_DIR)/test/core_test \
 	  $(TSAN_DIR)/test/stress_test

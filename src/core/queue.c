@@ -261,12 +261,15 @@ static int reserve(ca_queue *q, ca_producer *p, size_t len) {
   return 1;
 }
 
-/* Waits for room up to block_ms; 1 when reserved. busy is clear here. */
+/*
+** Waits for room up to block_ms; CA_Q_OK when reserved, else CA_Q_FULL,
+** or CA_Q_CLOSED when close woke it. busy is clear here.
+*/
 static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
   int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
   int64_t deadline;
   int ok = 0;
-  if (block <= 0 || atomic_load(&q->holds) > 0) return 0;
+  if (block <= 0 || atomic_load(&q->holds) > 0) return CA_Q_FULL;
   deadline = ca_now_ns() + block * 1000000;
   ca_mutex_lock(&q->lock);
   atomic_fetch_add(&q->waiters, 1);
@@ -279,7 +282,7 @@ static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
   }
   atomic_fetch_sub(&q->waiters, 1);
   ca_mutex_unlock(&q->lock);
-  return ok;
+  return ok ? CA_Q_OK : atomic_load(&q->closed) ? CA_Q_CLOSED : CA_Q_FULL;
 }
 
 /* ---- producer ------------------------------------------------------------- */
@@ -299,8 +302,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
   }
   if (!reserve(q, p, len)) {
     atomic_store_explicit(&p->busy, 0, memory_order_release);
-    if (!reserve_blocking(q, p, len))   /* woken by close, or timed out */
-      return atomic_load(&q->closed) ? CA_Q_CLOSED : CA_Q_FULL;
+    if ((err = reserve_blocking(q, p, len)) != CA_Q_OK) return err;
     atomic_exchange(&p->busy, 1);
     if (atomic_load(&q->closed)) {
       p->credit_n++;            /* unused; handed back when the ring goes */
