@@ -12,12 +12,18 @@
 ** 5. lua_close under backpressure (max_queued = 1, a long block_ms): the
 **    issuer's workers and a native thread blocked for room wake at once,
 **    and the blocked report is refused as disconnected.
+** 6. One long-lived pool thread reports once into each of many short-lived
+**    states: neither its memory nor the time of a report grows with the
+**    number of states it has reported into.
 */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "lua.h"
 #include "lualib.h"
@@ -326,6 +332,114 @@ static void test_close_under_backpressure(void) {
      "backpressure: the blocked native report gets RPC_E_DISCONNECTED");
 }
 
+/* The pool thread: one report per job handed to it, forever. */
+typedef struct pool {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  ICustomAction2ResultCallback *job;   /* NULL: idle */
+  int quit;
+  double report_secs;                  /* time spent inside ReportResult */
+  HRESULT last;
+} pool;
+
+static double now_secs(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *pool_main(void *arg) {
+  pool *pl = arg;
+  pthread_mutex_lock(&pl->lock);
+  for (;;) {
+    ICustomAction2ResultCallback *cb;
+    double t0;
+    while (pl->job == NULL && !pl->quit) pthread_cond_wait(&pl->cond, &pl->lock);
+    if (pl->quit) break;
+    cb = pl->job;
+    pthread_mutex_unlock(&pl->lock);
+    t0 = now_secs();
+    pl->last = cb->lpVtbl->ReportResult(cb, 0, 0, (BYTE *)"p", 1);
+    pl->report_secs += now_secs() - t0;
+    cb->lpVtbl->Release(cb);
+    pthread_mutex_lock(&pl->lock);
+    pl->job = NULL;
+    pthread_cond_broadcast(&pl->cond);
+  }
+  pthread_mutex_unlock(&pl->lock);
+  return NULL;
+}
+
+/* One short-lived state: a callback, one report from the pool, closed. */
+static int one_state(pool *pl) {
+  lua_State *L = new_state();
+  ICustomAction2ResultCallback *cb;
+  int good = run(L, "ca = require 'customaction'\n"
+                    "cb = ca.callback(function() end)\n"
+                    "ptr = cb:interface()\n");
+  lua_getglobal(L, "ptr");
+  cb = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (cb != NULL) {
+    cb->lpVtbl->AddRef(cb);   /* the pool's reference, released there */
+    pthread_mutex_lock(&pl->lock);
+    pl->job = cb;
+    pthread_cond_broadcast(&pl->cond);
+    while (pl->job != NULL) pthread_cond_wait(&pl->cond, &pl->lock);
+    pthread_mutex_unlock(&pl->lock);
+    good = good && pl->last == S_OK_ && geti(L, "ca.dispatch()") == 1;
+  }
+  lua_close(L);
+  return good && cb != NULL;
+}
+
+static size_t heap_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  return mallinfo2().uordblks;
+#else
+  return 0;   /* not measurable here: the time check still runs */
+#endif
+}
+
+static void test_pool_thread(long states) {
+  pool pl;
+  pthread_t t;
+  long i, bad = 0, block = states / 4;
+  size_t heap[5];
+  double secs[5];
+  memset(&pl, 0, sizeof pl);
+  pthread_mutex_init(&pl.lock, NULL);
+  pthread_cond_init(&pl.cond, NULL);
+  pthread_create(&t, NULL, pool_main, &pl);
+  for (i = 0; i < states; i++) {
+    if (i % block == 0 && i / block < 4) {
+      heap[i / block] = heap_in_use();
+      secs[i / block] = pl.report_secs;
+    }
+    if (!one_state(&pl)) bad++;
+  }
+  heap[4] = heap_in_use();
+  secs[4] = pl.report_secs;
+  pthread_mutex_lock(&pl.lock);
+  pl.quit = 1;
+  pthread_cond_broadcast(&pl.cond);
+  pthread_mutex_unlock(&pl.lock);
+  pthread_join(t, NULL);
+  ok(bad == 0, "pool: every state got its report from the pool thread");
+  /* from the second quarter on (allocator warm), per state */
+  printf("# heap in use: %zu, %zu, %zu, %zu, %zu bytes after each quarter\n",
+         heap[0], heap[1], heap[2], heap[3], heap[4]);
+  ok(heap[4] <= heap[1] + (size_t)block * 8,
+     "pool: the pool thread's memory does not grow with the states it served");
+  printf("# report time per quarter: %.4f %.4f %.4f %.4f s\n",
+         secs[1] - secs[0], secs[2] - secs[1], secs[3] - secs[2],
+         secs[4] - secs[3]);
+  ok(secs[4] - secs[3] < 4 * (secs[2] - secs[1]) + 0.05,
+     "pool: a report costs no more after thousands of states than before");
+  pthread_cond_destroy(&pl.cond);
+  pthread_mutex_destroy(&pl.lock);
+}
+
 int main(void) {
   const char *env = getenv("STRESS_N");
   long n = env ? atol(env) : 100000;
@@ -335,6 +449,7 @@ int main(void) {
   test_close_while_producing();
   test_close_with_active_issuer();
   test_close_under_backpressure();
+  test_pool_thread(n / 20 > 40 ? n / 20 : 40);
   printf("1..%d\n", test_no);
   return failed ? 1 : 0;
 }

@@ -53,6 +53,7 @@ typedef struct ca_producer {
   struct ca_producer *next;   /* in the queue's list; written under lock */
   atomic_int refs;            /* the thread's and the queue's */
   atomic_int orphaned;        /* the thread has exited */
+  atomic_int queue_gone;      /* the queue was destroyed: the thread drops it */
   /* producer side */
   _Alignas(64) ca_segment *ptail;
   unsigned pidx;
@@ -167,6 +168,7 @@ static ca_producer *new_producer(ca_queue *q) {
   p->qid = q->id;
   atomic_init(&p->refs, 2);
   atomic_init(&p->orphaned, 0);
+  atomic_init(&p->queue_gone, 0);
   atomic_init(&p->busy, 0);
   atomic_init(&p->pushed, 0);
   atomic_init(&p->spare, NULL);
@@ -175,14 +177,27 @@ static ca_producer *new_producer(ca_queue *q) {
   return p;
 }
 
-/* This thread's ring for q, made on first use; NULL with *err set. */
+/*
+** This thread's ring for q, made on first use; NULL with *err set. A
+** miss also drops the rings of destroyed queues, so a long-lived thread
+** that reports into many short-lived states keeps only the live ones and
+** the scan stays as short as the number of states it reports into now.
+*/
 static ca_producer *producer_for(ca_queue *q, int *err) {
   ca_producer *p = tl_last;
   int i;
   if (p != NULL && p->qid == q->id) return p;
   if (tl != NULL)
-    for (i = 0; i < tl->n; i++)
-      if (tl->ps[i]->qid == q->id) return tl_last = tl->ps[i];
+    for (i = 0; i < tl->n; i++) {
+      p = tl->ps[i];
+      if (atomic_load_explicit(&p->queue_gone, memory_order_acquire)) {
+        tl->ps[i--] = tl->ps[--tl->n];
+        if (tl_last == p) tl_last = NULL;
+        producer_unref(p);
+      } else if (p->qid == q->id) {
+        return tl_last = p;
+      }
+    }
   ca_call_once(&tl_once, make_key);
   if (tl == NULL) {
     tl = ca_calloc(1, sizeof *tl);
@@ -537,7 +552,9 @@ void ca_queue_destroy(ca_queue *q) {
   while (p != NULL) {
     ca_producer *n = p->next;
     free_segments(p);
-    producer_unref(p);   /* the thread's reference may remain */
+    /* the thread's reference may remain: its next lookup lets go */
+    atomic_store_explicit(&p->queue_gone, 1, memory_order_release);
+    producer_unref(p);
     p = n;
   }
   ca_cond_destroy(&q->space);
