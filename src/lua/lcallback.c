@@ -287,8 +287,11 @@ static int cb_report_v1(lua_State *L) {
 }
 
 /***
-The interface pointer to hand to native code. The proxy stays reachable
-while native code may hold the object.
+The interface pointer to hand to native code. The pointer is borrowed:
+native code that keeps it must AddRef it before Lua's next collection
+cycle, or the script keeps `cb` until it has; otherwise a collection may
+free the object. Once native code holds a reference the proxy stays
+reachable and the handler keeps running (docs/reliability.md).
 @function callback:interface
 @tparam[opt="v2"] string shape `"v1"` (ICustomActionResultCallback) or
 `"v2"` (ICustomAction2ResultCallback)
