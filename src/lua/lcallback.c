@@ -494,15 +494,16 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s) {
 }
 
 void ca_lcallback_close_all(lua_State *L, ca_lstate *s) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors_ref);
+  /* every open proxy is in the live table, which lua_close does not clear:
+     also one resurrected during lua_close, which has no finalizer and
+     whose anchor a last sweep may have dropped */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    ca_lcallback *p = lua_touserdata(L, -2);
+    ca_lcallback *p = lua_touserdata(L, -1);
+    if (p != NULL && p->obj != NULL) close_proxy(L, s, -1, p);  /* clears it */
+    if (p != NULL) drop_kept(p);
     lua_pop(L, 1);
-    if (p->obj != NULL) close_proxy(L, s, -1, p);  /* clears the entry */
-    /* lua_close may already have run this proxy's __gc (or, for one made
-       by a resurrection during lua_close, never will): let go here */
-    drop_kept(p);
   }
   lua_pop(L, 1);
 }

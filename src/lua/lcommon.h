@@ -81,7 +81,7 @@ ca_lcallback *ca_lcallback_check(lua_State *L, int arg);
 void ca_lcallback_expose(lua_State *L, int idx);
 /* Each GC cycle: drop anchors that no native holder needs any more. */
 void ca_lcallback_sweep(lua_State *L, ca_lstate *s);
-/* lua_close: disconnect and release every proxy still anchored. */
+/* lua_close: disconnect and release every proxy still open. */
 void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 
 /* ldeliver.c */
