@@ -57,7 +57,8 @@ describe("ca.hresult", function()
     assert.is_false(ok)
     assert.matches("bad argument #1 to '[%w_?]+' %(expected an HRESULT: an integer in " ..
       "%-0x80000000..0xFFFFFFFF, a name such as \"E_FAIL\", a hex string such as " ..
-      "\"0x80004005\" or an HRESULT value; got " .. got .. "%)", err)
+      "\"0x80004005\", the macro spelling \"HRESULT_FROM_WIN32%(ERROR_NOT_FOUND%)\" or an " ..
+      "HRESULT value; got " .. got .. "%)", err)
   end
 
   it("rejects integers outside the 32-bit range, saying what it got", function()
@@ -79,6 +80,17 @@ describe("ca.hresult", function()
     rejects("5", 'string "5"')
     rejects(" E_FAIL", 'string " E_FAIL"')
     rejects("E_FAIL\0junk", 'string "E_FAIL"')
+    rejects("HRESULT_FROM_WIN32(ERROR_NOPE)", 'string "HRESULT_FROM_WIN32%(ERROR_NOPE%)"')
+    rejects("HRESULT_FROM_WIN32()", 'string "HRESULT_FROM_WIN32%(%)"')
+    rejects("HRESULT_FROM_WIN32(5", 'string "HRESULT_FROM_WIN32%(5"')
+  end)
+
+  it("accepts the macro spelling the SDK documentation uses", function()
+    assert.equal(ca.E_NOT_SET, ca.hresult("HRESULT_FROM_WIN32(ERROR_NOT_FOUND)"))
+    assert.equal(ca.E_ACCESSDENIED, ca.hresult("HRESULT_FROM_WIN32(5)"))
+    assert.equal(ca.E_ACCESSDENIED, ca.hresult("HRESULT_FROM_WIN32( 0x5 )"))
+    assert.equal(ca.S_OK, ca.hresult("HRESULT_FROM_WIN32(ERROR_SUCCESS)"))
+    assert.equal(0x80070102, ca.hresult("HRESULT_FROM_WIN32(WAIT_TIMEOUT)").value)
   end)
 
   it("rejects other types", function()
@@ -107,8 +119,20 @@ describe("ca.hresult.from_win32", function()
     assert.equal(ca.HRESULT_FROM_WIN32_RPC_S_SERVER_UNAVAILABLE,
       ca.hresult.from_win32("RPC_S_SERVER_UNAVAILABLE"))
     assert.equal(0x80070102, ca.hresult.from_win32("WAIT_TIMEOUT").value)
-    assert.error_matches(function() ca.hresult.from_win32("ERROR_NOPE") end,
-      "expected an HRESULT")
+    assert.equal(ca.E_NOT_SET, ca.hresult.from_win32("ERROR_NOT_FOUND"))
+    assert.equal(ca.S_OK, ca.hresult.from_win32("ERROR_SUCCESS"))
+    assert.equal(ca.S_OK, ca.hresult.from_win32("NO_ERROR"))
+    assert.equal(ca.E_ACCESSDENIED, ca.hresult.from_win32("5"))
+  end)
+
+  it("refuses anything else in Win32 terms, naming itself at the caller's line", function()
+    for _, bad in ipairs { "ERROR_NOPE", "E_FAIL", "", {}, true } do
+      local ok, err = pcall(function() return ca.hresult.from_win32(bad) end)
+      assert.is_false(ok)
+      assert.matches("^[^:]*_spec%.lua:%d+: bad argument #1 to 'from_win32' %(expected a Win32 " ..
+        "error code: an integer in 0..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\"", err)
+    end
+    assert.error_matches(function() ca.hresult.from_win32() end, "got no value")
   end)
 end)
 
@@ -165,6 +189,14 @@ describe("HRESULT fields", function()
 
   it("are read-only", function()
     assert.error_matches(function() ca.E_FAIL.value = 1 end, "read%-only")
+  end)
+
+  it("list a value's other names as aliases", function()
+    assert.same({ "HRESULT_FROM_WIN32_ERROR_NOT_FOUND" }, ca.E_NOT_SET.aliases)
+    assert.same({ "HRESULT_FROM_WIN32_ERROR_INSUFFICIENT_BUFFER" },
+      ca.E_NOT_SUFFICIENT_BUFFER.aliases)
+    assert.same({}, ca.E_FAIL.aliases)
+    assert.same({}, ca.hresult(0xA0071234).aliases)  -- unnamed
   end)
 
   it("unknown keys are nil", function()

@@ -119,26 +119,79 @@ void ca_hr_describe(uint32_t value, char *buf, size_t size) {
              facility, (unsigned)(value & 0xFFFF));
 }
 
+/* Hex ("0x" and at most eight digits) or decimal, whole text, in 32 bits. */
+static int parse_number(const char *s, size_t len, uint32_t *out) {
+  uint64_t v = 0;
+  size_t i = 0;
+  unsigned base = 10;
+  if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    if (len > 10) return -1;
+    base = 16;
+    i = 2;
+  }
+  if (i == len) return -1;
+  for (; i < len; i++) {
+    char c = s[i];
+    int d = (c >= '0' && c <= '9') ? c - '0'
+          : (base == 16 && c >= 'a' && c <= 'f') ? c - 'a' + 10
+          : (base == 16 && c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * base + (uint64_t)d;
+    if (v > 0xFFFFFFFFu) return -1;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int ca_hr_win32_parse(const char *s, size_t len, uint32_t *code) {
+  static const char prefix[] = "HRESULT_FROM_WIN32_";
+  char name[96];
+  const ca_hr_entry *e;
+  if ((len == 13 && memcmp(s, "ERROR_SUCCESS", 13) == 0) ||
+      (len == 8 && memcmp(s, "NO_ERROR", 8) == 0)) {
+    *code = 0;
+    return 0;
+  }
+  if (parse_number(s, len, code) == 0) return 0;
+  if (len + sizeof prefix > sizeof name || memchr(s, '\0', len) != NULL) return -1;
+  memcpy(name, prefix, sizeof prefix - 1);
+  memcpy(name + sizeof prefix - 1, s, len);
+  e = ca_hr_by_name(name, sizeof prefix - 1 + len);
+  if (e == NULL || !e->is_win32) return -1;
+  *code = e->win32;
+  return 0;
+}
+
+/* "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)" or "HRESULT_FROM_WIN32(1168)". */
+static int parse_macro(const char *s, size_t len, uint32_t *out) {
+  static const char open[] = "HRESULT_FROM_WIN32(";
+  size_t n = sizeof open - 1;
+  uint32_t code;
+  if (len <= n + 1 || memcmp(s, open, n) != 0 || s[len - 1] != ')') return -1;
+  s += n;
+  len -= n + 1;
+  while (len > 0 && s[0] == ' ') s++, len--;
+  while (len > 0 && s[len - 1] == ' ') len--;
+  if (ca_hr_win32_parse(s, len, &code) != 0) return -1;
+  *out = (uint32_t)WPF_HRESULT_FROM_WIN32(code);
+  return 0;
+}
+
 int ca_hr_parse(const char *s, size_t len, uint32_t *out) {
   const ca_hr_entry *e = ca_hr_by_name(s, len);
   if (e != NULL) {
     *out = e->value;
     return 0;
   }
-  if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    uint64_t v = 0;
-    size_t i;
-    if (len > 10) return -1;
-    for (i = 2; i < len; i++) {
-      char c = s[i];
-      int d = (c >= '0' && c <= '9') ? c - '0'
-            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-            : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-      if (d < 0) return -1;
-      v = v * 16 + (uint64_t)d;
-    }
-    *out = (uint32_t)v;
-    return 0;
-  }
-  return -1;
+  if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+    return parse_number(s, len, out);
+  return parse_macro(s, len, out);
+}
+
+size_t ca_hr_names(uint32_t value, const ca_hr_entry **out, size_t max) {
+  size_t n, i, k = 0;
+  const ca_hr_entry *t = ca_hr_table(&n);
+  for (i = 0; i < n && k < max; i++)
+    if (t[i].value == value) out[k++] = &t[i];
+  return k;
 }

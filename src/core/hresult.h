@@ -54,10 +54,20 @@ const char *ca_hr_facility_name(unsigned facility);
 void ca_hr_describe(uint32_t value, char *buf, size_t size);
 
 /*
-** Parses a name (primary or alias) or "0x"-prefixed hex of at most eight
-** digits. Returns 0 and stores the value, or -1 when the text is neither.
+** Parses a name (primary or alias), "0x"-prefixed hex of at most eight
+** digits, or the macro spelling "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)" (a
+** Win32 name or number inside). Returns 0 and stores the value, or -1.
 */
 int ca_hr_parse(const char *s, size_t len, uint32_t *out);
+
+/*
+** Parses a Win32 error code: a name the table wraps ("ERROR_NOT_FOUND"),
+** ERROR_SUCCESS or NO_ERROR, or a decimal or "0x" number in 32 bits.
+*/
+int ca_hr_win32_parse(const char *s, size_t len, uint32_t *code);
+
+/* The entries named value (table order: a COM name before its alias); at most max. */
+size_t ca_hr_names(uint32_t value, const ca_hr_entry **out, size_t max);
 
 CA_HIDDEN_END
 #endif

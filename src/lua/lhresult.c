@@ -69,7 +69,8 @@ static const char *push_bad(lua_State *L, int idx) {
     got = luaL_typename(L, idx);
   return lua_pushfstring(L, "expected an HRESULT: an integer in "
       "-0x80000000..0xFFFFFFFF, a name such as \"E_FAIL\", a hex string "
-      "such as \"0x80004005\" or an HRESULT value; got %s", got);
+      "such as \"0x80004005\", the macro spelling "
+      "\"HRESULT_FROM_WIN32(ERROR_NOT_FOUND)\" or an HRESULT value; got %s", got);
 }
 
 uint32_t ca_lhr_check(lua_State *L, int arg) {
@@ -106,25 +107,50 @@ int ca_lhr_new(lua_State *L) {
 }
 
 /*
-** HRESULT_FROM_WIN32 of an integer, or of a Win32 error name the table
-** knows ("ERROR_NOT_FOUND"); an HRESULT comes back unchanged.
+** HRESULT_FROM_WIN32 of a Win32 code: an integer, a Win32 error name the
+** table knows ("ERROR_NOT_FOUND"), or an HRESULT value, which comes back
+** unchanged as the macro leaves it. Errors speak of Win32 codes and name
+** the function as the caller wrote it (ca.hresult.from_win32).
 */
 static int l_from_win32(lua_State *L) {
-  uint32_t v;
-  if (lua_type(L, 1) == LUA_TSTRING) {
-    size_t len;
-    const char *s = lua_tolstring(L, 1, &len);
-    const char *full = lua_pushfstring(L, "HRESULT_FROM_WIN32_%s", s);
-    const ca_hr_entry *e = ca_hr_by_name(full, len + 19);
-    if (e != NULL && memchr(s, '\0', len) == NULL) {
-      ca_lhr_push(L, e->value);
-      return 1;
+  uint32_t code;
+  int ok = 0;
+  switch (lua_type(L, 1)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char *str = lua_tolstring(L, 1, &len);
+      ok = ca_hr_win32_parse(str, len, &code) == 0;
+      break;
     }
-    lua_pop(L, 1);
+    case LUA_TNUMBER:
+    case LUA_TUSERDATA:
+      ok = ca_lhr_to(L, 1, &code);
+      break;
   }
-  v = ca_lhr_check(L, 1);
-  ca_lhr_push(L, (uint32_t)WPF_HRESULT_FROM_WIN32((HRESULT)v));
+  if (!ok) {
+    const char *got = lua_isnone(L, 1) ? "no value"
+        : lua_type(L, 1) == LUA_TSTRING ? lua_pushfstring(L, "\"%s\"", lua_tostring(L, 1))
+        : lua_type(L, 1) == LUA_TNUMBER ? luaL_tolstring(L, 1, NULL) : luaL_typename(L, 1);
+    return luaL_error(L, "bad argument #1 to 'from_win32' (expected a Win32 error "
+        "code: an integer in 0..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\" or "
+        "\"ERROR_SUCCESS\", or an HRESULT value; got %s)", got);
+  }
+  ca_lhr_push(L, (uint32_t)WPF_HRESULT_FROM_WIN32((HRESULT)code));
   return 1;
+}
+
+/* The value's names other than its primary one, in table order. */
+static void push_aliases(lua_State *L, uint32_t v) {
+  const ca_hr_entry *names[8];
+  const ca_hr_entry *primary = ca_hr_by_value(v);
+  size_t n = ca_hr_names(v, names, sizeof names / sizeof names[0]), i;
+  int k = 0;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    if (names[i] == primary) continue;
+    lua_pushstring(L, names[i]->name);
+    lua_rawseti(L, -2, ++k);
+  }
 }
 
 /* Every row of the table: { name, value, message, win32, alias }. */
@@ -202,6 +228,8 @@ them by name (`ca.E_FAIL`, `ca.S_OK`, ...). `tostring` gives
 @field facility_name the SDK's name for the facility, or nil
 @field code bits 0..15
 @field name the primary name, or nil when the value has none
+@field aliases a list of its other names (`E_NOT_SET` is also
+`HRESULT_FROM_WIN32_ERROR_NOT_FOUND`), empty when it has none
 @field message a short description; for unnamed values, the decoded fields
 */
 
@@ -263,6 +291,8 @@ static int hr_index(lua_State *L) {
   } else if (strcmp(k, "name") == 0) {
     const ca_hr_entry *e = ca_hr_by_value(v);
     if (e) lua_pushstring(L, e->name); else lua_pushnil(L);
+  } else if (strcmp(k, "aliases") == 0) {
+    push_aliases(L, v);
   } else if (strcmp(k, "message") == 0) {
     char msg[160];
     ca_hr_describe(v, msg, sizeof msg);
