@@ -52,7 +52,8 @@ tsan:
 VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test
 valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_TESTS)
-	@LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
+	@CA_BUILD=$(VG_DIR) CA_MODEL_SCALE=0.02 LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' \
+	  LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
 
 ## make oom        allocation-failure sweep under ASan
