@@ -24,13 +24,16 @@ build = {
     customaction = "lua/customaction/init.lua",
     ["customaction.issuer"] = "lua/customaction/issuer.lua",
     ["customaction.busted"] = "lua/customaction/busted.lua",
+    ["customaction.stream"] = "lua/customaction/stream.lua",
+    ["customaction.actions"] = "lua/customaction/actions.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
         "src/core/queue.c", "src/core/hub.c", "src/core/callback.c", "src/core/utf16.c",
+        "src/core/foreign.c",
         "src/sim/issuer.c",
         "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",
-        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lrecord.c",
+        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lrecord.c", "src/lua/lactions.c",
         "src/lua/lcore.c",
       },
       incdirs = { "include", "src/core", "src/sim", "src/lua" },

@@ -46,6 +46,8 @@ M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new
 M.issuer_methods = nil
+M.actions = require("customaction.actions").new
+M.actions_methods = nil
 
 local help = [==[
 customaction %s: Lua functions as ReportResult handlers

@@ -51,38 +51,13 @@ function M.new(opts)
 end
 
 local methods = core.issuer_methods
+local stream = require "customaction.stream"
 
 -- Is the issuer still open? Every method of a closed issuer raises "issuer
 -- is closed" and is_virtual raises for nothing else, so this asks without
 -- a method of its own.
 local function is_open(pm)
   return (pcall(methods.is_virtual, pm))
-end
-
--- What pm:stream returns fourth: closing it ends the stream's registration
--- and lets go of its callback. Lua 5.4 closes it when a generic for is
--- left; on 5.1-5.3 the for loop ignores it, so keep it and call close.
-local Stream = { __name = "customaction.stream" }
-Stream.__index = Stream
-
---- Ends the stream: unregisters the action unless its final response came,
--- and closes the stream's callback. Closing twice does nothing.
-function Stream:close()
-  if self.closed then return end
-  self.closed = true
-  -- a closed issuer has already ended the operation and released the
-  -- callback (its E_ABORT final may still be queued, on a real clock)
-  if not self.finished and is_open(self.pm) and self.pm:active(self.name) then
-    self.pm:unregister(self.name)
-  end
-  self.cb:close()
-end
-
-Stream.__close = Stream.close
-
-function Stream:__tostring()
-  return ("customaction.stream '%s' (%s)"):format(self.name,
-    self.closed and "closed" or "open")
 end
 
 --- `pm:stream(name, args)`: registers a private callback and iterates over
@@ -93,59 +68,22 @@ end
 -- where the fourth value is to-be-closed; on 5.1-5.3 keep the fourth
 -- value and call its `close` method.
 -- On a virtual clock the iterator advances time by itself; in real time
--- it waits for reports with `ca.wait`.
+-- it waits for reports with `ca.wait`. `customaction.stream` has the details.
 -- @string name action name
 -- @string[opt] args action argument
 -- @function stream
 -- @tparam issuer pm the issuer (call it as `pm:stream(name, args)`)
 -- @return iterator, nil, nil, and the stream (a closing value with `close`)
 function methods.stream(pm, name, args)
-  local queue, head, tail = {}, 1, 0
-  local stream = setmetatable({ pm = pm, name = tostring(name),
-                                finished = false, closed = false }, Stream)
-  local ended = false
-  local cb = core.callback(function(status, response, final)
-    tail = tail + 1
-    queue[tail] = { status, response, final }
-    if final then stream.finished = true end
-  end, { name = "stream " .. tostring(name) })
-  stream.cb = cb
-  local hr = pm:register(name, args, cb)
-  if hr:failed() then
-    cb:close()
-    error(("stream: registering %q failed: %s"):format(name, tostring(hr)), 2)
+  local hooks = {
+    -- a closed issuer has already ended the operation and released the
+    -- callback (its E_ABORT final may still be queued, on a real clock)
+    active = function() return is_open(pm) and pm:active(name) end,
+  }
+  if pm:is_virtual() then
+    hooks.wait = function() return is_open(pm) and pm:advance() > 0 end
   end
-  local virtual = pm:is_virtual()
-  local function pull()
-    while true do
-      if head <= tail then
-        local e = queue[head]
-        queue[head], head = nil, head + 1
-        if e[3] then ended = true end
-        return e[1], e[2], e[3]
-      end
-      if ended then return nil end
-      if virtual then
-        if not is_open(pm) or pm:advance() == 0 then
-          core.dispatch()       -- reports a fault sent from another thread
-          if head > tail then return nil end   -- nothing more will come
-        end
-      else
-        core.wait(0.05)
-        if head > tail and core.pending() == 0
-           and not (is_open(pm) and pm:active(name)) then
-          return nil            -- ended without a final report
-        end
-      end
-    end
-  end
-  local function iter()
-    if stream.closed then return nil end
-    local status, response, final = pull()
-    if status == nil then stream:close() end
-    return status, response, final
-  end
-  return iter, nil, nil, stream
+  return stream.open(pm, name, args, hooks)
 end
 
 return M

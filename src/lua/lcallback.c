@@ -27,6 +27,19 @@ ca_lcallback *ca_lcallback_check(lua_State *L, int arg) {
   return checkopen(L, arg);
 }
 
+ca_lcallback *ca_lcallback_checkorwrap(lua_State *L, int arg) {
+  arg = lua_absindex(L, arg);
+  if (lua_isfunction(L, arg)) {
+    lua_pushcfunction(L, ca_lcallback_new);
+    lua_pushvalue(L, arg);
+    lua_call(L, 1, 1);
+    lua_replace(L, arg);
+  } else if (!luaL_testudata(L, arg, CA_CALLBACK_MT)) {
+    luaL_typeerror(L, arg, "customaction.callback or function");
+  }
+  return checkopen(L, arg);
+}
+
 static int callable(lua_State *L, int idx) {
   if (lua_isfunction(L, idx)) return 1;
   if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return 0;
@@ -156,7 +169,7 @@ a final one, default false). Unknown keys are an error.
   print(status.name, response, final)
 end, { name = "counters" })
 */
-static int l_callback(lua_State *L) {
+int ca_lcallback_new(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   const char *name = "callback";
   lua_Integer max = CA_DEFAULT_MAX_RESPONSE;
@@ -532,6 +545,6 @@ void ca_lcallback_open(lua_State *L) {
   luaL_newlib(L, methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_callback);
+  lua_pushcfunction(L, ca_lcallback_new);
   lua_setfield(L, -2, "callback");
 }

@@ -21,6 +21,10 @@ CA_HIDDEN_BEGIN
 #define CA_TICK_MT "customaction.tick"
 #define CA_ISSUER_MT "customaction.issuer"
 #define CA_MARKER_MT "customaction.close_marker"
+#define CA_ACTIONS_MT "customaction.actions"
+#define CA_PM_MT "customaction.protocol_manager"
+#define CA_READER_MT "customaction.reader"
+#define CA_WRITER_MT "customaction.writer"
 
 /*
 ** One per Lua state, kept as a full userdata in the registry; its __gc
@@ -77,6 +81,11 @@ int ca_lhr_new(lua_State *L);
 /* lcallback.c */
 void ca_lcallback_open(lua_State *L);
 ca_lcallback *ca_lcallback_check(lua_State *L, int arg);
+/* ca.callback(handler [, opts]) as a C function. */
+int ca_lcallback_new(lua_State *L);
+/* The callback at arg, or a new one made from the function there (which
+   then replaces it on the stack). */
+ca_lcallback *ca_lcallback_checkorwrap(lua_State *L, int arg);
 /* Native code is about to receive the object: keep the proxy reachable. */
 void ca_lcallback_expose(lua_State *L, int idx);
 /* Each GC cycle: drop anchors that no native holder needs any more. */
@@ -95,6 +104,7 @@ void ca_ldeliver_open(lua_State *L, ca_lstate *s);
 void ca_lutf16_open(lua_State *L);
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
+WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
 
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);
@@ -102,6 +112,17 @@ void ca_lissuer_open(lua_State *L);
 /* lrecord.c: gives the table at idx the record metatable `name`
    (__name and a __tostring listing its fields). */
 void ca_lprintable(lua_State *L, int idx, const char *name);
+/* lactions.c */
+void ca_lactions_open(lua_State *L);
+/* Pushes a new customaction.actions over v1 and/or v2 (AddRefs each). */
+void ca_lactions_push(lua_State *L, IPmCustomActions *v1,
+                      IPmCustomActions2 *v2);
+
+/* lbinary.c */
+void ca_lbinary_open(lua_State *L);
+
+/* lpm.c */
+void ca_lpm_open(lua_State *L);
 
 /* lhub.c */
 ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */

@@ -404,30 +404,12 @@ static int pm_define(lua_State *L) {
 
 /* ---- calls through the native interface --------------------------------- */
 
-/* Pushes a NUL-terminated UTF-16 copy of the string at arg, as userdata. */
-static WCHAR *wide(lua_State *L, int arg, int optional) {
-  size_t len, n, where;
-  const char *s;
-  WCHAR *w;
-  int e;
-  if (optional && lua_isnoneornil(L, arg)) return NULL;
-  s = luaL_checklstring(L, arg, &len);
-  e = ca_utf8_measure(s, len, 0, &n, &where);
-  if (e != CA_UTF_OK)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
-                                          (int)where + 1));
-  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);  /* the GC owns it */
-  ca_utf8_fill16(s, len, w);
-  w[n] = 0;
-  return w;
-}
-
 /* register and run: the same native call but for the interface shape. */
 static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = wide(L, 2, 0);
-  WCHAR *args = wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_check(L, 4);
+  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
+  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
+  ca_lcallback *cb = ca_lcallback_checkorwrap(L, 4);
   HRESULT hr;
   ca_lcallback_expose(L, 4);
   /* a caller holds its reference across the call, as COM callers do */
@@ -452,7 +434,8 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @function issuer:register
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped in a new
+callback)
 @treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
 (wrapped) for a registered one, RPC_E_DISCONNECTED after close
 */
@@ -462,7 +445,8 @@ RunCustomAction with the callback's v1 pointer: one report.
 @function issuer:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped in a new
+callback)
 @treturn hresult
 */
 static int pm_run(lua_State *L) { return call_start(L, 1); }
@@ -476,7 +460,7 @@ report, then the callback is released.
 */
 static int pm_unregister(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = wide(L, 2, 0);
+  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
   IPmCustomActions2 *pm = ca_issuer_v2(p->is);
   HRESULT hr;
   /* on a virtual clock the E_ABORT final runs a handler in here */

@@ -29,6 +29,28 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
   lua_remove(L, -2);  /* the scratch units */
 }
 
+/*
+** Pushes a NUL-terminated UTF-16 copy of the string at arg, as userdata
+** the GC owns, for a native call's PCWSTR; NULL for an absent optional
+** argument. Malformed UTF-8 and embedded NULs raise for argument arg.
+*/
+WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional) {
+  size_t len, n, where;
+  const char *s;
+  WCHAR *w;
+  int e;
+  if (optional && lua_isnoneornil(L, arg)) return NULL;
+  s = luaL_checklstring(L, arg, &len);
+  e = ca_utf8_measure(s, len, 0, &n, &where);
+  if (e != CA_UTF_OK)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
+                                          (int)where + 1));
+  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
+  ca_utf8_fill16(s, len, w);
+  w[n] = 0;
+  return w;
+}
+
 /* Pushes UTF-16 units (a NUL-free PCWSTR or bytes) as a validated copy. */
 static WCHAR *units_of(lua_State *L, const unsigned char *s, size_t n) {
   WCHAR *w = lua_newuserdatauv(L, (n ? n : 1) * sizeof *w, 0);

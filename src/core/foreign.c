@@ -1,0 +1,66 @@
+/*
+** foreign.c: the calls through foreign custom-actions vtables (see
+** foreign.h). Every interface derives from IWpfReferencedObject, so
+** AddRef and Release are slots 0 and 1 whatever the pointer's type.
+*/
+#include "foreign.h"
+
+#include <stddef.h>
+
+ULONG ca_ref_addref(void *obj) {
+  IWpfReferencedObject *o = obj;
+  return o->lpVtbl->AddRef(o);
+}
+
+ULONG ca_ref_release(void *obj) {
+  IWpfReferencedObject *o = obj;
+  return o->lpVtbl->Release(o);
+}
+
+void ca_foreign_wrap(ca_foreign *f, IPmCustomActions *v1,
+                     IPmCustomActions2 *v2) {
+  f->v1 = v1;
+  f->v2 = v2;
+  if (v1 != NULL) ca_ref_addref(v1);
+  if (v2 != NULL) ca_ref_addref(v2);
+}
+
+void ca_foreign_release(ca_foreign *f) {
+  IPmCustomActions *v1 = f->v1;
+  IPmCustomActions2 *v2 = f->v2;
+  /* detach first: a Release may run code that reaches this wrapper */
+  f->v1 = NULL;
+  f->v2 = NULL;
+  if (v1 != NULL) ca_ref_release(v1);
+  if (v2 != NULL) ca_ref_release(v2);
+}
+
+HRESULT ca_foreign_run(ca_foreign *f, PCWSTR name, PCWSTR args,
+                       ca_callback *cb) {
+  IPmCustomActions *pm = f->v1;
+  HRESULT hr;
+  ca_ref_addref(pm);
+  hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb));
+  ca_ref_release(pm);
+  return hr;
+}
+
+HRESULT ca_foreign_register(ca_foreign *f, PCWSTR name, PCWSTR args,
+                            ca_callback *cb) {
+  IPmCustomActions2 *pm = f->v2;
+  HRESULT hr;
+  ca_ref_addref(pm);
+  hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
+                                                ca_callback_v2(cb));
+  ca_ref_release(pm);
+  return hr;
+}
+
+HRESULT ca_foreign_unregister(ca_foreign *f, PCWSTR name) {
+  IPmCustomActions2 *pm = f->v2;
+  HRESULT hr;
+  ca_ref_addref(pm);
+  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
+  ca_ref_release(pm);
+  return hr;
+}

@@ -1,0 +1,233 @@
+/*
+** lactions.c: customaction.actions, a Lua object over a native
+** IPmCustomActions and/or IPmCustomActions2 the module did not make (a
+** light userdata from native code, or an interface of a loaded protocol
+** manager). It answers the simulated issuer's methods with the same
+** arguments and return values: the calls go through the foreign vtables
+** (src/core/foreign.c) and their HRESULTs come back unchanged. The object
+** holds one AddRef per wrapped pointer, released exactly once by close,
+** __close or __gc. The facade adds stream().
+*/
+#include "foreign.h"
+#include "lcommon.h"
+
+typedef struct ca_lactions {
+  ca_foreign f;     /* both NULL once closed */
+} ca_lactions;
+
+static ca_lactions *checkopen(lua_State *L, int arg) {
+  ca_lactions *p = luaL_checkudata(L, arg, CA_ACTIONS_MT);
+  if (p->f.v1 == NULL && p->f.v2 == NULL)
+    luaL_argerror(L, arg, "actions object is closed");
+  return p;
+}
+
+void ca_lactions_push(lua_State *L, IPmCustomActions *v1,
+                      IPmCustomActions2 *v2) {
+  ca_lactions *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->f.v1 = NULL;
+  p->f.v2 = NULL;
+  luaL_setmetatable(L, CA_ACTIONS_MT);
+  ca_foreign_wrap(&p->f, v1, v2);   /* cannot fail: only AddRefs */
+}
+
+static void *checkptr(lua_State *L, int idx, int arg, const char *what) {
+  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA || lua_touserdata(L, idx) == NULL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a non-NULL light "
+                  "userdata (an interface pointer), got %s", what,
+                  luaL_typename(L, idx)));
+  return lua_touserdata(L, idx);
+}
+
+static void *table_ptr(lua_State *L, const char *k) {
+  void *p = NULL;
+  if (lua_getfield(L, 1, k) != LUA_TNIL) {
+    int idx = lua_gettop(L);
+    p = checkptr(L, idx, 1, lua_pushfstring(L, "field '%s'", k));
+  }
+  lua_settop(L, 1);
+  return p;
+}
+
+/***
+Foreign custom-actions providers.
+@module customaction
+*/
+
+/***
+Wrapped native providers.
+@section actions
+*/
+
+/***
+Wraps a native `IPmCustomActions*` or `IPmCustomActions2*` (made by code
+other than this module) in an object with the simulated issuer's
+methods: `run`, `register`, `unregister` and `stream` take the same
+arguments and return the HRESULT the native call returned. The pointer
+is AddRef'd here and Released once by `close` (or `__close`, `__gc`).
+The object trusts the pointer's layout and nothing else.
+@function actions
+@tparam lightuserdata|table ptr the interface pointer, or a table
+`{ v1 = ptr, v2 = ptr }` wrapping both interfaces of one provider
+@tparam[opt="v2"] string shape `"v1"` (IPmCustomActions) or `"v2"`
+(IPmCustomActions2), for a single pointer
+@treturn actions
+@usage local acts = ca.actions(native_pointer, "v2")
+acts:register("Counters", "site=1", function(status, response, final) end)
+*/
+static int l_actions(lua_State *L) {
+  static const char *const kinds[] = {"v1", "v2", NULL};
+  void *v1 = NULL, *v2 = NULL;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "no shape with a table of "
+                  "pointers: its keys 'v1' and 'v2' say the shapes");
+    v1 = table_ptr(L, "v1");
+    v2 = table_ptr(L, "v2");
+    if (v1 == NULL && v2 == NULL)
+      return luaL_argerror(L, 1, "table has neither 'v1' nor 'v2'");
+  } else {
+    void *p = checkptr(L, 1, 1, "pointer");
+    if (luaL_checkoption(L, 2, "v2", kinds) == 0) v1 = p; else v2 = p;
+  }
+  ca_lactions_push(L, v1, v2);
+  return 1;
+}
+
+/***
+A wrapped native provider (`customaction.actions`).
+@type actions
+*/
+
+static int need(lua_State *L, const void *p, const char *method,
+                const char *iface, const char *shape) {
+  if (p != NULL) return 1;
+  return luaL_error(L, "%s needs an %s: this object wraps none (wrap one "
+                    "with shape \"%s\")", method, iface, shape);
+}
+
+/***
+RunCustomAction through the wrapped IPmCustomActions, with the
+callback's v1 pointer.
+@function actions:run
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback|function cb the callback (a function is wrapped in a new
+callback)
+@treturn hresult what RunCustomAction returned
+*/
+static int a_run(lua_State *L) {
+  ca_lactions *p = checkopen(L, 1);
+  WCHAR *name, *args;
+  ca_lcallback *cb;
+  need(L, p->f.v1, "run", "IPmCustomActions", "v1");
+  name = ca_lutf16_check_wide(L, 2, 0);
+  args = ca_lutf16_check_wide(L, 3, 1);
+  cb = ca_lcallback_checkorwrap(L, 4);
+  ca_lcallback_expose(L, 4);
+  ca_lhr_push(L, (uint32_t)ca_foreign_run(&p->f, name, args, cb->obj));
+  return 1;
+}
+
+/***
+RegisterCustomActionCallback through the wrapped IPmCustomActions2,
+with the callback's v2 pointer.
+@function actions:register
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback|function cb the callback (a function is wrapped)
+@treturn hresult what RegisterCustomActionCallback returned
+*/
+static int a_register(lua_State *L) {
+  ca_lactions *p = checkopen(L, 1);
+  WCHAR *name, *args;
+  ca_lcallback *cb;
+  need(L, p->f.v2, "register", "IPmCustomActions2", "v2");
+  name = ca_lutf16_check_wide(L, 2, 0);
+  args = ca_lutf16_check_wide(L, 3, 1);
+  cb = ca_lcallback_checkorwrap(L, 4);
+  ca_lcallback_expose(L, 4);
+  ca_lhr_push(L, (uint32_t)ca_foreign_register(&p->f, name, args, cb->obj));
+  return 1;
+}
+
+/***
+UnregisterCustomActionCallback through the wrapped IPmCustomActions2.
+@function actions:unregister
+@string name the action name
+@treturn hresult what UnregisterCustomActionCallback returned
+*/
+static int a_unregister(lua_State *L) {
+  ca_lactions *p = checkopen(L, 1);
+  WCHAR *name;
+  need(L, p->f.v2, "unregister", "IPmCustomActions2", "v2");
+  name = ca_lutf16_check_wide(L, 2, 0);
+  ca_lhr_push(L, (uint32_t)ca_foreign_unregister(&p->f, name));
+  return 1;
+}
+
+/***
+The wrapped pointer of one shape, or nil when not wrapped.
+@function actions:interface
+@tparam[opt="v2"] string shape `"v1"` or `"v2"`
+@treturn ?lightuserdata
+*/
+static int a_interface(lua_State *L) {
+  static const char *const kinds[] = {"v1", "v2", NULL};
+  ca_lactions *p = checkopen(L, 1);
+  void *ptr = luaL_checkoption(L, 2, "v2", kinds) == 0 ? (void *)p->f.v1
+                                                       : (void *)p->f.v2;
+  if (ptr == NULL) lua_pushnil(L); else lua_pushlightuserdata(L, ptr);
+  return 1;
+}
+
+/***
+Releases the wrapped pointers (once; closing again does nothing). Also
+`__close` and `__gc`. Registrations the provider still runs are its own
+business: unregister them first.
+@function actions:close
+*/
+static int a_close(lua_State *L) {
+  ca_lactions *p = luaL_checkudata(L, 1, CA_ACTIONS_MT);
+  ca_foreign_release(&p->f);
+  return 0;
+}
+
+static int a_tostring(lua_State *L) {
+  ca_lactions *p = luaL_checkudata(L, 1, CA_ACTIONS_MT);
+  if (p->f.v1 == NULL && p->f.v2 == NULL)
+    lua_pushliteral(L, "customaction.actions (closed)");
+  else
+    lua_pushfstring(L, "customaction.actions (%s): %p",
+                    p->f.v1 && p->f.v2 ? "v1 and v2" : p->f.v1 ? "v1" : "v2",
+                    p->f.v1 ? (void *)p->f.v1 : (void *)p->f.v2);
+  return 1;
+}
+
+static const luaL_Reg methods[] = {
+  {"run", a_run},
+  {"register", a_register},
+  {"unregister", a_unregister},
+  {"interface", a_interface},
+  {"close", a_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg metamethods[] = {
+  {"__gc", a_close},
+  {"__close", a_close},
+  {"__tostring", a_tostring},
+  {NULL, NULL}
+};
+
+/* Expects the module table on top: adds actions and actions_methods. */
+void ca_lactions_open(lua_State *L) {
+  luaL_newmetatable(L, CA_ACTIONS_MT);
+  luaL_setfuncs(L, metamethods, 0);
+  luaL_newlib(L, methods);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, "actions_methods");  /* the facade adds stream() */
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_actions);
+  lua_setfield(L, -2, "actions");
+}
