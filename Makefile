@@ -36,7 +36,8 @@ help:
 	@sed -n 's/^## \{0,1\}//p' Makefile mk/*.mk
 
 ## make            build build/customaction/core.so
-## make demo       a simulated protocol manager driving Lua handlers
+## make demo       a simulated protocol manager driving Lua handlers, then
+##                 the sample protocol manager (examples/pm) loaded and driven
 ## make test       build, run the busted specs and the C/C++ tests
 ##                 (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)
 ## make repl       $LUA -i with customaction loaded as ca
@@ -71,17 +72,18 @@ $(BUILD)/test/stress_test: $(call obj,tests/stress_test.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
-spec: $(MODULE) $(PEER)
+spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh
 
 ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
-test: $(MODULE) $(PEER) $(CTESTS)
+test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh $(CTESTS) tools/install-check.sh
 
-demo: $(MODULE)
+demo: $(MODULE) $(BUILD)/pm/samplepm.so
 	@$(LUA_ENV) $(LUA) examples/demo.lua
+	@$(LUA_ENV) $(LUA) examples/foreign.lua $(BUILD)/pm/samplepm.so
 
 repl: $(MODULE)
 	@$(LUA_ENV) $(LUA) -i -e 'ca = require "customaction"; print("customaction " .. ca._VERSION .. " loaded as ca")'
@@ -96,4 +98,4 @@ install:
 clean:
 	rm -rf build
 
-include mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk
+include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk

@@ -26,14 +26,16 @@ build = {
     ["customaction.busted"] = "lua/customaction/busted.lua",
     ["customaction.stream"] = "lua/customaction/stream.lua",
     ["customaction.actions"] = "lua/customaction/actions.lua",
+    ["customaction.pm"] = "lua/customaction/pm.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
         "src/core/queue.c", "src/core/hub.c", "src/core/callback.c", "src/core/utf16.c",
-        "src/core/foreign.c",
+        "src/core/foreign.c", "src/core/framework.c", "src/core/pmhost.c",
         "src/sim/issuer.c",
         "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",
-        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lrecord.c", "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lcore.c",
+        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lrecord.c", "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lpm.c",
+        "src/lua/lcore.c",
       },
       incdirs = { "include", "src/core", "src/sim", "src/lua" },
       defines = { "_POSIX_C_SOURCE=200809L" },

@@ -48,6 +48,8 @@ M.issuer = issuer.new
 M.issuer_methods = nil
 M.actions = require("customaction.actions").new
 M.actions_methods = nil
+M.load = require("customaction.pm").load
+M.pm_methods = nil
 
 local help = [==[
 customaction %s: Lua functions as ReportResult handlers

@@ -9,6 +9,7 @@
 #include "alloc.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -89,6 +90,25 @@ void ca_pin_module(const void *addr) {
      (a host executable that links the core statically gets nothing) */
   if (dladdr(addr, &info) && info.dli_fname != NULL)
     (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+static void dl_message(char *err, size_t errlen) {
+  const char *m = dlerror();
+  snprintf(err, errlen, "%s", m != NULL ? m : "unknown loader error");
+}
+
+void *ca_lib_open(const char *path, char *err, size_t errlen) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (h == NULL) dl_message(err, errlen);
+  return h;
+}
+
+void *ca_lib_symbol(void *lib, const char *name, char *err, size_t errlen) {
+  void *p;
+  (void)dlerror();
+  p = dlsym(lib, name);
+  if (p == NULL) dl_message(err, errlen);
+  return p;
 }
 
 int ca_wake_init(ca_wake *w) {

@@ -12,6 +12,7 @@
 #ifndef CA_PLATFORM_H
 #define CA_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef _WIN32
@@ -78,6 +79,16 @@ void ca_sleep_ms(int64_t ms);
 ** modules before it runs the finalizers of their userdata.
 */
 void ca_pin_module(const void *addr);
+
+/*
+** Loads a shared library (dlopen; LoadLibraryW with the UTF-8 path made
+** UTF-16 on Windows) for the life of the process: a protocol manager's
+** threads and objects may outlive everything that used them, so nothing
+** ever unloads it. NULL on failure, with the loader's own message in err.
+*/
+void *ca_lib_open(const char *path, char *err, size_t errlen);
+/* An exported symbol, or NULL with the loader's message in err. */
+void *ca_lib_symbol(void *lib, const char *name, char *err, size_t errlen);
 
 /*
 ** Wake-up handle: readable (or signalled) after ca_wake_signal, until

@@ -12,6 +12,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "platform.h"
@@ -145,6 +146,42 @@ void ca_pin_module(const void *addr) {
   HMODULE m;
   (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                            GET_MODULE_HANDLE_EX_FLAG_PIN, (LPCWSTR)addr, &m);
+}
+
+static void win_message(char *err, size_t errlen) {
+  DWORD e = GetLastError();
+  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
+                           FORMAT_MESSAGE_IGNORE_INSERTS, NULL, e, 0, err,
+                           (DWORD)errlen, NULL);
+  while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == '\r')) err[--n] = 0;
+  if (n == 0) snprintf(err, errlen, "error %lu", (unsigned long)e);
+}
+
+void *ca_lib_open(const char *path, char *err, size_t errlen) {
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL,
+                              0);
+  wchar_t *w;
+  HMODULE h;
+  if (n <= 0) {
+    snprintf(err, errlen, "the path is not valid UTF-8");
+    return NULL;
+  }
+  w = ca_malloc((size_t)n * sizeof *w);
+  if (w == NULL) {
+    snprintf(err, errlen, "not enough memory");
+    return NULL;
+  }
+  MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n);
+  h = LoadLibraryW(w);
+  free(w);
+  if (h == NULL) win_message(err, errlen);
+  return (void *)h;
+}
+
+void *ca_lib_symbol(void *lib, const char *name, char *err, size_t errlen) {
+  FARPROC p = GetProcAddress((HMODULE)lib, name);
+  if (p == NULL) win_message(err, errlen);
+  return (void *)(uintptr_t)p;
 }
 
 int ca_wake_init(ca_wake *w) {

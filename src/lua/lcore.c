@@ -19,6 +19,7 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lissuer_open(L);
   ca_lactions_open(L);
   ca_lbinary_open(L);
+  ca_lpm_open(L);
   lua_pushliteral(L, "0.1.0");
   lua_setfield(L, -2, "_VERSION");
   return 1;

@@ -306,7 +306,18 @@ static int l_stats(lua_State *L) {
   return 1;
 }
 
+/***
+Seconds on a monotonic clock (for timeouts around `wait`).
+@function clock
+@treturn number
+*/
+static int l_clock(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)ca_now_ns() / 1e9);
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
+  {"clock", l_clock},
   {"dispatch", l_dispatch},
   {"wait", l_wait},
   {"pending", l_pending},

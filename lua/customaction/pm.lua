@@ -1,0 +1,86 @@
+--- Loaded protocol managers: `ca.load` and `check_health`.
+--
+-- `ca.load(path, opts)` loads a protocol-manager library with a
+-- worker-process framework of the module's (see `customaction.load` in the
+-- main module, and docs/foreign.md); this file makes the callback through
+-- which the library's recycle and fail requests reach Lua, and waits for
+-- health reports.
+--
+-- @module customaction.pm
+
+local core = require "customaction.core"
+
+local M = {}
+
+local function check_fn(opts, k)
+  local f = opts[k]
+  if f ~= nil and type(f) ~= "function" then
+    error(("bad argument #2 to 'load' (option '%s' must be a function)"):format(k), 3)
+  end
+  return f
+end
+
+-- Requests arrive as reports: the status is the HRESULT, the response a
+-- kind byte (R recycle, F fail, N fail on next ping) and the reason.
+local function events(opts)
+  local on_recycle, on_fail = check_fn(opts, "on_recycle"), check_fn(opts, "on_fail")
+  local on_error = check_fn(opts, "on_error")
+  if not on_recycle and not on_fail then return nil end
+  return core.callback(function(status, response)
+    local kind, reason = response:sub(1, 1), response:sub(2)
+    if kind == "R" then
+      if on_recycle then on_recycle(reason) end
+    elseif on_fail then
+      on_fail(reason, status, kind == "N")
+    end
+  end, { name = "framework requests", reuse = true, on_error = on_error })
+end
+
+--- Loads a protocol-manager library: `customaction.load` in the main
+-- module, which documents the options.
+-- @string path the library
+-- @tparam[opt] table opts
+-- @treturn protocol_manager
+function M.load(path, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #2 to 'load' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  return core.load(path, opts, opts and events(opts))
+end
+
+local methods = core.pm_methods
+
+--- `pm:check_health([timeout])`: `CheckHealth` with an IHealthStatusCallback
+-- of the module's, then waits (dispatching queued reports) until
+-- `ReportHealth` arrives, from any thread.
+-- @function check_health
+-- @tparam protocol_manager pm the protocol manager (call it as `pm:check_health(timeout)`)
+-- @number[opt=5] timeout seconds to wait for the report
+-- @treturn[1] boolean fHealthy
+-- @treturn[2] nil
+-- @treturn[2] hresult what CheckHealth returned, or
+-- HRESULT_FROM_WIN32(ERROR_TIMEOUT) when no report came in time
+function methods.check_health(pm, timeout)
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    error("bad argument #1 to 'check_health' (seconds >= 0 expected)", 2)
+  end
+  local healthy
+  local cb = core.callback(function(status) healthy = status == core.S_OK end,
+    { name = "health" })
+  local hr = pm:check_health_async(cb)
+  if hr.value >= 0x80000000 then
+    cb:close()
+    return nil, hr
+  end
+  local deadline = core.clock() + (timeout or 5)
+  while healthy == nil do
+    local left = deadline - core.clock()
+    if left <= 0 then break end
+    core.wait(math.min(left, 0.05))
+  end
+  cb:close()
+  if healthy == nil then return nil, core.hresult_from_win32(1460) end
+  return healthy
+end
+
+return M

@@ -1,0 +1,508 @@
+/*
+** framework.c: the worker-process framework a loaded protocol manager
+** receives (see framework.h). Four interfaces share one object: each
+** vptr sits in its own field, and the methods find the object again from
+** the field's offset. Settings never change once the protocol manager has
+** the object, so its threads read them without a lock; only the log and
+** the events callback are shared writable state, under one mutex.
+*/
+#include "alloc.h"
+#include "framework.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "hresult.h"
+#include "platform.h"
+#include "utf16.h"
+
+#define E_NOTIMPL_ ((HRESULT)0x80004001)
+#define E_NOT_FOUND_ WPF_HRESULT_FROM_WIN32(1168)        /* ERROR_NOT_FOUND */
+#define E_INSUFFICIENT_ WPF_HRESULT_FROM_WIN32(122)  /* ERROR_INSUFFICIENT_BUFFER */
+
+#define NSTRINGS 6
+#define NDWORDS 7     /* ids 1..6 */
+#define NULLS 2
+#define NBOOLS 2
+#define NHANDLES 1
+
+static const char *const string_names[] = {"CLR_VERSION", "APP_POOL_NAME",
+  "APP_HOST_FILE_NAME", "ROOT_WEB_CONFIG_FILE_NAME", "CLR_CONFIG_FILE_NAME",
+  "CLR_VERSION_PATH", NULL};
+static const char *const dword_names[] = {"", "PERIODIC_RESTART_REQUESTS",
+  "PERIODIC_RESTART_TIME", "IDLE_TIMEOUT", "MANAGED_PIPELINE_MODE",
+  "THREAD_AFFINITY_POLICY", "IDLE_TIMEOUT_ACTION", NULL};
+static const char *const ulonglong_names[] = {
+  "PERIODIC_RESTART_VIRTUAL_MEMORY", "PERIODIC_RESTART_PRIVATE_MEMORY", NULL};
+static const char *const bool_names[] = {"ENABLED_CENTRAL_BINARY_LOGGING",
+  "ENABLED_HOSTABLE_WEB_CORE", NULL};
+static const char *const handle_names[] = {"ANONYMOUS_USER_TOKEN", NULL};
+static const char *const *const names_of[CA_SET_NKINDS] = {
+  string_names, dword_names, ulonglong_names, bool_names, handle_names};
+static const int count_of[CA_SET_NKINDS] = {NSTRINGS, NDWORDS, NULLS, NBOOLS,
+                                            NHANDLES};
+
+int ca_setting_lookup(const char *name, int *kind, int *id) {
+  int k, i;
+  for (k = 0; k < CA_SET_NKINDS; k++)
+    for (i = 0; names_of[k][i] != NULL; i++)
+      if (names_of[k][i][0] != '\0' && strcmp(names_of[k][i], name) == 0) {
+        *kind = k;
+        *id = i;
+        return 0;
+      }
+  return -1;
+}
+
+const char *ca_setting_name(int kind, int id) {
+  if (kind < 0 || kind >= CA_SET_NKINDS || id < 0 || id >= count_of[kind])
+    return NULL;
+  return names_of[kind][id][0] != '\0' ? names_of[kind][id] : NULL;
+}
+
+typedef struct fw_string { WCHAR *s; DWORD n; } fw_string;
+typedef struct fw_app { WCHAR *id; size_t idn; fw_string vpath; DWORD site; }
+  fw_app;
+
+struct ca_framework {
+  const IWorkerProcessFrameworkVtbl *wpf;   /* the four vptrs */
+  const IWpfSettingsVtbl *settings;
+  const IWpfActionsVtbl *actions;
+  const IWpfApplicationInfoUtilVtbl *appinfo;
+  atomic_uint refs;
+  DWORD major, minor;
+  unsigned char set[CA_SET_NKINDS][NDWORDS];
+  uint64_t numbers[CA_SET_NKINDS][NDWORDS];   /* dword, ulonglong, bool */
+  HANDLE handles[NHANDLES];
+  fw_string strings[NSTRINGS];
+  fw_app *apps;
+  size_t napps;
+  ca_mutex lock;      /* the log and events */
+  ca_callback *events;
+  ca_fw_entry *log;
+  size_t nlog, caplog, log_limit, dropped;
+};
+
+#define FW(p, field) \
+  ((ca_framework *)(void *)((char *)(p) - offsetof(ca_framework, field)))
+
+static unsigned long thread_number(void) {
+  static atomic_ulong next = 1;
+  static _Thread_local unsigned long mine;
+  if (mine == 0) mine = atomic_fetch_add(&next, 1);
+  return mine;
+}
+
+/* ---- the log ------------------------------------------------------------- */
+
+static char *utf8_of(PCWSTR s) {
+  char *out = NULL;
+  size_t len, where;
+  if (s == NULL) return NULL;
+  if (ca_utf16_to_utf8(s, ca_wcslen(s), &out, &len, &where) != CA_UTF_OK) {
+    free(out);
+    return ca_strdup("(invalid UTF-16)");
+  }
+  return out;
+}
+
+/* Appends an entry; the lock is held. Takes t (malloc'd text). */
+static void note_locked(ca_framework *fw, const char *op, const char *what,
+                        int64_t id, HRESULT hr, int64_t value, char *t) {
+  ca_fw_entry *e;
+  if (fw->nlog == fw->caplog && fw->nlog < fw->log_limit) {
+    size_t cap = fw->caplog ? fw->caplog * 2 : 32;
+    ca_fw_entry *n = ca_realloc(fw->log, cap * sizeof *n);
+    if (n != NULL) { fw->log = n; fw->caplog = cap; }
+  }
+  if (fw->nlog >= fw->caplog || fw->nlog >= fw->log_limit) {
+    fw->dropped++;
+    free(t);
+    return;
+  }
+  e = &fw->log[fw->nlog++];
+  e->op = op;
+  e->what = what;
+  e->id = id;
+  e->result = hr;
+  e->value = value;
+  e->text = t;
+  e->thread = thread_number();
+}
+
+static void note(ca_framework *fw, const char *op, const char *what,
+                 int64_t id, HRESULT hr, int64_t value, PCWSTR text) {
+  char *t = utf8_of(text);
+  ca_mutex_lock(&fw->lock);
+  note_locked(fw, op, what, id, hr, value, t);
+  ca_mutex_unlock(&fw->lock);
+}
+
+void ca_fw_log_free(ca_fw_entry *e, size_t n) {
+  size_t i;
+  if (e == NULL) return;
+  for (i = 0; i < n; i++) free(e[i].text);
+  free(e);
+}
+
+ca_fw_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
+                              int clear) {
+  ca_fw_entry *copy;
+  size_t i;
+  ca_mutex_lock(&fw->lock);
+  copy = ca_malloc((fw->nlog ? fw->nlog : 1) * sizeof *copy);
+  if (copy != NULL) {
+    memcpy(copy, fw->log, fw->nlog * sizeof *copy);
+    for (i = 0; i < fw->nlog; i++) {
+      copy[i].text = fw->log[i].text ? ca_strdup(fw->log[i].text) : NULL;
+      if (fw->log[i].text && copy[i].text == NULL) copy[i].what = "?";
+    }
+    *n = fw->nlog;
+    *dropped = fw->dropped;
+    if (clear) {
+      for (i = 0; i < fw->nlog; i++) free(fw->log[i].text);
+      fw->nlog = 0;
+      fw->dropped = 0;
+    }
+  }
+  ca_mutex_unlock(&fw->lock);
+  return copy;
+}
+
+/* ---- reference counting, shared by the four interfaces ------------------ */
+
+static ULONG fw_addref(ca_framework *fw, const char *iface) {
+  ULONG r = atomic_fetch_add(&fw->refs, 1) + 1;
+  note(fw, "AddRef", iface, -1, 0, r, NULL);
+  return r;
+}
+
+static void fw_free(ca_framework *fw) {
+  size_t i;
+  for (i = 0; i < NSTRINGS; i++) free(fw->strings[i].s);
+  for (i = 0; i < fw->napps; i++) {
+    free(fw->apps[i].id);
+    free(fw->apps[i].vpath.s);
+  }
+  free(fw->apps);
+  if (fw->events != NULL) ca_callback_release(fw->events);
+  ca_fw_log_free(fw->log, fw->nlog);
+  ca_mutex_destroy(&fw->lock);
+  free(fw);
+}
+
+/* Counts down under the lock, so that no thread still logging its own
+   Release can find the object freed by another's. */
+static ULONG fw_release(ca_framework *fw, const char *iface) {
+  ULONG r;
+  ca_mutex_lock(&fw->lock);
+  r = atomic_fetch_sub(&fw->refs, 1) - 1;
+  if (r != 0) note_locked(fw, "Release", iface, -1, 0, r, NULL);
+  ca_mutex_unlock(&fw->lock);
+  if (r == 0) fw_free(fw);
+  return r;
+}
+
+ULONG ca_framework_release(ca_framework *fw) {
+  return fw_release(fw, NULL);
+}
+
+#define REFS(T, field, label) \
+  static ULONG field##_addref(T *self) { \
+    return fw_addref(FW(self, field), label); } \
+  static ULONG field##_release(T *self) { \
+    return fw_release(FW(self, field), label); }
+REFS(IWorkerProcessFramework, wpf, "IWorkerProcessFramework")
+REFS(IWpfSettings, settings, "IWpfSettings")
+REFS(IWpfActions, actions, "IWpfActions")
+REFS(IWpfApplicationInfoUtil, appinfo, "IWpfApplicationInfoUtil")
+
+/* ---- IWorkerProcessFramework --------------------------------------------- */
+
+static const char *const wpf_ids[] = {"", "WPF_CONFIG_API_ID",
+  "WPF_APPLICATION_INFO_UTIL_ID", "WPF_SETTINGS_ID", "WPF_ACTIONS_ID",
+  "WPF_EXPOSE_PROTOCOL_MANAGER_CUSTOM_INTERFACE_ID",
+  "WPF_APPLICATION_PRELOAD_INFO_UTIL_ID"};
+
+static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
+                       PVOID *ppv) {
+  ca_framework *fw = FW(self, wpf);
+  const char *name = id >= 1 && id <= 6 ? wpf_ids[id] : NULL;
+  void *p = NULL;
+  const char *iface = NULL;
+  HRESULT hr = CA_S_OK;
+  if (id == WPF_SETTINGS_ID) { p = &fw->settings; iface = "IWpfSettings"; }
+  else if (id == WPF_ACTIONS_ID) { p = &fw->actions; iface = "IWpfActions"; }
+  else if (id == WPF_APPLICATION_INFO_UTIL_ID) {
+    p = &fw->appinfo;
+    iface = "IWpfApplicationInfoUtil";
+  }
+  if (ppv == NULL) hr = CA_E_POINTER;
+  else if (p == NULL) { *ppv = NULL; hr = E_NOTIMPL_; }
+  note(fw, "GetWpfInterface", name, (int64_t)id, hr, 0, NULL);
+  if (ppv != NULL && p != NULL) {
+    fw_addref(fw, iface);   /* an out-parameter carries a reference */
+    *ppv = p;
+  }
+  return hr;
+}
+
+static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
+                          PVOID *ppv) {
+  HRESULT hr = ppv == NULL ? CA_E_POINTER : E_NOTIMPL_;
+  if (ppv != NULL) *ppv = NULL;
+  note(FW(self, wpf), "GetCustomInterface", NULL, (int64_t)id, hr, 0, NULL);
+  return hr;
+}
+
+static HRESULT wpf_version(IWorkerProcessFramework *self, PDWORD major,
+                           PDWORD minor) {
+  ca_framework *fw = FW(self, wpf);
+  HRESULT hr = major == NULL || minor == NULL ? CA_E_POINTER : CA_S_OK;
+  if (hr == CA_S_OK) {
+    *major = fw->major;
+    *minor = fw->minor;
+  }
+  note(fw, "GetInterfaceVersion", NULL, -1, hr, 0, NULL);
+  return hr;
+}
+
+/* ---- IWpfSettings -------------------------------------------------------- */
+
+/* The header's buffer protocol: *pcch in is the buffer's size, out the
+   length needed with the NUL; a NULL or short buffer is refused. */
+static HRESULT copy_out(const fw_string *v, PWSTR buf, DWORD *pcch) {
+  DWORD need;
+  if (pcch == NULL) return CA_E_POINTER;
+  need = v->n + 1;
+  if (buf == NULL || *pcch < need) {
+    *pcch = need;
+    return E_INSUFFICIENT_;
+  }
+  memcpy(buf, v->s, v->n * sizeof *buf);
+  buf[v->n] = 0;
+  *pcch = need;
+  return CA_S_OK;
+}
+
+static HRESULT number(ca_framework *fw, int kind, int id, uint64_t *out,
+                      int present) {
+  const char *name = ca_setting_name(kind, id);
+  static const char *const ops[] = {"GetStringProperty", "GetDwordProperty",
+    "GetUlonglongProperty", "GetBoolProperty", "GetHandleProperty"};
+  HRESULT hr;
+  if (!present) hr = CA_E_POINTER;
+  else if (name == NULL) hr = CA_E_INVALIDARG;
+  else if (!fw->set[kind][id]) hr = E_NOT_FOUND_;
+  else { *out = fw->numbers[kind][id]; hr = CA_S_OK; }
+  note(fw, ops[kind], name, id, hr, 0, NULL);
+  return hr;
+}
+
+static HRESULT set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
+                         DWORD *p) {
+  uint64_t v = 0;
+  HRESULT hr = number(FW(self, settings), CA_SET_DWORD, (int)id, &v, p != NULL);
+  if (hr == CA_S_OK) *p = (DWORD)v;
+  return hr;
+}
+
+static HRESULT set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
+                       ULONGLONG *p) {
+  uint64_t v = 0;
+  HRESULT hr = number(FW(self, settings), CA_SET_ULONGLONG, (int)id, &v,
+                      p != NULL);
+  if (hr == CA_S_OK) *p = v;
+  return hr;
+}
+
+static HRESULT set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
+                        BOOL *p) {
+  uint64_t v = 0;
+  HRESULT hr = number(FW(self, settings), CA_SET_BOOL, (int)id, &v, p != NULL);
+  if (hr == CA_S_OK) *p = v != 0;
+  return hr;
+}
+
+static HRESULT set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
+                          HANDLE *p) {
+  ca_framework *fw = FW(self, settings);
+  uint64_t v = 0;
+  HRESULT hr = number(fw, CA_SET_HANDLE, (int)id, &v, p != NULL);
+  if (hr == CA_S_OK) *p = fw->handles[id];
+  return hr;
+}
+
+static HRESULT set_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
+                          PWSTR buf, DWORD *pcch) {
+  ca_framework *fw = FW(self, settings);
+  const char *name = ca_setting_name(CA_SET_STRING, (int)id);
+  HRESULT hr;
+  if (pcch == NULL) hr = CA_E_POINTER;
+  else if (name == NULL) hr = CA_E_INVALIDARG;
+  else if (!fw->set[CA_SET_STRING][id]) hr = E_NOT_FOUND_;
+  else hr = copy_out(&fw->strings[id], buf, pcch);
+  note(fw, "GetStringProperty", name, (int64_t)id, hr, 0, NULL);
+  return hr;
+}
+
+/* ---- IWpfActions --------------------------------------------------------- */
+
+/* A request as a report of the events callback: kind byte, then the
+   reason in UTF-8. Queued when it comes from another thread. */
+static void request(ca_framework *fw, char kind, HRESULT hr, PCWSTR reason) {
+  ca_callback *cb;
+  char *t = utf8_of(reason);
+  size_t n = t ? strlen(t) : 0;
+  BYTE *buf = ca_malloc(n + 1);
+  ca_mutex_lock(&fw->lock);
+  cb = fw->events;
+  if (cb != NULL) ca_callback_addref(cb);
+  ca_mutex_unlock(&fw->lock);
+  if (cb != NULL && buf != NULL) {
+    buf[0] = (BYTE)kind;
+    if (n) memcpy(buf + 1, t, n);
+    ca_callback_report(cb, hr, 0, buf, (DWORD)(n + 1));
+  }
+  if (cb != NULL) ca_callback_release(cb);
+  free(buf);
+  free(t);
+}
+
+static void act_recycle(IWpfActions *self, PCWSTR reason) {
+  ca_framework *fw = FW(self, actions);
+  note(fw, "RecycleWorkerProcess", NULL, -1, 0, 0, reason);
+  request(fw, CA_EVENT_RECYCLE, CA_S_OK, reason);
+}
+
+static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
+                     BOOL next_ping) {
+  ca_framework *fw = FW(self, actions);
+  note(fw, "FailWorkerProcess", next_ping ? "fFailOnNextPing" : NULL, -1, hr,
+       0, reason);
+  request(fw, next_ping ? CA_EVENT_FAIL_NEXT : CA_EVENT_FAIL, hr, reason);
+}
+
+/* ---- IWpfApplicationInfoUtil --------------------------------------------- */
+
+static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
+                         PWSTR vpath, DWORD *pcch, DWORD *site) {
+  ca_framework *fw = FW(self, appinfo);
+  HRESULT hr = E_NOT_FOUND_;
+  size_t i, n;
+  if (app == NULL || pcch == NULL || site == NULL) {
+    hr = CA_E_POINTER;
+  } else {
+    n = ca_wcslen(app);
+    for (i = 0; i < fw->napps; i++)
+      if (fw->apps[i].idn == n && memcmp(fw->apps[i].id, app, n * 2) == 0) {
+        hr = copy_out(&fw->apps[i].vpath, vpath, pcch);
+        if (hr == CA_S_OK) *site = fw->apps[i].site;
+        break;
+      }
+  }
+  note(fw, "GetApplicationPropertiesFromAppId", NULL, -1, hr, 0, app);
+  return hr;
+}
+
+static const IWorkerProcessFrameworkVtbl wpf_vtbl = {
+  wpf_addref, wpf_release, wpf_get, wpf_custom, wpf_version};
+static const IWpfSettingsVtbl settings_vtbl = {
+  settings_addref, settings_release, set_dword, set_ull, set_string,
+  set_bool, set_handle};
+static const IWpfActionsVtbl actions_vtbl = {
+  actions_addref, actions_release, act_recycle, act_fail};
+static const IWpfApplicationInfoUtilVtbl appinfo_vtbl = {
+  appinfo_addref, appinfo_release, app_props};
+
+/* ---- set-up --------------------------------------------------------------- */
+
+ca_framework *ca_framework_new(size_t log_limit) {
+  ca_framework *fw = ca_calloc(1, sizeof *fw);
+  if (fw == NULL) return NULL;
+  if (ca_mutex_init(&fw->lock) != 0) {
+    free(fw);
+    return NULL;
+  }
+  fw->wpf = &wpf_vtbl;
+  fw->settings = &settings_vtbl;
+  fw->actions = &actions_vtbl;
+  fw->appinfo = &appinfo_vtbl;
+  atomic_init(&fw->refs, 1);
+  fw->major = 1;
+  fw->log_limit = log_limit;
+  return fw;
+}
+
+IWorkerProcessFramework *ca_framework_iface(ca_framework *fw) {
+  return (IWorkerProcessFramework *)&fw->wpf;
+}
+
+void ca_framework_set_number(ca_framework *fw, int kind, int id, uint64_t v) {
+  fw->set[kind][id] = 1;
+  fw->numbers[kind][id] = v;
+}
+
+void ca_framework_set_handle(ca_framework *fw, int id, HANDLE h) {
+  fw->set[CA_SET_HANDLE][id] = 1;
+  fw->handles[id] = h;
+}
+
+static int copy_units(fw_string *d, const WCHAR *s, size_t n) {
+  WCHAR *c = ca_malloc((n + 1) * sizeof *c);
+  if (c == NULL) return -1;
+  memcpy(c, s, n * sizeof *c);
+  c[n] = 0;
+  free(d->s);
+  d->s = c;
+  d->n = (DWORD)n;
+  return 0;
+}
+
+int ca_framework_set_string(ca_framework *fw, int id, const WCHAR *s,
+                            size_t n) {
+  if (copy_units(&fw->strings[id], s, n) != 0) return -1;
+  fw->set[CA_SET_STRING][id] = 1;
+  return 0;
+}
+
+int ca_framework_add_app(ca_framework *fw, const WCHAR *id, size_t idn,
+                         const WCHAR *vpath, size_t vn, DWORD site) {
+  fw_string key = {NULL, 0};
+  fw_app *a = ca_realloc(fw->apps, (fw->napps + 1) * sizeof *a);
+  if (a == NULL) return -1;
+  fw->apps = a;
+  a = &fw->apps[fw->napps];
+  memset(a, 0, sizeof *a);
+  if (copy_units(&key, id, idn) != 0) return -1;
+  if (copy_units(&a->vpath, vpath, vn) != 0) {
+    free(key.s);
+    return -1;
+  }
+  a->id = key.s;
+  a->idn = idn;
+  a->site = site;
+  fw->napps++;
+  return 0;
+}
+
+void ca_framework_set_version(ca_framework *fw, DWORD major, DWORD minor) {
+  fw->major = major;
+  fw->minor = minor;
+}
+
+void ca_framework_set_events(ca_framework *fw, ca_callback *cb) {
+  ca_callback_addref(cb);
+  ca_mutex_lock(&fw->lock);
+  fw->events = cb;
+  ca_mutex_unlock(&fw->lock);
+}
+
+void ca_framework_detach(ca_framework *fw) {
+  ca_callback *cb;
+  ca_mutex_lock(&fw->lock);
+  cb = fw->events;
+  fw->events = NULL;
+  ca_mutex_unlock(&fw->lock);
+  if (cb != NULL) ca_callback_release(cb);
+}
