@@ -23,7 +23,8 @@ MODULE = $(BUILD)/customaction/core.so
 PEER = $(BUILD)/test/nativepeer.so
 obj = $(1:%.c=$(BUILD)/obj/%.o)
 # core_test has no Lua in it, so only the default (5.4) run builds it
-CTESTS = $(if $(filter lua5.4,$(LUA)),$(BUILD)/test/core_test) $(BUILD)/test/abi_test $(BUILD)/test/stress_test
+CTESTS = $(if $(filter lua5.4,$(LUA)),$(BUILD)/test/core_test) $(BUILD)/test/abi_test $(BUILD)/test/stress_test \
+  $(BUILD)/test/pm_close_test
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' \
   LUA_PATH='$(LUA_PATH_DEV)'
@@ -71,6 +72,10 @@ $(BUILD)/test/core_test: $(call obj,tests/core_test.c $(NATIVE_SRC))
 $(BUILD)/test/stress_test: $(call obj,tests/stress_test.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
+
+$(BUILD)/test/pm_close_test: $(call obj,tests/pm_close_test.c $(SRC)) $(BUILD)/pm/samplepm.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LUA_LIBS) -lm
 
 spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh

@@ -22,12 +22,16 @@
 //   Recycle   IWpfActions::RecycleWorkerProcess(argument)
 //   Refs      "addrefs=N releases=M": the counts of AddRef and Release it
 //             made on objects it received
+//   Version   "major.minor" from IWorkerProcessFramework::GetInterfaceVersion
 //   Clock     "virtual" or "real" switches its clock; "advance=N" moves
 //             the virtual clock N ms and returns once every report due
 //             has been made; answers "now=T"
 // IPmCustomActions2 (GetCustomInterface(2)): streams from a thread of its
 // own: Counters ("every=MS;count=N", default 100 ms and 5: "n=1".."n=N",
 // the last final) and Ticker ("every=MS": "tick N" until unregistered).
+// Either takes "fail=N": at its N-th report the thread calls
+// FailWorkerProcess("stream failed", E_FAIL, FALSE) (the documented trigger
+// from a thread of its own; the Fail action is the one from the caller's).
 // Unregistering sends one final E_ABORT report, then releases.
 // IPmHealthAndIdleMonitor: CheckHealth answers from its thread; CheckIdle
 // is TRUE when nothing is registered.
@@ -159,7 +163,7 @@ class Monitor : public wpf::IPmHealthAndIdleMonitor {
 struct Registration {
   wstr name;
   wpf::ICustomAction2ResultCallback *cb;
-  long every, count, sent;
+  long every, count, sent, fail_at;
   int64_t due;
   bool stop;
 };
@@ -395,7 +399,11 @@ HRESULT SamplePm::Run(PCWSTR name, PCWSTR args, wpf::ICustomActionResultCallback
   } else if (equals(name, "Listing")) status = Listing(arg, &out);
   else if (equals(name, "Fail")) Request(true, args);
   else if (equals(name, "Recycle")) Request(false, args);
-  else if (equals(name, "Refs"))
+  else if (equals(name, "Version")) {
+    DWORD major = 0, minor = 0;
+    status = fw_->GetInterfaceVersion(&major, &minor);
+    out.units(wide(std::to_string(major) + "." + std::to_string(minor)));
+  } else if (equals(name, "Refs"))
     out.units(wide("addrefs=" + std::to_string(addrefs_.load()) +
                    " releases=" + std::to_string(releases_.load())));
   else if (equals(name, "Clock")) {
@@ -427,7 +435,7 @@ HRESULT SamplePm::Register(PCWSTR name, PCWSTR args,
   if (every < 1) every = 1;
   take(cb);
   regs_.push_back(Registration{n, cb, every, counters ? option(a, "count", 5) : -1,
-                               0, Now() + every, false});
+                               0, option(a, "fail", 0), Now() + every, false});
   cv_.notify_all();
   return S_OK_;
 }
@@ -473,8 +481,14 @@ bool SamplePm::Step(std::unique_lock<std::mutex> &lk) {
   r.sent++;
   r.due += r.every;
   wpf::ICustomAction2ResultCallback *cb = r.cb;
+  bool fail = !r.stop && r.sent == r.fail_at;
   if (final) regs_.erase(due);
   lk.unlock();
+  if (fail) {
+    static const WCHAR reason[] = {'s', 't', 'r', 'e', 'a', 'm', ' ', 'f', 'a',
+                                   'i', 'l', 'e', 'd', 0};
+    Request(true, reason);
+  }
   std::vector<BYTE> buf(text.begin(), text.end());
   HRESULT hr = cb->ReportResult(status, final, buf.empty() ? nullptr : buf.data(),
                                 (DWORD)buf.size());
