@@ -2,10 +2,12 @@
 # built only from include/wpframework.hpp, as a protocol manager for IIS
 # would be. The specs load it with ca.load (CA_SAMPLEPM names it), and so
 # does `make demo`. Checker builds make their own copy in their tree, with
-# their flags.
+# their flags (CXXFLAGS last: a checker's -fno-sanitize=vptr must follow
+# its -fsanitize=undefined, since our framework is a C object without the
+# C++ type information UBSan's vptr check reads).
 SAMPLEPM = $(BUILD)/pm/samplepm.so
 
-$(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h
+$(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h mk/pm.mk
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 -shared -fPIC -fvisibility=hidden $(OPT) -g -Wall -Wextra -pthread \
-	  $(CXXFLAGS) -Iinclude -o $@ $< $(LDFLAGS)
+	  -Iinclude -o $@ $< $(LDFLAGS) $(CXXFLAGS)
