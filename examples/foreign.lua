@@ -38,11 +38,11 @@ print(("   Echo: %s, report %s %q"):format(hr.name, status.name, ca.utf16.decode
 print(("   Nope: %s (no report)"):format((run("Nope", "")).name))
 
 print("2. a setting read through IWpfSettings")
-hr, status, response = run("AppPool", "")
+response = select(3, run("AppPool", ""))
 print(("   APP_POOL_NAME = %q"):format(ca.utf16.decode(response)))
 
 print("3. an application-domain listing, decoded with ca.reader")
-hr, status, response = run("Listing", "1/ROOT;2/ROOT/shop")
+response = select(3, run("Listing", "1/ROOT;2/ROOT/shop"))
 local r = ca.reader(response)
 for _ = 1, r:u32() do
   local site, idle = r:u32(), r:u32() == 1

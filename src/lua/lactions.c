@@ -105,6 +105,22 @@ static int need(lua_State *L, const void *p, const char *method,
                     "with shape \"%s\")", method, iface, shape);
 }
 
+/* run and register: the same call but for the interface shape. */
+static int call_start(lua_State *L, int v2) {
+  ca_lactions *p = checkopen(L, 1);
+  WCHAR *name, *args;
+  ca_lcallback *cb;
+  if (v2) need(L, p->f.v2, "register", "IPmCustomActions2", "v2");
+  else need(L, p->f.v1, "run", "IPmCustomActions", "v1");
+  name = ca_lutf16_check_wide(L, 2, 0);
+  args = ca_lutf16_check_wide(L, 3, 1);
+  cb = ca_lcallback_checkorwrap(L, 4);
+  ca_lcallback_expose(L, 4);
+  ca_lhr_push(L, (uint32_t)(v2 ? ca_foreign_register(&p->f, name, args, cb->obj)
+                               : ca_foreign_run(&p->f, name, args, cb->obj)));
+  return 1;
+}
+
 /***
 RunCustomAction through the wrapped IPmCustomActions, with the
 callback's v1 pointer.
@@ -115,18 +131,7 @@ callback's v1 pointer.
 callback)
 @treturn hresult what RunCustomAction returned
 */
-static int a_run(lua_State *L) {
-  ca_lactions *p = checkopen(L, 1);
-  WCHAR *name, *args;
-  ca_lcallback *cb;
-  need(L, p->f.v1, "run", "IPmCustomActions", "v1");
-  name = ca_lutf16_check_wide(L, 2, 0);
-  args = ca_lutf16_check_wide(L, 3, 1);
-  cb = ca_lcallback_checkorwrap(L, 4);
-  ca_lcallback_expose(L, 4);
-  ca_lhr_push(L, (uint32_t)ca_foreign_run(&p->f, name, args, cb->obj));
-  return 1;
-}
+static int a_run(lua_State *L) { return call_start(L, 0); }
 
 /***
 RegisterCustomActionCallback through the wrapped IPmCustomActions2,
@@ -137,18 +142,7 @@ with the callback's v2 pointer.
 @tparam callback|function cb the callback (a function is wrapped)
 @treturn hresult what RegisterCustomActionCallback returned
 */
-static int a_register(lua_State *L) {
-  ca_lactions *p = checkopen(L, 1);
-  WCHAR *name, *args;
-  ca_lcallback *cb;
-  need(L, p->f.v2, "register", "IPmCustomActions2", "v2");
-  name = ca_lutf16_check_wide(L, 2, 0);
-  args = ca_lutf16_check_wide(L, 3, 1);
-  cb = ca_lcallback_checkorwrap(L, 4);
-  ca_lcallback_expose(L, 4);
-  ca_lhr_push(L, (uint32_t)ca_foreign_register(&p->f, name, args, cb->obj));
-  return 1;
-}
+static int a_register(lua_State *L) { return call_start(L, 1); }
 
 /***
 UnregisterCustomActionCallback through the wrapped IPmCustomActions2.
