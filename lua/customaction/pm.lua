@@ -68,7 +68,7 @@ function methods.check_health(pm, timeout)
   local cb = core.callback(function(status) healthy = status == core.S_OK end,
     { name = "health" })
   local hr = pm:check_health_async(cb)
-  if hr.value >= 0x80000000 then
+  if hr:failed() then
     cb:close()
     return nil, hr
   end
