@@ -276,7 +276,7 @@ class SamplePm final : public wpf::IProtocolManager {
   std::list<Registration> regs_;
   std::vector<wpf::IHealthStatusCallback *> health_;
   bool quit_ = false, shut_ = false, virtual_ = false;
-  int64_t vnow_ = 0, processed_ = 0;
+  int64_t vnow_ = 0, requested_ = 0, served_ = 0;
   std::thread thread_;
 };
 
@@ -371,15 +371,17 @@ void SamplePm::Request(bool fail, PCWSTR reason) {
 std::string SamplePm::Clock(const std::string &args) {
   std::unique_lock<std::mutex> lk(mu_);
   if (args == "virtual" && !virtual_) {
-    vnow_ = processed_ = Now();
+    vnow_ = Now();
     virtual_ = true;
   } else if (args == "real") {
     virtual_ = false;
   } else if (args.compare(0, 8, "advance=") == 0 && virtual_) {
-    int64_t target = vnow_ + std::atol(args.c_str() + 8);
-    vnow_ = target;
+    // the thread serves the ticket once it finds nothing left to do, so
+    // every report due by then (and every stop asked for) has been made
+    int64_t ticket = ++requested_;
+    vnow_ += std::atol(args.c_str() + 8);
     cv_.notify_all();
-    done_.wait(lk, [&] { return processed_ >= target || quit_; });
+    done_.wait(lk, [&] { return served_ >= ticket || quit_; });
   }
   return "now=" + std::to_string(Now());
 }
@@ -510,8 +512,8 @@ void SamplePm::Run() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
     if (Answer(lk) || Step(lk)) continue;
-    if (virtual_ && processed_ < vnow_) {
-      processed_ = vnow_;
+    if (served_ < requested_) {
+      served_ = requested_;
       done_.notify_all();
     }
     if (quit_ && regs_.empty() && health_.empty()) break;
