@@ -55,7 +55,7 @@ tsan:
 ## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
 VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test \
   $(VG_DIR)/test/pm_close_test
-valgrind: $(BUILD)/pm/samplepm.so
+valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
 	  $(VG_DIR)/pm/samplepm.so $(VG_TESTS)
 	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_MODEL_SCALE=0.02 \
