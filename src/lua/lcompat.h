@@ -279,6 +279,7 @@ static inline void ca_compat_traceback(lua_State *L, lua_State *L1, const char *
 #define luaL_setmetatable ca_compat_setmetatable
 #define luaL_tolstring ca_compat_tolstring
 #define luaL_len ca_compat_len
+#define lua_rawlen(L, i) lua_objlen(L, (i))
 #define luaL_newlib(L, l) (lua_newtable(L), ca_compat_setfuncs(L, l, 0))
 
 /* 5.1 has no sized buffers: a userdata holds the bytes until they are
