@@ -11,3 +11,9 @@ $(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp includ
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 -shared -fPIC -fvisibility=hidden $(OPT) -g -Wall -Wextra -pthread \
 	  -Iinclude -o $@ $< $(LDFLAGS) $(CXXFLAGS)
+
+# A protocol manager in plain C with declarations of its own (nothing of
+# ours included): ca.load must work with any library that has the layout.
+$(BUILD)/pm/minipm.so: tests/pm/minipm.c mk/pm.mk
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -o $@ $< $(LDFLAGS) $(CFLAGS)

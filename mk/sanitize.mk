@@ -33,7 +33,7 @@ $(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/peer/nativepeer.c $(
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
 ## make sanitize   specs and C tests under ASan+UBSan (both runtimes checked)
-sanitize: $(MODULE) $(BUILD)/pm/samplepm.so
+sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
 	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(ASAN_DIR)/pm/samplepm.so \
 	  $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
 	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
@@ -57,7 +57,7 @@ VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stres
   $(VG_DIR)/test/pm_close_test
 valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
-	  $(VG_DIR)/pm/samplepm.so $(VG_TESTS)
+	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_TESTS)
 	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_MODEL_SCALE=0.02 \
 	  LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
