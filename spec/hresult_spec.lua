@@ -127,7 +127,8 @@ describe("ca.hresult.from_win32", function()
 
   it("refuses anything else in Win32 terms, naming itself at the caller's line", function()
     for _, bad in ipairs { "ERROR_NOPE", "E_FAIL", "", {}, true } do
-      local ok, err = pcall(function() local h = ca.hresult.from_win32(bad); return h end)  -- no tail call: LuaJIT would drop the caller's line
+      -- no tail call: LuaJIT would drop the caller's line
+      local ok, err = pcall(function() local h = ca.hresult.from_win32(bad); return h end)
       assert.is_false(ok)
       assert.matches("^[^:]*_spec%.lua:%d+: bad argument #1 to 'from_win32' %(expected a Win32 " ..
         "error code: an integer in 0..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\"", err)
