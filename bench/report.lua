@@ -140,5 +140,6 @@ if bq then
     fmtv(bq.med - 16), verdict(bq.med - 16 <= 64))
 end
 p("")
-p("Why the unmet targets are not met is explained in README.md, \"Performance\".")
+p("Why the unmet targets are not met is explained in "
+  .. "[docs/manual.md, \"Performance\"](../docs/manual.md#performance).")
 io.write(table.concat(out, "\n"), "\n")

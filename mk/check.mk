@@ -15,9 +15,11 @@ lint:
 	@TALLY=$(TALLY) LUA=true CORE='$(NATIVE_SRC)' SRC='$(SRC)' MODULES='$(LUA_MODULES)' \
 	  sh tools/run-all.sh --no-specs tools/lint.sh tools/sources-check.sh
 
-## make docs       the LDoc reference in build/docs, checked
+## make docs       the LDoc reference in build/docs, checked; README's size,
+##                 its layout and every relative link of the Markdown docs
 docs:
-	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tools/run-all.sh --no-specs tools/docs-check.sh
+	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tools/run-all.sh --no-specs tools/docs-check.sh \
+	  tools/links-check.lua
 	@echo "reference: build/docs/index.html"
 
 ## make ci         lint, docs, test on every Lua, windows, sanitize, tsan,

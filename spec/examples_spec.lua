@@ -51,3 +51,25 @@ describe("examples/foreign.lua", function()
     assert.matches("Shutdown: S_OK", out)
   end)
 end)
+
+describe("README.md's example", function()
+  it("runs as printed and reports what its comments say", function()
+    local f = assert(io.open("README.md", "rb"))
+    local readme = f:read("*a")
+    f:close()
+    local code = assert(readme:match("```lua\n(.-)\n```"), "README.md has a Lua example")
+    local path = os.tmpname()
+    f = assert(io.open(path, "wb"))
+    f:write(code, "\n")
+    f:close()
+    local out, status = run(path)
+    os.remove(path)
+    assert.equal(0, status, out)
+    assert.equal(table.concat({
+      "S_OK (0x00000000): success",
+      "S_OK\trequests=1\tfalse",
+      "S_OK\trequests=2\tfalse",
+      "S_OK\trequests=3\ttrue",
+      "E_ACCESSDENIED (0x80070005): access denied", "" }, "\n"), out)
+  end)
+end)

@@ -74,7 +74,7 @@ customaction %s: Lua functions as ReportResult handlers
       (before Lua 5.4, close an early-left stream: its 4th value has :close())
 
   ca.utf16.encode(s)  ca.utf16.decode(b)
-  README.md has the details; docs/bad-inputs.md lists every error.
+  docs/manual.md has the details; docs/bad-inputs.md lists every error.
 ]==]
 
 --- Prints a summary of the API (for the REPL).

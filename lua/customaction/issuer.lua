@@ -1,6 +1,6 @@
 --- The simulated issuer's Lua side: built-in demo actions and `stream`.
 --
--- `ca.issuer(opts)` makes a simulated protocol manager (see README.md,
+-- `ca.issuer(opts)` makes a simulated protocol manager (see docs/manual.md,
 -- "The simulated issuer"); this file adds what is easier in Lua.
 --
 -- @module customaction.issuer

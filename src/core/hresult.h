@@ -12,7 +12,7 @@
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
-/* Values the core itself returns; each is documented in README.md. */
+/* Values the core itself returns; each is documented in docs/manual.md. */
 #define CA_S_OK               ((HRESULT)0x00000000)
 #define CA_S_FALSE            ((HRESULT)0x00000001)
 #define CA_E_FAIL             ((HRESULT)0x80004005)
