@@ -15,7 +15,8 @@ LUA_SRC = src/lua/lhresult.c src/lua/ldeliver.c src/lua/lcallback.c src/lua/lhub
   src/lua/lpm.c src/lua/lcore.c
 # The Lua facade, installed as customaction.*
 LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customaction/busted.lua \
-  lua/customaction/stream.lua lua/customaction/actions.lua lua/customaction/pm.lua
+  lua/customaction/stream.lua lua/customaction/actions.lua lua/customaction/pm.lua \
+  lua/customaction/json.lua lua/customaction/cli.lua lua/customaction/cli/show.lua
 
 NATIVE_SRC = $(CORE_SRC) $(SIM_SRC)
 SRC = $(NATIVE_SRC) $(LUA_SRC)

@@ -27,6 +27,9 @@ build = {
     ["customaction.stream"] = "lua/customaction/stream.lua",
     ["customaction.actions"] = "lua/customaction/actions.lua",
     ["customaction.pm"] = "lua/customaction/pm.lua",
+    ["customaction.json"] = "lua/customaction/json.lua",
+    ["customaction.cli"] = "lua/customaction/cli.lua",
+    ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
@@ -40,6 +43,10 @@ build = {
       incdirs = { "include", "src/core", "src/sim", "src/lua" },
       defines = { "_POSIX_C_SOURCE=200809L" },
     },
+  },
+  -- the command-line tool (docs/cli.md)
+  install = {
+    bin = { customaction = "bin/customaction" },
   },
   -- POSIX threads everywhere but Windows, where platform_win32.c needs
   -- only kernel32

@@ -2,7 +2,7 @@
 # TAP: luacheck over the Lua code (.luacheckrc) and cppcheck over the C
 # sources, with the warnings we keep at zero.
 echo "1..2"
-if out=$(luacheck --no-color -q lua examples bench spec tools 2>&1); then
+if out=$(luacheck --no-color -q lua examples bench spec tools bin/customaction 2>&1); then
   echo "ok 1 - luacheck: no warnings"
 else
   echo "$out" | sed 's/^/# /'

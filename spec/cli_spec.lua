@@ -1,0 +1,337 @@
+-- The customaction command, run as a user runs it: a child process of the
+-- Lua under test, with its output, its stderr and its exit status checked.
+-- JSON output is read back with dkjson, a decoder we did not write.
+local ca = require "customaction"
+local json = require "dkjson"
+
+local LUA = os.getenv("CHILD_LUA") or "lua5.4"
+
+-- Runs `customaction ARGS` (ARGS as shell words); returns stdout, stderr
+-- and the exit status.
+local function cli(args)
+  local errfile = os.tmpname()
+  local cmd = ("%s bin/customaction %s 2>%s; echo \"exit:$?\""):format(LUA, args, errfile)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  local f = assert(io.open(errfile))
+  local err = f:read("*a")
+  f:close()
+  os.remove(errfile)
+  local code = tonumber(out:match("exit:(%d+)%s*$"))
+  return (out:gsub("exit:%d+%s*$", "")), err, code
+end
+
+local function lines(s)
+  local t = {}
+  for line in s:gmatch("([^\n]*)\n") do t[#t + 1] = line end
+  return t
+end
+
+local function objects(out)
+  local t = {}
+  for i, line in ipairs(lines(out)) do
+    local obj, _, err = json.decode(line, 1, json.null)
+    assert(type(obj) == "table", ("line %d is not a JSON object (%s): %s"):format(i, tostring(err), line))
+    t[i] = obj
+  end
+  return t
+end
+
+-- what the JSON object of an HRESULT must hold, from the module itself
+local function expected_hresult(hr)
+  return { name = hr.name or json.null, hex = ("0x%08X"):format(hr.value), value = hr.value,
+           signed = hr.value >= 0x80000000 and hr.value - 0x100000000 or hr.value,
+           severity = hr.severity, failed = hr:failed(), customer = hr.customer,
+           facility = hr.facility, facility_name = hr.facility_name or json.null,
+           code = hr.code, message = hr.message }
+end
+
+local function usage_error(args, pattern)
+  local out, err, code = cli(args)
+  assert.equal(2, code, err)
+  assert.equal("", out)
+  assert.matches(pattern, err)
+  assert.matches("Try 'customaction[%w ]* %-%-help'", err)
+end
+
+describe("customaction", function()
+  it("--help lists every command and exits 0", function()
+    local out, err, code = cli("--help")
+    assert.equal(0, code)
+    assert.equal("", err)
+    for _, name in ipairs({ "hresult", "sim", "run", "stream", "health" }) do
+      assert.matches("\n  " .. name .. " ", out)
+    end
+  end)
+
+  it("--help on every command prints its usage on stdout", function()
+    for _, name in ipairs({ "hresult", "sim", "run", "stream", "health" }) do
+      local out, err, code = cli(name .. " --help")
+      assert.equal(0, code, name)
+      assert.equal("", err, name)
+      assert.matches("^usage: customaction " .. name, out)
+      assert.matches("%-%-json", out)
+      assert.equal(out, (cli("help " .. name)))
+    end
+  end)
+
+  it("--version prints the module's version", function()
+    assert.equal("customaction " .. ca._VERSION .. "\n", (cli("--version")))
+    local out = cli("--json --version")
+    assert.same({ version = ca._VERSION }, objects(out)[1])
+  end)
+
+  it("exits 2 with a message on stderr for usage errors", function()
+    usage_error("", "missing COMMAND")
+    usage_error("frobnicate", "no command 'frobnicate'")
+    usage_error("--frob hresult 0", "unknown option %-%-frob")
+    usage_error("hresult --frob 0", "customaction hresult: unknown option %-%-frob")
+    usage_error("sim", "customaction sim: missing ACTION")
+    usage_error("sim Counters x y", "unexpected argument 'y'")
+    usage_error("sim Counters --count 0", "option %-%-count expects a whole number >= 1, got '0'")
+    usage_error("sim Counters --count", "option %-%-count needs a value")
+    usage_error("sim Counters --timeout -1", "option %-%-timeout expects seconds >= 0, got '%-1'")
+    usage_error("sim Counters --decode nope", "option %-%-decode expects one of auto, raw, utf16, hex, records")
+    usage_error("sim Counters --json=yes", "option %-%-json takes no value")
+    usage_error("run", "customaction run: missing LIB")
+    usage_error("run lib.so Listing --setting nope", "option %-%-setting expects NAME=VALUE, got 'nope'")
+  end)
+end)
+
+describe("customaction hresult", function()
+  it("prints name, value, severity, facility, code and message", function()
+    local out, err, code = cli("hresult 0x80070005")
+    assert.equal(0, code, err)
+    assert.equal(table.concat({
+      "E_ACCESSDENIED",
+      "  value     0x80070005 (2147942405, signed -2147024891)",
+      "  severity  1 (failure)",
+      "  facility  7 (WIN32)",
+      "  code      5 (0x0005)",
+      "  message   " .. ca.E_ACCESSDENIED.message, "" }, "\n"), out)
+  end)
+
+  it("takes every form ca.hresult takes, and decimal numbers", function()
+    local first = cli("hresult 0x80070005")
+    for _, form in ipairs({ "E_ACCESSDENIED", "2147942405", "-2147024891", "0X80070005" }) do
+      local out, err, code = cli("hresult " .. form)
+      assert.equal(0, code, err)
+      assert.equal(first, out, form)
+    end
+  end)
+
+  it("decodes several values, failures and successes alike, and exits 0", function()
+    local out, _, code = cli("hresult S_OK E_FAIL 0xA0661234")
+    assert.equal(0, code)
+    assert.matches("^S_OK\n.-\n\nE_FAIL\n.-\n\n0xA0661234\n.-customer bit set.-AUDIO", out)
+  end)
+
+  it("--win32 wraps Win32 codes, by number or name", function()
+    local out, _, code = cli("hresult --win32 5 ERROR_NOT_FOUND")
+    assert.equal(0, code)
+    assert.matches("^E_ACCESSDENIED\n  win32     5, as HRESULT_FROM_WIN32\n", out)
+    assert.matches("\n\nE_NOT_SET\n  win32     ERROR_NOT_FOUND, as HRESULT_FROM_WIN32\n  value     0x80070490", out)
+  end)
+
+  it("--json prints one object per value", function()
+    local out, _, code = cli("--json hresult 0x80070005 -1 S_FALSE")
+    assert.equal(0, code)
+    local got = objects(out)
+    assert.equal(3, #got)
+    for i, input in ipairs({ "0x80070005", "-1", "S_FALSE" }) do
+      local want = expected_hresult(ca.hresult(tonumber(input) or input))
+      want.type, want.input = "hresult", input
+      assert.same(want, got[i])
+    end
+    local win32 = objects((cli("hresult --json --win32 1168")))[1]
+    assert.equal(1168, win32.win32)
+    assert.equal("E_NOT_SET", win32.name)
+  end)
+
+  it("exits 2 naming a value that does not parse, and prints nothing", function()
+    usage_error("hresult E_FAIL E_NOPE", "'E_NOPE' is not an HRESULT %(expected an HRESULT")
+    usage_error("hresult 1.5", "'1.5' is not an HRESULT")
+    usage_error("hresult 0x100000000", "is not an HRESULT")
+    usage_error("hresult --win32 ERROR_NOPE", "'ERROR_NOPE' is not a Win32 error code")
+    usage_error("hresult", "missing VALUE")
+  end)
+end)
+
+describe("customaction sim", function()
+  it("streams until --count, then unregisters and reports", function()
+    local out, err, code = cli("sim Counters --count 3")
+    assert.equal(0, code, err)
+    local l = lines(out)
+    assert.equal(6, #l, out)
+    local last = -1
+    for i = 1, 3 do
+      local t, rest = l[i]:match("^%s*(%d+%.%d%d%d)  (.*)$")
+      assert.equal("S_OK  requests=" .. i, rest)
+      assert.is_true(tonumber(t) > last)
+      last = tonumber(t)
+    end
+    assert.matches("^Counters: 3 responses %(30 bytes%) in %d+%.%d+ s, stopped after %-%-count 3$", l[4])
+    assert.equal("  unregister  " .. tostring(ca.S_OK), l[5])
+    assert.equal("  final       " .. tostring(ca.E_ABORT), l[6])
+  end)
+
+  it("ends with the action's final response", function()
+    local out, err, code = cli("sim GetRequests")
+    assert.equal(0, code, err)
+    assert.matches("^%s*%d+%.%d+  S_OK  %(final%)\n  GET /index.htm 200 12ms\n  GET /api/items", out)
+    assert.matches("\nGetRequests: 1 response %(178 bytes%) in [%d.]+ s, ended by its final response\n", out)
+    assert.matches("\n  final       S_OK", out)
+    assert.not_matches("unregister", out)
+  end)
+
+  it("exits 1 when the action fails, or the issuer refuses it", function()
+    local out, _, code = cli("sim Fail")
+    assert.equal(1, code)
+    assert.matches("HRESULT_FROM_WIN32_ERROR_SERVICE_NOT_ACTIVE  the service is not running  %(final%)", out)
+    out, _, code = cli("sim NoSuchAction")
+    assert.equal(1, code)
+    assert.equal("NoSuchAction: RegisterCustomActionCallback returned " .. tostring(ca.E_NOT_SET) .. "\n", out)
+  end)
+
+  it("stops after --timeout seconds", function()
+    local out, err, code = cli("sim Counters --timeout 0.25")
+    assert.equal(0, code, err)
+    local n = tonumber(out:match("Counters: (%d+) responses"))
+    assert.is_true(n >= 1 and n <= 3, out)
+    assert.matches("stopped after %-%-timeout 0%.25 s", out)
+  end)
+
+  it("--once runs the action once and decodes UTF-16", function()
+    local out, err, code = cli("sim --once GetRequests")
+    assert.equal(0, code, err)
+    assert.matches("^GetRequests: S_OK %(0x00000000%): success %(178 bytes, utf16, [%d.]+ s%)\n" ..
+                   "GET /index.htm 200 12ms\nGET /api/items 200 3ms\n", out)
+    out, err, code = cli("sim --once Fail")
+    assert.equal(1, code, err)
+    assert.matches("^Fail: HRESULT_FROM_WIN32_ERROR_SERVICE_NOT_ACTIVE", out)
+  end)
+
+  it("--json prints one object per response, then the report", function()
+    local out, err, code = cli("sim Counters --count 2 --json")
+    assert.equal(0, code, err)
+    local got = objects(out)
+    assert.equal(3, #got)
+    for i = 1, 2 do
+      assert.equal("response", got[i].type)
+      assert.equal("Counters", got[i].action)
+      assert.equal(i, got[i].n)
+      assert.equal("requests=" .. i, got[i].response)
+      assert.equal("raw", got[i].decode)
+      assert.equal(10, got[i].bytes)
+      assert.is_false(got[i].final)
+      assert.same(expected_hresult(ca.S_OK), got[i].status)
+      assert.is_number(got[i].time)
+    end
+    local report = got[3]
+    assert.equal("report", report.type)
+    assert.equal("register", report.call)
+    assert.equal("count", report.ended)
+    assert.equal(2, report.responses)
+    assert.equal(20, report.bytes)
+    assert.same(expected_hresult(ca.S_OK), report.result)
+    assert.same(expected_hresult(ca.S_OK), report.unregister)
+    assert.same(expected_hresult(ca.E_ABORT), report.final)
+  end)
+
+  it("--json gives bytes that are not UTF-8 in hex, and says so", function()
+    -- "hé" in UTF-16LE is 68 00 E9 00: not UTF-8
+    local got = objects((cli("sim Echo 'hé' --json --decode raw")))
+    assert.equal("hex", got[1].decode)
+    assert.equal("6800e900", got[1].response)
+    got = objects((cli("sim Echo 'hi' --json --decode raw")))
+    assert.equal("raw", got[1].decode)
+    assert.equal("h\0i\0", got[1].response)
+  end)
+
+  it("--decode hex prints a hexdump, utf16 and auto decode text", function()
+    local out = cli("sim Echo hi --decode hex")
+    assert.matches("\n  0000  68 00 69 00 +h%.i%.\n", out)
+    assert.equal("hi", objects((cli("sim Echo hi --json --decode utf16")))[1].response)
+    assert.equal("utf16", objects((cli("sim Echo hi --json")))[1].decode)
+    assert.equal("68006900", objects((cli("sim Echo hi --json --decode hex")))[1].response)
+  end)
+
+  it("shows a live progress line on request, plain lines otherwise", function()
+    local out = cli("sim Counters --count 2 --progress")
+    assert.matches("^\r\27%[KCounters  #1  [%d.]+ s  S_OK  requests=1" ..
+                   "\r\27%[KCounters  #2  [%d.]+ s  S_OK  requests=2\n" ..
+                   "Counters: 2 responses", out)
+    out = cli("sim Counters --count 2")   -- stdout is a pipe here
+    assert.not_matches("\r", out)
+  end)
+
+  it("unregisters on Ctrl-C, prints the report and exits 130", function()
+    local errfile = os.tmpname()
+    local p = assert(io.popen(("%s bin/customaction sim Counters 2>%s & pid=$!; sleep 0.35; kill -INT $pid; " ..
+                               "wait $pid; echo \"exit:$?\""):format(LUA, errfile)))
+    local out = p:read("*a")
+    p:close()
+    local f = assert(io.open(errfile))
+    local err = f:read("*a")
+    f:close()
+    os.remove(errfile)
+    assert.matches("exit:130%s*$", out, err)
+    assert.matches("  requests=3\n", out)
+    assert.matches("\nCounters: %d+ responses %(%d+ bytes%) in [%d.]+ s, stopped by Ctrl%-C\n", out)
+    assert.matches("\n  unregister  S_OK", out)
+    assert.matches("\n  final       E_ABORT", out)
+  end)
+end)
+
+describe("customaction run, stream and health", function()
+  if type(ca.load) ~= "function" then
+    pending("need ca.load (loading protocol-manager libraries), which this build lacks")
+    it("say so and exit 1 without ca.load", function()
+      local out, err, code = cli("run lib.so Listing")
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.matches("no ca%.load", err)
+    end)
+  end
+end)
+
+describe("the sessions README.md and docs/cli.md show", function()
+  -- every "$ customaction ..." in a code block, with the output below it;
+  -- times (seconds with three decimals) may differ
+  local function sessions(path)
+    local f = assert(io.open(path))
+    local text = f:read("*a")
+    f:close()
+    local found, fenced, current = {}, false, nil
+    for line in text:gmatch("([^\n]*)\n") do
+      if line:match("^```") then
+        fenced, current = not fenced, nil
+      elseif fenced then
+        local args = line:match("^%$ bin/customaction (.*)$") or line:match("^%$ customaction (.*)$")
+        if args then
+          current = { args = args, out = {} }
+          found[#found + 1] = current
+        elseif current then
+          current.out[#current.out + 1] = line
+        end
+      end
+    end
+    return found
+  end
+  local function untimed(s)
+    return (s:gsub("%d+%.%d%d%d", "T"))
+  end
+
+  for _, path in ipairs({ "README.md", "docs/cli.md" }) do
+    it("in " .. path .. " are what the command prints", function()
+      local found = sessions(path)
+      assert.is_true(#found > 0, path .. " shows no session")
+      for _, s in ipairs(found) do
+        local out, err, code = cli(s.args)
+        assert.equal(0, code, err)
+        assert.equal(untimed(table.concat(s.out, "\n") .. "\n"), untimed(out), s.args)
+      end
+    end)
+  end
+end)
