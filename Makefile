@@ -103,4 +103,4 @@ install:
 clean:
 	rm -rf build
 
-include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk
+include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk mk/dist.mk

@@ -10,10 +10,11 @@ versions:
 	  $(MAKE) -s sanitize LUA=$$v TALLY=$(TALLY) || status=1; \
 	done; exit $$status
 
-## make lint       luacheck, cppcheck, the layering and size rules, the source lists
+## make lint       luacheck, cppcheck, the layering and size rules, the source lists,
+##                 the version copies
 lint:
 	@TALLY=$(TALLY) LUA=true CORE='$(NATIVE_SRC)' SRC='$(SRC)' MODULES='$(LUA_MODULES)' \
-	  sh tools/run-all.sh --no-specs tools/lint.sh tools/sources-check.sh
+	  sh tools/run-all.sh --no-specs tools/lint.sh tools/sources-check.sh tools/version-check.sh
 
 ## make docs       the LDoc reference in build/docs, checked; README's size,
 ##                 its layout and every relative link of the Markdown docs
@@ -22,9 +23,9 @@ docs:
 	  tools/links-check.lua
 	@echo "reference: build/docs/index.html"
 
-## make ci         lint, docs, test on every Lua, windows, sanitize, tsan,
-##                 valgrind, oom and fuzz, one closing line
-CI_STEPS = lint docs test versions windows sanitize tsan valgrind oom fuzz
+## make ci         lint, docs, test, dist-check, test on every Lua, windows,
+##                 sanitize, tsan, valgrind, oom and fuzz, one closing line
+CI_STEPS = lint docs test dist-check versions windows sanitize tsan valgrind oom fuzz
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	for s in $(CI_STEPS); do t0=$$(date +%s); $(MAKE) -s $$s TALLY=$(CURDIR)/build/tally || status=1; \

@@ -6,6 +6,7 @@
 */
 #include "lcommon.h"
 #include "platform.h"
+#include "version.h"
 
 CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lstate *s;
@@ -20,7 +21,7 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lactions_open(L);
   ca_lbinary_open(L);
   ca_lpm_open(L);
-  lua_pushliteral(L, "0.1.0");
+  lua_pushliteral(L, CA_VERSION);
   lua_setfield(L, -2, "_VERSION");
   return 1;
 }

@@ -1,0 +1,61 @@
+rockspec_format = "3.0"
+package = "customaction"
+version = "0.2.0-1"
+source = {
+  url = "https://customaction.invalid/releases/customaction-0.2.0.tar.gz",
+  dir = "customaction-0.2.0",
+}
+description = {
+  summary = "Lua functions as ReportResult handlers of IIS custom-action callbacks",
+  detailed = [[
+    A C module that lets Lua functions act as ReportResult handlers for the
+    IIS worker-process framework's custom-action callbacks
+    (ICustomActionResultCallback, ICustomAction2ResultCallback), with
+    HRESULTs as Lua values and reports from any thread delivered on the
+    Lua thread.
+  ]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+}
+build = {
+  type = "builtin",
+  modules = {
+    customaction = "lua/customaction/init.lua",
+    ["customaction.issuer"] = "lua/customaction/issuer.lua",
+    ["customaction.busted"] = "lua/customaction/busted.lua",
+    ["customaction.stream"] = "lua/customaction/stream.lua",
+    ["customaction.actions"] = "lua/customaction/actions.lua",
+    ["customaction.pm"] = "lua/customaction/pm.lua",
+    ["customaction.json"] = "lua/customaction/json.lua",
+    ["customaction.cli"] = "lua/customaction/cli.lua",
+    ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
+    ["customaction.core"] = {
+      sources = {
+        "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
+        "src/core/queue.c", "src/core/hub.c", "src/core/callback.c", "src/core/utf16.c",
+        "src/core/foreign.c", "src/core/framework.c", "src/core/pmhost.c",
+        "src/sim/issuer.c",
+        "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",
+        "src/lua/lutf16.c", "src/lua/lissuer.c", "src/lua/lrecord.c", "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lpm.c",
+        "src/lua/lcore.c",
+      },
+      incdirs = { "include", "src/core", "src/sim", "src/lua" },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+    },
+  },
+  -- the command-line tool (docs/cli.md)
+  install = {
+    bin = { customaction = "bin/customaction" },
+  },
+  -- POSIX threads everywhere but Windows, where platform_win32.c needs
+  -- only kernel32
+  platforms = {
+    unix = {
+      modules = {
+        ["customaction.core"] = { libraries = { "pthread" } },
+      },
+    },
+  },
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# make dist: the release files in build/dist, made from HEAD (a release is
+# a commit): the source tarball from `git archive`, and the .src.rock that
+# `luarocks pack` makes of the versioned rockspec and that tarball. Offline:
+# pack fetches the rockspec's source.url, so it packs a copy whose url is
+# the local tarball, then puts the published rockspec back into the rock.
+set -e
+cd "$(dirname "$0")/.."
+v=$(git show HEAD:VERSION)
+out=${DIST:-build/dist}
+name=customaction-$v
+rockspec=rockspec/$name-1.rockspec
+[ -f "$rockspec" ] || { echo "dist: no $rockspec (run tools/version-sync.sh)" >&2; exit 1; }
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+  echo "dist: the tree has uncommitted changes; the release files hold HEAD" >&2
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+git archive --format=tar.gz --prefix="$name/" -o "$out/$name.tar.gz" HEAD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git show "HEAD:$rockspec" |
+  sed "s|^  url = \".*\",\$|  url = \"file://$out/$name.tar.gz\",|" > "$work/$name-1.rockspec"
+(cd "$work" && luarocks pack "$work/$name-1.rockspec" >/dev/null)
+git show "HEAD:$rockspec" > "$work/$name-1.rockspec"
+(cd "$work" && zip -q "$name-1.src.rock" "$name-1.rockspec")
+mv "$work/$name-1.src.rock" "$out/"
+echo "dist: $out/$name.tar.gz"
+echo "dist: $out/$name-1.src.rock"
