@@ -6,12 +6,11 @@ local json = require "dkjson"
 
 local LUA = os.getenv("CHILD_LUA") or "lua5.4"
 
--- Runs `customaction ARGS` (ARGS as shell words); returns stdout, stderr
--- and the exit status.
-local function cli(args)
+-- Runs a shell command line; returns its stdout, its stderr and its exit
+-- status.
+local function shell(line)
   local errfile = os.tmpname()
-  local cmd = ("%s bin/customaction %s 2>%s; echo \"exit:$?\""):format(LUA, args, errfile)
-  local p = assert(io.popen(cmd))
+  local p = assert(io.popen(("{ %s; } 2>%s; echo \"exit:$?\""):format(line, errfile)))
   local out = p:read("*a")
   p:close()
   local f = assert(io.open(errfile))
@@ -20,6 +19,11 @@ local function cli(args)
   os.remove(errfile)
   local code = tonumber(out:match("exit:(%d+)%s*$"))
   return (out:gsub("exit:%d+%s*$", "")), err, code
+end
+
+-- Runs `customaction ARGS` (ARGS as shell words).
+local function cli(args)
+  return shell(LUA .. " bin/customaction " .. args)
 end
 
 local function lines(s)
@@ -267,16 +271,10 @@ describe("customaction sim", function()
   end)
 
   it("unregisters on Ctrl-C, prints the report and exits 130", function()
-    local errfile = os.tmpname()
-    local p = assert(io.popen(("%s bin/customaction sim Counters 2>%s & pid=$!; sleep 0.35; kill -INT $pid; " ..
-                               "wait $pid; echo \"exit:$?\""):format(LUA, errfile)))
-    local out = p:read("*a")
-    p:close()
-    local f = assert(io.open(errfile))
-    local err = f:read("*a")
-    f:close()
-    os.remove(errfile)
-    assert.matches("exit:130%s*$", out, err)
+    -- in the background, as a shell runs it, so that the status is the wait's
+    local out, err, code = shell(LUA .. " bin/customaction sim Counters & pid=$!; sleep 0.35; " ..
+                                 "kill -INT $pid; wait $pid")
+    assert.equal(130, code, err)
     assert.matches("  requests=3\n", out)
     assert.matches("\nCounters: %d+ responses %(%d+ bytes%) in [%d.]+ s, stopped by Ctrl%-C\n", out)
     assert.matches("\n  unregister  S_OK", out)
