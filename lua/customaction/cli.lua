@@ -381,6 +381,15 @@ local function load_library(path, opts)
   return ca.load(path, { settings = settings })
 end
 
+-- Runs `fn(pm)` with the library loaded, and closes it whatever happens.
+local function with_library(args, opts, fn)
+  local pm = load_library(args[1], opts)
+  local ok, code = pcall(fn, pm)
+  pm:close()
+  if not ok then error(code, 0) end
+  return code
+end
+
 local library_options = {
   setting = { arg = "NAME=VALUE", check = setting_option,
               help = "a framework setting the library reads (repeatable)" },
@@ -400,10 +409,9 @@ ACTION through IPmCustomActions::RunCustomAction, waits for the response
 bytes as --decode says.]],
   run = function(ctx, opts, args)
     check_args(commands.run, args, 2, 3)
-    local pm = load_library(args[1], opts)
-    local code = run_once(ctx, pm:custom_actions(), args[2], args[3], opts, milliseconds_clock())
-    pm:close()
-    return code
+    return with_library(args, opts, function(pm)
+      return run_once(ctx, pm:custom_actions(), args[2], args[3], opts, milliseconds_clock())
+    end)
   end,
 }
 
@@ -424,10 +432,9 @@ with the seconds since the registration, until the final response,
 prints a report.]],
   run = function(ctx, opts, args)
     check_args(commands.stream, args, 2, 3)
-    local pm = load_library(args[1], opts)
-    local code = watch(ctx, pm:custom_actions2(), args[2], args[3], opts, milliseconds_clock())
-    pm:close()
-    return code
+    return with_library(args, opts, function(pm)
+      return watch(ctx, pm:custom_actions2(), args[2], args[3], opts, milliseconds_clock())
+    end)
   end,
 }
 
@@ -443,13 +450,13 @@ for its health (CheckHealth) and its idle state (CheckIdle). Exits 1 when a
 call fails or the library reports itself unhealthy.]],
   run = function(ctx, opts, args)
     check_args(commands.health, args, 1, 1)
-    local pm = load_library(args[1], opts)
-    local health, healthy = pm:check_health()
-    local idle_hr, idle = pm:check_idle()
-    pm:close()
-    show.health(ctx, args[1], health, healthy, idle_hr, idle)
-    local ok = health:succeeded() and healthy and idle_hr:succeeded()
-    return ok and EXIT_OK or EXIT_FAILED
+    return with_library(args, opts, function(pm)
+      local health, healthy = pm:check_health()
+      local idle_hr, idle = pm:check_idle()
+      show.health(ctx, args[1], health, healthy, idle_hr, idle)
+      local ok = health:succeeded() and healthy and idle_hr:succeeded()
+      return ok and EXIT_OK or EXIT_FAILED
+    end)
   end,
 }
 
