@@ -2,7 +2,8 @@
 # TAP: `luarocks make` of our rockspec installs offline into a fresh tree
 # from a copy of the sources (so nothing is written into the checkout),
 # a plain interpreter ($LUA, default lua5.4) finds the module there, and
-# the installed module exports nothing but luaopen_*.
+# the installed module exports nothing but luaopen_*, and the installed
+# customaction command runs.
 # LuaJIT takes the 5.1 tree, as LuaRocks arranges it.
 LUA=${LUA:-lua5.4}
 ver=$($LUA -e 'io.write((_VERSION:match("%d+%.%d+")))')
@@ -12,7 +13,7 @@ tree=$work/tree src=$work/src
 mkdir -p "$src"
 # the tracked files and the new ones git does not ignore, as they are now
 git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$src"
-echo "1..3"
+echo "1..4"
 if (cd "$src" && luarocks --lua-version="$ver" --tree="$tree" make rockspec/customaction-scm-1.rockspec) \
      >"$work/log" 2>&1; then
   echo "ok 1 - luarocks make installs into a fresh $ver tree"
@@ -40,3 +41,8 @@ else
   echo "# also exported: $exported"
   echo "not ok 3 - the installed module exports only luaopen_*"
 fi
+out=$(env -i PATH="$PATH" "$tree/bin/customaction" hresult --json 0x80070005 2>&1)
+case $out in
+  *'"name":"E_ACCESSDENIED"'*) echo "ok 4 - the tree's customaction command runs" ;;
+  *) echo "# $out"; echo "not ok 4 - the tree's customaction command runs" ;;
+esac

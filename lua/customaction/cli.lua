@@ -298,6 +298,9 @@ local function parse_value(text, win32)
   end
   local ok, hr = pcall(ca.hresult, n or text)
   if not ok then
+    if text:match("^ERROR_") and pcall(ca.hresult.from_win32, text) then
+      usage_error("'%s' is a Win32 error code: decode it with --win32", text)
+    end
     usage_error("'%s' is not an HRESULT (%s)", text, (tostring(hr):match("%((expected.*)%)$") or tostring(hr)))
   end
   return hr
