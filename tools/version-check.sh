@@ -32,4 +32,5 @@ check "CHANGELOG.md's newest release is $v" "$v" \
 shown=$(grep -ohE 'customaction[- ][0-9]+\.[0-9]+\.[0-9]+' README.md docs/*.md |
   sed -E 's/^customaction[- ]//' | sort -u | tr '\n' ' ' | sed 's/ $//')
 check "the versions README.md and docs/*.md show are $v" "$v" "$shown"
+[ $status -eq 0 ] || echo "# tools/version-sync.sh rewrites the copies from VERSION"
 exit $status
