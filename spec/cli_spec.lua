@@ -44,7 +44,9 @@ end
 
 -- what the JSON object of an HRESULT must hold, from the module itself
 local function expected_hresult(hr)
-  return { name = hr.name or json.null, hex = ("0x%08X"):format(hr.value), value = hr.value,
+  local aliases = {}
+  for i, a in ipairs(hr.aliases) do aliases[i] = a end
+  return { name = hr.name or json.null, aliases = aliases, hex = ("0x%08X"):format(hr.value), value = hr.value,
            signed = hr.value >= 0x80000000 and hr.value - 0x100000000 or hr.value,
            severity = hr.severity, failed = hr:failed(), customer = hr.customer,
            facility = hr.facility, facility_name = hr.facility_name or json.null,
@@ -109,6 +111,7 @@ describe("customaction hresult", function()
     assert.equal(0, code, err)
     assert.equal(table.concat({
       "E_ACCESSDENIED",
+      "  aliases   HRESULT_FROM_WIN32_ERROR_ACCESS_DENIED",
       "  value     0x80070005 (2147942405, signed -2147024891)",
       "  severity  1 (failure)",
       "  facility  7 (WIN32)",
@@ -118,7 +121,8 @@ describe("customaction hresult", function()
 
   it("takes every form ca.hresult takes, and decimal numbers", function()
     local first = cli("hresult 0x80070005")
-    for _, form in ipairs({ "E_ACCESSDENIED", "2147942405", "-2147024891", "0X80070005" }) do
+    for _, form in ipairs({ "E_ACCESSDENIED", "2147942405", "-2147024891", "0X80070005",
+                            "'HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED)'" }) do
       local out, err, code = cli("hresult " .. form)
       assert.equal(0, code, err)
       assert.equal(first, out, form)
@@ -134,8 +138,9 @@ describe("customaction hresult", function()
   it("--win32 wraps Win32 codes, by number or name", function()
     local out, _, code = cli("hresult --win32 5 ERROR_NOT_FOUND")
     assert.equal(0, code)
-    assert.matches("^E_ACCESSDENIED\n  win32     5, as HRESULT_FROM_WIN32\n", out)
-    assert.matches("\n\nE_NOT_SET\n  win32     ERROR_NOT_FOUND, as HRESULT_FROM_WIN32\n  value     0x80070490", out)
+    assert.matches("^E_ACCESSDENIED\n  aliases   [%w_]+\n  win32     5, as HRESULT_FROM_WIN32\n", out)
+    assert.matches("\n\nE_NOT_SET\n  aliases   HRESULT_FROM_WIN32_ERROR_NOT_FOUND\n" ..
+                   "  win32     ERROR_NOT_FOUND, as HRESULT_FROM_WIN32\n  value     0x80070490", out)
   end)
 
   it("--json prints one object per value", function()

@@ -292,7 +292,8 @@ local function parse_value(text, win32)
   if win32 then
     local ok, hr = pcall(ca.hresult.from_win32, n or text)
     if not ok then
-      usage_error("'%s' is not a Win32 error code (expected a number or a name such as ERROR_NOT_FOUND)", text)
+      usage_error("'%s' is not a Win32 error code (%s)", text,
+                  (tostring(hr):match("%((expected.*)%)$") or tostring(hr)))
     end
     return hr
   end

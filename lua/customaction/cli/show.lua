@@ -15,14 +15,16 @@ local json = require "customaction.json"
 
 local M = {}
 
---- An HRESULT as a table for JSON: name (or null), hex, value (unsigned),
--- signed, severity, failed, customer, facility, facility_name (or null),
--- code, message.
+--- An HRESULT as a table for JSON: name (or null), aliases (its other
+-- names), hex, value (unsigned), signed, severity, failed, customer,
+-- facility, facility_name (or null), code, message.
 -- @tparam hresult hr
 -- @treturn table
 function M.hresult(hr)
   local v = hr.value
-  return { name = hr.name or json.null, hex = ("0x%08X"):format(v), value = v,
+  local aliases = {}
+  for i, a in ipairs(hr.aliases or {}) do aliases[i] = a end
+  return { name = hr.name or json.null, aliases = json.array(aliases), hex = ("0x%08X"):format(v), value = v,
            signed = v >= 0x80000000 and v - 0x100000000 or v, severity = hr.severity,
            failed = hr:failed(), customer = hr.customer, facility = hr.facility,
            facility_name = hr.facility_name or json.null, code = hr.code,
@@ -36,6 +38,7 @@ end
 function M.hresult_text(ctx, hr, win32)
   local v = hr.value
   ctx:line(hr.name or ("0x%08X"):format(v))
+  if hr.aliases and #hr.aliases > 0 then ctx:line("  aliases   " .. table.concat(hr.aliases, ", ")) end
   if win32 then ctx:line(("  win32     %s, as HRESULT_FROM_WIN32"):format(win32)) end
   ctx:line(("  value     0x%08X (%d, signed %d)"):format(v, v, v >= 0x80000000 and v - 0x100000000 or v))
   ctx:line(("  severity  %d (%s)%s"):format(hr.severity, hr:failed() and "failure" or "success",
