@@ -288,6 +288,10 @@ describe("customaction sim", function()
   end)
 end)
 
+-- The sample protocol manager (examples/pm), which make builds beside the
+-- module.
+local SAMPLE = os.getenv("CA_SAMPLEPM") or ((os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so")
+
 describe("customaction run, stream and health", function()
   if type(ca.load) ~= "function" then
     pending("need ca.load (loading protocol-manager libraries), which this build lacks")
@@ -297,7 +301,105 @@ describe("customaction run, stream and health", function()
       assert.equal("", out)
       assert.matches("no ca%.load", err)
     end)
+    return
   end
+
+  describe("run", function()
+    it("decodes the application-domain listing as records", function()
+      local out, err, code = cli(("run %s Listing '1/ROOT;2/ROOT/shop' --application 1/ROOT=1:/ " ..
+                                  "--application 2/ROOT/shop=2:/shop --decode records"):format(SAMPLE))
+      assert.equal(0, code, err)
+      assert.equal(table.concat({
+        "Listing: S_OK (0x00000000): success (212 bytes, records, T s)",
+        "site 1  busy  /LM/W3SVC/1/ROOT  /  C:\\inetpub\\site1",
+        "site 2  idle  /LM/W3SVC/2/ROOT/shop  /shop  C:\\inetpub\\site2\\shop", "" }, "\n"),
+        (out:gsub("%d+%.%d%d%d s%)", "T s)")))
+    end)
+
+    it("gives the records as a JSON list", function()
+      local out, err, code = cli(("--json run %s Listing 2/ROOT/shop --application 2/ROOT/shop=2:/shop " ..
+                                  "--decode records"):format(SAMPLE))
+      assert.equal(0, code, err)
+      local got = objects(out)
+      assert.equal(2, #got)
+      assert.equal("records", got[1].decode)
+      assert.same({ { site = 2, idle = false, id = "/LM/W3SVC/2/ROOT/shop", vpath = "/shop",
+                      path = "C:\\inetpub\\site2\\shop" } }, got[1].response)
+      assert.equal("report", got[2].type)
+      assert.equal("run", got[2].call)
+      assert.same(expected_hresult(ca.S_OK), got[2].result)
+    end)
+
+    it("hands --setting values to the library", function()
+      local out, err, code = cli(("run %s AppPool --setting APP_POOL_NAME=FromTheShell"):format(SAMPLE))
+      assert.equal(0, code, err)
+      assert.matches("^AppPool: S_OK %(0x00000000%): success %(24 bytes, utf16, [%d.]+ s%)\nFromTheShell\n$", out)
+    end)
+
+    it("exits 1 with the HRESULT when the library refuses the action", function()
+      local out, _, code = cli(("run %s NoSuchAction"):format(SAMPLE))
+      assert.equal(1, code)
+      assert.equal("NoSuchAction: RunCustomAction returned " .. tostring(ca.E_NOTIMPL) .. "\n", out)
+    end)
+
+    it("exits 1 with the loader's message when the library does not load", function()
+      local out, err, code = cli("run ./no-such-library.so Echo")
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.matches("^customaction: cannot load protocol manager '%./no%-such%-library%.so'", err)
+    end)
+
+    it("exits 2 for settings and applications it cannot hand over", function()
+      usage_error(("run %s Echo --setting NO_SUCH=1"):format(SAMPLE), "unknown setting 'NO_SUCH'")
+      usage_error(("run %s Echo --setting IDLE_TIMEOUT=soon"):format(SAMPLE),
+        "setting IDLE_TIMEOUT expects a whole number >= 0, got 'soon'")
+      usage_error(("run %s Echo --setting ENABLED_HOSTABLE_WEB_CORE=maybe"):format(SAMPLE),
+        "setting ENABLED_HOSTABLE_WEB_CORE expects true or false")
+      usage_error(("run %s Echo --application 1/ROOT"):format(SAMPLE),
+        "option %-%-application expects APPID=SITE:VPATH, got '1/ROOT'")
+    end)
+  end)
+
+  describe("stream", function()
+    it("prints the library's responses until its final one", function()
+      local out, err, code = cli(("stream %s Counters 'every=20;count=3'"):format(SAMPLE))
+      assert.equal(0, code, err)
+      local l = lines(out)
+      assert.matches("^%s*[%d.]+  S_OK  n=1$", l[1])
+      assert.matches("^%s*[%d.]+  S_OK  n=3  %(final%)$", l[3])
+      assert.matches("^Counters: 3 responses %(9 bytes%) in [%d.]+ s, ended by its final response$", l[4])
+    end)
+
+    it("unregisters after --count, and the library's Shutdown balances", function()
+      local out, err, code = cli(("--json stream %s Ticker every=20 --count 2"):format(SAMPLE))
+      assert.equal(0, code, err)
+      local got = objects(out)
+      assert.equal(3, #got)
+      assert.equal("tick 2", got[2].response)
+      assert.equal("count", got[3].ended)
+      assert.same(expected_hresult(ca.S_OK), got[3].unregister)
+      assert.same(expected_hresult(ca.E_ABORT), got[3].final)
+    end)
+
+    it("unregisters on Ctrl-C and exits 130", function()
+      local out, err, code = shell(("%s bin/customaction stream %s Ticker every=100 & pid=$!; sleep 0.35; " ..
+                                    "kill -INT $pid; wait $pid"):format(LUA, SAMPLE))
+      assert.equal(130, code, err)
+      assert.matches("  tick 3\n", out)
+      assert.matches("stopped by Ctrl%-C\n  unregister  S_OK.-\n  final       E_ABORT", out)
+    end)
+  end)
+
+  describe("health", function()
+    it("reports health and idle state", function()
+      local out, err, code = cli("health " .. SAMPLE)
+      assert.equal(0, code, err)
+      assert.equal(SAMPLE .. ": healthy, idle\n", out)
+      local got = objects((cli("health --json " .. SAMPLE)))[1]
+      assert.same({ type = "health", library = SAMPLE, healthy = true, idle = true,
+                    health_error = json.null, idle_error = json.null }, got)
+    end)
+  end)
 end)
 
 describe("the sessions README.md and docs/cli.md show", function()
@@ -331,10 +433,19 @@ describe("the sessions README.md and docs/cli.md show", function()
     it("in " .. path .. " are what the command prints", function()
       local found = sessions(path)
       assert.is_true(#found > 0, path .. " shows no session")
+      local skipped = {}
       for _, s in ipairs(found) do
-        local out, err, code = cli(s.args)
-        assert.equal(0, code, err)
-        assert.equal(untimed(table.concat(s.out, "\n") .. "\n"), untimed(out), s.args)
+        local command = s.args:gsub("^%-%-%a+%s+", ""):match("^%a+")
+        if type(ca.load) ~= "function" and (command == "run" or command == "stream" or command == "health") then
+          skipped[#skipped + 1] = "'" .. s.args .. "'"
+        else
+          local out, err, code = cli((s.args:gsub("build/pm/samplepm%.so", SAMPLE)))
+          assert.equal(0, code, err)
+          assert.equal(untimed(table.concat(s.out, "\n") .. "\n"), untimed(out), s.args)
+        end
+      end
+      if #skipped > 0 then
+        pending(table.concat(skipped, ", ") .. " need ca.load, which this build lacks")
       end
     end)
   end

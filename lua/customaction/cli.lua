@@ -82,7 +82,7 @@ local stream_options = {
 }
 
 local function parse(cmd, argv, first)
-  local opts, args, i = { settings = {} }, {}, first
+  local opts, args, i = { settings = {}, applications = {} }, {}, first
   while i <= #argv do
     local a = argv[i]
     if a == "--" then
@@ -98,7 +98,12 @@ local function parse(cmd, argv, first)
         if value == nil then i = i + 1; value = argv[i] end
         if value == nil then usage_error("option --%s needs a value (%s)", name, spec.arg) end
         value = spec.check(value, name)
-        if key == "setting" then opts.settings[#opts.settings + 1] = value else opts[key] = value end
+        if spec.repeated then
+          local list = opts[spec.repeated]
+          list[#list + 1] = value
+        else
+          opts[key] = value
+        end
       elseif value ~= nil then
         usage_error("option --%s takes no value", name)
       else
@@ -151,9 +156,14 @@ end
 -- take any object with the issuer's methods (register, unregister, run),
 -- so the simulated issuer and a loaded library's custom actions share them.
 
+-- Seconds between two readings of a milliseconds clock, to the millisecond.
+local function seconds_since(start, now)
+  return math.floor(now - start + 0.5) / 1000
+end
+
 local function milliseconds_clock(pm)
-  -- the module's monotonic clock is an issuer's: an idle one when the
-  -- provider has none of its own
+  if ca.clock then return function() return ca.clock() * 1000 end end
+  -- without ca.clock, the module's monotonic clock is an issuer's
   pm = pm or ca.issuer({ builtins = false, log = false })
   return function() return pm:now() end
 end
@@ -167,7 +177,7 @@ local function ended_text(st, opts)
 end
 
 local function watch_report(ctx, action, st, opts)
-  local elapsed = st.elapsed / 1000
+  local elapsed = st.elapsed
   if ctx.json then
     ctx:emit({ type = "report", action = action, call = "register",
                result = show.hresult(st.result), responses = st.n, bytes = st.bytes,
@@ -221,7 +231,7 @@ local function watch(ctx, p, action, arg, opts, clock)
       return
     end
     st.n, st.bytes = st.n + 1, st.bytes + (response and #response or 0)
-    printer(st.n, (clock() - st.started) / 1000, status, response, final)
+    printer(st.n, seconds_since(st.started, clock()), status, response, final)
     if final then st.final = status
     elseif opts.count and st.n >= opts.count then st.stop = "count" end
   end, { name = action, on_error = function(message)
@@ -243,7 +253,7 @@ local function watch(ctx, p, action, arg, opts, clock)
   end
   ca.dispatch()
   cb:close()
-  st.elapsed = clock() - st.started
+  st.elapsed = seconds_since(st.started, clock())
   watch_report(ctx, action, st, opts)
   if st.stop == "interrupt" then return EXIT_INTERRUPTED end
   local failed = st.result:failed() or (st.unregister and st.unregister:failed())
@@ -256,7 +266,7 @@ end
 local function run_once(ctx, p, action, arg, opts, clock)
   local got
   local started = clock()
-  local cb = ca.callback(function(status, response) got = { status, response } end,
+  local cb = ca.callback(function(status, response) got = { status, response, at = clock() } end,
                          { name = action })
   local result = p:run(action, arg or "", cb)
   local timeout = opts.timeout or 30
@@ -271,7 +281,7 @@ local function run_once(ctx, p, action, arg, opts, clock)
     end
   end
   cb:close()
-  local elapsed = (clock() - started) / 1000
+  local elapsed = seconds_since(started, got and got.at or clock())
   show.one_shot(ctx, action, result, got, elapsed, opts.decode or "auto")
   if interrupted then return EXIT_INTERRUPTED end
   if result:failed() or not got or got[1]:failed() then return EXIT_FAILED end
@@ -374,70 +384,125 @@ HRESULT_FROM_WIN32(ERROR_SERVICE_NOT_ACTIVE)).]],
   end,
 }
 
--- Loads a protocol-manager library with ca.load; the settings are the
--- --setting NAME=VALUE pairs.
+-- Settings come from the command line as text; IWpfSettings has strings,
+-- booleans and integers (DWORD, ULONGLONG, the token handle), by name.
+local STRING_SETTINGS = { CLR_VERSION = true, APP_POOL_NAME = true, APP_HOST_FILE_NAME = true,
+  ROOT_WEB_CONFIG_FILE_NAME = true, CLR_CONFIG_FILE_NAME = true, CLR_VERSION_PATH = true }
+local BOOL_SETTINGS = { ENABLED_CENTRAL_BINARY_LOGGING = true, ENABLED_HOSTABLE_WEB_CORE = true }
+local BOOLS = { ["true"] = true, ["1"] = true, ["false"] = false, ["0"] = false }
+
+local function setting_value(name, text)
+  if STRING_SETTINGS[name] then return text end
+  if BOOL_SETTINGS[name] then
+    if BOOLS[text] == nil then usage_error("setting %s expects true or false, got '%s'", name, text) end
+    return BOOLS[text]
+  end
+  local n = tonumber(text)
+  if not n or n < 0 or math.floor(n) ~= n then
+    usage_error("setting %s expects a whole number >= 0, got '%s'", name, text)
+  end
+  return n
+end
+
+local function application_option(value, name)
+  local id, site, vpath = value:match("^([^=]+)=(%d+):(/.*)$")
+  if not id then usage_error("option --%s expects APPID=SITE:VPATH, got '%s'", name, value) end
+  return { id = id, site = tonumber(site), vpath = vpath }
+end
+
+-- Loads a protocol-manager library with ca.load, with the framework the
+-- --setting and --application options describe.
 local function load_library(path, opts)
   if type(ca.load) ~= "function" then
     error("this version of customaction cannot load protocol-manager libraries (no ca.load)", 0)
   end
   local settings = {}
-  for _, kv in ipairs(opts.settings) do settings[kv[1]] = kv[2] end
-  return ca.load(path, { settings = settings })
+  for _, kv in ipairs(opts.settings) do settings[kv[1]] = setting_value(kv[1], kv[2]) end
+  local ok, pm = pcall(ca.load, path, { settings = settings, applications = opts.applications })
+  if ok then return pm end
+  local message = tostring(pm):gsub("^[^\n]-:%d+: ", "")
+  -- ca.load's complaints about its options are about our options
+  local bad_option = message:match("^bad argument #2 to 'load' %((.*)%)$")
+  if bad_option then usage_error("%s", bad_option) end
+  error(message, 0)
 end
 
--- Runs `fn(pm)` with the library loaded, and closes it whatever happens.
-local function with_library(args, opts, fn)
+-- Runs `fn(pm)` with the library loaded, then shuts it down and closes
+-- it, whatever happens. A failed Shutdown (the sample protocol manager's
+-- sign of unbalanced references) is reported and fails the command.
+local function with_library(ctx, args, opts, fn)
   local pm = load_library(args[1], opts)
   local ok, code = pcall(fn, pm)
+  local shutdown = pm:shutdown()
   pm:close()
   if not ok then error(code, 0) end
+  if shutdown:failed() then
+    show.library_failure(ctx, args[1], "Shutdown", shutdown)
+    return EXIT_FAILED
+  end
   return code
 end
 
+-- The interface a command needs, or the HRESULT that refused it.
+local function interface(ctx, lib, what, provider, hr)
+  if provider then return provider end
+  show.library_failure(ctx, lib, what, hr)
+end
+
 local library_options = {
-  setting = { arg = "NAME=VALUE", check = setting_option,
-              help = "a framework setting the library reads (repeatable)" },
+  setting = { arg = "NAME=VALUE", check = setting_option, repeated = "settings",
+              help = "a framework setting (IWpfSettings) the library reads (repeatable)" },
+  application = { arg = "APPID=SITE:VPATH", check = application_option, repeated = "applications",
+                  help = "an application IWpfApplicationInfoUtil knows (repeatable)" },
 }
+
+local function with_options(...)
+  local all = {}
+  for _, set in ipairs({ ... }) do for k, v in pairs(set) do all[k] = v end end
+  return all
+end
 
 command {
   name = "run",
   synopsis = "run [options] LIB ACTION [ARG]",
   summary = "run a one-shot action of a protocol-manager library",
   operands = { "LIB", "ACTION", "ARG" },
-  options = { setting = library_options.setting, decode = stream_options.decode,
-              timeout = stream_options.timeout },
+  options = with_options(library_options,
+    { decode = stream_options.decode, timeout = stream_options.timeout }),
   help = [[
-Loads the protocol-manager library LIB (its GetProtocolManager), runs
-ACTION through IPmCustomActions::RunCustomAction, waits for the response
-(up to --timeout seconds, 30 by default) and prints its status and its
-bytes as --decode says.]],
+Loads the protocol-manager library LIB (its GetProtocolManager, given a
+framework with the --setting and --application values), runs ACTION
+through IPmCustomActions::RunCustomAction, waits for the response (up to
+--timeout seconds, 30 by default), prints its status and its bytes as
+--decode says, then shuts the library down.]],
   run = function(ctx, opts, args)
     check_args(commands.run, args, 2, 3)
-    return with_library(args, opts, function(pm)
-      return run_once(ctx, pm:custom_actions(), args[2], args[3], opts, milliseconds_clock())
+    return with_library(ctx, args, opts, function(pm)
+      local acts = interface(ctx, args[1], "GetPmInterface(PM_CUSTOM_ACTIONS_ID)", pm:custom_actions())
+      if not acts then return EXIT_FAILED end
+      return run_once(ctx, acts, args[2], args[3], opts, milliseconds_clock())
     end)
   end,
 }
-
-local lib_stream_options = { setting = library_options.setting }
-for k, v in pairs(stream_options) do lib_stream_options[k] = v end
 
 command {
   name = "stream",
   synopsis = "stream [options] LIB ACTION [ARG]",
   summary = "register for an action of a protocol-manager library",
   operands = { "LIB", "ACTION", "ARG" },
-  options = lib_stream_options,
+  options = with_options(library_options, stream_options),
   help = [[
 Loads the protocol-manager library LIB, registers for ACTION through
-IPmCustomActions2::RegisterCustomActionCallback and prints each response
-with the seconds since the registration, until the final response,
---count responses, --timeout seconds or Ctrl-C; then unregisters and
-prints a report.]],
+IPmCustomActions2::RegisterCustomActionCallback (GetCustomInterface(2))
+and prints each response with the seconds since the registration, until
+the final response, --count responses, --timeout seconds or Ctrl-C; then
+unregisters, prints a report and shuts the library down.]],
   run = function(ctx, opts, args)
     check_args(commands.stream, args, 2, 3)
-    return with_library(args, opts, function(pm)
-      return watch(ctx, pm:custom_actions2(), args[2], args[3], opts, milliseconds_clock())
+    return with_library(ctx, args, opts, function(pm)
+      local acts = interface(ctx, args[1], "GetCustomInterface(2)", pm:custom_actions2())
+      if not acts then return EXIT_FAILED end
+      return watch(ctx, acts, args[2], args[3], opts, milliseconds_clock())
     end)
   end,
 }
@@ -447,19 +512,21 @@ command {
   synopsis = "health [options] LIB",
   summary = "report a protocol-manager library's health and idle state",
   operands = { "LIB" },
-  options = { setting = library_options.setting },
+  options = with_options(library_options, { timeout = {
+    arg = "S", check = number_option("seconds >= 0", 0),
+    help = "wait S seconds for the health report (default 5)" } }),
   help = [[
 Loads the protocol-manager library LIB and asks its IPmHealthAndIdleMonitor
-for its health (CheckHealth) and its idle state (CheckIdle). Exits 1 when a
-call fails or the library reports itself unhealthy.]],
+for its health (CheckHealth, then waits for ReportHealth) and its idle
+state (CheckIdle). Exits 1 when a call fails, no report comes, or the
+library reports itself unhealthy.]],
   run = function(ctx, opts, args)
     check_args(commands.health, args, 1, 1)
-    return with_library(args, opts, function(pm)
-      local health, healthy = pm:check_health()
-      local idle_hr, idle = pm:check_idle()
-      show.health(ctx, args[1], health, healthy, idle_hr, idle)
-      local ok = health:succeeded() and healthy and idle_hr:succeeded()
-      return ok and EXIT_OK or EXIT_FAILED
+    return with_library(ctx, args, opts, function(pm)
+      local healthy, health_hr = pm:check_health(opts.timeout)
+      local idle, idle_hr = pm:check_idle()
+      show.health(ctx, args[1], healthy, health_hr, idle, idle_hr)
+      return (healthy and idle ~= nil) and EXIT_OK or EXIT_FAILED
     end)
   end,
 }

@@ -2,8 +2,9 @@
 -- and as JSON objects.
 --
 -- Responses are decoded as the `--decode` option says: `raw` (the bytes
--- as they are), `utf16` (UTF-16LE text), `hex` (a hexdump), `records` (a
--- listing in the counted-UTF-16 shape, through `ca.reader`) or `auto`
+-- as they are), `utf16` (UTF-16LE text), `hex` (a hexdump), `records` (the
+-- application-domain listing in the counted-UTF-16 shape, read with
+-- `ca.reader`) or `auto`
 -- (the default: text when the bytes are printable UTF-8, UTF-16 text when
 -- they decode to printable text, a hexdump otherwise). In JSON, bytes that
 -- are not UTF-8 are always given in hex, and `decode` says what was used.
@@ -77,11 +78,32 @@ local function utf16_text(bytes)
   return nil, (tostring(text):match("%((.*)%)$") or tostring(text))
 end
 
+-- The counted-UTF-16 listing (the hosting protocol manager's application
+-- domains): DWORD count, then per record DWORD site id, DWORD idle flag and
+-- three strings (domain id, virtual path, physical path), each a DWORD
+-- character count then UTF-16LE padded to 4 bytes.
+local function read_records(bytes)
+  local r = ca.reader(bytes)
+  local list = {}
+  for i = 1, r:u32() do
+    local rec = { site = r:u32(), idle = r:u32() ~= 0 }
+    for _, field in ipairs({ "id", "vpath", "path" }) do
+      rec[field] = r:utf16(r:u32())
+      r:align(4)
+    end
+    list[i] = rec
+  end
+  if r:remaining() > 0 then error(("%d bytes after the last record"):format(r:remaining()), 0) end
+  return list
+end
+
 local function records(bytes)
   if type(ca.reader) ~= "function" then
     error("--decode records needs ca.reader, which this version of customaction lacks", 0)
   end
-  return ca.reader(bytes)
+  local ok, list = pcall(read_records, bytes)
+  if ok then return list end
+  return nil, (tostring(list):gsub("^[^\n]-:%d+: ", ""))
 end
 
 --- Decodes a response.
@@ -102,7 +124,9 @@ function M.decode(bytes, mode)
     if text then return "utf16", text end
     return "hex", bytes, "not UTF-16: " .. why
   elseif mode == "records" then
-    return "records", records(bytes)
+    local list, why = records(bytes)
+    if list then return "records", list end
+    return "hex", bytes, "not a record listing: " .. why
   end
   return mode, bytes
 end
@@ -121,11 +145,9 @@ local function text_value(mode, value)
   if mode == "records" then
     local out = {}
     for i, r in ipairs(value) do
-      local cells = {}
-      for j, cell in ipairs(r) do cells[j] = tostring(cell) end
-      out[i] = table.concat(cells, "\t")
+      out[i] = ("site %d  %-4s  %s  %s  %s"):format(r.site, r.idle and "idle" or "busy", r.id, r.vpath, r.path)
     end
-    return table.concat(out, "\n")
+    return #out > 0 and table.concat(out, "\n") or "(no records)"
   end
   return value
 end
@@ -212,21 +234,38 @@ end
 --- Prints a library's health and idle state.
 -- @param ctx the command's output context
 -- @string lib the library's path
--- @tparam hresult health what CheckHealth returned
--- @tparam ?boolean healthy what the library reported
--- @tparam hresult idle_hr what CheckIdle returned
--- @tparam ?boolean idle the idle state
-function M.health(ctx, lib, health, healthy, idle_hr, idle)
+-- @tparam ?boolean healthy what ReportHealth said, or nil
+-- @tparam ?hresult health_hr why there is no answer (CheckHealth's
+-- failure, or HRESULT_FROM_WIN32(ERROR_TIMEOUT))
+-- @tparam ?boolean idle what CheckIdle said, or nil
+-- @tparam ?hresult idle_hr CheckIdle's failure
+function M.health(ctx, lib, healthy, health_hr, idle, idle_hr)
+  local function opt_hr(hr) return hr and M.hresult(hr) or json.null end
+  local function opt_bool(b) if b == nil then return json.null end return b end
   if ctx.json then
-    ctx:emit({ type = "health", library = lib, check_health = M.hresult(health),
-               healthy = healthy == nil and json.null or healthy,
-               check_idle = M.hresult(idle_hr), idle = idle == nil and json.null or idle })
+    ctx:emit({ type = "health", library = lib, healthy = opt_bool(healthy),
+               health_error = opt_hr(health_hr), idle = opt_bool(idle), idle_error = opt_hr(idle_hr) })
     return
   end
-  ctx:line(("%s: %s"):format(lib, healthy and "healthy" or healthy == false and "unhealthy" or "health unknown"))
-  ctx:line("  CheckHealth  " .. tostring(health))
-  ctx:line(("  idle         %s"):format(idle == nil and "unknown" or tostring(idle)))
-  ctx:line("  CheckIdle    " .. tostring(idle_hr))
+  ctx:line(("%s: %s, %s"):format(lib,
+    healthy and "healthy" or healthy == false and "unhealthy" or "health unknown",
+    idle and "idle" or idle == false and "busy" or "idle state unknown"))
+  if health_hr then ctx:line("  CheckHealth  " .. tostring(health_hr)) end
+  if idle_hr then ctx:line("  CheckIdle    " .. tostring(idle_hr)) end
+end
+
+--- Prints a library call that failed: an interface it refused, or its
+-- Shutdown.
+-- @param ctx the command's output context
+-- @string lib the library's path
+-- @string what the call
+-- @tparam hresult hr what it returned
+function M.library_failure(ctx, lib, what, hr)
+  if ctx.json then
+    ctx:emit({ type = "error", library = lib, call = what, result = M.hresult(hr) })
+  else
+    ctx:line(("%s: %s returned %s"):format(lib, what, tostring(hr)))
+  end
 end
 
 return M
