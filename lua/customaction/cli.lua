@@ -44,12 +44,15 @@ local function number_option(what, min)
   end
 end
 
+-- The whole number `text` spells, if it is one >= min.
+local function whole_number(text, min)
+  local n = tonumber(text)
+  if n and n >= min and math.floor(n) == n and n < 2 ^ 53 then return n end
+end
+
 local function count_option(value, name)
-  local n = tonumber(value)
-  if not n or n < 1 or math.floor(n) ~= n then
+  return whole_number(value, 1) or
     usage_error("option --%s expects a whole number >= 1, got '%s'", name, value)
-  end
-  return n
 end
 
 local function choice_option(...)
@@ -397,11 +400,8 @@ local function setting_value(name, text)
     if BOOLS[text] == nil then usage_error("setting %s expects true or false, got '%s'", name, text) end
     return BOOLS[text]
   end
-  local n = tonumber(text)
-  if not n or n < 0 or math.floor(n) ~= n then
+  return whole_number(text, 0) or
     usage_error("setting %s expects a whole number >= 0, got '%s'", name, text)
-  end
-  return n
 end
 
 local function application_option(value, name)
