@@ -293,17 +293,6 @@ end)
 local SAMPLE = os.getenv("CA_SAMPLEPM") or ((os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so")
 
 describe("customaction run, stream and health", function()
-  if type(ca.load) ~= "function" then
-    pending("need ca.load (loading protocol-manager libraries), which this build lacks")
-    it("say so and exit 1 without ca.load", function()
-      local out, err, code = cli("run lib.so Listing")
-      assert.equal(1, code)
-      assert.equal("", out)
-      assert.matches("no ca%.load", err)
-    end)
-    return
-  end
-
   describe("run", function()
     it("decodes the application-domain listing as records", function()
       local out, err, code = cli(("run %s Listing '1/ROOT;2/ROOT/shop' --application 1/ROOT=1:/ " ..
@@ -433,19 +422,10 @@ describe("the sessions README.md and docs/cli.md show", function()
     it("in " .. path .. " are what the command prints", function()
       local found = sessions(path)
       assert.is_true(#found > 0, path .. " shows no session")
-      local skipped = {}
       for _, s in ipairs(found) do
-        local command = s.args:gsub("^%-%-%a+%s+", ""):match("^%a+")
-        if type(ca.load) ~= "function" and (command == "run" or command == "stream" or command == "health") then
-          skipped[#skipped + 1] = "'" .. s.args .. "'"
-        else
-          local out, err, code = cli((s.args:gsub("build/pm/samplepm%.so", SAMPLE)))
-          assert.equal(0, code, err)
-          assert.equal(untimed(table.concat(s.out, "\n") .. "\n"), untimed(out), s.args)
-        end
-      end
-      if #skipped > 0 then
-        pending(table.concat(skipped, ", ") .. " need ca.load, which this build lacks")
+        local out, err, code = cli((s.args:gsub("build/pm/samplepm%.so", SAMPLE)))
+        assert.equal(0, code, err)
+        assert.equal(untimed(table.concat(s.out, "\n") .. "\n"), untimed(out), s.args)
       end
     end)
   end

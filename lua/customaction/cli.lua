@@ -164,11 +164,9 @@ local function seconds_since(start, now)
   return math.floor(now - start + 0.5) / 1000
 end
 
-local function milliseconds_clock(pm)
-  if ca.clock then return function() return ca.clock() * 1000 end end
-  -- without ca.clock, the module's monotonic clock is an issuer's
-  pm = pm or ca.issuer({ builtins = false, log = false })
-  return function() return pm:now() end
+-- Milliseconds on the module's monotonic clock.
+local function clock()
+  return ca.clock() * 1000
 end
 
 local function ended_text(st, opts)
@@ -211,7 +209,7 @@ local function pump(seconds)
   ca.dispatch()
 end
 
-local function watch_loop(st, opts, clock)
+local function watch_loop(st, opts)
   while not st.final and not st.stop do
     local wait_s = 0.05
     if opts.timeout then
@@ -225,7 +223,7 @@ end
 
 -- Registers for `action`, prints every response until the final one,
 -- --count, --timeout or Ctrl-C, then unregisters and prints the report.
-local function watch(ctx, p, action, arg, opts, clock)
+local function watch(ctx, p, action, arg, opts)
   local st = { n = 0, bytes = 0, late = 0, lost = 0, started = clock() }
   local printer = show.printer(ctx, action, opts.decode or "auto")
   local cb = ca.callback(function(status, response, final)
@@ -243,7 +241,7 @@ local function watch(ctx, p, action, arg, opts, clock)
   end })
   st.result = p:register(action, arg or "", cb)
   if st.result:succeeded() then
-    local ok, err = pcall(watch_loop, st, opts, clock)
+    local ok, err = pcall(watch_loop, st, opts)
     if not ok then
       if not is_interrupt(err) then error(err, 0) end
       st.stop = "interrupt"
@@ -266,7 +264,7 @@ end
 
 -- One RunCustomAction: waits for its one response (up to --timeout, 30 s
 -- by default) and prints it.
-local function run_once(ctx, p, action, arg, opts, clock)
+local function run_once(ctx, p, action, arg, opts)
   local got
   local started = clock()
   local cb = ca.callback(function(status, response) got = { status, response, at = clock() } end,
@@ -375,12 +373,11 @@ HRESULT_FROM_WIN32(ERROR_SERVICE_NOT_ACTIVE)).]],
   run = function(ctx, opts, args)
     check_args(commands.sim, args, 1, 2)
     local pm = ca.issuer({ threads = 1, log = false })
-    local clock = milliseconds_clock(pm)
     local code
     if opts.once then
-      code = run_once(ctx, pm, args[1], args[2], opts, clock)
+      code = run_once(ctx, pm, args[1], args[2], opts)
     else
-      code = watch(ctx, pm, args[1], args[2], opts, clock)
+      code = watch(ctx, pm, args[1], args[2], opts)
     end
     pm:close()
     return code
@@ -413,9 +410,6 @@ end
 -- Loads a protocol-manager library with ca.load, with the framework the
 -- --setting and --application options describe.
 local function load_library(path, opts)
-  if type(ca.load) ~= "function" then
-    error("this version of customaction cannot load protocol-manager libraries (no ca.load)", 0)
-  end
   local settings = {}
   for _, kv in ipairs(opts.settings) do settings[kv[1]] = setting_value(kv[1], kv[2]) end
   local ok, pm = pcall(ca.load, path, { settings = settings, applications = opts.applications })
@@ -480,7 +474,7 @@ through IPmCustomActions::RunCustomAction, waits for the response (up to
     return with_library(ctx, args, opts, function(pm)
       local acts = interface(ctx, args[1], "GetPmInterface(PM_CUSTOM_ACTIONS_ID)", pm:custom_actions())
       if not acts then return EXIT_FAILED end
-      return run_once(ctx, acts, args[2], args[3], opts, milliseconds_clock())
+      return run_once(ctx, acts, args[2], args[3], opts)
     end)
   end,
 }
@@ -502,7 +496,7 @@ unregisters, prints a report and shuts the library down.]],
     return with_library(ctx, args, opts, function(pm)
       local acts = interface(ctx, args[1], "GetCustomInterface(2)", pm:custom_actions2())
       if not acts then return EXIT_FAILED end
-      return watch(ctx, acts, args[2], args[3], opts, milliseconds_clock())
+      return watch(ctx, acts, args[2], args[3], opts)
     end)
   end,
 }
