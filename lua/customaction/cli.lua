@@ -416,7 +416,7 @@ local function load_library(path, opts)
   if ok then return pm end
   local message = tostring(pm):gsub("^[^\n]-:%d+: ", "")
   -- ca.load's complaints about its options are about our options
-  local bad_option = message:match("^bad argument #2 to 'load' %((.*)%)$")
+  local bad_option = message:match("^bad argument #2 to '[^']*' %((.*)%)$")
   if bad_option then usage_error("%s", bad_option) end
   error(message, 0)
 end
