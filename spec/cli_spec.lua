@@ -288,9 +288,10 @@ describe("customaction sim", function()
   end)
 end)
 
--- The sample protocol manager (examples/pm), which make builds beside the
--- module.
-local SAMPLE = os.getenv("CA_SAMPLEPM") or ((os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so")
+-- The sample protocol manager (examples/pm) of the plain build the child
+-- processes load (CA_SAMPLEPM may name a checker's build, which only a
+-- checker's host can load).
+local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
 
 describe("customaction run, stream and health", function()
   describe("run", function()
