@@ -24,13 +24,13 @@ describe("ca.issuer", function()
 
   it("rejects bad options, naming them", function()
     assert.error_matches(function() ca.issuer({ threads = 0 }) end,
-      "option 'threads' must be an integer in 1..64")
+      "option 'threads' must be an integer in 1..64 %(got 0%)")
     assert.error_matches(function() ca.issuer({ clock = "fast" }) end,
       "option 'clock' must be \"virtual\" or \"real\"")
     assert.error_matches(function() ca.issuer({ clock = "virtual", threads = 2 }) end,
-      "leave out 'threads'")
+      "option 'threads' must be left out with a virtual clock")
     assert.error_matches(function() ca.issuer({ thread = 2 }) end,
-      "unknown option 'thread' %(expected threads, clock, log, log_limit%)")
+      "unknown option 'thread' %(expected threads, clock, log, log_limit, run, builtins%)")
   end)
 end)
 
@@ -45,9 +45,9 @@ describe("pm:define", function()
 
   it("checks every scenario field, naming it", function()
     local cases = {
-      { { every = 0 }, "scenario field 'every' must be an integer >= 1" },
-      { { count = 0 }, "scenario field 'count' must be an integer >= 1" },
-      { { delay = -1 }, "scenario field 'delay' must be an integer >= 0" },
+      { { every = 0 }, "scenario field 'every' must be an integer in 1..1000000000000 %(got 0%)" },
+      { { count = 0 }, "scenario field 'count' must be an integer in 1..10000000 %(got 0%)" },
+      { { delay = -1 }, "scenario field 'delay' must be an integer in 0..1000000000000 %(got %-1%)" },
       { { status = "E_NOPE" }, "scenario field 'status' must be an HRESULT" },
       { { payload = 5 }, "scenario field 'payload' must be a string or a list of strings" },
       { { payload = {} }, "scenario field 'payload' must not be an empty list" },
@@ -57,10 +57,11 @@ describe("pm:define", function()
       { { payload = "x", echo = true }, "'payload', 'format' and 'echo' exclude each other" },
       { { faults = { "melt" } }, "names an unknown fault 'melt'" },
       { { faults = { { "jitter", ms = 2 } } }, "jitter needs 'every'" },
-      { { faults = { { "null_buffer", at = 0 } } }, "'at' must be a response number >= 1" },
+      { { faults = { { "null_buffer", at = 0 } } },
+        "'faults' item 1: 'at' must be an integer in 1..10000000 %(got 0%)" },
       { { faults = { { "null_buffer", when = 1 } } }, "unknown key 'when'" },
-      { { encoding = "utf16", payload = "\255" }, "invalid UTF%-8 byte at byte 1" },
-      { { colour = "red" }, "unknown scenario field 'colour'" },
+      { { encoding = "utf16", payload = "\255" }, "'payload' item 1: invalid UTF%-8 byte at byte 1" },
+      { { colour = "red" }, "scenario field 'colour' is unknown" },
     }
     for _, c in ipairs(cases) do
       assert.error_matches(function() pm:define("X", c[1]) end,
@@ -191,11 +192,11 @@ describe("scenario numbers", function()
   it("must be numbers, not numeric strings, and count has a ceiling", function()
     local pm = ca.issuer({ clock = "virtual", builtins = false })
     assert.error_matches(function() pm:define("A", { count = "5" }) end,
-      "scenario field 'count' must be an integer >= 1")
+      "scenario field 'count' must be an integer in 1..10000000 %(got a string%)")
     assert.error_matches(function() pm:define("A", { every = "0x10" }) end,
-      "scenario field 'every' must be an integer >= 1")
+      "scenario field 'every' must be an integer in 1..1000000000000 %(got a string%)")
     assert.error_matches(function() pm:define("A", { count = 10000001 }) end,
-      "scenario field 'count' must be at most 10000000")
+      "scenario field 'count' must be an integer in 1..10000000 %(got 10000001%)")
     pm:close()
   end)
 end)

@@ -212,12 +212,12 @@ end)
 describe("ca.wait and ca.dispatch", function()
   it("refuse bad arguments, naming them", function()
     assert.error_matches(function() ca.wait(-1) end,
-      "bad argument #1 to 'wait' %(expected seconds >= 0%)")
+      "bad argument #1 to 'wait' %('timeout' must be a number of seconds in 0..1000000000 %(got %-1%)%)")
     assert.error_matches(function() ca.wait(0 / 0) end,
-      "bad argument #1 to 'wait' %(expected seconds >= 0%)")
+      "bad argument #1 to 'wait' %('timeout' must be a number of seconds in 0..1000000000 %(got nan%)%)")
     assert.error_matches(function() ca.dispatch(-1) end,
-      "bad argument #1 to 'dispatch' %(expected a non%-negative count%)")
+      "bad argument #1 to 'dispatch' %('max' must be an integer in 0..9007199254740992 %(got %-1%)%)")
     assert.error_matches(function() ca.dispatch("x") end,
-      "bad argument #1 to 'dispatch' %(number expected, got string%)")
+      "bad argument #1 to 'dispatch' %('max' must be an integer in 0..9007199254740992 %(got a string%)%)")
   end)
 end)

@@ -139,19 +139,23 @@ int abi_issuer_advance(void *is, long ms);
 void abi_issuer_release(void *is);
 
 void *abi_issuer_new(void) {
-  ca_issuer *is = ca_issuer_new(0, 1, 1000);
+  ca_issuer_opts o;
+  ca_issuer *is;
   ca_scenario *sc = ca_scenario_new();
-  sc->every = 10;
-  sc->count = 3;
-  sc->format = malloc(5);
-  memcpy(sc->format, "n=%d", 5);
-  ca_issuer_define(is, "Count", sc);
+  ca_issuer_opts_init(&o);
+  o.threads = 0;
+  o.log_limit = 1000;
+  is = ca_issuer_new(&o);
+  ca_scenario_set_int(sc, CA_SC_EVERY, ca_int(10), NULL);
+  ca_scenario_set_int(sc, CA_SC_COUNT, ca_int(3), NULL);
+  ca_scenario_set_format(sc, "n=%d", 4, NULL);
+  ca_issuer_define(is, "Count", 5, sc, NULL);
   return is;
 }
 
 void *abi_issuer_v1(void *is) { return ca_issuer_v1(is); }
 void *abi_issuer_v2(void *is) { return ca_issuer_v2(is); }
 int abi_issuer_advance(void *is, long ms) {
-  return ca_issuer_advance(is, ms, 1);
+  return (int)ca_issuer_advance(is, ms, NULL);
 }
 void abi_issuer_release(void *is) { ca_issuer_release(is); }

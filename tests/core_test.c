@@ -233,11 +233,18 @@ static WCHAR *wide(const char *s) {
 
 static ca_scenario *counting(int64_t every, int64_t count) {
   ca_scenario *sc = ca_scenario_new();
-  sc->every = every;
-  sc->count = count;
-  sc->format = malloc(3);
-  strcpy(sc->format, "%d");
+  ca_scenario_set_int(sc, CA_SC_EVERY, ca_int(every), NULL);
+  ca_scenario_set_int(sc, CA_SC_COUNT, ca_int(count), NULL);
+  ca_scenario_set_format(sc, "%d", 2, NULL);
   return sc;
+}
+
+static ca_issuer *new_issuer(int threads) {
+  ca_issuer_opts o;
+  ca_issuer_opts_init(&o);
+  o.threads = threads;
+  o.log_limit = 1000;
+  return ca_issuer_new(&o);
 }
 
 static int balanced(ca_issuer *is) {
@@ -245,8 +252,8 @@ static int balanced(ca_issuer *is) {
   long bal = 0;
   ca_log_entry *log = ca_issuer_log(is, &n, &dropped, 0);
   for (i = 0; i < n; i++) {
-    if (strcmp(log[i].op, "addref") == 0) bal++;
-    if (strcmp(log[i].op, "release") == 0) bal--;
+    if (log[i].op == CA_LOG_ADDREF) bal++;
+    if (log[i].op == CA_LOG_RELEASE) bal--;
   }
   ca_log_free(log, n);
   return n > 0 && bal == 0;
@@ -261,7 +268,7 @@ static HRESULT register_counting(ca_hub *hub, ca_issuer *is, const char *action,
   HRESULT hr;
   reset();
   cbs[0] = ca_callback_new(hub, action, CA_DEFAULT_MAX_RESPONSE, 0);
-  ca_issuer_define(is, action, counting(every, count));
+  ca_issuer_define(is, action, strlen(action), counting(every, count), NULL);
   hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, arg,
                                                 ca_callback_v2(cbs[0]));
   free(name);
@@ -270,11 +277,11 @@ static HRESULT register_counting(ca_hub *hub, ca_issuer *is, const char *action,
 }
 
 static void test_issuer_virtual(ca_hub *hub) {
-  ca_issuer *is = ca_issuer_new(0, 1, 1000);
+  ca_issuer *is = new_issuer(0);
   HRESULT hr = register_counting(hub, is, "Counters", 10, 3);
   ok(hr == CA_S_OK && atomic_load(&cbs[0]->refs) == 2,
      "issuer, virtual clock: registers through IPmCustomActions2, AddRefs");
-  while (ca_issuer_advance(is, 0, 0) > 0) {}
+  while (ca_issuer_advance(is, -1, NULL) > 0) {}
   ok(recs[0].n == 3 && recs[0].finals == 1 && strcmp(recs[0].last, "3") == 0,
      "issuer, virtual clock: three responses, the last one final");
   ok(ca_issuer_now(is) == 30, "issuer, virtual clock: time advanced to 30 ms");
@@ -286,7 +293,7 @@ static void test_issuer_virtual(ca_hub *hub) {
 }
 
 static void test_issuer_threads(ca_hub *hub) {
-  ca_issuer *is = ca_issuer_new(1, 1, 1000);
+  ca_issuer *is = new_issuer(1);
   int64_t deadline = ca_now_ns() + (int64_t)30 * 1000000000;
   ok(register_counting(hub, is, "A", 1, 5) == CA_S_OK,
      "issuer, worker thread: registers");
@@ -303,6 +310,78 @@ static void test_issuer_threads(ca_hub *hub) {
      "issuer, worker thread: closed, released, balanced");
   ca_issuer_release(is);
   ca_callback_release(cbs[0]);
+}
+
+/* A scenario made in C with nothing set: one answer, at once, and done
+   (every/count unset once made ca_issuer_advance loop forever). */
+static void test_scenario_defaults(ca_hub *hub) {
+  ca_issuer *is = new_issuer(0);
+  IPmCustomActions2 *pm = ca_issuer_v2(is);
+  WCHAR *name = wide("Plain");
+  int steps = 0;
+  reset();
+  cbs[0] = ca_callback_new(hub, "plain", CA_DEFAULT_MAX_RESPONSE, 0);
+  ok(ca_issuer_define(is, "Plain", 5, ca_scenario_new(), NULL) == 0,
+     "scenario defaults: an empty scenario is accepted");
+  pm->lpVtbl->RegisterCustomActionCallback(pm, name, NULL,
+                                           ca_callback_v2(cbs[0]));
+  while (steps < 100 && ca_issuer_advance(is, -1, NULL) > 0) steps++;
+  ok(steps < 100 && recs[0].n == 1 && recs[0].finals == 1 &&
+     recs[0].last[0] == '\0' && ca_issuer_now(is) == 0,
+     "scenario defaults: one empty final response at time 0, then done");
+  ca_issuer_close(is);
+  ca_issuer_release(is);
+  ca_callback_release(cbs[0]);
+  free(name);
+}
+
+/* The integer rule: out of range refused with field and range named. */
+static void test_scenario_limits(void) {
+  ca_scenario *sc = ca_scenario_new();
+  ca_err e;
+  ok(ca_scenario_set_int(sc, CA_SC_EVERY, ca_int(0), &e) == -1 &&
+     strstr(e.msg, "every") && strstr(e.msg, "1..1000000000000"),
+     "scenario limits: every 0 is refused, naming the field and range");
+  ok(ca_scenario_set_int(sc, CA_SC_DELAY, ca_int(INT64_MAX), &e) == -1 &&
+     strstr(e.msg, "delay"), "scenario limits: delay maxinteger is refused");
+  ok(ca_scenario_set_int(sc, CA_SC_COUNT, ca_float(0.5), &e) == -1 &&
+     ca_scenario_set_int(sc, CA_SC_COUNT, ca_float(0.0 / 0.0), &e) == -1 &&
+     strstr(e.msg, "nan"), "scenario limits: 0.5 and NaN are refused");
+  ok(ca_scenario_set_int(sc, CA_SC_EVERY, ca_float(2147483648.0), &e) == 0,
+     "scenario limits: an integral float in range is taken");
+  ok(ca_scenario_set_format(sc, "%s", 2, &e) == -1 &&
+     ca_scenario_set_format(sc, "a%", 2, &e) == -1,
+     "scenario limits: a format with other conversions is refused");
+  ca_scenario_free(sc);
+}
+
+/* A long format is expanded in full (it was cut at 256 bytes). */
+static void test_scenario_format(ca_hub *hub) {
+  ca_issuer *is = new_issuer(0);
+  IPmCustomActions *pm = ca_issuer_v1(is);
+  ca_scenario *sc = ca_scenario_new();
+  WCHAR *name = wide("Long");
+  char *f = malloc(3001);
+  size_t n, dropped, i;
+  int64_t bytes = -1;
+  ca_log_entry *log;
+  for (i = 0; i < 1000; i++) memcpy(f + 3 * i, "%d,", 3);
+  ca_scenario_set_format(sc, f, 3000, NULL);
+  ca_issuer_define(is, "Long", 4, sc, NULL);
+  reset();
+  cbs[0] = ca_callback_new(hub, "long", CA_DEFAULT_MAX_RESPONSE, 0);
+  pm->lpVtbl->RunCustomAction(pm, name, NULL, ca_callback_v1(cbs[0]));
+  while (ca_issuer_advance(is, -1, NULL) > 0) {}
+  log = ca_issuer_log(is, &n, &dropped, 0);
+  for (i = 0; i < n; i++)
+    if (log[i].op == CA_LOG_REPORT) bytes = log[i].bytes;
+  ok(bytes == 2000, "scenario format: 1000 \"%d,\" become 2000 bytes");
+  ca_log_free(log, n);
+  ca_issuer_close(is);
+  ca_issuer_release(is);
+  ca_callback_release(cbs[0]);
+  free(name);
+  free(f);
 }
 
 /* ---- closing the hub --------------------------------------------------- */
@@ -333,6 +412,9 @@ int main(void) {
   test_cross_thread(hub);
   test_issuer_virtual(hub);
   test_issuer_threads(hub);
+  test_scenario_defaults(hub);
+  test_scenario_limits();
+  test_scenario_format(hub);
   test_close(hub);
   ca_hub_release(hub);
   printf("1..%d\n", ntest);

@@ -29,25 +29,13 @@ M.builtins = {
 }
 
 --- Makes a simulated issuer: `customaction.issuer` in the main module,
--- which also documents the issuer's methods.
--- @tparam[opt] table opts `threads` (1..64 worker threads, real time; the
--- default is 1), `clock = "virtual"` (deterministic, on the caller's thread),
--- `log` (default true), `log_limit` (default 1 000 000 entries),
--- `builtins` (default true: define `M.builtins`)
+-- which also documents the issuer's methods and options. A tail call, so
+-- that an error in `opts` names the caller's line, not this file's.
+-- @tparam[opt] table opts see `customaction.issuer`; `builtins` (default
+-- true) defines `M.builtins`
 -- @treturn issuer
 function M.new(opts)
-  local builtins = true
-  if type(opts) == "table" and opts.builtins ~= nil then
-    builtins = opts.builtins
-    local copy = {}
-    for k, v in pairs(opts) do if k ~= "builtins" then copy[k] = v end end
-    opts = copy
-  end
-  local pm = core.issuer(opts)
-  if builtins then
-    for name, scenario in pairs(M.builtins) do pm:define(name, scenario) end
-  end
-  return pm
+  return core.issuer(opts, M.builtins)
 end
 
 local methods = core.issuer_methods

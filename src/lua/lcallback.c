@@ -190,13 +190,8 @@ int ca_lcallback_new(lua_State *L) {
     if (!lua_isnil(L, -1) && !callable(L, -1))
       luaL_argerror(L, 2, "option 'on_error' must be a function");
     lua_getfield(L, 2, "max_response");
-    if (!lua_isnil(L, -1)) {
-      int isint;
-      max = ca_optinteger(L, -1, &isint);
-      if (!isint || max < 0 || max > (lua_Integer)0xFFFFFFFF)
-        luaL_argerror(L, 2, "option 'max_response' must be an integer in "
-                      "0..0xFFFFFFFF");
-    }
+    if (!lua_isnil(L, -1))
+      max = (lua_Integer)ca_lcheckint(L, -1, 2, "option ", &ca_range_max_response);
     lua_getfield(L, 2, "reuse");
     reuse = lua_toboolean(L, -1);
     lua_pop(L, 2);   /* keep name and on_error on the stack */
@@ -240,9 +235,7 @@ static int push_report(lua_State *L, ca_lcallback *p, int v1) {
   if (!lua_isnoneornil(L, size_arg)) {
     /* a stated size lets specs send what a careless native caller would:
        a NULL buffer with a size, or fewer bytes than the string holds */
-    lua_Integer n = luaL_checkinteger(L, size_arg);
-    luaL_argcheck(L, n >= 0 && n <= (lua_Integer)0xFFFFFFFF, size_arg,
-                  "size must be in 0..0xFFFFFFFF");
+    int64_t n = ca_lcheckint(L, size_arg, size_arg, "", &ca_range_report_size);
     luaL_argcheck(L, buf == NULL || (size_t)n <= len, size_arg,
                   "size exceeds the response string's length");
     len = (size_t)n;

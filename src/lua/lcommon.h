@@ -12,6 +12,7 @@
 
 #include "callback.h"
 #include "hub.h"
+#include "intrange.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
@@ -69,6 +70,24 @@ static inline lua_Integer ca_optinteger(lua_State *L, int idx, int *isint) {
   return lua_tointegerx(L, idx, isint);
 }
 
+/* The value at idx as the core's integer rule (intrange.h) takes it:
+   numbers only (lua_tointegerx alone would take the string "0x80070005"
+   too), integers as integers where Lua has them. */
+static inline ca_number ca_lnumber(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TNUMBER) return ca_other(luaL_typename(L, idx));
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx)) return ca_int((int64_t)lua_tointeger(L, idx));
+#endif
+  return ca_float((double)lua_tonumber(L, idx));
+}
+
+/* lcore.c: the value at idx checked against r by the core's rule; raises
+   "bad argument #arg (...)" with the core's message otherwise. */
+int64_t ca_lcheckint(lua_State *L, int idx, int arg, const char *prefix,
+                     const ca_intrange *r);
+/* Raises the core's message, after prefix, as an error in argument arg. */
+int ca_lerror(lua_State *L, int arg, const char *prefix, const ca_err *e);
+
 /* lhresult.c */
 void ca_lhr_open(lua_State *L, ca_lstate *s);
 void ca_lhr_push(lua_State *L, uint32_t value);
@@ -123,6 +142,13 @@ void ca_lbinary_open(lua_State *L);
 
 /* lpm.c */
 void ca_lpm_open(lua_State *L);
+
+/* lscenario.c: the scenario table at idx as a scenario, owned by a box
+   pushed on the stack (its __gc frees what an error leaves behind);
+   errors blame argument arg. Take it with ca_lscenario_take. */
+struct ca_scenario;
+struct ca_scenario *ca_lscenario_read(lua_State *L, int idx, int arg);
+struct ca_scenario *ca_lscenario_take(lua_State *L, int box);
 
 /* lhub.c */
 ca_lstate *ca_lhub_state(lua_State *L);  /* finds or creates */

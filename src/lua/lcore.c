@@ -25,3 +25,16 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   lua_setfield(L, -2, "_VERSION");
   return 1;
 }
+
+int64_t ca_lcheckint(lua_State *L, int idx, int arg, const char *prefix,
+                     const ca_intrange *r) {
+  ca_err e;
+  int64_t v = 0;
+  if (ca_intrange_check(r, ca_lnumber(L, idx), &v, &e) != 0)
+    ca_lerror(L, arg, prefix, &e);
+  return v;
+}
+
+int ca_lerror(lua_State *L, int arg, const char *prefix, const ca_err *e) {
+  return luaL_argerror(L, arg, lua_pushfstring(L, "%s%s", prefix, e->msg));
+}

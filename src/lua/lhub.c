@@ -149,11 +149,11 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   return s;
 }
 
+/* A dispatch count; one call delivers at most 2^31-1 (documented). */
 static int opt_max(lua_State *L, int arg) {
-  lua_Integer n;
+  int64_t n;
   if (lua_isnoneornil(L, arg)) return -1;
-  n = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, n >= 0, arg, "expected a non-negative count");
+  n = ca_lcheckint(L, arg, arg, "", &ca_range_dispatch_max);
   return n > 0x7FFFFFFF ? 0x7FFFFFFF : (int)n;
 }
 
@@ -190,9 +190,9 @@ static int l_wait(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   int64_t ms = -1;
   if (!lua_isnoneornil(L, 1)) {
-    lua_Number t = luaL_checknumber(L, 1);
-    luaL_argcheck(L, t >= 0 && !isnan(t), 1, "expected seconds >= 0");
-    ms = t > 9e15 ? INT64_MAX / 2 : (int64_t)ceil(t * 1000.0);
+    ca_err e;
+    if (ca_seconds_check("timeout", ca_lnumber(L, 1), &ms, &e) != 0)
+      ca_lerror(L, 1, "", &e);
   }
   if (ca_queue_pending(&s->hub->queue) == 0)
     ca_wake_wait(&s->hub->queue.wake, ms);
@@ -223,16 +223,10 @@ static int l_fd(lua_State *L) {
   return 1;
 }
 
-static lua_Integer field_limit(lua_State *L, const char *k, lua_Integer cur,
-                               lua_Integer lo) {
-  lua_Integer v = cur;
-  if (lua_getfield(L, 1, k) != LUA_TNIL) {
-    int isint;
-    v = ca_optinteger(L, -1, &isint);
-    if (!isint || v < lo)
-      luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' must be an "
-                    "integer >= %d", k, (int)lo));
-  }
+static int64_t field_limit(lua_State *L, const ca_intrange *r, int64_t cur) {
+  int64_t v = cur;
+  if (lua_getfield(L, 1, r->name) != LUA_TNIL)
+    v = ca_lcheckint(L, -1, 1, "option ", r);
   lua_pop(L, 1);
   return v;
 }
@@ -263,11 +257,11 @@ static int l_configure(lua_State *L) {
                       luaL_tolstring(L, -2, NULL)));
       lua_pop(L, 1);
     }
-    lim.max_count = (size_t)field_limit(L, "max_queued",
-                                        (lua_Integer)lim.max_count, 1);
-    lim.max_bytes = (size_t)field_limit(L, "max_queued_bytes",
-                                        (lua_Integer)lim.max_bytes, 1);
-    lim.block_ms = field_limit(L, "block_ms", lim.block_ms, 0);
+    lim.max_count = (size_t)field_limit(L, &ca_range_max_queued,
+                                        (int64_t)lim.max_count);
+    lim.max_bytes = (size_t)field_limit(L, &ca_range_max_queued_bytes,
+                                        (int64_t)lim.max_bytes);
+    lim.block_ms = field_limit(L, &ca_range_block_ms, lim.block_ms);
     ca_queue_set_limits(&s->hub->queue, &lim);
   }
   lua_createtable(L, 0, 3);

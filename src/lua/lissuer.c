@@ -25,31 +25,6 @@ static ca_lissuer *checkissuer(lua_State *L, int arg) {
   return p;
 }
 
-static int bad_option(lua_State *L, int arg, const char *const *known,
-                      const char *what) {
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    int i, ok = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; known[i]; i++)
-        if (strcmp(lua_tostring(L, -2), known[i]) == 0) ok = 1;
-    if (!ok) {
-      const char *key = luaL_tolstring(L, -2, NULL);
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (i = 0; known[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-      }
-      luaL_pushresult(&b);
-      return luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s' "
-                           "(expected %s)", what, key, lua_tostring(L, -1)));
-    }
-    lua_pop(L, 1);
-  }
-  return 0;
-}
-
 /* ---- ca.issuer(opts) ---------------------------------------------------- */
 
 /***
@@ -76,282 +51,101 @@ GetRequests, Echo and Fail; default true)
 @usage local pm = ca.issuer{ clock = "virtual" }
 pm:define("Counters", { every = 10, count = 3, format = "requests=%d" })
 */
-static int l_issuer(lua_State *L) {
+/* Every key of opts is a known option. */
+static void check_keys(lua_State *L) {
   static const char *const known[] = {"threads", "clock", "log", "log_limit",
-                                      NULL};
-  lua_Integer threads = 1, limit = 1000000;
-  int log = 1;
-  ca_lissuer *p;
-  if (!lua_isnoneornil(L, 1)) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    bad_option(L, 1, known, "option");
-    if (lua_getfield(L, 1, "clock") != LUA_TNIL) {
-      const char *c = lua_tostring(L, -1);
-      if (c == NULL || (strcmp(c, "virtual") && strcmp(c, "real")))
-        luaL_argerror(L, 1, "option 'clock' must be \"virtual\" or \"real\"");
-      if (strcmp(c, "virtual") == 0) threads = 0;
+                                      "run", "builtins", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    int i, ok = 0;
+    size_t len = 0;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tolstring(L, -2, &len);
+      for (i = 0; known[i]; i++)
+        ok |= strlen(known[i]) == len && memcmp(k, known[i], len) == 0;
     }
-    if (lua_getfield(L, 1, "threads") != LUA_TNIL) {
-      int isint;
-      lua_Integer n = ca_optinteger(L, -1, &isint);
-      if (!isint || n < 1 || n > 64)
-        luaL_argerror(L, 1, "option 'threads' must be an integer in 1..64");
-      if (threads == 0)
-        luaL_argerror(L, 1, "a virtual clock runs on the caller's thread; "
-                      "leave out 'threads'");
-      threads = n;
-    }
-    if (lua_getfield(L, 1, "log") != LUA_TNIL) log = lua_toboolean(L, -1);
-    if (lua_getfield(L, 1, "log_limit") != LUA_TNIL) {
-      int isint;
-      limit = ca_optinteger(L, -1, &isint);
-      if (!isint || limit < 0)
-        luaL_argerror(L, 1, "option 'log_limit' must be an integer >= 0");
-    }
-    lua_pop(L, 4);
+    if (!ok)
+      luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s' (expected "
+                    "threads, clock, log, log_limit, run, builtins)",
+                    luaL_tolstring(L, -2, NULL)));
+    lua_pop(L, 1);
   }
-  p = lua_newuserdatauv(L, sizeof *p, 0);
-  p->is = NULL;
-  luaL_setmetatable(L, CA_ISSUER_MT);
-  p->is = ca_issuer_new((int)threads, log, (size_t)limit);
-  if (p->is == NULL)
-    return luaL_error(L, "cannot create the issuer (out of memory or "
-                      "threads)");
-  if (threads > 0) ca_lhub_mark_close(L);  /* its close waits for workers */
-  return 1;
 }
 
-/* ---- scenarios ---------------------------------------------------------- */
-
-/* pm:define(name, scenario): the scenario's stack index */
-#define SCN 3
-#define CA_MAX_COUNT 10000000
-#define BOX_MT "customaction.scenario_box"
-
-/* Raises "bad argument #2 to 'define' (scenario field 'k' ...)": Lua
-   numbers a method's arguments without self. */
-static int field_error(lua_State *L, const char *k, const char *msg) {
-  return luaL_argerror(L, SCN, lua_pushfstring(L, "scenario field '%s' %s", k,
-                                             msg));
+/* A string option through its core setter. */
+static void string_opt(lua_State *L, const char *k, ca_issuer_opts *o,
+                       int (*set)(ca_issuer_opts *, const char *, size_t,
+                                  ca_err *)) {
+  ca_err e;
+  size_t len;
+  if (lua_getfield(L, 1, k) != LUA_TNIL) {
+    const char *s;
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' must be a string (got %s)",
+                    k, luaL_typename(L, -1)));
+    s = lua_tolstring(L, -1, &len);
+    if (set(o, s, len, &e) != 0) ca_lerror(L, 1, "option ", &e);
+  }
+  lua_pop(L, 1);
 }
 
-static int64_t int_field(lua_State *L, const char *k, int64_t dflt,
-                         int64_t min) {
-  int64_t v = dflt;
-  if (lua_getfield(L, SCN, k) != LUA_TNIL) {
-    int isint;
-    lua_Integer n = ca_optinteger(L, -1, &isint);
-    if (!isint || n < min)
-      field_error(L, k, lua_pushfstring(L, "must be an integer >= %d",
-                                        (int)min));
-    v = n;
+static int bool_opt(lua_State *L, const char *k, int dflt) {
+  int v = dflt;
+  if (lua_getfield(L, 1, k) != LUA_TNIL) {
+    if (!lua_isboolean(L, -1))
+      luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' must be a boolean (got %s)",
+                    k, luaL_typename(L, -1)));
+    v = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
   return v;
 }
 
-/* A payload string as sent: UTF-16LE when the scenario says so. */
-static void store_payload(lua_State *L, ca_scenario *sc, int i, int utf16) {
-  size_t len;
-  const char *s;
-  if (utf16) {
-    s = lua_tolstring(L, -1, &len);
-    ca_lutf16_push_encoded(L, s, len, SCN, 1);
-    lua_replace(L, -2);
-  }
-  s = lua_tolstring(L, -1, &len);
-  sc->payloads[i] = ca_malloc(len + 1);
-  if (sc->payloads[i] == NULL) luaL_error(L, "not enough memory");
-  memcpy(sc->payloads[i], s, len);
-  sc->payloads[i][len] = '\0';
-  sc->lens[i] = len;
-  sc->npayloads = i + 1;
+static void read_options(lua_State *L, ca_issuer_opts *o, int *builtins) {
+  ca_err e;
+  check_keys(L);
+  string_opt(L, "clock", o, ca_issuer_opts_clock);
+  if (lua_getfield(L, 1, "threads") != LUA_TNIL &&
+      ca_issuer_opts_threads(o, ca_lnumber(L, -1), &e) != 0)
+    ca_lerror(L, 1, "option ", &e);
+  if (lua_getfield(L, 1, "log_limit") != LUA_TNIL &&
+      ca_issuer_opts_log_limit(o, ca_lnumber(L, -1), &e) != 0)
+    ca_lerror(L, 1, "option ", &e);
+  lua_pop(L, 2);
+  string_opt(L, "run", o, ca_issuer_opts_run);
+  o->log = bool_opt(L, "log", 1);
+  *builtins = bool_opt(L, "builtins", 1);
 }
 
-static void read_payloads(lua_State *L, ca_scenario *sc, int utf16) {
-  int n, i;
-  if (lua_getfield(L, SCN, "payload") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  if (lua_type(L, -1) == LUA_TSTRING) n = 1;
-  else if (lua_type(L, -1) == LUA_TTABLE) n = (int)luaL_len(L, -1);
-  else { field_error(L, "payload", "must be a string or a list of strings");
-         return; }
-  if (n < 1) field_error(L, "payload", "must not be an empty list");
-  sc->payloads = ca_calloc((size_t)n, sizeof *sc->payloads);
-  sc->lens = ca_calloc((size_t)n, sizeof *sc->lens);
-  if (sc->payloads == NULL || sc->lens == NULL)
-    luaL_error(L, "not enough memory");
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    lua_pushvalue(L, -1);
-    store_payload(L, sc, 0, utf16);
-    lua_pop(L, 1);
-  } else {
-    for (i = 0; i < n; i++) {
-      if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING)
-        field_error(L, "payload", lua_pushfstring(L, "item %d is a %s, not "
-                    "a string", i + 1, luaL_typename(L, -1)));
-      store_payload(L, sc, i, utf16);
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-}
+static void define_all(lua_State *L, ca_lissuer *p, int t);
 
-static int fault_kind(lua_State *L, int idx) {
-  const char *name = lua_tostring(L, idx);
-  int k;
-  for (k = 0; name && k < CA_NFAULTS; k++)
-    if (strcmp(name, ca_fault_names[k]) == 0) return k;
-  field_error(L, "faults", lua_pushfstring(L, "names an unknown fault '%s' "
-              "(expected null_buffer, oversized, duplicate_final, "
-              "after_final, foreign_thread, early_release, never_release, "
-              "jitter)", luaL_tolstring(L, idx, NULL)));
-  return -1;
-}
+/* Worker threads are a cost the collector cannot see: tell it, so that
+   dropped issuers are collected before their threads pile up. */
+#define THREAD_COST_KB 256
 
-static void read_faults(lua_State *L, ca_scenario *sc) {
-  int n, i;
-  if (lua_getfield(L, SCN, "faults") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
+static int l_issuer(lua_State *L) {
+  ca_issuer_opts o;
+  ca_lissuer *p;
+  int builtins = 1;
+  ca_issuer_opts_init(&o);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    read_options(L, &o, &builtins);
   }
-  if (lua_type(L, -1) != LUA_TTABLE)
-    field_error(L, "faults", "must be a list of fault names or tables");
-  n = (int)luaL_len(L, -1);
-  sc->faults = ca_calloc((size_t)(n ? n : 1), sizeof *sc->faults);
-  if (sc->faults == NULL) luaL_error(L, "not enough memory");
-  for (i = 0; i < n; i++) {
-    ca_fault *f = &sc->faults[i];
-    int t = lua_rawgeti(L, -1, i + 1);
-    f->size = CA_DEFAULT_MAX_RESPONSE + 1;
-    if (t == LUA_TSTRING) {
-      f->kind = fault_kind(L, -1);
-    } else if (t == LUA_TTABLE) {
-      static const char *const known[] = {"at", "size", "ms", "seed", NULL};
-      int isint;
-      lua_rawgeti(L, -1, 1);
-      f->kind = fault_kind(L, -1);
-      lua_pop(L, 1);
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {
-        int j, ok = lua_type(L, -2) == LUA_TNUMBER;
-        for (j = 0; !ok && known[j]; j++)
-          ok = lua_type(L, -2) == LUA_TSTRING &&
-               strcmp(lua_tostring(L, -2), known[j]) == 0;
-        if (!ok)
-          field_error(L, "faults", lua_pushfstring(L, "item %d has an "
-                      "unknown key '%s' (expected at, size, ms, seed)", i + 1,
-                      luaL_tolstring(L, -2, NULL)));
-        lua_pop(L, 1);
-      }
-      if (lua_getfield(L, -1, "at") != LUA_TNIL) {
-        f->at = ca_optinteger(L, -1, &isint);
-        if (!isint || f->at < 1)
-          field_error(L, "faults", "'at' must be a response number >= 1");
-      }
-      if (lua_getfield(L, -2, "size") != LUA_TNIL) {
-        lua_Integer sz = ca_optinteger(L, -1, &isint);
-        if (!isint || sz < 1 || sz > 0x7FFFFFFF)
-          field_error(L, "faults", "'size' must be an integer in 1..2^31-1");
-        f->size = (uint32_t)sz;
-      }
-      if (lua_getfield(L, -3, "ms") != LUA_TNIL) {
-        f->ms = ca_optinteger(L, -1, &isint);
-        if (!isint || f->ms < 0)
-          field_error(L, "faults", "'ms' must be an integer >= 0");
-      }
-      if (lua_getfield(L, -4, "seed") != LUA_TNIL) {
-        f->seed = (uint64_t)ca_optinteger(L, -1, &isint);
-        if (!isint) field_error(L, "faults", "'seed' must be an integer");
-      }
-      lua_pop(L, 4);
-    } else {
-      field_error(L, "faults", lua_pushfstring(L, "item %d is a %s, not a "
-                  "fault name or table", i + 1, luaL_typename(L, -1)));
-    }
-    if (f->kind == CA_FAULT_JITTER && f->ms == 0) f->ms = 5;
-    sc->nfaults = i + 1;
-    lua_pop(L, 1);
+  lua_settop(L, 2);   /* the facade's built-in definitions */
+  p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->is = NULL;
+  luaL_setmetatable(L, CA_ISSUER_MT);
+  p->is = ca_issuer_new(&o);
+  if (p->is == NULL)
+    return luaL_error(L, "cannot create the issuer (out of memory)");
+  if (o.threads > 0) {
+    ca_lhub_mark_close(L);  /* its close waits for workers */
+    lua_gc(L, LUA_GCSTEP, o.threads * THREAD_COST_KB);
   }
-  lua_pop(L, 1);
-}
-
-static void check_format(lua_State *L, const char *f) {
-  size_t n = strlen(f);
-  if (n > 200) field_error(L, "format", "must be at most 200 bytes");
-  for (; *f; f++)
-    if (f[0] == '%') {
-      if (f[1] != 'd' && f[1] != '%')
-        field_error(L, "format", "may hold only %d (the response number) "
-                    "and %%");
-      f++;
-    }
-}
-
-static void read_scenario(lua_State *L, ca_scenario *sc) {
-  static const char *const known[] = {"every", "count", "delay", "status",
-      "payload", "format", "echo", "encoding", "faults", NULL};
-  int utf16 = 0, sources = 0;
-  bad_option(L, SCN, known, "scenario field");
-  sc->every = int_field(L, "every", -1, 1);
-  sc->count = int_field(L, "count", sc->every > 0 ? -1 : 1, 1);
-  if (sc->count > CA_MAX_COUNT)
-    field_error(L, "count", "must be at most 10000000");
-  sc->delay = int_field(L, "delay", -1, 0);
-  if (lua_getfield(L, SCN, "status") != LUA_TNIL) {
-    uint32_t v;
-    if (!ca_lhr_to(L, -1, &v))
-      field_error(L, "status", "must be an HRESULT (anything ca.hresult "
-                  "accepts)");
-    sc->status = (HRESULT)v;
-  }
-  lua_pop(L, 1);
-  if (lua_getfield(L, SCN, "encoding") != LUA_TNIL) {
-    const char *e = lua_tostring(L, -1);
-    int utf8 = e != NULL && strcmp(e, "utf8") == 0;
-    utf16 = e != NULL && strcmp(e, "utf16") == 0;
-    if (!utf8 && !utf16)
-      field_error(L, "encoding", "must be \"utf8\" or \"utf16\"");
-  }
-  lua_pop(L, 1);
-  sc->utf16 = utf16;
-  if (lua_getfield(L, SCN, "format") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      field_error(L, "format", "must be a string");
-    check_format(L, lua_tostring(L, -1));
-    sc->format = ca_strdup(lua_tostring(L, -1));
-    if (sc->format == NULL) luaL_error(L, "not enough memory");
-    sources++;
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, SCN, "echo");
-  sc->echo = lua_toboolean(L, -1);
-  sources += sc->echo;
-  lua_pop(L, 1);
-  lua_getfield(L, SCN, "payload");
-  sources += !lua_isnil(L, -1);
-  lua_pop(L, 1);
-  if (sources > 1)
-    luaL_argerror(L, SCN, "scenario fields 'payload', 'format' and 'echo' "
-                  "exclude each other");
-  read_payloads(L, sc, utf16);
-  read_faults(L, sc);
-  if (sc->every < 0) {
-    int i;
-    for (i = 0; i < sc->nfaults; i++)
-      if (sc->faults[i].kind == CA_FAULT_JITTER)
-        field_error(L, "faults", "jitter needs 'every'");
-  }
-}
-
-/* Owns a scenario being read, so that an error frees it. */
-static int box_gc(lua_State *L) {
-  ca_scenario **box = lua_touserdata(L, 1);
-  ca_scenario_free(*box);
-  *box = NULL;
-  return 0;
+  if (builtins && lua_istable(L, 2)) define_all(L, p, 2);
+  lua_settop(L, 3);
+  return 1;
 }
 
 /***
@@ -378,28 +172,33 @@ early_release, never_release, jitter)
 */
 static int pm_define(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  const char *name = luaL_checkstring(L, 2);
-  ca_scenario **box, *sc;
-  int r;
-  luaL_checktype(L, SCN, LUA_TTABLE);
-  lua_settop(L, SCN);
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  if (luaL_newmetatable(L, BOX_MT)) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  *box = ca_scenario_new();
-  if (*box == NULL) return luaL_error(L, "not enough memory");
-  read_scenario(L, *box);
-  sc = *box;
-  *box = NULL;   /* the issuer owns it now, also if define fails */
-  r = ca_issuer_define(p->is, name, sc);
-  if (r != 0) return luaL_error(L, r == -1 ? "issuer is closed"
-                                           : "not enough memory");
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  ca_err e;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  ca_lscenario_read(L, 3, 3);
+  /* the issuer owns the scenario now, also if define fails */
+  if (ca_issuer_define(p->is, name, len, ca_lscenario_take(L, 4), &e) != 0)
+    return ca_lerror(L, 2, "", &e);
   lua_settop(L, 1);
   return 1;
+}
+
+/* The facade's built-in actions: name -> scenario table at t. */
+static void define_all(lua_State *L, ca_lissuer *p, int t) {
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    ca_err e;
+    size_t len;
+    const char *name = lua_tolstring(L, -2, &len);
+    int top = lua_gettop(L);
+    ca_lscenario_read(L, top, 2);
+    if (ca_issuer_define(p->is, name, len, ca_lscenario_take(L, top + 1),
+                         &e) != 0)
+      ca_lerror(L, 2, "", &e);
+    lua_settop(L, top - 1);
+  }
 }
 
 /* ---- calls through the native interface --------------------------------- */
@@ -480,25 +279,16 @@ event, on this thread.
 */
 static int pm_advance(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  ca_issuer *is;
-  int64_t ms = 0;
-  int n;
-  if (!lua_isnoneornil(L, 2)) {
-    lua_Integer v = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, v >= 0, 2, "expected milliseconds >= 0");
-    ms = v;
-  }
+  ca_issuer *is = p->is;
+  int64_t ms = -1, n;
+  ca_err e;
+  if (!lua_isnoneornil(L, 2)) ms = ca_lcheckint(L, 2, 2, "", &ca_advance_range);
   /* handlers run inside advance and may close the issuer: hold it */
-  ca_issuer_addref(p->is);
-  is = p->is;
-  n = ca_issuer_advance(is, ms, !lua_isnoneornil(L, 2));
+  ca_issuer_addref(is);
+  n = ca_issuer_advance(is, ms, &e);
   ca_issuer_release(is);
-  if (n == -1)
-    return luaL_error(L, "advance needs an issuer on a virtual clock "
-                      "(ca.issuer{ clock = \"virtual\" })");
-  if (n == -2)
-    return luaL_error(L, "advance called from inside a report it is making");
-  lua_pushinteger(L, n);
+  if (n < 0) return luaL_error(L, "%s", e.msg);
+  lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
 
@@ -520,7 +310,10 @@ Is `name` registered and not finished?
 */
 static int pm_active(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  lua_pushboolean(L, ca_issuer_active(p->is, luaL_checkstring(L, 2)));
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  /* a name holding a NUL can never have been registered */
+  lua_pushboolean(L, strlen(name) == len && ca_issuer_active(p->is, name));
   return 1;
 }
 
@@ -547,6 +340,36 @@ static int pm_is_virtual(lua_State *L) {
 static void set_hr(lua_State *L, const char *k, int64_t v) {
   ca_lhr_push(L, (uint32_t)v);
   lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, int64_t v) {
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, k);
+}
+
+/* One log entry as a table: common fields, then those of its kind. */
+static void push_entry(lua_State *L, const ca_log_entry *e) {
+  lua_createtable(L, 0, 10);
+  lua_pushstring(L, ca_log_op_names[e->op]);
+  lua_setfield(L, -2, "op");
+  lua_pushstring(L, e->action);
+  lua_setfield(L, -2, "action");
+  lua_pushstring(L, e->shape == 1 ? "v1" : "v2");
+  lua_setfield(L, -2, "shape");
+  set_int(L, "thread", (int64_t)e->thread);
+  set_int(L, "time", e->time);
+  if (e->op == CA_LOG_ADDREF || e->op == CA_LOG_RELEASE)
+    set_int(L, "refs", e->result);
+  else
+    set_hr(L, "result", e->result);
+  if (e->op == CA_LOG_REPORT) {
+    set_hr(L, "status", (uint32_t)e->status);
+    lua_pushboolean(L, e->final);
+    lua_setfield(L, -2, "final");
+    set_int(L, "bytes", e->bytes);
+    lua_pushboolean(L, e->null_buf);
+    lua_setfield(L, -2, "null");
+  }
 }
 
 /* Owns a copy of the log while it is turned into Lua tables. */
@@ -595,33 +418,7 @@ static int pm_log(lua_State *L) {
   box->n = n;
   lua_createtable(L, (int)n, 1);
   for (i = 0; i < n; i++) {
-    const char *op = e[i].op;
-    lua_createtable(L, 0, 9);
-    lua_pushstring(L, op);
-    lua_setfield(L, -2, "op");
-    lua_pushstring(L, e[i].action ? e[i].action : "");
-    lua_setfield(L, -2, "action");
-    lua_pushstring(L, e[i].shape == 1 ? "v1" : "v2");
-    lua_setfield(L, -2, "shape");
-    lua_pushinteger(L, (lua_Integer)e[i].thread);
-    lua_setfield(L, -2, "thread");
-    lua_pushinteger(L, (lua_Integer)e[i].time);
-    lua_setfield(L, -2, "time");
-    if (strcmp(op, "addref") == 0 || strcmp(op, "release") == 0) {
-      lua_pushinteger(L, (lua_Integer)e[i].result);
-      lua_setfield(L, -2, "refs");
-    } else {
-      set_hr(L, "result", e[i].result);
-    }
-    if (strcmp(op, "report") == 0) {
-      set_hr(L, "status", (uint32_t)e[i].status);
-      lua_pushboolean(L, e[i].final);
-      lua_setfield(L, -2, "final");
-      lua_pushinteger(L, (lua_Integer)e[i].bytes);
-      lua_setfield(L, -2, "bytes");
-      lua_pushboolean(L, e[i].null_buf);
-      lua_setfield(L, -2, "null");
-    }
+    push_entry(L, &e[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_pushinteger(L, (lua_Integer)dropped);
