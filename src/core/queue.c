@@ -302,6 +302,21 @@ static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
 
 /* ---- producer ------------------------------------------------------------- */
 
+/* The producer's next free slot, opening a segment when one is full;
+   NULL when out of memory. Only the producing thread writes its tail. */
+static ca_slot *next_slot(ca_producer *p) {
+  if (p->pidx == SEG_SLOTS) {
+    ca_segment *seg = atomic_exchange(&p->spare, NULL);
+    if (seg == NULL) seg = ca_malloc(sizeof *seg);
+    if (seg == NULL) return NULL;
+    seg->next = NULL;
+    p->ptail->next = seg;   /* published with the first slot in it */
+    p->ptail = seg;
+    p->pidx = 0;
+  }
+  return &p->ptail->slots[p->pidx++];
+}
+
 int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
                   int final, const BYTE *buf, DWORD len) {
   int err = CA_Q_OK;
@@ -331,16 +346,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
     if (heap == NULL) goto nomem;
     memcpy(heap, buf, len);
   }
-  if (p->pidx == SEG_SLOTS) {
-    ca_segment *seg = atomic_exchange(&p->spare, NULL);
-    if (seg == NULL) seg = ca_malloc(sizeof *seg);
-    if (seg == NULL) goto nomem;
-    seg->next = NULL;
-    p->ptail->next = seg;   /* published with the first slot in it */
-    p->ptail = seg;
-    p->pidx = 0;
-  }
-  s = &p->ptail->slots[p->pidx++];
+  if ((s = next_slot(p)) == NULL) goto nomem;
   s->cb = cb;
   s->status = status;
   s->len = len;
