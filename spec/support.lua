@@ -19,12 +19,13 @@ end
 
 --- Runs a child interpreter (CHILD_LUA, else lua5.4) on the build tree
 -- named by CA_BUILD, with arguments `args` (shell words), and returns what
--- it printed to stdout and stderr, and its exit status.
-function M.child(args)
+-- it printed to stdout and stderr, and its exit status (124 when it ran
+-- out of its time limit, `seconds`, 60 by default).
+function M.child(args, seconds)
   local lua = os.getenv("CHILD_LUA") or "lua5.4"
   local build = os.getenv("CA_BUILD") or "build"
-  local cmd = ("LUA_CPATH='%s/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;;' "
-    .. "timeout 60 %s %s 2>&1; echo \"exit:$?\""):format(build, lua, args)
+  local cmd = ("LUA_CPATH='%s/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' "
+    .. "timeout %d %s %s 2>&1; echo \"exit:$?\""):format(build, seconds or 60, lua, args)
   local f = assert(io.popen(cmd))
   local out = f:read("*a")   -- "*a": 5.1 and 5.2 know no "a"
   f:close()

@@ -45,7 +45,7 @@ M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
 
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new
-M.issuer_methods = nil
+M.issuer_methods, M.issuer_builtins = nil, nil
 M.actions = require("customaction.actions").new
 M.actions_methods = nil
 M.load = require("customaction.pm").load

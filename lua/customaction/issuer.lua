@@ -16,7 +16,8 @@ local M = {}
 -- Windows components send it
 -- @field Echo the action's argument sent back, as UTF-16
 -- @field Fail a one-shot action that fails
-M.builtins = {
+M.builtins = core.issuer_builtins   -- the table ca.issuer reads
+for name, scenario in pairs {
   Counters = { every = 100, count = 50, format = "requests=%d" },
   GetRequests = {
     encoding = "utf16",
@@ -26,17 +27,17 @@ M.builtins = {
   Echo = { echo = true, encoding = "utf16" },
   Fail = { status = "HRESULT_FROM_WIN32_ERROR_SERVICE_NOT_ACTIVE",
            payload = "the service is not running" },
-}
+} do M.builtins[name] = scenario end
 
 --- Makes a simulated issuer: `customaction.issuer` in the main module,
--- which also documents the issuer's methods and options. A tail call, so
--- that an error in `opts` names the caller's line, not this file's.
--- @tparam[opt] table opts see `customaction.issuer`; `builtins` (default
--- true) defines `M.builtins`
+-- which also documents the issuer's methods and options (`builtins`,
+-- default true, defines `M.builtins`). The C function itself, with no
+-- Lua frame in between, so that an error in `opts` names the caller's
+-- line.
+-- @function new
+-- @tparam[opt] table opts
 -- @treturn issuer
-function M.new(opts)
-  return core.issuer(opts, M.builtins)
-end
+M.new = core.issuer
 
 local methods = core.issuer_methods
 local stream = require "customaction.stream"

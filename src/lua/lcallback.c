@@ -174,6 +174,7 @@ int ca_lcallback_new(lua_State *L) {
   const char *name = "callback";
   lua_Integer max = CA_DEFAULT_MAX_RESPONSE;
   int reuse = 0;
+  size_t len;
   ca_lcallback *p;
   if (!callable(L, 1))
     luaL_typeerror(L, 1, "function or callable object");
@@ -184,7 +185,9 @@ int ca_lcallback_new(lua_State *L) {
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING)
         luaL_argerror(L, 2, "option 'name' must be a string");
-      name = lua_tostring(L, -1);
+      name = lua_tolstring(L, -1, &len);
+      if (strlen(name) != len)   /* C keeps the name: it would be cut */
+        luaL_argerror(L, 2, "option 'name' must not hold a NUL byte");
     }
     lua_getfield(L, 2, "on_error");
     if (!lua_isnil(L, -1) && !callable(L, -1))

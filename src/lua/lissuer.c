@@ -132,7 +132,8 @@ static int l_issuer(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     read_options(L, &o, &builtins);
   }
-  lua_settop(L, 2);   /* the facade's built-in definitions */
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* the facade's built-ins */
   p = lua_newuserdatauv(L, sizeof *p, 0);
   p->is = NULL;
   luaL_setmetatable(L, CA_ISSUER_MT);
@@ -513,6 +514,12 @@ void ca_lissuer_open(lua_State *L) {
   lua_setfield(L, -4, "issuer_methods");  /* the facade adds stream() */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_issuer);
+  /* the built-in actions: a table the facade fills, an upvalue of
+     ca.issuer so that it needs no Lua wrapper (whose line an error in
+     the options would name) */
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "issuer_builtins");
+  lua_pushcclosure(L, l_issuer, 1);
   lua_setfield(L, -2, "issuer");
 }
