@@ -29,9 +29,13 @@ void ca_lhr_push(lua_State *L, uint32_t value) {
   lua_remove(L, -2);
 }
 
-static int int_to_hr(lua_Integer n, uint32_t *out) {
-  if (n < -(lua_Integer)0x80000000 || n > (lua_Integer)0xFFFFFFFF) return 0;
-  *out = (uint32_t)n;
+/* A number as an HRESULT, by the core's integer rule: signed or unsigned
+   32-bit, integral (NaN, infinities and fractions are refused). */
+static int int_to_hr(lua_State *L, int idx, uint32_t *out) {
+  int64_t v;
+  if (ca_intrange_check(&ca_range_hresult, ca_lnumber(L, idx), &v, NULL))
+    return 0;
+  *out = (uint32_t)v;
   return 1;
 }
 
@@ -43,11 +47,8 @@ int ca_lhr_to(lua_State *L, int idx, uint32_t *out) {
       *out = h->value;
       return 1;
     }
-    case LUA_TNUMBER: {
-      int isint;
-      lua_Integer n = lua_tointegerx(L, idx, &isint);
-      return isint && int_to_hr(n, out);
-    }
+    case LUA_TNUMBER:
+      return int_to_hr(L, idx, out);
     case LUA_TSTRING: {
       size_t len;
       const char *str = lua_tolstring(L, idx, &len);
