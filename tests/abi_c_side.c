@@ -119,7 +119,9 @@ int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
 }
 
 unsigned long abi_core_refused_null(void *cb) {
-  return atomic_load(&((ca_callback *)cb)->stats.refused[CA_REFUSED_NULL_BUFFER]);
+  ca_callback_stats st;
+  ca_callback_stats_get(cb, &st);
+  return st.refused[CA_REFUSED_NULL_BUFFER];
 }
 
 void abi_core_shutdown(void) {

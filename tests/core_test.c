@@ -198,7 +198,7 @@ static void test_cross_thread(ca_hub *hub) {
   }
   ok(started == NPROD, "threads: producers started");
   while (recs[0].n + recs[1].n < (long)NPROD * NREP && ca_now_ns() < deadline) {
-    if (ca_queue_pending(&hub->queue) == 0) ca_wake_wait(&hub->queue.wake, 100);
+    ca_hub_wait(hub, 100);
     ca_hub_dispatch(hub, -1);
     rounds++;
   }
@@ -215,7 +215,7 @@ static void test_cross_thread(ca_hub *hub) {
      "threads: each producer's order kept per callback");
   ok(recs[0].delivered_off_owner == 0 && recs[1].delivered_off_owner == 0,
      "threads: delivered on the owning thread only");
-  ok(atomic_load(&cbs[0]->refs) == 1 && atomic_load(&cbs[1]->refs) == 1,
+  ok(ca_callback_refs(cbs[0]) == 1 && ca_callback_refs(cbs[1]) == 1,
      "threads: the queue released what it held");
   ca_callback_release(cbs[0]);
   ca_callback_release(cbs[1]);
@@ -279,13 +279,13 @@ static HRESULT register_counting(ca_hub *hub, ca_issuer *is, const char *action,
 static void test_issuer_virtual(ca_hub *hub) {
   ca_issuer *is = new_issuer(0);
   HRESULT hr = register_counting(hub, is, "Counters", 10, 3);
-  ok(hr == CA_S_OK && atomic_load(&cbs[0]->refs) == 2,
+  ok(hr == CA_S_OK && ca_callback_refs(cbs[0]) == 2,
      "issuer, virtual clock: registers through IPmCustomActions2, AddRefs");
   while (ca_issuer_advance(is, -1, NULL) > 0) {}
   ok(recs[0].n == 3 && recs[0].finals == 1 && strcmp(recs[0].last, "3") == 0,
      "issuer, virtual clock: three responses, the last one final");
   ok(ca_issuer_now(is) == 30, "issuer, virtual clock: time advanced to 30 ms");
-  ok(atomic_load(&cbs[0]->refs) == 1 && balanced(is),
+  ok(ca_callback_refs(cbs[0]) == 1 && balanced(is),
      "issuer, virtual clock: released, AddRef/Release balanced");
   ca_issuer_close(is);
   ca_issuer_release(is);
@@ -298,7 +298,7 @@ static void test_issuer_threads(ca_hub *hub) {
   ok(register_counting(hub, is, "A", 1, 5) == CA_S_OK,
      "issuer, worker thread: registers");
   while (recs[0].finals == 0 && ca_now_ns() < deadline) {
-    if (ca_queue_pending(&hub->queue) == 0) ca_wake_wait(&hub->queue.wake, 50);
+    ca_hub_wait(hub, 50);
     ca_hub_dispatch(hub, -1);
   }
   ok(recs[0].n == 5 && strcmp(recs[0].last, "5") == 0 &&
@@ -306,7 +306,7 @@ static void test_issuer_threads(ca_hub *hub) {
      "issuer, worker thread: five responses, in order, on the owning thread");
   ca_issuer_close(is);
   ca_hub_dispatch(hub, -1);
-  ok(atomic_load(&cbs[0]->refs) == 1 && balanced(is),
+  ok(ca_callback_refs(cbs[0]) == 1 && balanced(is),
      "issuer, worker thread: closed, released, balanced");
   ca_issuer_release(is);
   ca_callback_release(cbs[0]);
@@ -393,9 +393,9 @@ static void test_close(ca_hub *hub) {
   ca_hub_close(hub);
   ok(report2(cb, CA_S_OK, 0, "x", 1) == CA_RPC_E_DISCONNECTED && recs[0].n == 0,
      "close: later reports get RPC_E_DISCONNECTED");
-  ok(atomic_load(&hub->callbacks) == 1, "close: one callback still alive");
+  ok(ca_hub_callbacks(hub) == 1, "close: one callback still alive");
   ca_callback_release(cb);
-  ok(atomic_load(&hub->callbacks) == 0, "close: the last Release frees it");
+  ok(ca_hub_callbacks(hub) == 0, "close: the last Release frees it");
 }
 
 int main(void) {

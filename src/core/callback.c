@@ -3,14 +3,68 @@
 ** checks every report passes before it reaches Lua. Refusals never call
 ** the handler; each returns its documented HRESULT and is counted.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "callback.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hresult.h"
 #include "hub.h"
+
+/*
+** Counters, grouped by writer onto separate cache lines: those any thread
+** bumps use atomic read-modify-write; those only the owning thread writes
+** are bumped with a relaxed load and store (no locked instruction on the
+** hot path). Keeping the groups apart stops a producer thread and the
+** owning thread from stealing one cache line from each other per report.
+*/
+typedef struct ca_stats {
+  /* ReportResult calls from other threads are queued + foreign_refused,
+     so the hot path bumps one counter, not two */
+  _Alignas(64) atomic_ulong queued;   /* accepted from another thread */
+  atomic_ulong foreign_refused;       /* refused on another thread */
+  atomic_ulong refused[CA_NREFUSALS];
+  _Alignas(64) atomic_ulong owner_reports; /* on the owning thread */
+  atomic_ulong delivered;     /* handler called (owning thread) */
+  atomic_ulong errors;        /* handler raised (owning thread) */
+  atomic_ulong failures;      /* handler returned a failure (owning thread) */
+} ca_stats;
+
+struct ca_callback {
+  /* the two vptrs come first: native code holds &cb->v1 or &cb->v2;
+     this line is read on every report and written almost never */
+  const ICustomActionResultCallbackVtbl *v1;
+  const ICustomAction2ResultCallbackVtbl *v2;
+  atomic_int connected;     /* cleared when Lua lets go or the state closes */
+  atomic_int finished;      /* a final report was accepted */
+  int final_delivered;      /* owning thread only: a final reached the
+                               handler, so nothing more may (unless reuse) */
+  int reuse;                /* accept new sequences after a final report */
+  DWORD max_response;
+  ca_hub *hub;              /* holds one hub reference */
+  intptr_t user;            /* the binding's word */
+  char *name;
+  _Alignas(64) atomic_uint refs;
+  /* keeps the memory (name, stats) readable: 1 for all of refs together,
+     plus one per ca_callback_keep; the object is freed when it reaches 0 */
+  atomic_uint keeps;
+  ca_stats stats;
+};
+
+static inline void owner_inc(atomic_ulong *c) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+static unsigned long load(const atomic_ulong *c) {
+  return atomic_load_explicit((atomic_ulong *)(uintptr_t)c,
+                              memory_order_relaxed);
+}
 
 const char *const ca_refusal_names[CA_NREFUSALS] = {
   "closed", "null_buffer", "oversized", "after_final", "queue_full",
@@ -42,7 +96,7 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
   int r;
   ca_callback_addref(cb);   /* the queued report's own reference */
-  r = ca_queue_push(&cb->hub->queue, cb, status, final, buf, len);
+  r = ca_hub_push(cb->hub, cb, status, final, buf, len);
   if (r == CA_Q_OK) {
     atomic_fetch_add_explicit(&cb->stats.queued, 1, memory_order_relaxed);
     return CA_S_OK;
@@ -59,9 +113,9 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
   HRESULT (*refuse)(ca_callback *, enum ca_refusal);
   HRESULT hr;
   int claimed = 0;
-  int owner = ca_thread_is(h->owner);
+  int owner = ca_hub_owned(h);
   if (owner) {
-    ca_owner_inc(&cb->stats.owner_reports);
+    owner_inc(&cb->stats.owner_reports);
     refuse = ca_callback_refuse;
   } else {
     refuse = refuse_foreign;   /* queued or refused: each counts once */
@@ -95,7 +149,11 @@ HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
   if (ca_callback_after_final(cb))
     return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
   if (final) cb->final_delivered = 1;
-  return cb->hub->deliver(cb->hub, cb, status, final, buf, len);
+  return ca_hub_deliver(cb->hub, cb, status, final, buf, len);
+}
+
+int ca_callback_after_final(const ca_callback *cb) {
+  return !cb->reuse && cb->final_delivered;
 }
 
 ULONG ca_callback_addref(ca_callback *cb) {
@@ -109,7 +167,7 @@ ULONG ca_callback_release(ca_callback *cb) {
 ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
   unsigned r = atomic_fetch_sub_explicit(&cb->refs, n, memory_order_acq_rel);
   if (r != n) return r - n;
-  atomic_fetch_sub(&cb->hub->callbacks, 1);
+  ca_hub_count_callbacks(cb->hub, -1);
   ca_hub_release(cb->hub);
   cb->hub = NULL;
   ca_callback_unkeep(cb);
@@ -188,6 +246,57 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   for (i = 0; i < CA_NREFUSALS; i++) atomic_init(&cb->stats.refused[i], 0);
   cb->hub = hub;
   ca_hub_retain(hub);
-  atomic_fetch_add(&hub->callbacks, 1);
+  ca_hub_count_callbacks(hub, 1);
   return cb;
 }
+
+ICustomActionResultCallback *ca_callback_v1(ca_callback *cb) {
+  return (ICustomActionResultCallback *)&cb->v1;
+}
+
+ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
+  return (ICustomAction2ResultCallback *)&cb->v2;
+}
+
+/* ---- what a binding reads ------------------------------------------------ */
+
+const char *ca_callback_name(const ca_callback *cb) { return cb->name; }
+
+ULONG ca_callback_refs(const ca_callback *cb) {
+  return atomic_load((atomic_uint *)(uintptr_t)&cb->refs);
+}
+
+int ca_callback_finished(const ca_callback *cb) {
+  return atomic_load((atomic_int *)(uintptr_t)&cb->finished);
+}
+
+int ca_callback_connected(const ca_callback *cb) {
+  return atomic_load_explicit((atomic_int *)(uintptr_t)&cb->connected,
+                              memory_order_acquire);
+}
+
+void ca_callback_disconnect(ca_callback *cb) {
+  atomic_store_explicit(&cb->connected, 0, memory_order_release);
+}
+
+void ca_callback_stats_get(const ca_callback *cb, ca_callback_stats *s) {
+  const ca_stats *st = &cb->stats;
+  size_t i;
+  s->queued = load(&st->queued);
+  s->reports = s->queued + load(&st->foreign_refused) +
+               load(&st->owner_reports);
+  s->delivered = load(&st->delivered);
+  s->errors = load(&st->errors);
+  s->failures = load(&st->failures);
+  for (i = 0; i < CA_NREFUSALS; i++) s->refused[i] = load(&st->refused[i]);
+}
+
+void ca_callback_count(ca_callback *cb, enum ca_count which) {
+  owner_inc(which == CA_COUNT_DELIVERED ? &cb->stats.delivered
+            : which == CA_COUNT_ERRORS ? &cb->stats.errors
+            : &cb->stats.failures);
+}
+
+void ca_callback_set_user(ca_callback *cb, intptr_t user) { cb->user = user; }
+
+intptr_t ca_callback_user(const ca_callback *cb) { return cb->user; }

@@ -4,13 +4,14 @@
 ** over one atomic reference count, so that native holders may outlive the
 ** Lua proxy and even the Lua state. ReportResult validates its arguments,
 ** then either hands the report to the hub's deliver function at once (on
-** the hub's owning thread) or copies it into the hub's queue.
+** the hub's owning thread) or copies it into the hub's queue. The object
+** is opaque outside callback.c.
 */
 #ifndef CA_CALLBACK_H
 #define CA_CALLBACK_H
 
-#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
@@ -31,58 +32,24 @@ enum ca_refusal {
 extern const char *const ca_refusal_names[CA_NREFUSALS];
 extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
 
-/*
-** Counters, grouped by writer onto separate cache lines: those any thread
-** bumps use atomic read-modify-write; those only the owning thread writes
-** are bumped with a relaxed load and store (no locked instruction on the
-** hot path). Keeping the groups apart stops a producer thread and the
-** owning thread from stealing one cache line from each other per report.
-*/
-typedef struct ca_stats {
-  /* ReportResult calls from other threads are queued + foreign_refused,
-     so the hot path bumps one counter, not two */
-  _Alignas(64) atomic_ulong queued;   /* accepted from another thread */
-  atomic_ulong foreign_refused;       /* refused on another thread */
-  atomic_ulong refused[CA_NREFUSALS];
-  _Alignas(64) atomic_ulong owner_reports; /* on the owning thread */
-  atomic_ulong delivered;     /* handler called (owning thread) */
-  atomic_ulong errors;        /* handler raised (owning thread) */
-  atomic_ulong failures;      /* handler returned a failure (owning thread) */
-} ca_stats;
-
-static inline void ca_owner_inc(atomic_ulong *c) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
-}
-
-static inline unsigned long ca_stats_reports(ca_stats *s) {
-  return atomic_load_explicit(&s->queued, memory_order_relaxed) +
-         atomic_load_explicit(&s->foreign_refused, memory_order_relaxed) +
-         atomic_load_explicit(&s->owner_reports, memory_order_relaxed);
-}
-
+/* The reason that far exceeds every other: a report's size limit. */
 #define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
 
-typedef struct ca_callback {
-  /* the two vptrs come first: native code holds &cb->v1 or &cb->v2;
-     this line is read on every report and written almost never */
-  const ICustomActionResultCallbackVtbl *v1;
-  const ICustomAction2ResultCallbackVtbl *v2;
-  atomic_int connected;     /* cleared when Lua lets go or the state closes */
-  atomic_int finished;      /* a final report was accepted */
-  int final_delivered;      /* owning thread only: a final reached the
-                               handler, so nothing more may (unless reuse) */
-  int reuse;                /* accept new sequences after a final report */
-  DWORD max_response;
-  struct ca_hub *hub;       /* holds one hub reference */
-  int key;                  /* the Lua binding's handler slot */
-  char *name;
-  _Alignas(64) atomic_uint refs;
-  /* keeps the memory (name, stats) readable: 1 for all of refs together,
-     plus one per ca_callback_keep; the object is freed when it reaches 0 */
-  atomic_uint keeps;
-  ca_stats stats;
-} ca_callback;
+/* The object is opaque: callers use the functions below. */
+typedef struct ca_callback ca_callback;
+
+/* A snapshot of the counters (each read once, relaxed). */
+typedef struct ca_callback_stats {
+  unsigned long reports;     /* ReportResult calls, from any thread */
+  unsigned long queued;      /* accepted from another thread */
+  unsigned long delivered;   /* handler called */
+  unsigned long errors;      /* handler raised */
+  unsigned long failures;    /* handler returned a failure */
+  unsigned long refused[CA_NREFUSALS];
+} ca_callback_stats;
+
+/* What the deliver function counts, on the owning thread. */
+enum ca_count { CA_COUNT_DELIVERED, CA_COUNT_ERRORS, CA_COUNT_FAILURES };
 
 /* refs = 1; NULL when out of memory. name is copied. */
 ca_callback *ca_callback_new(struct ca_hub *hub, const char *name,
@@ -102,12 +69,9 @@ void ca_callback_unkeep(ca_callback *cb);
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
                            const BYTE *buf, DWORD len);
 
-static inline ICustomActionResultCallback *ca_callback_v1(ca_callback *cb) {
-  return (ICustomActionResultCallback *)&cb->v1;
-}
-static inline ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
-  return (ICustomAction2ResultCallback *)&cb->v2;
-}
+/* The two interface pointers native code holds. */
+ICustomActionResultCallback *ca_callback_v1(ca_callback *cb);
+ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb);
 
 /*
 ** Owning thread: hands a report to the hub's deliver function, unless a
@@ -120,12 +84,26 @@ HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
                             const BYTE *buf, DWORD len);
 
 /* Owning thread: would a report now be refused as after_final? */
-static inline int ca_callback_after_final(const ca_callback *cb) {
-  return !cb->reuse && cb->final_delivered;
-}
+int ca_callback_after_final(const ca_callback *cb);
 
 /* Counts and returns a refusal. */
 HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why);
+
+/* What a binding reads and says; names and counters stay readable while
+   the object is kept (ca_callback_keep), also after the last Release. */
+const char *ca_callback_name(const ca_callback *cb);
+ULONG ca_callback_refs(const ca_callback *cb);
+int ca_callback_finished(const ca_callback *cb);   /* a final was accepted */
+int ca_callback_connected(const ca_callback *cb);
+/* From now on every report is refused as closed (Lua let go). */
+void ca_callback_disconnect(ca_callback *cb);
+void ca_callback_stats_get(const ca_callback *cb, ca_callback_stats *s);
+/* Owning thread: counts a delivery, a handler error or a failure. */
+void ca_callback_count(ca_callback *cb, enum ca_count which);
+/* A word the binding keeps with the object (its handler's key); the core
+   never reads it. */
+void ca_callback_set_user(ca_callback *cb, intptr_t user);
+intptr_t ca_callback_user(const ca_callback *cb);
 
 CA_HIDDEN_END
 #endif

@@ -1,10 +1,29 @@
 /*
-** hub.c: lifetime of a hub and the consumer side of its queue.
+** hub.c: lifetime of a hub, the consumer side of its queue, and what the
+** binding and the callback objects may ask of it.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "hub.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#include "callback.h"
+#include "platform.h"
+
+struct ca_hub {
+  atomic_uint refs;
+  atomic_int closed;
+  ca_thread_id owner;
+  ca_queue queue;
+  ca_deliver_fn deliver;
+  void *binding;            /* the deliver function's own data */
+  atomic_ulong discarded;   /* queued reports dropped by close/disconnect */
+  atomic_long callbacks;    /* callback objects alive on this hub */
+};
 
 ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding) {
   ca_hub *h = ca_malloc(sizeof *h);
@@ -65,7 +84,7 @@ int ca_hub_dispatch(ca_hub *h, int max) {
       nheld = 0;
     }
     nheld++;
-    if (ca_hub_is_closed(h) || !atomic_load(&r.cb->connected)) {
+    if (ca_hub_is_closed(h) || !ca_callback_connected(r.cb)) {
       ca_callback_refuse(r.cb, CA_REFUSED_CLOSED);
       atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
       ca_queue_done(&h->queue, &r);
@@ -84,4 +103,49 @@ int ca_hub_dispatch(ca_hub *h, int max) {
   ca_queue_leave(&h->queue);
   ca_queue_settle(&h->queue);
   return done;
+}
+
+int ca_hub_is_closed(ca_hub *h) {
+  return atomic_load_explicit(&h->closed, memory_order_acquire);
+}
+
+int ca_hub_wait(ca_hub *h, int64_t ms) {
+  if (ca_queue_pending(&h->queue) > 0) return 1;
+  return ca_wake_wait(&h->queue.wake, ms);
+}
+
+intptr_t ca_hub_fd(ca_hub *h) { return ca_wake_handle(&h->queue.wake); }
+
+size_t ca_hub_pending(ca_hub *h) { return ca_queue_pending(&h->queue); }
+
+void ca_hub_get_limits(ca_hub *h, ca_queue_limits *l) {
+  ca_queue_get_limits(&h->queue, l);
+}
+
+void ca_hub_set_limits(ca_hub *h, const ca_queue_limits *l) {
+  ca_queue_set_limits(&h->queue, l);
+}
+
+void *ca_hub_binding(ca_hub *h) { return h->binding; }
+
+long ca_hub_callbacks(ca_hub *h) { return atomic_load(&h->callbacks); }
+
+unsigned long ca_hub_discarded(ca_hub *h) {
+  return atomic_load(&h->discarded);
+}
+
+int ca_hub_owned(ca_hub *h) { return ca_thread_is(h->owner); }
+
+int ca_hub_push(ca_hub *h, struct ca_callback *cb, HRESULT status, int final,
+                const BYTE *buf, DWORD len) {
+  return ca_queue_push(&h->queue, cb, status, final, buf, len);
+}
+
+HRESULT ca_hub_deliver(ca_hub *h, struct ca_callback *cb, HRESULT status,
+                       int final, const BYTE *buf, DWORD len) {
+  return h->deliver(h, cb, status, final, buf, len);
+}
+
+void ca_hub_count_callbacks(ca_hub *h, int delta) {
+  atomic_fetch_add(&h->callbacks, delta);
 }

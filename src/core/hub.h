@@ -8,33 +8,24 @@
 #ifndef CA_HUB_H
 #define CA_HUB_H
 
-#include <stdatomic.h>
-#include "callback.h"
-#include "platform.h"
+#include <stdint.h>
 #include "queue.h"
+#include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
+/* Opaque outside hub.c. */
 typedef struct ca_hub ca_hub;
+struct ca_callback;
 
 /*
 ** Runs a report on the owning thread and returns the handler's HRESULT
 ** (for a queued report the caller has already been answered; the result
 ** only counts in the stats).
 */
-typedef HRESULT (*ca_deliver_fn)(ca_hub *hub, ca_callback *cb, HRESULT status,
-                                 int final, const BYTE *buf, DWORD len);
-
-struct ca_hub {
-  atomic_uint refs;
-  atomic_int closed;
-  ca_thread_id owner;
-  ca_queue queue;
-  ca_deliver_fn deliver;
-  void *binding;            /* the deliver function's own data */
-  atomic_ulong discarded;   /* queued reports dropped by close/disconnect */
-  atomic_long callbacks;    /* callback objects alive on this hub */
-};
+typedef HRESULT (*ca_deliver_fn)(ca_hub *hub, struct ca_callback *cb,
+                                 HRESULT status, int final, const BYTE *buf,
+                                 DWORD len);
 
 /* refs = 1 for the caller; the calling thread becomes the owner. */
 ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding);
@@ -44,9 +35,7 @@ void ca_hub_release(ca_hub *h);
 /* From now on every report is refused as closed; queued ones are dropped. */
 void ca_hub_close(ca_hub *h);
 
-static inline int ca_hub_is_closed(ca_hub *h) {
-  return atomic_load_explicit(&h->closed, memory_order_acquire);
-}
+int ca_hub_is_closed(ca_hub *h);
 
 /*
 ** The owning thread is about to wait for threads that may be blocked
@@ -65,6 +54,26 @@ void ca_hub_closing(ca_hub *h);
 
 /* Delivers up to max queued reports (max < 0: all); returns how many. */
 int ca_hub_dispatch(ca_hub *h, int max);
+
+/* The owning thread: waits up to ms (< 0: forever) unless something is
+   queued already; 1 when something is. */
+int ca_hub_wait(ca_hub *h, int64_t ms);
+/* Readable while reports are queued (an event handle on Windows). */
+intptr_t ca_hub_fd(ca_hub *h);
+size_t ca_hub_pending(ca_hub *h);
+void ca_hub_get_limits(ca_hub *h, ca_queue_limits *l);
+void ca_hub_set_limits(ca_hub *h, const ca_queue_limits *l);
+void *ca_hub_binding(ca_hub *h);      /* the deliver function's data */
+long ca_hub_callbacks(ca_hub *h);     /* callback objects alive on it */
+unsigned long ca_hub_discarded(ca_hub *h);  /* dropped by close */
+
+/* For callback.c: */
+int ca_hub_owned(ca_hub *h);          /* is this the owning thread? */
+int ca_hub_push(ca_hub *h, struct ca_callback *cb, HRESULT status, int final,
+                const BYTE *buf, DWORD len);
+HRESULT ca_hub_deliver(ca_hub *h, struct ca_callback *cb, HRESULT status,
+                       int final, const BYTE *buf, DWORD len);
+void ca_hub_count_callbacks(ca_hub *h, int delta);
 
 CA_HIDDEN_END
 #endif

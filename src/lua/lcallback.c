@@ -82,6 +82,11 @@ static void free_key(ca_lstate *s, int key) {
   s->free_keys[s->nfree++] = key;
 }
 
+/* The handler's key, kept in the object's user word. */
+static int key_of(const ca_callback *obj) {
+  return (int)ca_callback_user(obj);
+}
+
 static void set_handler(lua_State *L, ca_lstate *s, int key, int handler) {
   handler = lua_absindex(L, handler);
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->handlers_ref);
@@ -102,13 +107,13 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   ULONG left = 0;
   int n = p->held;
   idx = lua_absindex(L, idx);
-  atomic_store(&obj->connected, 0);
+  ca_callback_disconnect(obj);
   settable_ref(L, s->live_ref, idx, obj, 0);  /* nil stores never allocate */
   settable_ref(L, s->anchors_ref, idx, NULL, 0);
   lua_pushnil(L);
-  set_handler(L, s, obj->key, -1);
+  set_handler(L, s, key_of(obj), -1);
   lua_pop(L, 1);
-  free_key(s, obj->key);
+  free_key(s, key_of(obj));
   p->obj = NULL;
   p->held = 0;
   if (p->kept == NULL) {   /* stats and the name stay readable */
@@ -215,9 +220,9 @@ int ca_lcallback_new(lua_State *L) {
   p->obj = ca_callback_new(s->hub, name, (DWORD)max, reuse);
   if (p->obj == NULL) return luaL_error(L, "not enough memory");
   p->held = 1;
-  p->obj->key = alloc_key(s);
+  ca_callback_set_user(p->obj, alloc_key(s));
   settable_ref(L, s->live_ref, -1, p->obj, 1);
-  set_handler(L, s, p->obj->key, 1);
+  set_handler(L, s, key_of(p->obj), 1);
   return 1;
 }
 
@@ -364,9 +369,8 @@ static int cb_close(lua_State *L) {
   return 0;
 }
 
-static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
-  lua_pushinteger(L, (lua_Integer)atomic_load_explicit(v,
-                                                      memory_order_relaxed));
+static void setcount(lua_State *L, const char *k, unsigned long v) {
+  lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
 }
 
@@ -387,27 +391,27 @@ once closed); prints as a one-line summary
 static int cb_stats(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   ca_callback *obj = readable(p);
+  ca_callback_stats st;
   int i;
   if (obj == NULL)   /* only a resurrected proxy's old self has none */
     return luaL_argerror(L, 1, "callback has no object");
+  ca_callback_stats_get(obj, &st);
   lua_createtable(L, 0, 11);
-  lua_pushstring(L, obj->name);
+  lua_pushstring(L, ca_callback_name(obj));
   lua_setfield(L, -2, "name");
   lua_pushboolean(L, p->obj == NULL);
   lua_setfield(L, -2, "closed");
-  lua_pushinteger(L, (lua_Integer)atomic_load(&obj->refs));
-  lua_setfield(L, -2, "refs");
-  lua_pushboolean(L, atomic_load(&obj->finished));
+  setcount(L, "refs", ca_callback_refs(obj));
+  lua_pushboolean(L, ca_callback_finished(obj));
   lua_setfield(L, -2, "finished");
-  lua_pushinteger(L, (lua_Integer)ca_stats_reports(&obj->stats));
-  lua_setfield(L, -2, "reports");
-  setcount(L, "delivered", &obj->stats.delivered);
-  setcount(L, "queued", &obj->stats.queued);
-  setcount(L, "errors", &obj->stats.errors);
-  setcount(L, "failures", &obj->stats.failures);
+  setcount(L, "reports", st.reports);
+  setcount(L, "delivered", st.delivered);
+  setcount(L, "queued", st.queued);
+  setcount(L, "errors", st.errors);
+  setcount(L, "failures", st.failures);
   lua_createtable(L, 0, CA_NREFUSALS);
   for (i = 0; i < CA_NREFUSALS; i++)
-    setcount(L, ca_refusal_names[i], &obj->stats.refused[i]);
+    setcount(L, ca_refusal_names[i], st.refused[i]);
   lua_setfield(L, -2, "refused");
   ca_lprintable(L, -1, "customaction.callback_stats");
   return 1;
@@ -416,21 +420,20 @@ static int cb_stats(lua_State *L) {
 static int cb_tostring(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   ca_callback *obj = readable(p);
+  ca_callback_stats st;
   unsigned long refused = 0;
   int i;
   if (obj == NULL) {
     lua_pushliteral(L, "customaction.callback (closed)");
     return 1;
   }
-  for (i = 0; i < CA_NREFUSALS; i++)
-    refused += atomic_load(&obj->stats.refused[i]);
+  ca_callback_stats_get(obj, &st);
+  for (i = 0; i < CA_NREFUSALS; i++) refused += st.refused[i];
   lua_pushfstring(L, "customaction.callback '%s' (%srefs %d, reports %d, "
-                  "delivered %d, errors %d, refused %d): %p", obj->name,
-                  p->obj == NULL ? "closed, " : "",
-                  (int)atomic_load(&obj->refs),
-                  (int)ca_stats_reports(&obj->stats),
-                  (int)atomic_load(&obj->stats.delivered),
-                  (int)atomic_load(&obj->stats.errors), (int)refused,
+                  "delivered %d, errors %d, refused %d): %p",
+                  ca_callback_name(obj), p->obj == NULL ? "closed, " : "",
+                  (int)ca_callback_refs(obj), (int)st.reports,
+                  (int)st.delivered, (int)st.errors, (int)refused,
                   (void *)obj);
   return 1;
 }
@@ -457,7 +460,7 @@ static int resurrect(lua_State *L) {
   settable_ref(L, s->anchors_ref, 2, NULL, 1);
   settable_ref(L, s->live_ref, 2, old->obj, 1);
   lua_getiuservalue(L, 2, 1);
-  set_handler(L, s, old->obj->key, -1);
+  set_handler(L, s, key_of(old->obj), -1);
   p->obj = old->obj;
   p->held = old->held;
   old->obj = NULL;
@@ -475,8 +478,8 @@ static int cb_gc(lua_State *L) {
   s = ca_lstate_get(L);
   /* s->hub is NULL when lua_close finalized the state record first */
   if (s->hub != NULL && !ca_hub_is_closed(s->hub) &&
-      atomic_load(&p->obj->connected) &&
-      atomic_load(&p->obj->refs) > (unsigned)p->held) {
+      ca_callback_connected(p->obj) &&
+      ca_callback_refs(p->obj) > (unsigned)p->held) {
     lua_pushcfunction(L, resurrect);
     lua_pushvalue(L, 1);
     if (lua_pcall(L, 1, 0, 0) == LUA_OK) return 0;
@@ -493,7 +496,7 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s) {
   while (lua_next(L, -2)) {
     ca_lcallback *p = lua_touserdata(L, -2);
     lua_pop(L, 1);
-    if (p->obj == NULL || atomic_load(&p->obj->refs) <= (unsigned)p->held) {
+    if (p->obj == NULL || ca_callback_refs(p->obj) <= (unsigned)p->held) {
       lua_pushvalue(L, -1);
       lua_pushnil(L);
       lua_rawset(L, -4);  /* clearing a field during lua_next is allowed */

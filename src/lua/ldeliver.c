@@ -77,7 +77,7 @@ static int trampoline(lua_State *L) {
   ca_lstate *s = c->s;
   uint32_t hr = 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->handlers_ref);
-  if (lua_rawgeti(L, 2, c->obj->key) == LUA_TNIL) return 0;
+  if (lua_rawgeti(L, 2, (lua_Integer)ca_callback_user(c->obj)) == LUA_TNIL) return 0;
   c->found = 1;
   push_status(L, s, c->status);
   if (c->buf == NULL)
@@ -85,7 +85,7 @@ static int trampoline(lua_State *L) {
   else
     lua_pushlstring(L, (const char *)c->buf, c->len);
   lua_pushboolean(L, c->final);
-  ca_owner_inc(&c->obj->stats.delivered);
+  ca_callback_count(c->obj, CA_COUNT_DELIVERED);
   lua_call(L, 3, 1);
   switch (lua_type(L, -1)) {
     case LUA_TNIL:
@@ -123,13 +123,13 @@ static int route_error(lua_State *L) {
     lua_pushvalue(L, 3);
     if (lua_pcall(L, 2, 0, -4) != LUA_OK) {
       fprintf(stderr, "customaction: on_error of callback '%s' raised: %s\n"
-              "  while handling: %s\n", obj->name, lua_tostring(L, -1),
+              "  while handling: %s\n", ca_callback_name(obj), lua_tostring(L, -1),
               lua_tostring(L, 2));
       fflush(stderr);
     }
     return 0;
   }
-  fprintf(stderr, "customaction: callback '%s': %s\n", obj->name,
+  fprintf(stderr, "customaction: callback '%s': %s\n", ca_callback_name(obj),
           lua_tostring(L, 2));
   fflush(stderr);
   return 0;
@@ -151,7 +151,7 @@ void ca_ldeliver_open(lua_State *L, ca_lstate *s) {
 
 static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
                          int proxy, int msg) {
-  ca_owner_inc(&obj->stats.errors);
+  ca_callback_count(obj, CA_COUNT_ERRORS);
   if (lua_type(L, msg) != LUA_TSTRING) {  /* only a memory error does this */
     lua_pushliteral(L, "not enough memory");
     lua_replace(L, msg);
@@ -161,7 +161,7 @@ static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
   lua_pushvalue(L, msg);
   lua_pushvalue(L, proxy);
   if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-    fprintf(stderr, "customaction: callback '%s': %s\n", obj->name,
+    fprintf(stderr, "customaction: callback '%s': %s\n", ca_callback_name(obj),
             lua_tostring(L, msg));
     fflush(stderr);
   }
@@ -173,7 +173,7 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
   lua_State *L;
   HRESULT hr;
   int base, r;
-  c.s = hub->binding;
+  c.s = ca_hub_binding(hub);
   c.obj = cb;
   c.status = (uint32_t)status;
   c.buf = buf;
@@ -198,7 +198,7 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
       hr = ca_callback_refuse(cb, CA_REFUSED_CLOSED);
     } else {
       hr = (HRESULT)c.result;
-      if (WPF_FAILED(hr)) ca_owner_inc(&cb->stats.failures);
+      if (WPF_FAILED(hr)) ca_callback_count(cb, CA_COUNT_FAILURES);
     }
   } else {
     handle_error(L, c.s, cb, base + 1, base + 3);

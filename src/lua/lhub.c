@@ -194,8 +194,7 @@ static int l_wait(lua_State *L) {
     if (ca_seconds_check("timeout", ca_lnumber(L, 1), &ms, &e) != 0)
       ca_lerror(L, 1, "", &e);
   }
-  if (ca_queue_pending(&s->hub->queue) == 0)
-    ca_wake_wait(&s->hub->queue.wake, ms);
+  ca_hub_wait(s->hub, ms);
   lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 2)));
   return 1;
 }
@@ -207,7 +206,7 @@ How many reports are queued.
 */
 static int l_pending(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  lua_pushinteger(L, (lua_Integer)ca_queue_pending(&s->hub->queue));
+  lua_pushinteger(L, (lua_Integer)ca_hub_pending(s->hub));
   return 1;
 }
 
@@ -219,7 +218,7 @@ A descriptor that is readable while reports are queued, for event loops
 */
 static int l_fd(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  lua_pushinteger(L, (lua_Integer)ca_wake_handle(&s->hub->queue.wake));
+  lua_pushinteger(L, (lua_Integer)ca_hub_fd(s->hub));
   return 1;
 }
 
@@ -243,7 +242,7 @@ RPC_E_SERVERCALL_RETRYLATER and counted.
 static int l_configure(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   ca_queue_limits lim;
-  ca_queue_get_limits(&s->hub->queue, &lim);
+  ca_hub_get_limits(s->hub, &lim);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_pushnil(L);
@@ -262,7 +261,7 @@ static int l_configure(lua_State *L) {
     lim.max_bytes = (size_t)field_limit(L, &ca_range_max_queued_bytes,
                                         (int64_t)lim.max_bytes);
     lim.block_ms = field_limit(L, &ca_range_block_ms, lim.block_ms);
-    ca_queue_set_limits(&s->hub->queue, &lim);
+    ca_hub_set_limits(s->hub, &lim);
   }
   lua_createtable(L, 0, 3);
   lua_pushinteger(L, (lua_Integer)lim.max_count);
@@ -284,11 +283,11 @@ static int l_stats(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   int n = 0;
   lua_createtable(L, 0, 4);
-  lua_pushinteger(L, (lua_Integer)atomic_load(&s->hub->callbacks));
+  lua_pushinteger(L, (lua_Integer)ca_hub_callbacks(s->hub));
   lua_setfield(L, -2, "callbacks");
-  lua_pushinteger(L, (lua_Integer)ca_queue_pending(&s->hub->queue));
+  lua_pushinteger(L, (lua_Integer)ca_hub_pending(s->hub));
   lua_setfield(L, -2, "pending");
-  lua_pushinteger(L, (lua_Integer)atomic_load(&s->hub->discarded));
+  lua_pushinteger(L, (lua_Integer)ca_hub_discarded(s->hub));
   lua_setfield(L, -2, "discarded");
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->anchors_ref);
   lua_pushnil(L);
