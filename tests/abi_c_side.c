@@ -4,6 +4,9 @@
 ** object implemented in C++ against the SDK's class layout can be driven
 ** from C (and compiled by the C compiler, with its own view of the ABI).
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "wpf.h"
 
 ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);

@@ -7,6 +7,9 @@
 ** closing a hub. Output is TAP. Only platform.h services are used, so the
 ** same source tests the POSIX and the Windows platform layers.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

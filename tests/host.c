@@ -5,6 +5,9 @@
 ** module included, is built with the sanitizer flags and the specs run
 ** unchanged: host script.lua [args...] behaves like lua script.lua.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -10,6 +10,9 @@
 ** then every allocation from the Nth on fails (errors surface and must
 ** unwind cleanly).
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

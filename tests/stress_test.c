@@ -16,6 +16,9 @@
 **    states: neither its memory nor the time of a report grows with the
 **    number of states it has reported into.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

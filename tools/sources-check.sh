@@ -4,7 +4,8 @@
 # document every Lua module and every binding file that registers
 # functions, and the layers must hold: no file of the core or the
 # simulator includes a Lua header. Also the size rules: no C function
-# over 60 lines, no C file over 700 (the HRESULT table aside).
+# over 60 lines, no C file over 700 (the HRESULT table aside), and every
+# C file defines _POSIX_C_SOURCE before its first #include.
 # Make passes SRC, CORE (the Lua-free sources) and MODULES.
 : "${SRC:?run through make lint}"
 rock=rockspec/customaction-scm-1.rockspec
@@ -16,7 +17,7 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
   fi
 }
 words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
-echo "1..6"
+echo "1..7"
 check "the rockspec compiles the sources of mk/sources.mk" \
   "$(echo "$SRC" | words)" "$(grep -o '"src/[^"]*\.c"' $rock | tr -d '"' | words)"
 check "the rockspec installs the Lua modules of mk/sources.mk" \
@@ -35,4 +36,9 @@ long_fn=$(ctags --fields=+ne --c-kinds=f -o - src/*/*.c 2>/dev/null |
 check "no C function is over 60 lines" "" "$long_fn"
 long_file=$(wc -l src/*/*.c src/*/*.h include/*.h | awk '$2 != "total" && $2 !~ /hresult_table/ && $1 > 700 { printf "%s(%d) ", $2, $1 }')
 check "no C file is over 700 lines" "" "$long_file"
+posix_late=$(for f in $SRC; do
+  first=$(grep -m1 -n '^#include\|^#define _POSIX_C_SOURCE' "$f" | cut -d: -f2-)
+  case $first in "#define _POSIX_C_SOURCE"*) ;; *) printf '%s ' "$f" ;; esac
+done)
+check "every C file defines _POSIX_C_SOURCE before any header" "" "$posix_late"
 exit $status

@@ -3,6 +3,9 @@
 ** primary names only; by name, every name) are built once on first use,
 ** so lookups are binary searches whatever thread asks.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "hresult.h"
 #include "platform.h"
 

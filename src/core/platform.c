@@ -3,6 +3,9 @@
 ** is an eventfd on Linux (one descriptor, one 8-byte counter) and a
 ** non-blocking pipe elsewhere; both collapse repeated signals.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #ifndef _WIN32
 #define _GNU_SOURCE
 #include "platform.h"
@@ -45,7 +48,6 @@ int ca_cond_init(ca_cond *c) {
   return ok ? 0 : -1;
 }
 void ca_cond_destroy(ca_cond *c) { pthread_cond_destroy(c); }
-void ca_cond_signal(ca_cond *c) { pthread_cond_signal(c); }
 void ca_cond_broadcast(ca_cond *c) { pthread_cond_broadcast(c); }
 void ca_cond_wait(ca_cond *c, ca_mutex *m) { pthread_cond_wait(c, m); }
 
@@ -75,13 +77,6 @@ int64_t ca_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void ca_sleep_ms(int64_t ms) {
-  struct timespec ts;
-  ts.tv_sec = (time_t)(ms / 1000);
-  ts.tv_nsec = (long)((ms % 1000) * 1000000);
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 void ca_pin_module(const void *addr) {

@@ -48,7 +48,6 @@ void ca_mutex_unlock(ca_mutex *m);
 
 int ca_cond_init(ca_cond *c);
 void ca_cond_destroy(ca_cond *c);
-void ca_cond_signal(ca_cond *c);
 void ca_cond_broadcast(ca_cond *c);
 void ca_cond_wait(ca_cond *c, ca_mutex *m);
 /* Returns 0 when signalled (or spuriously woken), 1 on timeout. */
@@ -70,7 +69,6 @@ void ca_yield(void);
 
 /* Monotonic time in nanoseconds. */
 int64_t ca_now_ns(void);
-void ca_sleep_ms(int64_t ms);
 
 /*
 ** Keeps the shared object that holds addr mapped until the process ends.

@@ -8,6 +8,9 @@
 ** stays readable, so repeated signals collapse the same way. This file
 ** includes windows.h but not wpf.h; the two disagree on HRESULT's type.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #ifdef _WIN32
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -76,8 +79,6 @@ int ca_cond_init(ca_cond *c) {
 }
 
 void ca_cond_destroy(ca_cond *c) { (void)c; }
-void ca_cond_signal(ca_cond *c) { WakeConditionVariable((PCONDITION_VARIABLE)c); }
-
 void ca_cond_broadcast(ca_cond *c) {
   WakeAllConditionVariable((PCONDITION_VARIABLE)c);
 }
@@ -136,10 +137,6 @@ int64_t ca_now_ns(void) {
   /* split, so that the product cannot overflow after months of uptime */
   return (int64_t)(now.QuadPart / freq.QuadPart) * 1000000000 +
          (int64_t)(now.QuadPart % freq.QuadPart) * 1000000000 / freq.QuadPart;
-}
-
-void ca_sleep_ms(int64_t ms) {
-  Sleep(ms <= 0 ? 0 : ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms);
 }
 
 void ca_pin_module(const void *addr) {

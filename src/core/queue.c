@@ -17,8 +17,10 @@
 **   "closed"; close sets "closed" and then waits until no producer is
 **   busy, so nothing is published into a ring after close drained it.
 */
-#include "alloc.h"
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
+#include "alloc.h"
 #include "queue.h"
 
 #include <stdlib.h>

@@ -2,6 +2,9 @@
 ** utf16.c: the two validating conversions. Both make one pass to size
 ** the output and one to fill it, so no allocation is ever grown.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "utf16.h"
 

@@ -9,6 +9,9 @@
 ** collected while native references remain (a pointer that left some
 ** other way) is resurrected and anchored by its __gc as a last resort.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include <stdlib.h>
 #include <string.h>

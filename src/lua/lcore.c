@@ -4,6 +4,9 @@
 ** the state's record, so HRESULT values stay interned and callbacks keep
 ** one hub.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "lcommon.h"
 #include "platform.h"
 #include "version.h"

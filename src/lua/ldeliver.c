@@ -8,6 +8,9 @@
 ** called in protected mode, or to stderr; they never reach the native
 ** caller, which gets DISP_E_EXCEPTION (E_OUTOFMEMORY for memory errors).
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 
 #include "hresult.h"

@@ -4,6 +4,9 @@
 ** handlers can compare statuses with ==. Named values are fields of the
 ** module table, which keeps them alive.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <string.h>
 

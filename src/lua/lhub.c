@@ -7,6 +7,9 @@
 ** userdata that recreates itself in its own __gc gives one call per GC
 ** cycle, in which anchors no native holder needs are dropped.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,9 @@
 ** returns; they raise only for Lua misuse. Scenario tables are checked
 ** field by field and turned into C data the worker threads can read.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include <stdlib.h>
 #include <string.h>

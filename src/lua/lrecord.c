@@ -6,6 +6,9 @@
 ** nested records inline, so that the REPL prints `callback_stats{ ... }`
 ** instead of an address.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <string.h>
 
 #include "lcommon.h"

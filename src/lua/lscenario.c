@@ -6,6 +6,9 @@
 ** keys, a faults map where a list is wanted and keys a fault table does
 ** not know are refused here, as they never reach the core.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "lcommon.h"
 
 #include <string.h>

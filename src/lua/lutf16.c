@@ -3,6 +3,9 @@
 ** and names Windows components exchange. Malformed input is an error that
 ** says where and what, never a silent replacement.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 
 #include "lcommon.h"
 #include "utf16.h"

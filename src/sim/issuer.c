@@ -207,14 +207,6 @@ int ca_issuer_pending(ca_issuer *is) {
   return n;
 }
 
-int ca_issuer_threads(ca_issuer *is) {
-  int i, n = 0;
-  ca_mutex_lock(&is->lock);
-  for (i = 0; i < is->nworkers; i++) n += is->workers[i].started;
-  ca_mutex_unlock(&is->lock);
-  return n;
-}
-
 /* ---- close ---------------------------------------------------------------- */
 
 /* Lock held: are all operations left ones this thread is making inside
@@ -257,10 +249,3 @@ void ca_issuer_close(ca_issuer *is) {
   ca_sched_join(is);
 }
 
-int ca_issuer_closed(ca_issuer *is) {
-  int c;
-  ca_mutex_lock(&is->lock);
-  c = is->closed;
-  ca_mutex_unlock(&is->lock);
-  return c;
-}

@@ -100,12 +100,9 @@ int ca_issuer_is_virtual(ca_issuer *is);
 int ca_issuer_active(ca_issuer *is, const char *name);
 /* Operations not yet ended (registrations and runs). */
 int ca_issuer_pending(ca_issuer *is);
-/* Worker threads started so far. */
-int ca_issuer_threads(ca_issuer *is);
 
 /* Cancels everything (E_ABORT finals), releases, stops the workers. */
 void ca_issuer_close(ca_issuer *is);
-int ca_issuer_closed(ca_issuer *is);
 
 /* Copies the log (caller frees with ca_log_free); clears it when asked. */
 ca_log_entry *ca_issuer_log(ca_issuer *is, size_t *n, size_t *dropped,

@@ -4,6 +4,9 @@
 ** outside it; what parses must describe itself, and a value printed as
 ** hex must parse back to itself; a name must give back its own entry.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,9 @@
 ** call must return the handler's HRESULT or a documented refusal, and the
 ** handler must see exactly the bytes, status and flag sent.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

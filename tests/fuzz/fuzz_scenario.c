@@ -5,6 +5,9 @@
 ** accept it or raise a clear error, and an accepted scenario must run on a
 ** virtual clock (register, advance, unregister, close) without a crash.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,9 @@
 ** input read as UTF-16LE must, when accepted, survive a round trip through
 ** UTF-8; whatever is refused is refused with an offset inside the input.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

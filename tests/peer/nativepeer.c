@@ -4,6 +4,9 @@
 ** userdata and calls their vtables as a protocol manager would, from the
 ** calling thread or from threads of its own. Test-only; not installed.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
