@@ -19,7 +19,7 @@ describe("ca.issuer", function()
     local pm = ca.issuer({ clock = "virtual" })
     local cb = support.recorder(ca)
     assert.equal(ca.S_OK, pm:run("GetRequests", "", cb))
-    assert.equal(ca.E_NOT_SET, virtual():run("GetRequests", "", cb))
+    assert.equal(ca.E_NOTIMPL, virtual():run("GetRequests", "", cb))
   end)
 
   it("rejects bad options, naming them", function()
@@ -83,6 +83,24 @@ describe("pm:define", function()
   end)
 end)
 
+describe("pm:run with run = \"queued\"", function()
+  it("keeps the old behaviour: the report comes later, S_OK, E_NOT_SET", function()
+    local q = ca.issuer({ clock = "virtual", builtins = false, run = "queued" })
+    q:define("Get", { delay = 5, payload = "result", status = "S_FALSE" })
+    local cb, got = support.recorder(ca)
+    assert.equal(ca.S_OK, q:run("Get", "q", cb))
+    assert.same({}, got)
+    q:advance(100)
+    assert.same({ { status = ca.S_FALSE, response = "result", final = true } }, got)
+    assert.same({ "addref Get", "run Get", "report Get S_FALSE final", "release Get" },
+      support.sequence(q:log()))
+    assert.equal(ca.E_NOT_SET, q:run("Nope", "", cb))
+    assert.error_matches(function() ca.issuer({ run = "later" }) end,
+      "option 'run' must be \"sync\" or \"queued\"")
+    q:close()
+  end)
+end)
+
 require("shared.actions_api")({
   name = "pm",
   new = function()
@@ -120,7 +138,7 @@ end)
 
 describe("pm:close", function()
   it("cancels everything with E_ABORT finals and releases every callback", function()
-    local pm = virtual()
+    local pm = ca.issuer({ clock = "virtual", builtins = false, run = "queued" })
     pm:define("A", { every = 10 })
     pm:define("B", { delay = 50, payload = "late" })
     local cba, gota = support.recorder(ca)

@@ -27,9 +27,9 @@ end
 local function pick(r, t) return t[r(#t)] end
 
 ---------------------------------------------------------------------------
--- The issuer's semantics, in one place. Another version of the simulator
--- changes what run does (a synchronous report inside the call, E_NOTIMPL
--- for an unknown name); only `run_semantics` and `unknown_name` change then.
+-- The issuer's semantics, in one place: run answers inside the call, as
+-- IIS's core protocol manager does (a synchronous report, E_NOTIMPL for an
+-- unknown name); `run_semantics` and `unknown_name` say so.
 
 local HR = {}
 local function hrs(ca)
@@ -37,6 +37,7 @@ local function hrs(ca)
   HR.E_FAIL = ca.E_FAIL
   HR.E_ABORT = ca.E_ABORT
   HR.NOT_FOUND = ca.E_NOT_SET
+  HR.NOTIMPL = ca.E_NOTIMPL
   HR.EXISTS = ca.hresult("HRESULT_FROM_WIN32_ERROR_ALREADY_EXISTS")
   HR.DISCONNECTED = ca.RPC_E_DISCONNECTED
   HR.AFTER_FINAL = ca.E_ILLEGAL_METHOD_CALL
@@ -44,10 +45,20 @@ local function hrs(ca)
 end
 
 -- What run/register answer for a name nobody defined.
-local function unknown_name() return HR.NOT_FOUND end
+local function unknown_name(shape) return shape == 1 and HR.NOTIMPL or HR.NOT_FOUND end
 
--- run: queued like a registration with one response, made by advance.
-local function run_semantics(pm, op) pm:start_op(op) end
+-- run: its one response inside the call, then the Release; the call
+-- returns what the report returned, and is logged when it returns.
+local function run_semantics(pm, op)
+  pm:start_op(op)
+  local hr = HR.S_OK
+  while pm:alive(op) do
+    local kind, result = pm:step(op)
+    if kind == "response" then hr = result end
+  end
+  pm:emit("run", op.name, { result = hr })
+  return hr
+end
 
 ---------------------------------------------------------------------------
 -- The model of the issuer (a transcription of the scheduler's rules).
@@ -81,7 +92,7 @@ function Issuer:start(shape, name, cb)
   local def = self.defs[name]
   local hr
   if self.closed then hr = HR.DISCONNECTED
-  elseif def == nil then hr = unknown_name()
+  elseif def == nil then hr = unknown_name(shape)
   elseif shape == 2 and self:find_bound(name) then hr = HR.EXISTS end
   if hr then
     self:emit(what, name, { result = hr })
@@ -91,8 +102,9 @@ function Issuer:start(shape, name, cb)
                named = shape == 2, sent = 0, due = self.vnow + def.delay,
                busy = false }
   self:emit("addref", name)
+  if shape == 1 then return run_semantics(self, op) end
   self:emit(what, name, { result = HR.S_OK })
-  if shape == 1 then run_semantics(self, op) else self:start_op(op) end
+  self:start_op(op)
   return HR.S_OK
 end
 
@@ -121,6 +133,8 @@ function Issuer:step(op)
   else kind, k = "response", op.sent + 1 end
   local last = last_response(op)
   if kind == "response" then
+    -- the final frees the name before its handler runs
+    if last >= 0 and k >= last then op.named = false end
     result = self:report(op, op.sc.status, last >= 0 and k >= last, tostring(k))
   elseif kind == "abort" then
     self:report(op, HR.E_ABORT, true, "")
@@ -148,6 +162,7 @@ function Issuer:step(op)
       if o == op then table.remove(self.ops, i) break end
     end
   end
+  return kind, result
 end
 
 function Issuer:alive(op)

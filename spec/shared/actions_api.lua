@@ -222,19 +222,27 @@ describe_run(impl.name .. ":run", function()
   before_each(function() pm, acts = impl.new() end)
   after_each(function() impl.close(pm, acts) end)
 
-  it("reports exactly once through the v1 shape", function()
+  it("reports exactly once through the v1 shape, inside the call", function()
     pm:define("Get", { delay = 5, payload = "result", status = "S_FALSE", every = 1, count = 9 })
     local cb, got = support.recorder(ca)
     assert.equal(ca.S_OK, acts:run("Get", "q", cb))
-    pm:advance(100)
     assert.same({ { status = ca.S_FALSE, response = "result", final = true } }, got)
-    assert.same({ "addref Get", "run Get", "report Get S_FALSE final", "release Get" },
+    assert.same({ "addref Get", "report Get S_FALSE final", "release Get", "run Get" },
       support.sequence(pm:log()))
     for _, e in ipairs(pm:log()) do assert.equal("v1", e.shape) end
+    assert.equal(0, pm:now())   -- delay and every do not apply to a run
   end)
 
-  it("fails for an undefined name", function()
-    assert.equal(ca.E_NOT_SET, acts:run("Nope", "", support.recorder(ca)))
+  it("returns what the handler returned, as IIS's core protocol manager does", function()
+    pm:define("Get", { payload = "result" })
+    local thread
+    local cb = ca.callback(function() thread = coroutine.running(); return ca.E_ACCESSDENIED end)
+    assert.equal(ca.E_ACCESSDENIED, acts:run("Get", "", cb))
+    assert.equal(coroutine.running(), thread)   -- on the caller's thread
+  end)
+
+  it("fails with E_NOTIMPL for a name nothing answers", function()
+    assert.equal(ca.E_NOTIMPL, acts:run("Nope", "", support.recorder(ca)))
   end)
 
   it("may run the same action several times at once", function()

@@ -46,10 +46,13 @@ Makes a simulated protocol manager. It calls callbacks through their
 vtables, from worker threads in real time or, on a virtual clock, from
 the thread that calls `issuer:advance`, and logs every call.
 @function issuer
-@tparam[opt] table opts `threads` (1..64 worker threads, real time; default
-1), `clock = "virtual"`, `log` (default true), `log_limit` (entries kept,
-default 1 000 000), `builtins` (define the demo actions Counters,
-GetRequests, Echo and Fail; default true)
+@tparam[opt] table opts `threads` (1..64 worker threads, real time, started
+when first needed; default 1), `clock = "virtual"`, `log` (boolean, default
+true), `log_limit` (entries kept, 0..2^53, default 1 000 000), `run`
+(`"sync"`, the default: `issuer:run` reports inside the call like IIS's core
+protocol manager; `"queued"`: later, like a registration), `builtins`
+(boolean: define the demo actions Counters, GetRequests, Echo and Fail;
+default true). Integers follow docs/simulator.md's rule.
 @treturn issuer
 @usage local pm = ca.issuer{ clock = "virtual" }
 pm:define("Counters", { every = 10, count = 3, format = "requests=%d" })
@@ -244,7 +247,12 @@ callback)
 */
 static int pm_register(lua_State *L) { return call_start(L, 2); }
 /***
-RunCustomAction with the callback's v1 pointer: one report.
+RunCustomAction with the callback's v1 pointer: one report. By default
+(`run = "sync"`) the report is made inside the call, on the caller's
+thread, and the call returns what ReportResult returned (the handler's
+HRESULT); E_NOTIMPL for a name nothing answers. With `run = "queued"` the
+report comes later like a registration's, and the call returns S_OK (or
+E_NOT_SET for an undefined name).
 @function issuer:run
 @string name the action name
 @tparam ?string args the action argument
@@ -278,7 +286,7 @@ static int pm_unregister(lua_State *L) {
 Virtual clock: performs every event due within `ms`, or up to the next due
 event, on this thread.
 @function issuer:advance
-@tparam[opt] int ms how far to move the clock
+@tparam[opt] int ms how far to move the clock (0..10^12)
 @treturn int how many events were performed
 */
 static int pm_advance(lua_State *L) {

@@ -20,7 +20,7 @@ void ca_issuer_opts_init(ca_issuer_opts *o) {
   o->threads_set = 0;
   o->log = 1;
   o->log_limit = 1000000;
-  o->run = CA_RUN_QUEUED;
+  o->run = CA_RUN_SYNC;
 }
 
 int ca_issuer_opts_threads(ca_issuer_opts *o, ca_number v, ca_err *e) {
