@@ -122,13 +122,8 @@ static HRESULT run_inside(ca_issuer *is, ca_op *op) {
   int ended = 0;
   while (!ended) {
     ca_event ev;
-    op->busy = 1;
-    ca_op_plan(op, &ev);
-    ca_mutex_unlock(&is->lock);
-    ca_op_perform(is, op, &ev);
-    ca_mutex_lock(&is->lock);
+    ended = ca_sched_step(is, op, &ev);
     if (ev.kind == EV_RESPONSE || ev.kind == EV_ABORT) hr = ev.result;
-    ended = ca_op_finish(is, op, &ev);
   }
   ca_sim_log_call_locked(is, CA_LOG_RUN, name ? name : "", 1, hr);
   free(name);

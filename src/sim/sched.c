@@ -44,14 +44,15 @@ ca_op *ca_sched_earliest(ca_issuer *is, int worker) {
 }
 
 /* Under the lock, returns under the lock: one event of op, done. */
-int ca_sched_step(ca_issuer *is, ca_op *op) {
-  ca_event ev;
+int ca_sched_step(ca_issuer *is, ca_op *op, ca_event *ev) {
+  ca_event own;
+  if (ev == NULL) ev = &own;
   op->busy = 1;
-  ca_op_plan(op, &ev);
+  ca_op_plan(op, ev);
   ca_mutex_unlock(&is->lock);
-  ca_op_perform(is, op, &ev);
+  ca_op_perform(is, op, ev);
   ca_mutex_lock(&is->lock);
-  return ca_op_finish(is, op, &ev);
+  return ca_op_finish(is, op, ev);
 }
 
 static void *worker_main(void *arg) {
@@ -62,7 +63,7 @@ static void *worker_main(void *arg) {
     ca_op *op = ca_sched_earliest(is, w->index);
     int64_t now = ca_sim_now(is);
     if (op != NULL && op->due <= now) {
-      ca_sched_step(is, op);
+      ca_sched_step(is, op, NULL);
       continue;
     }
     if (op == NULL || op->due == CA_TIME_NEVER)
@@ -98,7 +99,7 @@ void ca_sched_finish_now(ca_issuer *is, ca_op *op) {
     int alive = 0;
     for (p = is->ops; p; p = p->next) if (p == op) alive = 1;
     if (!alive || op->busy) return;
-    ca_sched_step(is, op);
+    ca_sched_step(is, op, NULL);
   }
 }
 
@@ -151,7 +152,7 @@ int64_t ca_issuer_advance(ca_issuer *is, int64_t ms, ca_err *e) {
     /* an event at CA_TIME_NEVER never happens, whatever the target */
     if (op == NULL || op->due > target || op->due == CA_TIME_NEVER) break;
     if (op->due > is->vnow) is->vnow = op->due;
-    ca_sched_step(is, op);
+    ca_sched_step(is, op, NULL);
     n++;
   }
   if (target > is->vnow) is->vnow = target;

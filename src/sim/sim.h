@@ -183,8 +183,9 @@ void ca_op_free(ca_op *op);
 void ca_sim_set_vtables(ca_issuer *is);
 
 /* sched.c */
-/* Lock held; one event of op. Returns 1 when op ended (and is freed). */
-int ca_sched_step(ca_issuer *is, ca_op *op);
+/* Lock held; one event of op, described in *ev when ev is not NULL.
+   Returns 1 when op ended (and is freed). */
+int ca_sched_step(ca_issuer *is, ca_op *op, ca_event *ev);
 ca_op *ca_sched_earliest(ca_issuer *is, int worker);
 /* Assigns op a worker, starting it on first use; -1 if none can start. */
 int ca_sched_assign(ca_issuer *is, ca_op *op);
