@@ -87,10 +87,11 @@ describe("ca.load", function()
       { { colour = 1 }, "unknown option 'colour'" },
       { { settings = { APP_POOL = "x" } }, "settings: unknown setting 'APP_POOL'" },
       { { settings = { APP_POOL_NAME = 1 } }, "settings: APP_POOL_NAME must be a string" },
-      { { settings = { IDLE_TIMEOUT = -1 } }, "settings: IDLE_TIMEOUT must be an integer in 0..0xFFFFFFFF" },
+      { { settings = { IDLE_TIMEOUT = -1 } },
+        "settings: 'IDLE_TIMEOUT' must be an integer in 0..4294967295 %(got %-1%)" },
       { { settings = { ENABLED_HOSTABLE_WEB_CORE = 1 } }, "must be a boolean" },
       { { applications = { { id = "a" } } }, "applications: item 1 must be" },
-      { { version = { "7" } }, "version%[1%] must be an integer" },
+      { { version = { "7" } }, "option 'version%[1%]' must be an integer in 0..4294967295 %(got a string%)" },
       { { on_fail = 5 }, "option 'on_fail' must be a function" },
       { { init = 5 }, "option 'init' must be a string" },
     }

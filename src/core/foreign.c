@@ -3,6 +3,9 @@
 ** foreign.h). Every interface derives from IWpfReferencedObject, so
 ** AddRef and Release are slots 0 and 1 whatever the pointer's type.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "foreign.h"
 
 #include <stddef.h>

@@ -6,6 +6,9 @@
 ** the object, so its threads read them without a lock; only the log and
 ** the events callback are shared writable state, under one mutex.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "framework.h"
 

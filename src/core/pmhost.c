@@ -4,6 +4,9 @@
 ** function's type and its objects' layout only; what it returns is passed
 ** back unchanged.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "pmhost.h"
 

@@ -8,6 +8,9 @@
 ** holds one AddRef per wrapped pointer, released exactly once by close,
 ** __close or __gc. The facade adds stream().
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "foreign.h"
 #include "lcommon.h"
 

@@ -6,6 +6,9 @@
 ** past its buffer: a short buffer is an error naming what was wanted, at
 ** which offset, and how much was left.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include <string.h>
 

@@ -60,16 +60,6 @@ typedef struct ca_lcallback {
 
 ca_lstate *ca_lstate_get(lua_State *L);
 
-/* An option's integer: numbers only (lua_tointegerx alone would take the
-   string "0x80070005" too), with *isint 0 for anything else. */
-static inline lua_Integer ca_optinteger(lua_State *L, int idx, int *isint) {
-  if (lua_type(L, idx) != LUA_TNUMBER) {
-    *isint = 0;
-    return 0;
-  }
-  return lua_tointegerx(L, idx, isint);
-}
-
 /* The value at idx as the core's integer rule (intrange.h) takes it:
    numbers only (lua_tointegerx alone would take the string "0x80070005"
    too), integers as integers where Lua has them. */

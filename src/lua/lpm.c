@@ -8,6 +8,9 @@
 ** one per interface asked for with interface(), one on our framework; all
 ** released once by close (or __close, __gc).
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include <string.h>
 
@@ -56,10 +59,21 @@ static void oom(lua_State *L, int r) {
   if (r != 0) luaL_error(L, "not enough memory");
 }
 
+/* The integer at idx in 0..max by the core's rule (intrange.h); errors
+   blame the options, argument 2, after prefix. */
+static int64_t int_opt(lua_State *L, int idx, const char *prefix,
+                       const char *name, int64_t max) {
+  ca_intrange r;
+  r.name = name;
+  r.min = 0;
+  r.max = max;
+  return ca_lcheckint(L, idx, 2, prefix, &r);
+}
+
 /* opts.settings: the value on top, for setting name. */
 static void one_setting(lua_State *L, ca_framework *fw, const char *name) {
-  int kind, id, isint;
-  lua_Integer v;
+  int kind, id;
+  int64_t v;
   size_t n;
   if (ca_setting_lookup(name, &kind, &id) != 0)
     luaL_argerror(L, 2, lua_pushfstring(L, "settings: unknown setting '%s' "
@@ -81,11 +95,8 @@ static void one_setting(lua_State *L, ca_framework *fw, const char *name) {
   } else if (kind == CA_SET_HANDLE && lua_islightuserdata(L, -1)) {
     ca_framework_set_handle(fw, id, lua_touserdata(L, -1));
   } else {
-    v = ca_optinteger(L, -1, &isint);
-    if (!isint || v < 0 || (kind == CA_SET_DWORD && v > 0xFFFFFFFFLL))
-      luaL_argerror(L, 2, lua_pushfstring(L, "settings: %s must be an "
-                    "integer in %s", name, kind == CA_SET_DWORD
-                    ? "0..0xFFFFFFFF" : "0..2^63-1"));
+    v = int_opt(L, -1, "settings: ", name,
+                kind == CA_SET_DWORD ? 0xFFFFFFFF : INT64_MAX);
     if (kind == CA_SET_HANDLE)
       ca_framework_set_handle(fw, id, (HANDLE)(intptr_t)v);
     else
@@ -116,8 +127,7 @@ static void read_apps(lua_State *L, ca_framework *fw) {
   for (i = 1; i <= n; i++) {
     WCHAR *id, *vpath;
     size_t idn, vn;
-    lua_Integer site;
-    int isint;
+    int64_t site;
     if (lua_rawgeti(L, -1, i) != LUA_TTABLE ||
         lua_getfield(L, -1, "id") != LUA_TSTRING ||
         lua_getfield(L, -2, "vpath") != LUA_TSTRING ||
@@ -125,10 +135,10 @@ static void read_apps(lua_State *L, ca_framework *fw) {
       luaL_argerror(L, 2, lua_pushfstring(L, "applications: item %d must be "
                     "{ id = string, vpath = string, site = integer }",
                     (int)i));
-    site = ca_optinteger(L, -1, &isint);
-    if (!isint || site < 0 || site > 0xFFFFFFFFLL)
-      luaL_argerror(L, 2, lua_pushfstring(L, "applications: item %d: site "
-                    "must be an integer in 0..0xFFFFFFFF", (int)i));
+    /* the prefix goes on the stack: the site is then one below */
+    site = int_opt(L, -2, lua_pushfstring(L, "applications: item %d: ",
+                                          (int)i), "site", 0xFFFFFFFF);
+    lua_pop(L, 1);
     id = wide_of(L, -3, &idn, "applications id");
     vpath = wide_of(L, -3, &vn, "applications vpath");
     oom(L, ca_framework_add_app(fw, id, idn, vpath, vn, (DWORD)site));
@@ -139,12 +149,10 @@ static void read_apps(lua_State *L, ca_framework *fw) {
 
 static DWORD dword_field(lua_State *L, int t, const char *k, lua_Integer i,
                          DWORD dflt, const char *what) {
-  int isint, ty = k ? lua_getfield(L, t, k) : lua_rawgeti(L, t, i);
-  lua_Integer v = ca_optinteger(L, -1, &isint);
+  int ty = k ? lua_getfield(L, t, k) : lua_rawgeti(L, t, i);
+  int64_t v;
   if (ty == LUA_TNIL) { lua_pop(L, 1); return dflt; }
-  if (!isint || v < 0 || v > 0xFFFFFFFFLL)
-    luaL_argerror(L, 2, lua_pushfstring(L, "%s must be an integer in "
-                                        "0..0xFFFFFFFF", what));
+  v = int_opt(L, -1, "option ", what, 0xFFFFFFFF);
   lua_pop(L, 1);
   return (DWORD)v;
 }
@@ -185,7 +193,7 @@ static void read_options(lua_State *L, ca_lpm *p) {
   lua_pop(L, 1);
   ca_framework_set_version(p->fw, major, minor);
   p->actions2_id = dword_field(L, 2, "actions2_id", 0, DEFAULT_ACTIONS2_ID,
-                               "option 'actions2_id'");
+                               "actions2_id");
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -235,7 +243,7 @@ static int l_load(lua_State *L) {
   char err[512];
   HRESULT hr;
   lua_Integer limit = DEFAULT_LOG_LIMIT;
-  int r, isint;
+  int r;
   ca_lpm *p;
   lua_settop(L, 3);
   if (!lua_isnil(L, 2)) {
@@ -245,11 +253,8 @@ static int l_load(lua_State *L) {
         luaL_argerror(L, 2, "option 'init' must be a string");
       init = lua_tostring(L, -1);   /* stays on the stack */
     }
-    if (lua_getfield(L, 2, "log_limit") != LUA_TNIL) {
-      limit = ca_optinteger(L, -1, &isint);
-      if (!isint || limit < 0)
-        luaL_argerror(L, 2, "option 'log_limit' must be an integer >= 0");
-    }
+    if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
+      limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
     lua_pop(L, 1);
   }
   p = lua_newuserdatauv(L, sizeof *p, 2);
