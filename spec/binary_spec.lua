@@ -77,8 +77,9 @@ describe("ca.reader", function()
 
   it("refuses unpaired surrogates and bad counts", function()
     assert.error_matches(function() ca.reader("\0\216"):utf16(1) end, "unpaired UTF%-16 surrogate at offset 0")
-    assert.error_matches(function() ca.reader(""):bytes(-1) end, "count must be >= 0")
-    assert.error_matches(function() ca.reader(""):align(0) end, "alignment must be in 1..65536")
+    assert.error_matches(function() ca.reader(""):bytes(-1) end,
+      "'count' must be an integer in 0..9007199254740992 %(got %-1%)")
+    assert.error_matches(function() ca.reader(""):align(0) end, "'alignment' must be an integer in 1..65536 %(got 0%)")
     assert.error_matches(function() ca.reader({}) end, "bad argument #1 to 'reader' %(string expected")
   end)
 
@@ -103,10 +104,11 @@ describe("ca.writer", function()
   end)
 
   it("checks ranges and text", function()
-    assert.error_matches(function() ca.writer():u8(256) end, "u8 value out of range")
-    assert.error_matches(function() ca.writer():u32(-1) end, "u32 value out of range")
-    assert.error_matches(function() ca.writer():i32(2 ^ 31) end, "i32 value out of range")
-    assert.error_matches(function() ca.writer():u16(1.5) end, "number has no integer representation")
+    assert.error_matches(function() ca.writer():u8(256) end, "'u8' must be an integer in 0..255 %(got 256%)")
+    assert.error_matches(function() ca.writer():u32(-1) end, "'u32' must be an integer in 0..4294967295 %(got %-1%)")
+    assert.error_matches(function() ca.writer():i32(2 ^ 31) end,
+      "'i32' must be an integer in %-2147483648..2147483647 %(got 2147483648%)")
+    assert.error_matches(function() ca.writer():u16(1.5) end, "'u16' must be an integer in 0..65535 %(got 1.5%)")
     assert.error_matches(function() ca.writer():utf16("\255") end, "invalid UTF%-8 byte at byte 1")
     assert.error_matches(function() ca.writer():utf16z("a\0b") end, "embedded NUL")
   end)

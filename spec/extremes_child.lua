@@ -20,6 +20,9 @@ local function run(scenario)
   pm:close()
 end
 
+local SAMPLE = os.getenv("CA_SAMPLEPM") or (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+local function load(opts) ca.load(SAMPLE, opts):close() end
+
 local cases = {
   threads = function() ca.issuer({ threads = V }):close() end,
   log_limit = function() virtual({}):close(); ca.issuer({ clock = "virtual", log_limit = V }):close() end,
@@ -52,6 +55,22 @@ local cases = {
   from_win32 = function() ca.hresult.from_win32(V) end,
   dispatch = function() ca.dispatch(V) end,
   wait_max = function() ca.wait(0, V) end,
+  reader_bytes = function() ca.reader("abcd"):bytes(V) end,
+  reader_utf16 = function() ca.reader("abcd"):utf16(V) end,
+  reader_align = function() ca.reader("abcd"):align(V) end,
+  writer_u8 = function() ca.writer():u8(V) end,
+  writer_u16 = function() ca.writer():u16(V) end,
+  writer_u32 = function() ca.writer():u32(V) end,
+  writer_i32 = function() ca.writer():i32(V) end,
+  load_setting = function() load({ settings = { IDLE_TIMEOUT = V } }) end,
+  load_version = function() load({ version = { V, 0 } }) end,
+  load_actions2_id = function() load({ actions2_id = V }) end,
+  load_log_limit = function() load({ log_limit = V }) end,
+  custom_actions2 = function()
+    local pm = ca.load(SAMPLE)
+    pm:custom_actions2(V)
+    pm:close()
+  end,
   wait = function()
     -- something arrives from a worker at once, so an accepted timeout
     -- returns as soon as it does

@@ -19,6 +19,7 @@ const ca_intrange ca_range_max_queued_bytes = {"max_queued_bytes", 1,
 const ca_intrange ca_range_block_ms = {"block_ms", 0, CA_MS_MAX};
 const ca_intrange ca_range_dispatch_max = {"max", 0, CA_COUNT_MAX};
 const ca_intrange ca_range_report_size = {"size", 0, 0xFFFFFFFF};
+const ca_intrange ca_range_dword_id = {"id", 0, 0xFFFFFFFF};
 const ca_intrange ca_range_hresult = {"HRESULT", -INT64_C(0x80000000),
                                       0xFFFFFFFF};
 

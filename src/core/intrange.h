@@ -63,6 +63,8 @@ extern const ca_intrange ca_range_max_queued_bytes; /* 1..2^53 */
 extern const ca_intrange ca_range_block_ms;         /* 0..CA_MS_MAX */
 extern const ca_intrange ca_range_dispatch_max;     /* 0..2^53 */
 extern const ca_intrange ca_range_report_size;      /* 0..0xFFFFFFFF */
+/* an interface id (a DWORD) */
+extern const ca_intrange ca_range_dword_id;  /* 0..0xFFFFFFFF */
 /* an HRESULT given as a number: signed or unsigned 32-bit */
 extern const ca_intrange ca_range_hresult;  /* -0x80000000..0xFFFFFFFF */
 

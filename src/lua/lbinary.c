@@ -151,11 +151,18 @@ static int r_u64(lua_State *L) {
   return 1;
 }
 
+/* Counts and values go through the core's integer rule (intrange.h). */
+static int64_t checkint(lua_State *L, int arg, const char *what,
+                        int64_t lo, int64_t hi) {
+  ca_intrange r;
+  r.name = what;
+  r.min = lo;
+  r.max = hi;
+  return ca_lcheckint(L, arg, arg, "", &r);
+}
+
 static size_t checkcount(lua_State *L, int arg, const char *what) {
-  lua_Integer n = luaL_checkinteger(L, arg);
-  if (n < 0)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be >= 0", what));
-  return (size_t)n;
+  return (size_t)checkint(L, arg, what, 0, CA_COUNT_MAX);
 }
 
 /***
@@ -226,9 +233,7 @@ static int r_utf16z(lua_State *L) {
 }
 
 static size_t checkalign(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, n >= 1 && n <= 65536, 2, "alignment must be in 1..65536");
-  return (size_t)n;
+  return (size_t)checkint(L, 2, "alignment", 1, 65536);
 }
 
 /***
@@ -317,16 +322,15 @@ A binary writer (`customaction.writer`).
 @type writer
 */
 
-static int put(lua_State *L, int n, lua_Integer lo, lua_Integer hi,
+/* lo == hi: any 64-bit integer (two's complement). */
+static int put(lua_State *L, int n, int64_t lo, int64_t hi,
                const char *what) {
   ca_writer *w = checkwriter(L);
-  lua_Integer v = luaL_checkinteger(L, 2);
+  int64_t v = lo < hi ? checkint(L, 2, what, lo, hi)
+                      : checkint(L, 2, what, INT64_MIN, INT64_MAX);
   uint64_t u = (uint64_t)v;
   unsigned char *p;
   int i;
-  if (lo < hi && (v < lo || v > hi))
-    return luaL_argerror(L, 2, lua_pushfstring(L, "%s value out of range",
-                                               what));
   p = room(L, w, (size_t)n);
   for (i = 0; i < n; i++, u >>= 8) p[i] = (unsigned char)(u & 0xFF);
   lua_settop(L, 1);

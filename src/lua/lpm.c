@@ -343,9 +343,7 @@ static int m_custom_actions2(lua_State *L) {
   ca_lpm *p = checkopen(L);
   DWORD id = p->actions2_id;
   if (!lua_isnoneornil(L, 2)) {
-    lua_Integer v = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, v >= 0 && v <= 0xFFFFFFFFLL, 2, "expected a DWORD id");
-    id = (DWORD)v;
+    id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
   }
   return wrap_actions(L, 1, id, 1);
 }
@@ -376,9 +374,7 @@ static int m_interface(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING && !custom) {
     id = (DWORD)luaL_checkoption(L, 2, NULL, pm_ids) + 1;
   } else {
-    lua_Integer v = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, v >= 0 && v <= 0xFFFFFFFFLL, 2, "expected a DWORD id");
-    id = (DWORD)v;
+    id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
   }
   for (i = 0; i < p->ncache; i++)
     if (p->cache[i].id == id && p->cache[i].custom == custom) {
