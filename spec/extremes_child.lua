@@ -20,7 +20,9 @@ local function run(scenario)
   pm:close()
 end
 
-local SAMPLE = os.getenv("CA_SAMPLEPM") or (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+-- the sample built with the module the child loads (a checker's own
+-- sample, CA_SAMPLEPM, needs its instrumented host)
+local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
 local function load(opts) ca.load(SAMPLE, opts):close() end
 
 local cases = {

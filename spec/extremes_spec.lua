@@ -67,10 +67,21 @@ local names = {}
 for name in pairs(params) do names[#names + 1] = name end
 table.sort(names)
 
+local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+local function has_sample()
+  local f = io.open(SAMPLE)
+  if f then f:close() end
+  return f ~= nil
+end
+
 describe("integers at their extremes", function()
   for _, name in ipairs(names) do
     local p = params[name]
     it(name .. ": refused with its name and range, or accepted, never a hang", function()
+      if (name:match("^load_") or name == "custom_actions2") and not has_sample() then
+        pending("needs " .. SAMPLE .. " (make builds it)")
+        return
+      end
       for _, expr in ipairs(values) do
         local v = assert((loadstring or load)("return " .. expr))()
         local out, code = support.child(("spec/extremes_child.lua %s '%s'"):format(name, expr), 10)
