@@ -23,7 +23,9 @@ local params = {
   at = { "'at'", 1, 10000000 },
   size = { "'size'", 1, 2147483647 },
   ms = { "'ms'", 0, MS },
-  seed = { "'seed'", -2^63, 2^63 },
+  -- any 64-bit integer: up to math.maxinteger, or before Lua 5.3 the
+  -- largest double below 2^63
+  seed = { "'seed'", -2^63, math.maxinteger or 2^63 - 1024 },
   status = { "'status' must be an HRESULT", -2147483648, U32 },
   advance = { "'ms'", 0, MS },
   max_queued = { "'max_queued'", 1, COUNT },
