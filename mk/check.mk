@@ -18,7 +18,7 @@ lint:
 
 ## make docs       the LDoc reference in build/docs, checked; README's size,
 ##                 its layout and every relative link of the Markdown docs
-docs:
+docs: $(MODULE)
 	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tools/run-all.sh --no-specs tools/docs-check.sh \
 	  tools/links-check.lua
 	@echo "reference: build/docs/index.html"

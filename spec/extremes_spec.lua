@@ -36,9 +36,7 @@ local params = {
   report_v1_size = { "'size'", 0, U32 },
   report_status = { "an integer in -0x80000000..0xFFFFFFFF", -2147483648, U32 },
   hresult = { "an integer in -0x80000000..0xFFFFFFFF", -2147483648, U32 },
-  -- numbers in -0x80000000..-1 are taken as HRESULTs (the macro leaves
-  -- them unchanged), though the message names only the Win32 codes
-  from_win32 = { "an integer in 0..0xFFFFFFFF", -2147483648, U32 },
+  from_win32 = { "an integer in -0x80000000..0xFFFFFFFF", -2147483648, U32 },
   dispatch = { "'max'", 0, COUNT },
   wait_max = { "'max'", 0, COUNT },
   wait = { "'timeout' must be a number of seconds in 0..1000000000", 0, 1000000000, true },

@@ -131,7 +131,7 @@ describe("ca.hresult.from_win32", function()
       local ok, err = pcall(function() local h = ca.hresult.from_win32(bad); return h end)
       assert.is_false(ok)
       assert.matches("^[^:]*_spec%.lua:%d+: bad argument #1 to 'from_win32' %(expected a Win32 " ..
-        "error code: an integer in 0..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\"", err)
+        "error code: an integer in %-0x80000000..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\"", err)
     end
     assert.error_matches(function() ca.hresult.from_win32() end, "got no value")
   end)

@@ -134,6 +134,15 @@ describe("pm:log", function()
     assert.equal(3, #log)
     assert.equal(2, log.dropped)
   end)
+
+  it("gives entries that print their fields at the REPL", function()
+    local pm = virtual()
+    pm:define("A", { count = 1 })
+    pm:register("A", "site=1", support.recorder(ca))
+    local entry = pm:log()[2]
+    assert.equal("register", entry.op)
+    assert.matches('^log_entry{ action = "A", op = "register", ', tostring(entry))
+  end)
 end)
 
 describe("pm:close", function()

@@ -336,6 +336,13 @@ describe("pm:shutdown", function()
 end)
 
 describe("pm:interface, pm:log and pm:close", function()
+  it("logs framework calls as entries that print their fields", function()
+    local pm = load()
+    local entry = pm:log()[1]
+    assert.matches("^framework_call{ .*op = \"" .. entry.op .. "\"", tostring(entry))
+    pm:close()
+  end)
+
   it("hands out raw pointers that ca.actions can wrap, kept until close", function()
     local pm = load()
     local p = pm:interface("PM_CUSTOM_ACTIONS_ID")

@@ -3,7 +3,7 @@
 # the C binding registers has an entry in it (method tables by type, module
 # functions by name; the facade's own renames and metamethods aside).
 LDOC=${LDOC:-lua5.1 /usr/bin/ldoc}
-echo "1..2"
+echo "1..3"
 out=$($LDOC . 2>&1)
 status=$?
 noise=$(echo "$out" | grep -v -e '^reading configuration' -e '^output written' \
@@ -19,7 +19,8 @@ fi
 missing=""
 for spec in "lcallback.c callback: methods" "lissuer.c issuer: methods" \
             "lhresult.c hresult: hr_methods" "lhresult.c '' module_funcs" \
-            "lhub.c '' funcs" "lutf16.c utf16. funcs"; do
+            "lhub.c '' funcs" "lutf16.c utf16. funcs" "lactions.c actions: methods" \
+            "lpm.c protocol_manager: methods"; do
   set -- $spec
   file=$1 prefix=$(echo "$2" | tr -d "'") table=$3
   names=$(sed -n "/^static const luaL_Reg $table\[\]/,/^};/p" "src/lua/$file" |
@@ -34,4 +35,19 @@ if [ -n "$missing" ]; then
   echo "not ok 2 - every registered C function is in the reference"
 else
   echo "ok 2 - every registered C function is in the reference"
+fi
+# ca.help() names every function the reference documents (by its last
+# part: "issuer:now" as "now"), so the REPL summary cannot fall behind.
+helptext=$(LUA_CPATH="${CA_BUILD:-build}/?.so;;" LUA_PATH='lua/?.lua;lua/?/init.lua;;' \
+           lua5.4 -e 'require("customaction").help()' 2>&1)
+missing=""
+for n in $(grep -o 'name = "[^"]*"' build/docs/modules/customaction.html | sed 's/name = "\(.*\)"/\1/'); do
+  short=${n##*[:.]}
+  echo "$helptext" | grep -q "[.:]$short\>\|\<$short(" || missing="$missing $n"
+done
+if [ -n "$missing" ]; then
+  echo "# not in ca.help():$missing"
+  echo "not ok 3 - ca.help() names every documented function"
+else
+  echo "ok 3 - ca.help() names every documented function"
 fi

@@ -61,20 +61,35 @@ customaction %s: Lua functions as ReportResult handlers
   cb:interface("v1"|"v2")  cb:addref()  cb:release()  cb:close()  cb:stats()
 
   ca.hresult(x)  ca.hresult.from_win32(code)  ca.hresult.table()
-  ca.succeeded(x)  ca.failed(x)    hr.name hr.message hr.facility_name ...
+  ca.succeeded(x)  ca.failed(x)    hr:succeeded() hr:failed() hr:is(x)
+  hr.name hr.aliases hr.message hr.facility_name ...
   ca.E_FAIL, ca.S_OK, ... (%d named values; pairs(ca) lists them)
 
   ca.dispatch([max])  ca.wait([seconds [, max]])  ca.pending()  ca.fd()
-  ca.configure{ max_queued, max_queued_bytes, block_ms }  ca.stats()
+  ca.configure{ max_queued, max_queued_bytes, block_ms }  ca.stats()  ca.clock()
 
   pm = ca.issuer{ threads = N } or ca.issuer{ clock = "virtual" }
   pm:define(name, scenario)  pm:register(name, args, cb)  pm:unregister(name)
-  pm:run(name, args, cb)     pm:advance([ms])  pm:log()  pm:close()
+  pm:run(name, args, cb)     pm:advance([ms])  pm:now()  pm:is_virtual()
+  pm:active(name)  pm:pending()  pm:log([clear])  pm:interface("v1"|"v2")  pm:close()
   for status, response, final in pm:stream(name, args) do ... end
       (before Lua 5.4, close an early-left stream: its 4th value has :close())
 
+  acts = ca.actions(ptr [, "v1"|"v2"])   a native IPmCustomActions(2) pointer
+  acts:run  acts:register  acts:unregister  acts:stream  (as pm's)
+  acts:interface()  acts:close()
+
+  lib = ca.load(path [, { settings, applications, version, on_recycle, on_fail }])
+  lib:custom_actions()  lib:custom_actions2([id])  lib:interface(id)
+  lib:check_health([timeout])  lib:check_health_async(cb)  lib:check_idle()
+  lib:shutdown([immediate])  lib:log([clear])  lib:close()
+
+  r = ca.reader(bytes)  r:u8() r:u16() r:u32() r:i32() r:u64() r:bytes(n)
+      r:utf16(nchars) r:utf16z() r:align(n) r:remaining() r:offset()
+  w = ca.writer()  w:u8(x) ... w:utf16(s) w:utf16z(s) w:align(n) w:tostring()
+
   ca.utf16.encode(s)  ca.utf16.decode(b)
-  docs/manual.md has the details; docs/bad-inputs.md lists every error.
+  ca.help() prints this; docs/manual.md has the details, docs/bad-inputs.md every error.
 ]==]
 
 --- Prints a summary of the API (for the REPL).

@@ -136,7 +136,7 @@ static int l_from_win32(lua_State *L) {
         : lua_type(L, 1) == LUA_TSTRING ? lua_pushfstring(L, "\"%s\"", lua_tostring(L, 1))
         : lua_type(L, 1) == LUA_TNUMBER ? luaL_tolstring(L, 1, NULL) : luaL_typename(L, 1);
     return luaL_error(L, "bad argument #1 to 'from_win32' (expected a Win32 error "
-        "code: an integer in 0..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\" or "
+        "code: an integer in -0x80000000..0xFFFFFFFF, a name such as \"ERROR_NOT_FOUND\" or "
         "\"ERROR_SUCCESS\", or an HRESULT value; got %s)", got);
   }
   ca_lhr_push(L, (uint32_t)WPF_HRESULT_FROM_WIN32((HRESULT)code));

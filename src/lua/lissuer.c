@@ -382,6 +382,7 @@ static void push_entry(lua_State *L, const ca_log_entry *e) {
     lua_pushboolean(L, e->null_buf);
     lua_setfield(L, -2, "null");
   }
+  ca_lprintable(L, -1, "log_entry");
 }
 
 /* Owns a copy of the log while it is turned into Lua tables. */

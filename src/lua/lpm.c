@@ -493,6 +493,7 @@ static void log_entry(lua_State *L, const ca_fw_entry *e) {
   }
   lua_pushinteger(L, (lua_Integer)e->thread);
   lua_setfield(L, -2, "thread");
+  ca_lprintable(L, -1, "framework_call");
 }
 
 #define LOGBOX_MT "customaction.fw_log_box"
