@@ -71,6 +71,8 @@ int ca_tls_set(ca_tls_key key, void *value) {
   return pthread_setspecific(key, value) == 0 ? 0 : -1;
 }
 
+void *ca_tls_get(ca_tls_key key) { return pthread_getspecific(key); }
+
 void ca_yield(void) { sched_yield(); }
 
 int64_t ca_now_ns(void) {

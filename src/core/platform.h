@@ -57,12 +57,15 @@ int ca_cond_timedwait(ca_cond *c, ca_mutex *m, int64_t ms);
 void ca_call_once(ca_once *once, void (*fn)(void));
 
 /*
-** A per-thread pointer whose destructor runs when a thread that set it
-** exits. Windows allows one such key in this implementation, which is
-** what the core uses (queue.c's producer list).
+** A per-thread pointer (NULL until set) whose destructor, if any, runs
+** when a thread that set it exits. Windows allows one destructor in this
+** implementation, which is what the core uses (queue.c's producer list);
+** keys without one are not limited. The core uses these rather than C11
+** _Thread_local, which mingw-w64 implements through libgcc's DLL.
 */
 int ca_tls_create(ca_tls_key *key, void (*destructor)(void *));
 int ca_tls_set(ca_tls_key key, void *value);
+void *ca_tls_get(ca_tls_key key);
 
 /* Gives the processor to another ready thread, if any. */
 void ca_yield(void);

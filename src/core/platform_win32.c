@@ -115,9 +115,11 @@ static VOID WINAPI tls_main(PVOID value) {
 
 int ca_tls_create(ca_tls_key *key, void (*destructor)(void *)) {
   DWORD k;
-  if (tls_destructor != NULL && tls_destructor != destructor) return -1;
-  tls_destructor = destructor;
-  k = FlsAlloc(tls_main);
+  if (destructor != NULL) {
+    if (tls_destructor != NULL && tls_destructor != destructor) return -1;
+    tls_destructor = destructor;
+  }
+  k = FlsAlloc(destructor != NULL ? tls_main : NULL);
   if (k == FLS_OUT_OF_INDEXES) return -1;
   *key = k;
   return 0;
@@ -126,6 +128,8 @@ int ca_tls_create(ca_tls_key *key, void (*destructor)(void *)) {
 int ca_tls_set(ca_tls_key key, void *value) {
   return FlsSetValue(key, value) ? 0 : -1;
 }
+
+void *ca_tls_get(ca_tls_key key) { return FlsGetValue(key); }
 
 void ca_yield(void) { SwitchToThread(); }
 

@@ -111,15 +111,20 @@ static atomic_ullong next_qid = 1;
 
 /* ---- producers and their threads --------------------------------------- */
 
+/*
+** A thread's rings, one per queue it reported to, kept in the platform
+** layer's thread-local slot (not C11 _Thread_local: mingw-w64 emulates that
+** through libgcc's DLL, and the slot's destructor is needed anyway).
+*/
 typedef struct tl_list {
   int n, cap;
   ca_producer **ps;
+  ca_producer *last;   /* the ring used last: most threads report to one queue */
 } tl_list;
 
 static ca_tls_key tl_key;
 static ca_once tl_once = CA_ONCE_INIT;
-static _Thread_local tl_list *tl;
-static _Thread_local ca_producer *tl_last;
+static int tl_key_made;
 
 static void free_segments(ca_producer *p) {
   ca_segment *s = p->chead, *spare;
@@ -149,11 +154,10 @@ static void tl_destroy(void *v) {
   }
   free(l->ps);
   free(l);
-  tl = NULL;
-  tl_last = NULL;
+  ca_tls_set(tl_key, NULL);   /* a report made later in this exit starts afresh */
 }
 
-static void make_key(void) { ca_tls_create(&tl_key, tl_destroy); }
+static void make_key(void) { tl_key_made = ca_tls_create(&tl_key, tl_destroy) == 0; }
 
 static ca_producer *new_producer(ca_queue *q) {
   int i;
@@ -186,26 +190,25 @@ static ca_producer *new_producer(ca_queue *q) {
 ** the scan stays as short as the number of states it reports into now.
 */
 static ca_producer *producer_for(ca_queue *q, int *err) {
-  ca_producer *p = tl_last;
+  tl_list *tl = ca_tls_get(tl_key);   /* made by ca_queue_init */
+  ca_producer *p;
   int i;
-  if (p != NULL && p->qid == q->id) return p;
-  if (tl != NULL)
+  if (tl != NULL) {
+    if (tl->last != NULL && tl->last->qid == q->id) return tl->last;
     for (i = 0; i < tl->n; i++) {
       p = tl->ps[i];
       if (atomic_load_explicit(&p->queue_gone, memory_order_acquire)) {
         tl->ps[i--] = tl->ps[--tl->n];
-        if (tl_last == p) tl_last = NULL;
+        if (tl->last == p) tl->last = NULL;
         producer_unref(p);
       } else if (p->qid == q->id) {
-        return tl_last = p;
+        return tl->last = p;
       }
     }
-  ca_call_once(&tl_once, make_key);
-  if (tl == NULL) {
+  } else {
     tl = ca_calloc(1, sizeof *tl);
     if (tl == NULL || ca_tls_set(tl_key, tl) != 0) {
       free(tl);
-      tl = NULL;
       *err = CA_Q_NOMEM;
       return NULL;
     }
@@ -231,7 +234,7 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
   atomic_store_explicit(&q->producers, p, memory_order_release);
   ca_mutex_unlock(&q->lock);
   tl->ps[tl->n++] = p;
-  return tl_last = p;
+  return tl->last = p;
 }
 
 /* ---- limits --------------------------------------------------------------- */
@@ -542,6 +545,8 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
   atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);
   atomic_init(&q->block_ms, 0);
+  ca_call_once(&tl_once, make_key);
+  if (!tl_key_made) return -1;
   if (ca_wake_init(&q->wake) != 0) return -1;
   if (ca_mutex_init(&q->lock) != 0) {
     ca_wake_close(&q->wake);
