@@ -55,9 +55,11 @@ $(MODULE): $(call obj,$(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
 
-$(PEER): tests/peer/nativepeer.c $(HDR)
+# The peer starts its threads through the core's platform layer.
+PEER_SRC = tests/peer/nativepeer.c src/core/platform.c src/core/platform_win32.c
+$(PEER): $(call obj,$(PEER_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+	$(CC) -shared $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
 
 # Test hosts embed Lua, so they (and only they) link liblua.
 $(BUILD)/test/abi_test: tests/abi_test.cpp $(call obj,tests/abi_c_side.c $(SRC))

@@ -19,11 +19,9 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -31,6 +29,7 @@
 #include "lua.h"
 #include "lualib.h"
 #include "lcompat.h"
+#include "platform.h"
 #include "wpf.h"
 
 int luaopen_customaction_core(lua_State *L);
@@ -85,7 +84,7 @@ static lua_Integer geti(lua_State *L, const char *expr) {
 }
 
 typedef struct producer {
-  pthread_t thread;
+  ca_thread thread;
   unsigned index;
   long n;
   ICustomAction2ResultCallback *cbs[NCB];
@@ -171,13 +170,13 @@ static void test_stress(long n) {
   /* the Lua side lets go at once: only native references remain */
   run(L, "ptrs = nil; collectgarbage()");
   for (i = 0; i < NPROD; i++)
-    pthread_create(&ps[i].thread, NULL, produce, &ps[i]);
+    ca_thread_start(&ps[i].thread, produce, &ps[i]);
   while (!all_done(ps) || geti(L, "ca.pending()") > 0) {
     run(L, "ca.wait(0.01, 4096)");
     if (++rounds % 16 == 0) run(L, "collectgarbage('step', 64)");
   }
   for (i = 0; i < NPROD; i++) {
-    pthread_join(ps[i].thread, NULL);
+    ca_thread_join(ps[i].thread);
     accepted += ps[i].accepted;
     other += ps[i].other + ps[i].refused;
   }
@@ -211,8 +210,8 @@ static void test_close_with_queued(void) {
     cbs[c]->lpVtbl->AddRef(cbs[c]);   /* produce() releases these */
     cbs[c]->lpVtbl->AddRef(cbs[c]);   /* and these outlive the state */
   }
-  pthread_create(&p.thread, NULL, produce, &p);  /* not the owner thread */
-  pthread_join(p.thread, NULL);
+  ca_thread_start(&p.thread, produce, &p);  /* not the owner thread */
+  ca_thread_join(p.thread);
   ok(p.accepted == 1000 && geti(L, "ca.pending()") == 1000,
      "close: 1000 reports queued, none delivered");
   lua_close(L);
@@ -243,12 +242,12 @@ static void test_close_while_producing(void) {
       ps[i].cbs[c] = cbs[c];
       cbs[c]->lpVtbl->AddRef(cbs[c]);
     }
-    pthread_create(&ps[i].thread, NULL, produce, &ps[i]);
+    ca_thread_start(&ps[i].thread, produce, &ps[i]);
   }
   run(L, "ca.wait(5, 100)");   /* some delivered, most still to come */
   lua_close(L);
   for (i = 0; i < 4; i++) {
-    pthread_join(ps[i].thread, NULL);
+    ca_thread_join(ps[i].thread);
     accepted += ps[i].accepted;
     refused += ps[i].refused;
     other += ps[i].other;
@@ -261,7 +260,7 @@ static void test_close_while_producing(void) {
 /* lua_close while a threaded issuer's workers are reporting. */
 static void test_close_with_active_issuer(void) {
   lua_State *L = new_state();
-  struct timespec t0, t1;
+  int64_t t0;
   double secs;
   ok(run(L,
          "ca = require 'customaction'\n"
@@ -274,16 +273,15 @@ static void test_close_with_active_issuer(void) {
          "end\n"
          "ca.wait(0.02, 1000)\n"),
      "close-issuer: a threaded issuer with five registrations running");
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  t0 = ca_now_ns();
   lua_close(L);   /* the issuer's __gc cancels, joins its workers */
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  secs = (double)(ca_now_ns() - t0) / 1e9;
   printf("# lua_close took %.3f s\n", secs);
   ok(secs < 10, "close-issuer: lua_close cancels the workers and returns");
 }
 
 typedef struct blocked {
-  pthread_t thread;
+  ca_thread thread;
   ICustomAction2ResultCallback *cb;
   HRESULT last;
   int made;
@@ -302,7 +300,7 @@ static void *report_until_refused(void *arg) {
 
 static void test_close_under_backpressure(void) {
   lua_State *L = new_state();
-  struct timespec t0, t1, pause = {0, 300000000};
+  int64_t t0, t1;
   blocked b = {0};
   double secs;
   ok(run(L,
@@ -320,13 +318,13 @@ static void test_close_under_backpressure(void) {
   b.cb = lua_touserdata(L, -1);
   lua_pop(L, 1);
   b.cb->lpVtbl->AddRef(b.cb);
-  pthread_create(&b.thread, NULL, report_until_refused, &b);
-  nanosleep(&pause, NULL);   /* nobody dispatches: every producer blocks */
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ca_thread_start(&b.thread, report_until_refused, &b);
+  ca_sleep_ms(300);   /* nobody dispatches: every producer blocks */
+  t0 = ca_now_ns();
   lua_close(L);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  pthread_join(b.thread, NULL);
-  secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  t1 = ca_now_ns();
+  ca_thread_join(b.thread);
+  secs = (double)(t1 - t0) / 1e9;
   printf("# lua_close took %.3f s (block_ms is 5 s)\n", secs);
   ok(secs < 2, "backpressure: lua_close wakes the blocked workers at once");
   printf("# the native thread's report %d returned 0x%08X\n", b.made,
@@ -337,39 +335,35 @@ static void test_close_under_backpressure(void) {
 
 /* The pool thread: one report per job handed to it, forever. */
 typedef struct pool {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
+  ca_mutex lock;
+  ca_cond cond;
   ICustomAction2ResultCallback *job;   /* NULL: idle */
   int quit;
   double report_secs;                  /* time spent inside ReportResult */
   HRESULT last;
 } pool;
 
-static double now_secs(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
+static double now_secs(void) { return (double)ca_now_ns() / 1e9; }
 
 static void *pool_main(void *arg) {
   pool *pl = arg;
-  pthread_mutex_lock(&pl->lock);
+  ca_mutex_lock(&pl->lock);
   for (;;) {
     ICustomAction2ResultCallback *cb;
     double t0;
-    while (pl->job == NULL && !pl->quit) pthread_cond_wait(&pl->cond, &pl->lock);
+    while (pl->job == NULL && !pl->quit) ca_cond_wait(&pl->cond, &pl->lock);
     if (pl->quit) break;
     cb = pl->job;
-    pthread_mutex_unlock(&pl->lock);
+    ca_mutex_unlock(&pl->lock);
     t0 = now_secs();
     pl->last = cb->lpVtbl->ReportResult(cb, 0, 0, (BYTE *)"p", 1);
     pl->report_secs += now_secs() - t0;
     cb->lpVtbl->Release(cb);
-    pthread_mutex_lock(&pl->lock);
+    ca_mutex_lock(&pl->lock);
     pl->job = NULL;
-    pthread_cond_broadcast(&pl->cond);
+    ca_cond_broadcast(&pl->cond);
   }
-  pthread_mutex_unlock(&pl->lock);
+  ca_mutex_unlock(&pl->lock);
   return NULL;
 }
 
@@ -385,11 +379,11 @@ static int one_state(pool *pl) {
   lua_pop(L, 1);
   if (cb != NULL) {
     cb->lpVtbl->AddRef(cb);   /* the pool's reference, released there */
-    pthread_mutex_lock(&pl->lock);
+    ca_mutex_lock(&pl->lock);
     pl->job = cb;
-    pthread_cond_broadcast(&pl->cond);
-    while (pl->job != NULL) pthread_cond_wait(&pl->cond, &pl->lock);
-    pthread_mutex_unlock(&pl->lock);
+    ca_cond_broadcast(&pl->cond);
+    while (pl->job != NULL) ca_cond_wait(&pl->cond, &pl->lock);
+    ca_mutex_unlock(&pl->lock);
     good = good && pl->last == S_OK_ && geti(L, "ca.dispatch()") == 1;
   }
   lua_close(L);
@@ -406,14 +400,14 @@ static size_t heap_in_use(void) {
 
 static void test_pool_thread(long states) {
   pool pl;
-  pthread_t t;
+  ca_thread t;
   long i, bad = 0, block = states / 4;
   size_t heap[5];
   double secs[5];
   memset(&pl, 0, sizeof pl);
-  pthread_mutex_init(&pl.lock, NULL);
-  pthread_cond_init(&pl.cond, NULL);
-  pthread_create(&t, NULL, pool_main, &pl);
+  ca_mutex_init(&pl.lock);
+  ca_cond_init(&pl.cond);
+  ca_thread_start(&t, pool_main, &pl);
   for (i = 0; i < states; i++) {
     if (i % block == 0 && i / block < 4) {
       heap[i / block] = heap_in_use();
@@ -423,11 +417,11 @@ static void test_pool_thread(long states) {
   }
   heap[4] = heap_in_use();
   secs[4] = pl.report_secs;
-  pthread_mutex_lock(&pl.lock);
+  ca_mutex_lock(&pl.lock);
   pl.quit = 1;
-  pthread_cond_broadcast(&pl.cond);
-  pthread_mutex_unlock(&pl.lock);
-  pthread_join(t, NULL);
+  ca_cond_broadcast(&pl.cond);
+  ca_mutex_unlock(&pl.lock);
+  ca_thread_join(t);
   ok(bad == 0, "pool: every state got its report from the pool thread");
   /* from the second quarter on (allocator warm), per state */
   printf("# heap in use: %zu, %zu, %zu, %zu, %zu bytes after each quarter\n",
@@ -439,8 +433,8 @@ static void test_pool_thread(long states) {
          secs[4] - secs[3]);
   ok(secs[4] - secs[3] < 4 * (secs[2] - secs[1]) + 0.05,
      "pool: a report costs no more after thousands of states than before");
-  pthread_cond_destroy(&pl.cond);
-  pthread_mutex_destroy(&pl.lock);
+  ca_cond_destroy(&pl.cond);
+  ca_mutex_destroy(&pl.lock);
 }
 
 int main(void) {

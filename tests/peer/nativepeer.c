@@ -2,18 +2,20 @@
 ** nativepeer.c: a stand-in for native code in the specs. It knows nothing
 ** of customaction but wpf.h: it receives interface pointers as light
 ** userdata and calls their vtables as a protocol manager would, from the
-** calling thread or from threads of its own. Test-only; not installed.
+** calling thread or from threads of its own, started through the core's
+** platform layer so that the same file builds for Windows. Test-only;
+** not installed.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
-#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lua.h"
 #include "lcompat.h"
+#include "platform.h"
 #include "wpf.h"
 
 static void *checkptr(lua_State *L, int arg) {
@@ -81,7 +83,7 @@ typedef struct job {
   int final_last;
   char prefix[64];
   HRESULT *results;
-  pthread_t thread;
+  ca_thread thread;
   int started, joined;
   volatile int done;   /* written by the job thread, read by polls */
 } job;
@@ -106,7 +108,7 @@ static void *run_job(void *arg) {
 
 static void join_job(job *j) {
   if (j->started && !j->joined) {
-    pthread_join(j->thread, NULL);
+    ca_thread_join(j->thread);
     j->joined = 1;
   }
 }
@@ -160,7 +162,7 @@ static int p_start(lua_State *L) {
   j->results = calloc((size_t)(count ? count : 1), sizeof(HRESULT));
   if (j->results == NULL) return luaL_error(L, "out of memory");
   p->lpVtbl->AddRef(p);
-  if (pthread_create(&j->thread, NULL, run_job, j) != 0) {
+  if (ca_thread_start(&j->thread, run_job, j) != 0) {
     p->lpVtbl->Release(p);
     return luaL_error(L, "cannot start a thread");
   }
@@ -186,7 +188,7 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
-__attribute__((visibility("default"))) int luaopen_nativepeer(lua_State *L);
+CA_EXPORT int luaopen_nativepeer(lua_State *L);
 
 int luaopen_nativepeer(lua_State *L) {
   if (luaL_newmetatable(L, JOB_MT)) {
