@@ -7,8 +7,7 @@ local support = require "support"
 
 local function run_lua(code)
   -- a child interpreter, so that what goes to stderr can be read
-  local out = support.child("-e " ..
-    string.format("%q", code):gsub("\\\n", "\n"):gsub("%$", "\\$"))
+  local out = support.child_code(code)
   return out
 end
 

@@ -17,13 +17,51 @@ function M.when_close(it, pending)
   return function(name) pending(name .. ": " .. M.NEEDS_CLOSE) end
 end
 
+--- Is this Lua running on Windows (a backslash directory separator)?
+M.windows = package.config:sub(1, 1) == "\\"
+
+--- Why a spec that needs a POSIX-only peer is pending on Windows.
+function M.posix_only(reason)
+  return "POSIX only: " .. reason
+end
+
+--- One argument quoted for the child's command line. POSIX: single
+-- quotes. Windows: the C runtime's rules (quotes escaped, backslashes
+-- before them doubled), then every cmd.exe metacharacter escaped with ^,
+-- the quotes included, so that cmd.exe passes the argument on verbatim
+-- (a % too: Windows' cmd.exe finds no variable named "NAME^"; Wine's
+-- cmd.exe still expands a %NAME% that names one).
+function M.quote(arg)
+  -- cmd.exe ends a command at a newline, whatever precedes it
+  assert(not (M.windows and arg:find("\n")), "no newline can pass through cmd.exe")
+  if not M.windows then return "'" .. arg:gsub("'", "'\\''") .. "'" end
+  arg = arg:gsub('(\\*)"', function(bs) return bs .. bs .. '\\"' end)
+  arg = '"' .. arg:gsub("(\\+)$", "%1%1") .. '"'
+  return (arg:gsub('[%(%)%%!%^"<>&|]', "^%0"))
+end
+
 --- Runs a child interpreter (CHILD_LUA, else lua5.4) on the build tree
--- named by CA_BUILD, with arguments `args` (shell words), and returns what
--- it printed to stdout and stderr, and its exit status (124 when it ran
--- out of its time limit, `seconds`, 60 by default).
+-- named by CA_BUILD, with arguments `args` (a list of strings, quoted
+-- here, or one string of shell words used as it is), and returns what it
+-- printed to stdout and stderr, and its exit status (124 when it ran out
+-- of its time limit, `seconds`, 60 by default). On Windows (5.4 only) the
+-- status comes from close, and there is no time limit.
 function M.child(args, seconds)
   local lua = os.getenv("CHILD_LUA") or "lua5.4"
   local build = os.getenv("CA_BUILD") or "build"
+  if type(args) == "table" then
+    local q = {}
+    for i, a in ipairs(args) do q[i] = M.quote(a) end
+    args = table.concat(q, " ")
+  end
+  if M.windows then
+    local cmd = ('set "LUA_CPATH=%s\\?.dll;;" && set "LUA_PATH=lua\\?.lua;lua\\?\\init.lua;spec\\?.lua;;" && '
+      .. '"%s" %s 2>&1'):format(build:gsub("/", "\\"), lua:gsub("/", "\\"), args)
+    local f = assert(io.popen(cmd))
+    local out = f:read("a")
+    local _, _, code = f:close()
+    return out, code
+  end
   local cmd = ("LUA_CPATH='%s/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' "
     .. "timeout %d %s %s 2>&1; echo \"exit:$?\""):format(build, seconds or 60, lua, args)
   local f = assert(io.popen(cmd))
@@ -31,6 +69,18 @@ function M.child(args, seconds)
   f:close()
   local code = tonumber(out:match("exit:(%d+)%s*$"))
   return out:gsub("exit:%d+%s*$", ""), code
+end
+
+--- Runs Lua source in a child interpreter (as M.child does) through a
+-- file in the build tree, so that it may span lines on Windows too.
+function M.child_code(code)
+  local path = (os.getenv("CA_BUILD") or "build") .. "/child_code.lua"
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  local out, status = M.child({ path })
+  os.remove(path)
+  return out, status
 end
 
 --- Compiles Lua source the running parser may not know (load of a string
