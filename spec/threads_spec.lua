@@ -48,6 +48,17 @@ describe("a report from another thread", function()
     assert.equal(2, #got)
   end)
 
+  it("ca.wait sleeps until a report from another thread wakes it", function()
+    -- on POSIX the wait is a poll of ca.fd(); on Windows, of an event
+    local cb, got = collector()
+    local job = peer.start(cb:interface(), 1, "late", false, 50)
+    local t0 = os.time()
+    assert.equal(1, ca.wait(10))
+    assert.is_true(os.time() - t0 <= 2, "woken by the report, not by the timeout")
+    job:join()
+    assert.equal("late1", got[1].response)
+  end)
+
   it("ca.wait gives up after its timeout when nothing comes", function()
     assert.equal(0, ca.wait(0.01))
   end)

@@ -184,6 +184,8 @@ static int l_dispatch(lua_State *L) {
 
 /***
 Waits until a report is queued (or the timeout passes), then dispatches.
+The same call on every system: on Windows, where `fd` is no descriptor,
+this is the way to wait for reports (see also `fd`).
 @function wait
 @tparam[opt] number timeout seconds (forever by default)
 @tparam[opt] int max at most this many
@@ -215,7 +217,10 @@ static int l_pending(lua_State *L) {
 
 /***
 A descriptor that is readable while reports are queued, for event loops
-(luv's poll handles, cqueues). On Windows builds, an event handle.
+(luv's poll handles, cqueues). On Windows builds it is the HANDLE of a
+manual-reset event, signalled while reports are queued, for native code
+to wait on (WaitForMultipleObjects); Lua code there waits with `wait`, or
+calls `dispatch` from its event loop's timer (examples/luv.lua does).
 @function fd
 @treturn int
 */

@@ -81,6 +81,7 @@ typedef struct job {
   ICustomAction2ResultCallback *p;
   int count;
   int final_last;
+  int delay_ms;
   char prefix[64];
   HRESULT *results;
   ca_thread thread;
@@ -93,6 +94,7 @@ typedef struct job {
 static void *run_job(void *arg) {
   job *j = arg;
   int i;
+  ca_sleep_ms(j->delay_ms);
   for (i = 0; i < j->count; i++) {
     char buf[96];
     int n = snprintf(buf, sizeof buf, "%s%d", j->prefix, i + 1);
@@ -141,8 +143,9 @@ static int job_join(lua_State *L) {
 }
 
 /*
-** start(ptr_v2, count, prefix [, final_last]) -> job. A new thread takes a
-** reference, reports "<prefix>1" ... "<prefix>count", and releases it.
+** start(ptr_v2, count, prefix [, final_last [, delay_ms]]) -> job. A new
+** thread takes a reference, waits delay_ms, reports "<prefix>1" ...
+** "<prefix>count", and releases it.
 */
 static int p_start(lua_State *L) {
   job *j;
@@ -150,7 +153,9 @@ static int p_start(lua_State *L) {
   lua_Integer count = luaL_checkinteger(L, 2);
   const char *prefix = luaL_optstring(L, 3, "");
   int final_last = lua_toboolean(L, 4);
+  lua_Integer delay = luaL_optinteger(L, 5, 0);
   luaL_argcheck(L, count >= 0 && count <= 10000000, 2, "bad count");
+  luaL_argcheck(L, delay >= 0 && delay <= 60000, 5, "bad delay");
   lua_settop(L, 4);
   j = lua_newuserdatauv(L, sizeof *j, 0);
   memset(j, 0, sizeof *j);
@@ -159,6 +164,7 @@ static int p_start(lua_State *L) {
   j->count = (int)count;
   strncpy(j->prefix, prefix, sizeof j->prefix - 1);
   j->final_last = final_last;
+  j->delay_ms = (int)delay;
   j->results = calloc((size_t)(count ? count : 1), sizeof(HRESULT));
   if (j->results == NULL) return luaL_error(L, "out of memory");
   p->lpVtbl->AddRef(p);
