@@ -59,12 +59,20 @@ $(MINGW_DIR)/test/abi_test.exe: tests/abi_test.cpp $(call mingw_obj,tests/abi_c_
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX) $(MINGW_CXXFLAGS) $(MINGW_TEST_LDFLAGS) -o $@ $^
 
-windows-build: $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
+# The Wine prefix, made before the suites run so that its creation (and
+# what Wine says about it) stays out of their output.
+WINEPREFIX_DIR = $(CURDIR)/$(MINGW_DIR)/wineprefix
+$(MINGW_DIR)/wineprefix/made:
+	@if command -v wine >/dev/null 2>&1; then \
+	  WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all wineboot -i >/dev/null 2>&1 && \
+	  touch $@; fi
+
+windows-build: $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
   $(MINGW_DIR)/busted/system/core.dll $(MINGW_DIR)/test/lua54.dll $(MINGW_TESTS)
 
 # .busted adds the module's paths; Lua's defaults find the busted stack
 # beside lua.exe; LUA_CPATH adds the stand-in, LUA_PATH keeps the host's out.
-MINGW_ENV = WINEPREFIX=$(CURDIR)/$(MINGW_DIR)/wineprefix WINEDEBUG=-all \
+MINGW_ENV = WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all \
   CA_BUILD=$(MINGW_DIR) CHILD_LUA=$(MINGW_LUA)/lua.exe \
   LUA_PATH=';;' LUA_CPATH='$(MINGW_DIR)/busted/?.dll;;'
 
