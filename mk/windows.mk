@@ -63,6 +63,7 @@ $(MINGW_DIR)/test/abi_test.exe: tests/abi_test.cpp $(call mingw_obj,tests/abi_c_
 # what Wine says about it) stays out of their output.
 WINEPREFIX_DIR = $(CURDIR)/$(MINGW_DIR)/wineprefix
 $(MINGW_DIR)/wineprefix/made:
+	@mkdir -p $(MINGW_DIR)
 	@if command -v wine >/dev/null 2>&1; then \
 	  WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all wineboot -i >/dev/null 2>&1 && \
 	  touch $@; fi
