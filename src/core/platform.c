@@ -1,7 +1,9 @@
 /*
 ** platform.c: POSIX implementation of platform.h. The wake-up descriptor
 ** is an eventfd on Linux (one descriptor, one 8-byte counter) and a
-** non-blocking pipe elsewhere; both collapse repeated signals.
+** non-blocking pipe elsewhere; both collapse repeated signals. Its end
+** holds what is written on top of the interface, the same on every system
+** (thread numbers, the allocation hook), so that it exists once.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -163,9 +165,32 @@ intptr_t ca_wake_handle(const ca_wake *w) { return w->rfd; }
 
 #endif /* !_WIN32 */
 
-/* alloc.h's hook is the same on every system, so it lives here once */
+/* ---- the same on every system, so here once ----------------------------- */
+
+#ifdef _WIN32
+#include "platform.h"   /* the POSIX part above has it already */
+#endif
+#include <stdatomic.h>
+
+static ca_tls_key number_key;
+static ca_once number_once = CA_ONCE_INIT;
+static int number_key_made;
+static void make_number_key(void) { number_key_made = ca_tls_create(&number_key, NULL) == 0; }
+
+unsigned long ca_thread_number(void) {
+  static atomic_ulong next = 1;
+  uintptr_t mine;
+  ca_call_once(&number_once, make_number_key);
+  if (!number_key_made) return 0;
+  mine = (uintptr_t)ca_tls_get(number_key);
+  if (mine == 0) {
+    mine = atomic_fetch_add(&next, 1);
+    ca_tls_set(number_key, (void *)mine);
+  }
+  return (unsigned long)mine;
+}
+
+/* alloc.h's hook */
 #ifdef CA_ALLOC_HOOK
 int (*ca_alloc_hook)(void);
-#else
-typedef int ca_platform_unused;  /* ISO C wants a declaration */
 #endif

@@ -67,6 +67,12 @@ int ca_tls_create(ca_tls_key *key, void (*destructor)(void *));
 int ca_tls_set(ca_tls_key key, void *value);
 void *ca_tls_get(ca_tls_key key);
 
+/*
+** A small number naming the calling thread in logs: 1, 2, ... in the order
+** threads first ask, the same in every log (0 if no slot could be made).
+*/
+unsigned long ca_thread_number(void);
+
 /* Gives the processor to another ready thread, if any. */
 void ca_yield(void);
 

@@ -46,7 +46,7 @@ typedef struct foreign_call {
 
 static void *foreign_main(void *arg) {
   foreign_call *c = arg;
-  c->thread = ca_sim_thread_number();
+  c->thread = ca_thread_number();
   c->result = ca_sim_report(c->cb, c->shape, c->st, c->final, c->buf, c->len);
   return NULL;
 }

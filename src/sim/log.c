@@ -54,7 +54,7 @@ static ca_log_entry *add(ca_issuer *is, enum ca_log_op op, const char *name,
   log->n++;
   e->op = op;
   e->shape = shape;
-  e->thread = ca_sim_thread_number();
+  e->thread = ca_thread_number();
   e->time = ca_sim_now(is);
   return e;
 }

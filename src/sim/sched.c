@@ -25,14 +25,6 @@ int64_t ca_sim_now(ca_issuer *is) {
   return (ca_now_ns() - is->start_ns) / 1000000;
 }
 
-/* A small number naming the calling thread in the log. */
-unsigned long ca_sim_thread_number(void) {
-  static atomic_ulong next = 1;
-  static _Thread_local unsigned long mine;
-  if (mine == 0) mine = atomic_fetch_add(&next, 1);
-  return mine;
-}
-
 /* The next operation due; worker < 0 takes any (the virtual clock). */
 ca_op *ca_sched_earliest(ca_issuer *is, int worker) {
   ca_op *op, *best = NULL;

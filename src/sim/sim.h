@@ -141,7 +141,6 @@ struct ca_issuer {
 /* clock (sched.c) */
 int64_t ca_sim_now(ca_issuer *is);                  /* lock held */
 int64_t ca_time_add(int64_t t, int64_t ms);         /* saturates */
-unsigned long ca_sim_thread_number(void);
 
 /* log.c; the *_locked ones expect the issuer's lock held */
 void ca_log_init(ca_log *log, int on, size_t limit);
