@@ -89,13 +89,6 @@ struct ca_framework {
 #define FW(p, field) \
   ((ca_framework *)(void *)((char *)(p) - offsetof(ca_framework, field)))
 
-static unsigned long thread_number(void) {
-  static atomic_ulong next = 1;
-  static _Thread_local unsigned long mine;
-  if (mine == 0) mine = atomic_fetch_add(&next, 1);
-  return mine;
-}
-
 /* ---- the log ------------------------------------------------------------- */
 
 static char *utf8_of(PCWSTR s) {
@@ -130,7 +123,7 @@ static void note_locked(ca_framework *fw, const char *op, const char *what,
   e->result = hr;
   e->value = value;
   e->text = t;
-  e->thread = thread_number();
+  e->thread = ca_thread_number();
 }
 
 static void note(ca_framework *fw, const char *op, const char *what,

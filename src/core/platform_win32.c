@@ -163,6 +163,7 @@ void *ca_lib_open(const char *path, char *err, size_t errlen) {
                               0);
   wchar_t *w;
   HMODULE h;
+  int i;
   if (n <= 0) {
     snprintf(err, errlen, "the path is not valid UTF-8");
     return NULL;
@@ -173,6 +174,8 @@ void *ca_lib_open(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n);
+  for (i = 0; i < n; i++)   /* LoadLibraryW wants backslashes in paths */
+    if (w[i] == L'/') w[i] = L'\\';
   h = LoadLibraryW(w);
   free(w);
   if (h == NULL) win_message(err, errlen);
