@@ -8,7 +8,8 @@
 --   lua examples/foreign.lua build/pm/samplepm.so
 local ca = require "customaction"
 
-local path = arg[1] or ((os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so")
+local ext = package.config:sub(1, 1) == "\\" and "dll" or "so"   -- Windows: samplepm.dll
+local path = arg[1] or ((os.getenv("CA_BUILD") or "build") .. "/pm/samplepm." .. ext)
 
 print(("customaction %s: the protocol manager %s, loaded with our framework"):format(ca._VERSION, path))
 print()

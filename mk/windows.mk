@@ -1,7 +1,8 @@
 # Windows: the module, the test peer and the C/C++ tests cross-compiled
 # with mingw-w64 (warnings as errors) against a Lua 5.4 built from
 # Debian's lua5.4 source package, and everything run under Wine: the
-# busted specs (Debian's busted stack), core_test, abi_test, stress_test.
+# busted specs (Debian's busted stack) with the protocol-manager libraries
+# as DLLs, core_test, abi_test, stress_test, pm_close_test.
 # docs/windows.md says what runs where.
 .PHONY: windows windows-build
 MINGW_CC ?= x86_64-w64-mingw32-gcc
@@ -18,7 +19,7 @@ MINGW_TEST_LDFLAGS = -static-libgcc -static-libstdc++
 mingw_obj = $(1:%.c=$(MINGW_DIR)/obj/%.o)
 MINGW_LUA_DLL = $(MINGW_LUA)/lua54.dll
 MINGW_TESTS = $(MINGW_DIR)/test/core_test.exe $(MINGW_DIR)/test/abi_test.exe \
-  $(MINGW_DIR)/test/stress_test.exe
+  $(MINGW_DIR)/test/stress_test.exe $(MINGW_DIR)/test/pm_close_test.exe
 
 $(MINGW_LUA)/lua.exe: tools/mingw-lua.sh tools/debian-source.sh
 	@sh tools/mingw-lua.sh $(MINGW_LUA) $(MINGW_SRC)
@@ -68,13 +69,31 @@ $(MINGW_DIR)/wineprefix/made:
 	  WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all wineboot -i >/dev/null 2>&1 && \
 	  touch $@; fi
 
-windows-build: $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
+# Protocol-manager libraries as DLLs, loaded by ca.load (LoadLibraryW).
+# The sample uses std::thread, which GCC 12's win32 thread model lacks: it
+# is built with the posix-model compiler, winpthreads and the C++ runtime
+# linked in, so that it too needs no DLL beyond the system's.
+MINGW_CXX_POSIX ?= x86_64-w64-mingw32-g++-posix
+MINGW_PMS = $(MINGW_DIR)/pm/samplepm.dll $(MINGW_DIR)/pm/minipm.dll
+$(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX_POSIX) -std=c++11 -shared $(OPT) -Wall -Wextra -Werror -Iinclude -static -o $@ $<
+
+$(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -o $@ $<
+
+$(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c $(SRC)) $(MINGW_LUA_DLL)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) $(MINGW_TEST_LDFLAGS) -o $@ $^
+
+windows-build: $(MINGW_PMS) $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
   $(MINGW_DIR)/busted/system/core.dll $(MINGW_DIR)/test/lua54.dll $(MINGW_TESTS)
 
 # .busted adds the module's paths; Lua's defaults find the busted stack
 # beside lua.exe; LUA_CPATH adds the stand-in, LUA_PATH keeps the host's out.
 MINGW_ENV = WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all \
-  CA_BUILD=$(MINGW_DIR) CHILD_LUA=$(MINGW_LUA)/lua.exe \
+  CA_BUILD=$(MINGW_DIR) CHILD_LUA=$(MINGW_LUA)/lua.exe CA_SAMPLEPM=$(MINGW_DIR)/pm/samplepm.dll \
   LUA_PATH=';;' LUA_CPATH='$(MINGW_DIR)/busted/?.dll;;'
 
 ## make windows    the module, its specs and the C/C++ tests built with

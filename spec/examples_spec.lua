@@ -63,8 +63,7 @@ end)
 
 describe("examples/foreign.lua", function()
   it("loads the sample protocol manager and drives it end to end", function()
-    local sample = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
-    local out, code = run("examples/foreign.lua " .. sample)
+    local out, code = support.child({ "examples/foreign.lua", support.pm_library("samplepm") })
     assert.equal(0, code, out)
     assert.matches("Echo: S_OK, report S_OK \"hello from Lua\"", out)
     assert.matches("Nope: E_NOTIMPL", out)

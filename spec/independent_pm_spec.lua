@@ -3,8 +3,9 @@
 -- the framework header's layout alone. What works here works with any
 -- library that has that layout.
 local ca = require "customaction"
+local support = require "support"
 
-local MINI = os.getenv("CA_MINIPM") or (os.getenv("CA_BUILD") or "build") .. "/pm/minipm.so"
+local MINI = support.pm_library("minipm", "CA_MINIPM")
 
 local function run(acts, name, args)
   local got = {}

@@ -4,7 +4,13 @@
 -- clock and on its virtual one (its Clock action).
 local ca = require "customaction"
 
-local SAMPLE = os.getenv("CA_SAMPLEPM") or (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+local support = require "support"
+
+local SAMPLE = support.pm_library("samplepm", "CA_SAMPLEPM")
+-- the loader's own words for a missing file and a missing symbol
+local NO_FILE = support.windows and "/nonexistent/pm.so': .*[Mm]odule"
+  or "/nonexistent/pm.so': /nonexistent/pm.so: cannot open shared object file"
+local NO_SYMBOL = support.windows and "[Pp]rocedure" or "undefined symbol: NoSuchInit"
 
 local OPTS = {
   settings = { APP_POOL_NAME = "DefaultAppPool", IDLE_TIMEOUT = 20,
@@ -57,7 +63,7 @@ describe("ca.load", function()
   it("loads a library, calls GetProtocolManager with our framework", function()
     local pm = load()
     assert.equal("customaction.protocol_manager", getmetatable(pm).__name)
-    assert.matches("^customaction.protocol_manager '.*samplepm.so' %(running%)$", tostring(pm))
+    assert.matches("^customaction.protocol_manager '.*samplepm%.%a+' %(running%)$", tostring(pm))
     local log = pm:log()
     assert.equal("GetInterfaceVersion", log[1].op)
     assert.equal(ca.S_OK, log[1].result)
@@ -75,11 +81,11 @@ describe("ca.load", function()
 
   it("names the path and the loader's reason when loading fails", function()
     assert.error_matches(function() ca.load("/nonexistent/pm.so") end,
-      "cannot load protocol manager '/nonexistent/pm.so': /nonexistent/pm.so: cannot open shared object file")
+      "cannot load protocol manager '" .. NO_FILE)
     assert.error_matches(function() ca.load(SAMPLE, { init = "NoSuchInit" }) end,
-      "protocol manager '.*samplepm.so' has no init function 'NoSuchInit': .*undefined symbol: NoSuchInit")
+      "protocol manager '.*samplepm%.%a+' has no init function 'NoSuchInit': .*" .. NO_SYMBOL)
     assert.error_matches(function() ca.load(SAMPLE, { init = "GetProtocolManagerDenied" }) end,
-      "protocol manager '.*samplepm.so': GetProtocolManagerDenied failed: E_ACCESSDENIED %(0x80070005%)")
+      "protocol manager '.*samplepm%.%a+': GetProtocolManagerDenied failed: E_ACCESSDENIED %(0x80070005%)")
   end)
 
   it("checks its options, naming them", function()

@@ -20,6 +20,15 @@ end
 --- Is this Lua running on Windows (a backslash directory separator)?
 M.windows = package.config:sub(1, 1) == "\\"
 
+--- A protocol-manager library of the build tree (CA_BUILD/pm/NAME.so,
+-- .dll on Windows), unless the environment variable `env` (if given)
+-- names one: checkers name their instrumented builds there, which only
+-- their own interpreter can load.
+function M.pm_library(name, env)
+  return env and os.getenv(env) or ("%s/pm/%s.%s"):format(os.getenv("CA_BUILD") or "build", name,
+    M.windows and "dll" or "so")
+end
+
 --- Why a spec that needs a POSIX-only peer is pending on Windows.
 function M.posix_only(reason)
   return "POSIX only: " .. reason

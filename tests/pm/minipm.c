@@ -189,6 +189,8 @@ static const struct {
   hr_t (*run)(void *, const wchar16 *, const wchar16 *, struct result_cb *);
 } actions_vt = { act_add_ref, act_release, act_run };
 
+MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out);
+
 MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out) {
   mini *m;
   if (fw == NULL || out == NULL) return HR_E_POINTER;
