@@ -83,6 +83,13 @@ int64_t ca_now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+void ca_sleep_ms(int64_t ms) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ms / 1000);
+  ts.tv_nsec = (long)((ms % 1000) * 1000000);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
 void ca_pin_module(const void *addr) {
   Dl_info info;
   /* RTLD_NOLOAD: only ever a second reference to what is already loaded

@@ -78,6 +78,8 @@ void ca_yield(void);
 
 /* Monotonic time in nanoseconds. */
 int64_t ca_now_ns(void);
+/* Sleeps ms milliseconds (the test peer and the stress test use it). */
+void ca_sleep_ms(int64_t ms);
 
 /*
 ** Keeps the shared object that holds addr mapped until the process ends.

@@ -143,6 +143,10 @@ int64_t ca_now_ns(void) {
          (int64_t)(now.QuadPart % freq.QuadPart) * 1000000000 / freq.QuadPart;
 }
 
+void ca_sleep_ms(int64_t ms) {
+  Sleep(ms <= 0 ? 0 : ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms);
+}
+
 void ca_pin_module(const void *addr) {
   HMODULE m;
   (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
