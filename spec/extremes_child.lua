@@ -22,7 +22,8 @@ end
 
 -- the sample built with the module the child loads (a checker's own
 -- sample, CA_SAMPLEPM, needs its instrumented host)
-local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm."
+  .. (package.config:sub(1, 1) == "\\" and "dll" or "so")   -- Windows: a DLL
 local function load(opts) ca.load(SAMPLE, opts):close() end
 
 local cases = {

@@ -67,7 +67,7 @@ local names = {}
 for name in pairs(params) do names[#names + 1] = name end
 table.sort(names)
 
-local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
+local SAMPLE = support.pm_library("samplepm")
 local function has_sample()
   local f = io.open(SAMPLE)
   if f then f:close() end
@@ -84,7 +84,7 @@ describe("integers at their extremes", function()
       end
       for _, expr in ipairs(values) do
         local v = assert((loadstring or load)("return " .. expr))()
-        local out, code = support.child(("spec/extremes_child.lua %s '%s'"):format(name, expr), 10)
+        local out, code = support.child({ "spec/extremes_child.lua", name, expr }, 10)
         local what = ("%s = %s"):format(name, expr)
         assert.equal(0, code, what .. ": " .. out)
         if accepted(v, p) and p.loose then
