@@ -48,6 +48,8 @@ struct ca_callback {
   DWORD max_response;
   ca_hub *hub;              /* holds one hub reference */
   intptr_t user;            /* the binding's word */
+  void (*task)(void *data); /* a provider's doorbell, or NULL */
+  void *task_data;
   char *name;
   _Alignas(64) atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
@@ -300,3 +302,15 @@ void ca_callback_count(ca_callback *cb, enum ca_count which) {
 void ca_callback_set_user(ca_callback *cb, intptr_t user) { cb->user = user; }
 
 intptr_t ca_callback_user(const ca_callback *cb) { return cb->user; }
+
+void ca_callback_set_task(ca_callback *cb, void (*task)(void *data),
+                          void *data) {
+  cb->task = task;
+  cb->task_data = data;
+}
+
+int ca_callback_run_task(ca_callback *cb) {
+  if (cb->task == NULL) return 0;
+  cb->task(cb->task_data);
+  return 1;
+}

@@ -86,6 +86,15 @@ HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
 /* Owning thread: would a report now be refused as after_final? */
 int ca_callback_after_final(const ca_callback *cb);
 
+/*
+** A provider's doorbell: a callback whose queued reports run task(data)
+** on the owning thread instead of reaching a handler.
+*/
+void ca_callback_set_task(ca_callback *cb, void (*task)(void *data),
+                          void *data);
+/* Owning thread: runs the task, if the object has one; 1 when it did. */
+int ca_callback_run_task(ca_callback *cb);
+
 /* Counts and returns a refusal. */
 HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why);
 

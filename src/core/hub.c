@@ -95,7 +95,8 @@ int ca_hub_dispatch(ca_hub *h, int max) {
       ca_queue_done(&h->queue, &r);
       continue;
     }
-    ca_callback_deliver(r.cb, r.status, r.final, r.data, r.len);
+    if (!ca_callback_run_task(r.cb))   /* a provider's doorbell runs */
+      ca_callback_deliver(r.cb, r.status, r.final, r.data, r.len);
     ca_queue_done(&h->queue, &r);
     done++;
   }

@@ -26,6 +26,8 @@ CA_HIDDEN_BEGIN
 #define CA_PM_MT "customaction.protocol_manager"
 #define CA_READER_MT "customaction.reader"
 #define CA_WRITER_MT "customaction.writer"
+#define CA_PROVIDER_MT "customaction.provider"
+#define CA_REPLY_MT "customaction.reply"
 
 /*
 ** One per Lua state, kept as a full userdata in the registry; its __gc
@@ -106,6 +108,9 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len);
 
+/* The message handler deliveries use: adds a traceback. */
+int ca_lmsgh(lua_State *L);
+
 /* Makes what delivery needs ready before the first report (lhub.c). */
 void ca_ldeliver_open(lua_State *L, ca_lstate *s);
 
@@ -114,6 +119,9 @@ void ca_lutf16_open(lua_State *L);
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
+
+/* lprovider.c */
+void ca_lprovider_open(lua_State *L);
 
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);

@@ -43,6 +43,8 @@ static int msgh(lua_State *L) {
   return 1;
 }
 
+int ca_lmsgh(lua_State *L) { return msgh(L); }
+
 /* One report on its way to a handler; lives on the C stack. */
 typedef struct report_ctx {
   ca_lstate *s;

@@ -184,6 +184,193 @@ static int p_from_thread(lua_State *L) {
   return job_join(L);
 }
 
+/* ---- calling a protocol manager, as a native client would ------------- */
+
+/* ASCII to a NUL-terminated UTF-16 copy (test names are ASCII). */
+static WCHAR *widen(const char *s) {
+  size_t i, n = strlen(s);
+  WCHAR *w = malloc((n + 1) * sizeof *w);
+  if (w == NULL) return NULL;
+  for (i = 0; i <= n; i++) w[i] = (WCHAR)(unsigned char)s[i];
+  return w;
+}
+
+typedef struct pmcall {
+  int method;          /* 0 run 1 register 2 unregister 3 health 4 idle 5 shutdown */
+  void *pm, *cb;
+  WCHAR *name, *args;
+  HRESULT hr;
+  BOOL idle;
+  pthread_t thread;
+  int started, joined;
+} pmcall;
+
+#define PMCALL_MT "nativepeer.pmcall"
+
+static void pmcall_do(pmcall *c) {
+  IWpfReferencedObject *o = c->pm;
+  o->lpVtbl->AddRef(o);   /* a caller holds its reference across the call */
+  switch (c->method) {
+    case 0: {
+      IPmCustomActions *pm = c->pm;
+      c->hr = pm->lpVtbl->RunCustomAction(pm, c->name, c->args, c->cb);
+      break;
+    }
+    case 1: {
+      IPmCustomActions2 *pm = c->pm;
+      c->hr = pm->lpVtbl->RegisterCustomActionCallback(pm, c->name, c->args,
+                                                       c->cb);
+      break;
+    }
+    case 2: {
+      IPmCustomActions2 *pm = c->pm;
+      c->hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, c->name);
+      break;
+    }
+    case 3: {
+      IPmHealthAndIdleMonitor *pm = c->pm;
+      c->hr = pm->lpVtbl->CheckHealth(pm, c->cb);
+      break;
+    }
+    case 4: {
+      IPmHealthAndIdleMonitor *pm = c->pm;
+      c->hr = pm->lpVtbl->CheckIdle(pm, c->cb ? &c->idle : NULL);
+      break;
+    }
+    default: {
+      IProtocolManager *pm = c->pm;
+      c->hr = pm->lpVtbl->Shutdown(pm, c->args != NULL);
+    }
+  }
+  o->lpVtbl->Release(o);
+}
+
+static void *pmcall_thread(void *arg) {
+  pmcall_do(arg);
+  return NULL;
+}
+
+static void pmcall_join(pmcall *c) {
+  if (c->started && !c->joined) {
+    pthread_join(c->thread, NULL);
+    c->joined = 1;
+  }
+}
+
+static int pmcall_gc(lua_State *L) {
+  pmcall *c = luaL_checkudata(L, 1, PMCALL_MT);
+  pmcall_join(c);
+  free(c->name);
+  free(c->args);
+  c->name = c->args = NULL;
+  return 0;
+}
+
+/* job:join() -> HRESULT integer [, idle boolean] */
+static int pmcall_result(lua_State *L) {
+  pmcall *c = luaL_checkudata(L, 1, PMCALL_MT);
+  pmcall_join(c);
+  lua_pushinteger(L, (lua_Integer)(uint32_t)c->hr);
+  if (c->method != 4) return 1;
+  lua_pushboolean(L, c->idle);
+  return 2;
+}
+
+/*
+** call(method, pm, name|nil, args|nil, cb|nil [, "thread"]) -> HRESULT [, idle]
+** (or, with "thread", a job whose join() returns them). method: "run"
+** (IPmCustomActions*, v1 cb), "register" (IPmCustomActions2*, v2 cb),
+** "unregister", "health" (IPmHealthAndIdleMonitor*, IHealthStatusCallback*),
+** "idle" (cb: any non-nil for a BOOL out pointer), "shutdown" (args
+** non-nil: fImmediate). Names and arguments are ASCII.
+*/
+static int p_call(lua_State *L) {
+  static const char *const methods[] = {"run", "register", "unregister",
+                                        "health", "idle", "shutdown", NULL};
+  int m = luaL_checkoption(L, 1, NULL, methods);
+  int threaded = lua_toboolean(L, 6);
+  pmcall *c;
+  lua_settop(L, 6);
+  c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, PMCALL_MT);
+  c->method = m;
+  c->pm = checkptr(L, 2);
+  if (!lua_isnil(L, 3)) c->name = widen(luaL_checkstring(L, 3));
+  if (!lua_isnil(L, 4)) c->args = widen(luaL_checkstring(L, 4));
+  if (lua_islightuserdata(L, 5)) c->cb = lua_touserdata(L, 5);
+  else if (!lua_isnil(L, 5)) c->cb = &c->idle;
+  if (!threaded) {
+    pmcall_do(c);
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+    return pmcall_result(L);
+  }
+  if (pthread_create(&c->thread, NULL, pmcall_thread, c) != 0)
+    return luaL_error(L, "cannot start a thread");
+  c->started = 1;
+  return 1;
+}
+
+/* A native IHealthStatusCallback that counts what it is told. */
+typedef struct health {
+  const IHealthStatusCallbackVtbl *lpVtbl;
+  int refs, reports, healthy;   /* atomics through the builtins */
+} health;
+
+static ULONG h_addref(IHealthStatusCallback *self) {
+  return (ULONG)__atomic_add_fetch(&((health *)(void *)self)->refs, 1,
+                                   __ATOMIC_SEQ_CST);
+}
+static ULONG h_release(IHealthStatusCallback *self) {
+  health *h = (health *)(void *)self;
+  int n = __atomic_sub_fetch(&h->refs, 1, __ATOMIC_SEQ_CST);
+  if (n == 0) free(h);
+  return (ULONG)n;
+}
+static HRESULT h_report(IHealthStatusCallback *self, BOOL healthy) {
+  health *h = (health *)(void *)self;
+  __atomic_store_n(&h->healthy, healthy, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&h->reports, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+static const IHealthStatusCallbackVtbl health_vtbl = {
+  h_addref, h_release, h_report
+};
+
+/* health_callback() -> ptr (one reference, the caller's) */
+static int p_health_callback(lua_State *L) {
+  health *h = calloc(1, sizeof *h);
+  if (h == NULL) return luaL_error(L, "out of memory");
+  h->lpVtbl = &health_vtbl;
+  h->refs = 1;
+  lua_pushlightuserdata(L, h);
+  return 1;
+}
+
+/* health_state(ptr) -> reports, healthy, refs */
+static int p_health_state(lua_State *L) {
+  health *h = checkptr(L, 1);
+  lua_pushinteger(L, __atomic_load_n(&h->reports, __ATOMIC_SEQ_CST));
+  lua_pushboolean(L, __atomic_load_n(&h->healthy, __ATOMIC_SEQ_CST));
+  lua_pushinteger(L, __atomic_load_n(&h->refs, __ATOMIC_SEQ_CST));
+  return 3;
+}
+
+/* get(pm, "pm"|"custom", id) -> HRESULT, ptr|nil (through IProtocolManager) */
+static int p_get(lua_State *L) {
+  IProtocolManager *pm = checkptr(L, 1);
+  int custom = strcmp(luaL_checkstring(L, 2), "custom") == 0;
+  lua_Integer id = luaL_checkinteger(L, 3);
+  PVOID out = NULL;
+  HRESULT hr = custom
+    ? pm->lpVtbl->GetCustomInterface(pm, (DWORD)id, &out)
+    : pm->lpVtbl->GetPmInterface(pm, (PM_INTERFACE_ID_ENUM)id, &out);
+  lua_pushinteger(L, (lua_Integer)(uint32_t)hr);
+  if (out != NULL) lua_pushlightuserdata(L, out); else lua_pushnil(L);
+  return 2;
+}
+
 static const luaL_Reg funcs[] = {
   {"addref", p_addref},
   {"release", p_release},
@@ -191,6 +378,10 @@ static const luaL_Reg funcs[] = {
   {"report_v1", p_report_v1},
   {"from_thread", p_from_thread},
   {"start", p_start},
+  {"call", p_call},
+  {"get", p_get},
+  {"health_callback", p_health_callback},
+  {"health_state", p_health_state},
   {NULL, NULL}
 };
 
@@ -205,6 +396,15 @@ int luaopen_nativepeer(lua_State *L) {
     lua_setfield(L, -2, "join");
     lua_pushcfunction(L, job_done);
     lua_setfield(L, -2, "done");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, PMCALL_MT)) {
+    lua_pushcfunction(L, pmcall_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, pmcall_result);
+    lua_setfield(L, -2, "join");
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
