@@ -11,8 +11,6 @@ local ALREADY_EXISTS = ca.hresult.from_win32(183)
 local NOT_FOUND = ca.hresult.from_win32(1168)
 local TIMEOUT = ca.hresult.from_win32(1460)
 
-local function hr(n) return ca.hresult(n) end
-
 local function responses(got)
   local out = {}
   for i, r in ipairs(got) do

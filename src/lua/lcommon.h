@@ -120,8 +120,22 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
 
-/* lprovider.c */
+/* lprovider.c, lreply.c */
+struct ca_provider;
+struct ca_preq;
+typedef struct ca_lprovider {
+  struct ca_provider *obj;   /* NULL once closed */
+} ca_lprovider;
+typedef struct ca_lreply {
+  struct ca_preq *r;         /* one request reference */
+  struct ca_provider *p;     /* one provider reference */
+} ca_lreply;
 void ca_lprovider_open(lua_State *L);
+void ca_lreply_open(lua_State *L);
+/* Pushes field k of the provider proxy's table; returns its type. */
+int ca_lprovider_field(lua_State *L, int proxy, const char *k);
+void ca_lreply_push(lua_State *L, int proxy, struct ca_provider *p,
+                    struct ca_preq *r);
 
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);

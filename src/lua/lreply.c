@@ -1,0 +1,182 @@
+/*
+** lreply.c: customaction.reply, the handle a provider's action answers
+** through. It holds one reference to its request (and so to the native
+** callback until the final report) and one to the provider; its user
+** value is a table with the provider's proxy and the on_cancel hook. A
+** reply collected before its final report ends the operation with
+** RPC_E_DISCONNECTED, so a native caller never waits for ever.
+*/
+#include <string.h>
+
+#include "hresult.h"
+#include "lcommon.h"
+#include "provider.h"
+
+static ca_lreply *checkreply(lua_State *L, int arg) {
+  return luaL_checkudata(L, arg, CA_REPLY_MT);
+}
+
+/* Pushes a new reply for r, listed in the provider's replies table. */
+void ca_lreply_push(lua_State *L, int proxy, ca_provider *p, ca_preq *r) {
+  ca_lreply *rp = lua_newuserdatauv(L, sizeof *rp, 1);
+  rp->r = NULL;
+  rp->p = NULL;
+  luaL_setmetatable(L, CA_REPLY_MT);
+  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, proxy);
+  lua_setfield(L, -2, "provider");
+  lua_setiuservalue(L, -2, 1);
+  ca_lprovider_field(L, proxy, "replies");
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, r);
+  lua_pop(L, 1);
+  ca_preq_retain(r);
+  ca_provider_addref(p);
+  rp->r = r;
+  rp->p = p;
+}
+
+/***
+Replies of protocol managers written in Lua.
+@module customaction
+*/
+
+/***
+The handle an action answers through (`customaction.reply`). Fields:
+`name`, `args`, `shape` (`"v1"` for RunCustomAction, `"v2"` for a
+registration), `cancelled` (true once unregistered or shut down), `done`
+(the final report was made). Setting `reply.on_cancel = function(reply)`
+installs a hook that runs when a native caller unregisters, before the
+final E_ABORT report. A reply collected before its final report sends a
+final RPC_E_DISCONNECTED.
+@type reply
+*/
+
+static HRESULT reply_report(lua_State *L, ca_lreply *rp, int final) {
+  HRESULT status = (HRESULT)ca_lhr_check(L, 2);
+  size_t len = 0;
+  const char *buf = luaL_optlstring(L, 3, NULL, &len);
+  luaL_argcheck(L, len <= 0xFFFFFFFFu, 3, "response longer than 4 GiB");
+  if (rp->r == NULL || rp->r->done) return CA_E_ILLEGAL_METHOD_CALL;
+  return ca_preq_report(rp->p, rp->r, status, final, (const BYTE *)buf,
+                        (DWORD)len);
+}
+
+/***
+Calls the native callback's ReportResult. A v1 reply's report is always
+the final one; after the final report the native callback is released.
+@function reply:send
+@param status anything `hresult` accepts
+@tparam[opt] string response the bytes (nil sends a NULL buffer)
+@tparam[opt] boolean final fFinalResponse
+@treturn hresult what ReportResult returned, or E_ILLEGAL_METHOD_CALL
+after the final report (the callback is not called)
+*/
+static int rp_send(lua_State *L) {
+  ca_lreply *rp = checkreply(L, 1);
+  ca_lhr_push(L, (uint32_t)reply_report(L, rp, lua_toboolean(L, 4)));
+  return 1;
+}
+
+/***
+Sends the final report: `reply:send(status, response, true)`.
+@function reply:finish
+@param status anything `hresult` accepts
+@tparam[opt] string response the bytes
+@treturn hresult what ReportResult returned
+*/
+static int rp_finish(lua_State *L) {
+  ca_lreply *rp = checkreply(L, 1);
+  ca_lhr_push(L, (uint32_t)reply_report(L, rp, 1));
+  return 1;
+}
+
+static const luaL_Reg reply_methods[] = {
+  {"send", rp_send},
+  {"finish", rp_finish},
+  {NULL, NULL}
+};
+
+static int rp_index(lua_State *L) {
+  ca_lreply *rp = checkreply(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  ca_preq *r = rp->r;
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (strcmp(k, "on_cancel") == 0 || strcmp(k, "provider") == 0) {
+    lua_getiuservalue(L, 1, 1);
+    lua_getfield(L, -1, k);
+  } else if (r == NULL) {
+    lua_pushnil(L);
+  } else if (strcmp(k, "name") == 0) {
+    lua_pushstring(L, r->name);
+  } else if (strcmp(k, "args") == 0) {
+    if (r->args != NULL) lua_pushlstring(L, r->args, r->args_len);
+    else lua_pushnil(L);
+  } else if (strcmp(k, "shape") == 0) {
+    lua_pushstring(L, r->kind == CA_PREQ_RUN ? "v1" : "v2");
+  } else if (strcmp(k, "cancelled") == 0) {
+    lua_pushboolean(L, atomic_load(&r->cancelled));
+  } else if (strcmp(k, "done") == 0) {
+    lua_pushboolean(L, r->done);
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+static int rp_newindex(lua_State *L) {
+  checkreply(L, 1);
+  if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2),
+                                              "on_cancel") != 0)
+    return luaL_error(L, "a reply has one settable field, on_cancel "
+                      "(got '%s')", luaL_tolstring(L, 2, NULL));
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, "on_cancel");
+  return 0;
+}
+
+static int rp_gc(lua_State *L) {
+  ca_lreply *rp = checkreply(L, 1);
+  ca_preq *r = rp->r;
+  ca_provider *p = rp->p;
+  if (r == NULL) return 0;
+  rp->r = NULL;
+  rp->p = NULL;
+  if (!r->done) ca_preq_report(p, r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+  ca_preq_release(r);
+  ca_provider_release(p);
+  return 0;
+}
+
+static int rp_tostring(lua_State *L) {
+  ca_lreply *rp = checkreply(L, 1);
+  if (rp->r == NULL)
+    lua_pushliteral(L, "customaction.reply (released)");
+  else
+    lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p", rp->r->name,
+                    rp->r->kind == CA_PREQ_RUN ? "v1" : "v2",
+                    rp->r->done ? ", done" : "",
+                    atomic_load(&rp->r->cancelled) ? ", cancelled" : "",
+                    (void *)rp->r);
+  return 1;
+}
+
+static const luaL_Reg reply_meta[] = {
+  {"__newindex", rp_newindex},
+  {"__gc", rp_gc},
+  {"__tostring", rp_tostring},
+  {NULL, NULL}
+};
+
+void ca_lreply_open(lua_State *L) {
+  luaL_newmetatable(L, CA_REPLY_MT);
+  luaL_setfuncs(L, reply_meta, 0);
+  luaL_newlib(L, reply_methods);
+  lua_pushcclosure(L, rp_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
