@@ -25,6 +25,7 @@ obj = $(1:%.c=$(BUILD)/obj/%.o)
 # core_test has no Lua in it, so only the default (5.4) run builds it
 CTESTS = $(if $(filter lua5.4,$(LUA)),$(BUILD)/test/core_test) $(BUILD)/test/abi_test $(BUILD)/test/stress_test \
   $(BUILD)/test/pm_close_test
+  $(BUILD)/test/provider_test $(BUILD)/test/capi_test
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' \
   LUA_PATH='$(LUA_PATH_DEV)'
@@ -66,6 +67,15 @@ $(BUILD)/test/abi_test: tests/abi_test.cpp $(call obj,tests/abi_c_side.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
 	  $^ $(LUA_LIBS) -lm
+
+$(BUILD)/test/provider_test: tests/provider_test.cpp $(call obj,$(SRC))
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
+	  $^ $(LUA_LIBS) -lm
+
+$(BUILD)/test/capi_test: $(call obj,tests/capi_test.c $(SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
 $(BUILD)/test/core_test: $(call obj,tests/core_test.c $(NATIVE_SRC))
 	@mkdir -p $(dir $@)

@@ -1,0 +1,365 @@
+// provider_test.cpp: a native client of a protocol manager written in Lua.
+// The client side is written only from the SDK's layout: the interfaces
+// are declared here as wpframework.h declares them (pure virtual classes,
+// methods in slot order, no QueryInterface), independently of wpf.h and
+// of our C++ mirror. The host side embeds Lua through customaction.h. The
+// client runs and registers actions from threads of its own and from the
+// Lua thread, checks it gets what the Lua code sent, in order, and counts
+// references on both sides; last, lua_close with references outstanding.
+// Output is TAP.
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+}
+#include "customaction.h"
+
+namespace sdk {
+typedef std::int32_t HRESULT;
+typedef std::uint32_t DWORD;
+typedef std::uint32_t ULONG;
+typedef int BOOL;
+typedef unsigned char BYTE;
+typedef const char16_t *PCWSTR;
+typedef void *PVOID;
+
+class IWpfReferencedObject {
+ public:
+  virtual ULONG AddRef() = 0;
+  virtual ULONG Release() = 0;
+};
+class ICustomActionResultCallback : public IWpfReferencedObject {
+ public:
+  virtual HRESULT ReportResult(HRESULT hrStatus, BYTE *pbResponse,
+                               DWORD cbResponse) = 0;
+};
+class ICustomAction2ResultCallback : public IWpfReferencedObject {
+ public:
+  virtual HRESULT ReportResult(HRESULT hrStatus, BOOL fFinalResponse,
+                               BYTE *pbResponse, DWORD cbResponse) = 0;
+};
+class IPmCustomActions : public IWpfReferencedObject {
+ public:
+  virtual HRESULT RunCustomAction(PCWSTR pszActionName,
+                                  PCWSTR pszActionArgument,
+                                  ICustomActionResultCallback *pCb) = 0;
+};
+class IPmCustomActions2 : public IWpfReferencedObject {
+ public:
+  virtual HRESULT RegisterCustomActionCallback(
+      PCWSTR pszActionName, PCWSTR pszActionArgument,
+      ICustomAction2ResultCallback *pCb) = 0;
+  virtual HRESULT UnregisterCustomActionCallback(PCWSTR pszActionName) = 0;
+};
+class IHealthStatusCallback : public IWpfReferencedObject {
+ public:
+  virtual HRESULT ReportHealth(BOOL fHealthy) = 0;
+};
+class IPmHealthAndIdleMonitor : public IWpfReferencedObject {
+ public:
+  virtual HRESULT CheckIdle(BOOL *pfIdle) = 0;
+  virtual HRESULT CheckHealth(IHealthStatusCallback *pCallback) = 0;
+};
+enum PM_INTERFACE_ID_ENUM { PM_HEALTH_AND_IDLE_MONITOR_ID = 2,
+                            PM_CUSTOM_ACTIONS_ID = 3 };
+class IProtocolManager : public IWpfReferencedObject {
+ public:
+  virtual HRESULT GetPmInterface(PM_INTERFACE_ID_ENUM id, PVOID *ppv) = 0;
+  virtual HRESULT GetCustomInterface(DWORD id, PVOID *ppv) = 0;
+  virtual HRESULT Shutdown(BOOL fImmediate) = 0;
+};
+}  // namespace sdk
+
+using sdk::HRESULT;
+static const HRESULT S_OK_ = 0;
+static const HRESULT E_ABORT_ = (HRESULT)0x80004004u;
+static const HRESULT E_NOTIMPL_ = (HRESULT)0x80004001u;
+static const HRESULT RPC_E_DISCONNECTED_ = (HRESULT)0x80010108u;
+static const HRESULT ALREADY_EXISTS_ = (HRESULT)0x800700B7u;
+static const sdk::DWORD CUSTOM_ACTIONS2_ID = 0x43413032u;  // documented id
+
+static int test_no = 0, failed = 0;
+static void ok(bool cond, const std::string &what) {
+  ++test_no;
+  if (!cond) ++failed;
+  std::printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what.c_str());
+}
+
+// What a callback received: "response" or "response!" for a final one,
+// with a non-zero status written in front as "<hex>:".
+struct Recorder {
+  std::mutex m;
+  std::vector<std::string> got;
+  std::atomic<int> refs{1}, addrefs{0}, releases{0};
+  void add(HRESULT st, bool final, const sdk::BYTE *b, sdk::DWORD n) {
+    std::string s;
+    if (st != 0) {
+      char h[16];
+      std::snprintf(h, sizeof h, "%08x:", (unsigned)st);
+      s = h;
+    }
+    s += b ? std::string((const char *)b, n) : "nil";
+    if (final) s += "!";
+    std::lock_guard<std::mutex> g(m);
+    got.push_back(s);
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> g(m);
+    return got.size();
+  }
+  std::string joined() {
+    std::lock_guard<std::mutex> g(m);
+    std::string s;
+    for (auto &x : got) s += (s.empty() ? "" : " ") + x;
+    return s;
+  }
+};
+
+class V1 : public sdk::ICustomActionResultCallback, public Recorder {
+ public:
+  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
+  sdk::ULONG Release() override { releases++; return --refs; }
+  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
+    add(st, true, b, n);
+    return ret;
+  }
+  HRESULT ret = S_OK_;
+};
+
+class V2 : public sdk::ICustomAction2ResultCallback, public Recorder {
+ public:
+  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
+  sdk::ULONG Release() override { releases++; return --refs; }
+  HRESULT ReportResult(HRESULT st, sdk::BOOL f, sdk::BYTE *b,
+                       sdk::DWORD n) override {
+    add(st, f != 0, b, n);
+    return S_OK_;
+  }
+};
+
+class Health : public sdk::IHealthStatusCallback {
+ public:
+  sdk::ULONG AddRef() override { return ++refs; }
+  sdk::ULONG Release() override { return --refs; }
+  HRESULT ReportHealth(sdk::BOOL f) override {
+    healthy = f;
+    reports++;
+    return S_OK_;
+  }
+  std::atomic<int> refs{1}, reports{0}, healthy{-1};
+};
+
+static const char *script = R"(
+local ca = require "customaction.core"
+cancels = 0
+held = {}
+return ca.provider{ name = "test", actions = {
+  Echo = function(args, reply) return reply:finish(0, args) end,
+  Stream = function(args, reply)
+    for i = 1, tonumber(args) do reply:send(0, "s" .. i) end
+    reply:finish(0, "end")
+  end,
+  Hold = function(args, reply)
+    held[#held + 1] = reply
+    reply.on_cancel = function() cancels = cancels + 1 end
+  end,
+}, health = function() return true end, idle = function() return true end }
+)";
+
+static int provider_refs(lua_State *L) {
+  lua_getglobal(L, "pm");
+  lua_getfield(L, -1, "stats");
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "refs");
+  int n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return n;
+}
+
+static int global_int(lua_State *L, const char *name) {
+  lua_getglobal(L, name);
+  int n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
+// Dispatches on this (the Lua) thread until pred holds or 5 s pass.
+template <class F> static bool pump(lua_State *L, F pred) {
+  for (int i = 0; i < 500 && !pred(); i++) customaction_wait(L, 0.01, -1);
+  return pred();
+}
+
+static lua_State *new_host(sdk::IProtocolManager **pm) {
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_customaction_core);
+  lua_setfield(L, -2, "customaction.core");
+  lua_pop(L, 1);
+  if (luaL_dostring(L, script) != LUA_OK) {
+    std::printf("# %s\n", lua_tostring(L, -1));
+    return nullptr;
+  }
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "pm");
+  *pm = (sdk::IProtocolManager *)customaction_checkprovider(L, -1, "pm");
+  lua_pop(L, 1);
+  return L;
+}
+
+template <class T> static T *get(sdk::IProtocolManager *pm, int id,
+                                 bool custom = false) {
+  sdk::PVOID p = nullptr;
+  HRESULT hr = custom ? pm->GetCustomInterface((sdk::DWORD)id, &p)
+                      : pm->GetPmInterface((sdk::PM_INTERFACE_ID_ENUM)id, &p);
+  return hr == S_OK_ ? (T *)p : nullptr;
+}
+
+static void on_lua_thread(lua_State *L, sdk::IPmCustomActions *v1,
+                          sdk::IPmCustomActions2 *v2) {
+  V1 a;
+  a.ret = (HRESULT)0x80070005u;
+  HRESULT hr = v1->RunCustomAction(u"Echo", u"hello", &a);
+  ok(a.joined() == "hello!", "Lua thread: Echo answers inside the call");
+  ok(hr == a.ret, "Lua thread: RunCustomAction returns ReportResult's HRESULT");
+  ok(v1->RunCustomAction(u"Nope", u"", &a) == E_NOTIMPL_,
+     "an unknown name gets E_NOTIMPL");
+  V2 b;
+  hr = v2->RegisterCustomActionCallback(u"Stream", u"3", &b);
+  ok(hr == S_OK_ && b.joined() == "s1 s2 s3 end!",
+     "Lua thread: a registration streams in order, the last final");
+  V2 c, d;
+  v2->RegisterCustomActionCallback(u"Hold", u"", &c);
+  ok(v2->RegisterCustomActionCallback(u"Hold", u"", &d) == ALREADY_EXISTS_,
+     "a second registration gets ERROR_ALREADY_EXISTS");
+  ok(v2->UnregisterCustomActionCallback(u"Hold") == S_OK_ &&
+     c.joined() == "80004004:nil!" && global_int(L, "cancels") == 1,
+     "Lua thread: unregister runs on_cancel and sends one final E_ABORT");
+  ok(a.refs == 1 && b.refs == 1 && c.refs == 1 && d.refs == 1 &&
+     a.addrefs == a.releases && b.addrefs == b.releases &&
+     c.addrefs == c.releases && d.addrefs == 0,
+     "Lua thread: every AddRef on our callbacks is released");
+}
+
+static void from_threads(lua_State *L, sdk::IPmCustomActions *v1,
+                         sdk::IPmCustomActions2 *v2) {
+  const int T = 4, N = 200;
+  std::vector<V1> cbs(T);
+  V2 stream;
+  std::atomic<int> bad{0}, running{T + 1};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < T; t++)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < N; i++) {
+        std::u16string arg = u"t" + std::u16string(1, u'0' + t) + u"-";
+        for (char ch : std::to_string(i)) arg += (char16_t)ch;
+        if (v1->RunCustomAction(u"Echo", arg.c_str(), &cbs[t]) != S_OK_) bad++;
+      }
+      running--;
+    });
+  ts.emplace_back([&] {
+    if (v2->RegisterCustomActionCallback(u"Stream", u"100", &stream) != S_OK_)
+      bad++;
+    running--;
+  });
+  bool all = pump(L, [&] {
+    if (running > 0) return false;
+    size_t n = stream.size();
+    for (auto &c : cbs) n += c.size();
+    return n == (size_t)(T * N + 101);
+  });
+  for (auto &t : ts) t.join();
+  ok(bad == 0, "other threads: every call returns S_OK once queued");
+  ok(all, "other threads: every action ran at dispatch");
+  bool order = true;
+  for (int t = 0; t < T; t++)
+    for (int i = 0; i < N && order; i++) {
+      std::string want = "t" + std::to_string(t) + "-" + std::to_string(i) + "!";
+      order = cbs[t].got.size() == (size_t)N && cbs[t].got[i] == want;
+    }
+  ok(order, "other threads: each thread's results arrive in its order");
+  ok(stream.got.size() == 101 && stream.got[0] == "s1" &&
+     stream.got[99] == "s100" && stream.got[100] == "end!",
+     "other threads: the stream arrives whole and in order");
+  bool balanced = stream.refs == 1 && stream.addrefs == stream.releases;
+  for (auto &c : cbs) balanced = balanced && c.refs == 1 &&
+                                 c.addrefs == c.releases && c.addrefs == N;
+  ok(balanced, "other threads: references on our callbacks balance");
+}
+
+static void cancel_and_monitor(lua_State *L, sdk::IPmCustomActions2 *v2,
+                               sdk::IPmHealthAndIdleMonitor *mon) {
+  V2 c;
+  std::thread([&] { v2->RegisterCustomActionCallback(u"Hold", u"", &c); }).join();
+  customaction_dispatch(L, -1);
+  HRESULT hr = -1;
+  std::thread([&] { hr = v2->UnregisterCustomActionCallback(u"Hold"); }).join();
+  bool got = pump(L, [&] { return c.size() == 1; });
+  ok(hr == S_OK_ && got && c.got[0] == "80004004:nil!" &&
+     global_int(L, "cancels") == 2 && c.refs == 1,
+     "unregister from another thread: on_cancel, one final E_ABORT, released");
+  Health h;
+  std::thread([&] { mon->CheckHealth(&h); }).join();
+  pump(L, [&] { return h.reports == 1; });
+  ok(h.reports == 1 && h.healthy == 1 && h.refs == 1,
+     "CheckHealth from another thread reports health() and releases");
+  sdk::BOOL idle = 0;
+  std::atomic<bool> done{false};
+  std::thread it([&] { hr = mon->CheckIdle(&idle); done = true; });
+  pump(L, [&] { return done.load(); });
+  it.join();
+  ok(hr == S_OK_ && idle == 1, "CheckIdle from another thread waits for idle()");
+}
+
+// lua_close with a registration open and references held by the client.
+static void close_with_references(lua_State *L, sdk::IProtocolManager *pm,
+                                  sdk::IPmCustomActions2 *v2) {
+  V2 c;
+  v2->RegisterCustomActionCallback(u"Hold", u"", &c);
+  lua_close(L);
+  ok(c.joined() == "80010108:nil!" && c.refs == 1 &&
+     c.addrefs == c.releases,
+     "lua_close: an open registration gets a final RPC_E_DISCONNECTED");
+  auto *v1 = get<sdk::IPmCustomActions>(pm, sdk::PM_CUSTOM_ACTIONS_ID);
+  V1 a;
+  ok(v1 != nullptr && v1->RunCustomAction(u"Echo", u"x", &a) ==
+     RPC_E_DISCONNECTED_ && a.addrefs == 0,
+     "after lua_close: calls get RPC_E_DISCONNECTED, callbacks untouched");
+  if (v1 != nullptr) v1->Release();
+  v2->Release();
+  ok(pm->Release() == 0, "after lua_close: the last Release frees the object");
+}
+
+int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  sdk::IProtocolManager *pm = nullptr;
+  lua_State *L = new_host(&pm);
+  if (L == nullptr) return 1;
+  pm->AddRef();
+  auto *v1 = get<sdk::IPmCustomActions>(pm, sdk::PM_CUSTOM_ACTIONS_ID);
+  auto *v2 = get<sdk::IPmCustomActions2>(pm, CUSTOM_ACTIONS2_ID, true);
+  auto *mon = get<sdk::IPmHealthAndIdleMonitor>(
+      pm, sdk::PM_HEALTH_AND_IDLE_MONITOR_ID);
+  ok(v1 && v2 && mon && provider_refs(L) == 5,
+     "IProtocolManager hands out each interface with a reference");
+  on_lua_thread(L, v1, v2);
+  from_threads(L, v1, v2);
+  cancel_and_monitor(L, v2, mon);
+  v1->Release();
+  mon->Release();
+  luaL_dostring(L, "held = {} collectgarbage() collectgarbage()");
+  ok(provider_refs(L) == 3, "the provider counts the client's references");
+  close_with_references(L, pm, v2);
+  std::printf("1..%d\n", test_no);
+  return failed ? 1 : 0;
+}
