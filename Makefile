@@ -26,6 +26,8 @@ obj = $(1:%.c=$(BUILD)/obj/%.o)
 CTESTS = $(if $(filter lua5.4,$(LUA)),$(BUILD)/test/core_test) $(BUILD)/test/abi_test $(BUILD)/test/stress_test \
   $(BUILD)/test/pm_close_test
   $(BUILD)/test/provider_test $(BUILD)/test/capi_test
+  $(BUILD)/test/provider_test $(BUILD)/test/capi_test \
+  $(BUILD)/test/luapm_test
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' \
   LUA_PATH='$(LUA_PATH_DEV)'
@@ -115,4 +117,5 @@ install:
 clean:
 	rm -rf build
 
-include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk mk/dist.mk
+include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk mk/dist.mk \
+  mk/luapm.mk

@@ -17,8 +17,10 @@
 #ifndef CUSTOMACTION_H
 #define CUSTOMACTION_H
 
-#include "lua.h"
 #include "wpf.h"
+
+/* lua.h's own declaration, so that this header needs no Lua headers */
+typedef struct lua_State lua_State;
 
 #if defined(_WIN32)
 #define CUSTOMACTION_API __declspec(dllexport)

@@ -21,6 +21,10 @@ LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customac
   lua/customaction/stream.lua lua/customaction/actions.lua lua/customaction/pm.lua \
   lua/customaction/json.lua lua/customaction/cli.lua lua/customaction/cli/show.lua
 
+# The protocol-manager library that hosts Lua (mk/luapm.mk): not part of
+# the module, so not in the rockspec
+LUAPM_SRC = src/luapm/luapm.c
+
 NATIVE_SRC = $(CORE_SRC) $(SIM_SRC)
 SRC = $(NATIVE_SRC) $(LUA_SRC)
 INCDIRS = include src/core src/sim src/lua

@@ -1,20 +1,11 @@
 // provider_test.cpp: a native client of a protocol manager written in Lua.
-// The client side is written only from the SDK's layout: the interfaces
-// are declared here as wpframework.h declares them (pure virtual classes,
-// methods in slot order, no QueryInterface), independently of wpf.h and
-// of our C++ mirror. The host side embeds Lua through customaction.h. The
+// The client side is written only from the SDK's layout (tests/sdk.hpp,
+// independent of wpf.h and of our C++ mirror). The host side embeds Lua through customaction.h. The
 // client runs and registers actions from threads of its own and from the
 // Lua thread, checks it gets what the Lua code sent, in order, and counts
 // references on both sides; last, lua_close with references outstanding.
 // Output is TAP.
-#include <atomic>
-#include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <mutex>
-#include <string>
-#include <thread>
-#include <vector>
 
 extern "C" {
 #include "lauxlib.h"
@@ -22,141 +13,7 @@ extern "C" {
 #include "lualib.h"
 }
 #include "customaction.h"
-
-namespace sdk {
-typedef std::int32_t HRESULT;
-typedef std::uint32_t DWORD;
-typedef std::uint32_t ULONG;
-typedef int BOOL;
-typedef unsigned char BYTE;
-typedef const char16_t *PCWSTR;
-typedef void *PVOID;
-
-class IWpfReferencedObject {
- public:
-  virtual ULONG AddRef() = 0;
-  virtual ULONG Release() = 0;
-};
-class ICustomActionResultCallback : public IWpfReferencedObject {
- public:
-  virtual HRESULT ReportResult(HRESULT hrStatus, BYTE *pbResponse,
-                               DWORD cbResponse) = 0;
-};
-class ICustomAction2ResultCallback : public IWpfReferencedObject {
- public:
-  virtual HRESULT ReportResult(HRESULT hrStatus, BOOL fFinalResponse,
-                               BYTE *pbResponse, DWORD cbResponse) = 0;
-};
-class IPmCustomActions : public IWpfReferencedObject {
- public:
-  virtual HRESULT RunCustomAction(PCWSTR pszActionName,
-                                  PCWSTR pszActionArgument,
-                                  ICustomActionResultCallback *pCb) = 0;
-};
-class IPmCustomActions2 : public IWpfReferencedObject {
- public:
-  virtual HRESULT RegisterCustomActionCallback(
-      PCWSTR pszActionName, PCWSTR pszActionArgument,
-      ICustomAction2ResultCallback *pCb) = 0;
-  virtual HRESULT UnregisterCustomActionCallback(PCWSTR pszActionName) = 0;
-};
-class IHealthStatusCallback : public IWpfReferencedObject {
- public:
-  virtual HRESULT ReportHealth(BOOL fHealthy) = 0;
-};
-class IPmHealthAndIdleMonitor : public IWpfReferencedObject {
- public:
-  virtual HRESULT CheckIdle(BOOL *pfIdle) = 0;
-  virtual HRESULT CheckHealth(IHealthStatusCallback *pCallback) = 0;
-};
-enum PM_INTERFACE_ID_ENUM { PM_HEALTH_AND_IDLE_MONITOR_ID = 2,
-                            PM_CUSTOM_ACTIONS_ID = 3 };
-class IProtocolManager : public IWpfReferencedObject {
- public:
-  virtual HRESULT GetPmInterface(PM_INTERFACE_ID_ENUM id, PVOID *ppv) = 0;
-  virtual HRESULT GetCustomInterface(DWORD id, PVOID *ppv) = 0;
-  virtual HRESULT Shutdown(BOOL fImmediate) = 0;
-};
-}  // namespace sdk
-
-using sdk::HRESULT;
-static const HRESULT S_OK_ = 0;
-static const HRESULT E_ABORT_ = (HRESULT)0x80004004u;
-static const HRESULT E_NOTIMPL_ = (HRESULT)0x80004001u;
-static const HRESULT RPC_E_DISCONNECTED_ = (HRESULT)0x80010108u;
-static const HRESULT ALREADY_EXISTS_ = (HRESULT)0x800700B7u;
-static const sdk::DWORD CUSTOM_ACTIONS2_ID = 0x43413032u;  // documented id
-
-static int test_no = 0, failed = 0;
-static void ok(bool cond, const std::string &what) {
-  ++test_no;
-  if (!cond) ++failed;
-  std::printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what.c_str());
-}
-
-// What a callback received: "response" or "response!" for a final one,
-// with a non-zero status written in front as "<hex>:".
-struct Recorder {
-  std::mutex m;
-  std::vector<std::string> got;
-  std::atomic<int> refs{1}, addrefs{0}, releases{0};
-  void add(HRESULT st, bool final, const sdk::BYTE *b, sdk::DWORD n) {
-    std::string s;
-    if (st != 0) {
-      char h[16];
-      std::snprintf(h, sizeof h, "%08x:", (unsigned)st);
-      s = h;
-    }
-    s += b ? std::string((const char *)b, n) : "nil";
-    if (final) s += "!";
-    std::lock_guard<std::mutex> g(m);
-    got.push_back(s);
-  }
-  size_t size() {
-    std::lock_guard<std::mutex> g(m);
-    return got.size();
-  }
-  std::string joined() {
-    std::lock_guard<std::mutex> g(m);
-    std::string s;
-    for (auto &x : got) s += (s.empty() ? "" : " ") + x;
-    return s;
-  }
-};
-
-class V1 : public sdk::ICustomActionResultCallback, public Recorder {
- public:
-  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
-  sdk::ULONG Release() override { releases++; return --refs; }
-  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
-    add(st, true, b, n);
-    return ret;
-  }
-  HRESULT ret = S_OK_;
-};
-
-class V2 : public sdk::ICustomAction2ResultCallback, public Recorder {
- public:
-  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
-  sdk::ULONG Release() override { releases++; return --refs; }
-  HRESULT ReportResult(HRESULT st, sdk::BOOL f, sdk::BYTE *b,
-                       sdk::DWORD n) override {
-    add(st, f != 0, b, n);
-    return S_OK_;
-  }
-};
-
-class Health : public sdk::IHealthStatusCallback {
- public:
-  sdk::ULONG AddRef() override { return ++refs; }
-  sdk::ULONG Release() override { return --refs; }
-  HRESULT ReportHealth(sdk::BOOL f) override {
-    healthy = f;
-    reports++;
-    return S_OK_;
-  }
-  std::atomic<int> refs{1}, reports{0}, healthy{-1};
-};
+#include "client.hpp"
 
 static const char *script = R"(
 local ca = require "customaction.core"
