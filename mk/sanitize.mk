@@ -60,6 +60,21 @@ valgrind:
 	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_TESTS)
 	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_MODEL_SCALE=0.02 \
 	  LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
+  spec/model_spec.lua spec/provider_spec.lua
+TSAN_TESTS = $(TSAN_DIR)/test/core_test $(TSAN_DIR)/test/stress_test \
+  $(TSAN_DIR)/test/provider_test $(TSAN_DIR)/test/luapm_test
+tsan:
+	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_TESTS)
+	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host SPEC_ARGS='$(TSAN_SPECS)' \
+	  TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_TESTS)
+
+## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
+VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test \
+  $(VG_DIR)/test/provider_test $(VG_DIR)/test/capi_test $(VG_DIR)/test/luapm_test
+valgrind:
+	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_TESTS)
+	@CA_BUILD=$(VG_DIR) CA_MODEL_SCALE=0.02 LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' \
+	  LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
 
 ## make oom        allocation-failure sweep under ASan

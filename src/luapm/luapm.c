@@ -238,8 +238,9 @@ HRESULT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
   if (pm == NULL) return E_OUTOFMEMORY_;
   f = fopen(pm->script, "r");
   if (f == NULL) {
-    fprintf(stderr, "luapm: cannot open the script %s (named by %s, or else the .lua file beside the library)\n",
-            pm->script, SCRIPT_ENV);
+    fprintf(stderr, "luapm: cannot open the script %s (named by %s, or "
+            "else the .lua file beside the library)\n", pm->script,
+            SCRIPT_ENV);
     atomic_store(&pm->stop, 1);   /* no thread to stop */
     destroy(pm);
     return E_FILE_NOT_FOUND_;
