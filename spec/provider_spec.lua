@@ -172,7 +172,7 @@ describe("RegisterCustomActionCallback", function()
     assert.equal(0, peer.call("unregister", pm:interface("v2"), "Later"))
     assert.equal(1, hooked)
     assert.is_true(reply.cancelled)
-    assert.same({ "first", "nil!" }, responses(got))
+    assert.same({ "first", "!" }, responses(got))
     assert.equal(ca.E_ABORT, got[2].status)
     assert.equal(ca.E_ILLEGAL_METHOD_CALL, reply:finish(ca.S_OK))
     assert.equal(1, cb:stats().refs)
@@ -240,7 +240,7 @@ describe("native calls from other threads", function()
     assert.is_false(hooked)
     ca.dispatch()
     assert.is_true(hooked)
-    assert.same({ "nil!" }, responses(got))
+    assert.same({ "!" }, responses(got))
     assert.equal(ca.E_ABORT, got[1].status)
   end)
 
@@ -254,7 +254,7 @@ describe("native calls from other threads", function()
     peer.call("unregister", pm:interface("v2"), "A", nil, nil, "thread"):join()
     ca.dispatch()
     assert.is_false(ran)
-    assert.same({ "nil!" }, responses(got))
+    assert.same({ "!" }, responses(got))
     assert.equal(ca.E_ABORT, got[1].status)
     assert.equal(1, cb:stats().refs)
   end)
@@ -372,5 +372,55 @@ describe("lifetime", function()
     collectgarbage()
     assert.equal(ca.RPC_E_DISCONNECTED, got[1].status)
     assert.equal(1, cb:stats().refs)
+  end)
+end)
+
+describe("the caller's methods", function()
+  it("run, register and unregister go through the provider's own vtables",
+     function()
+    local pm = sample()
+    local cb, got = support.recorder(ca, { reuse = true })
+    assert.equal(ca.S_OK, pm:run("Echo", "one", cb))
+    assert.equal(ca.S_OK, pm:register("Later", nil, cb))
+    assert.is_true(pm:active("Later"))
+    assert.equal(ca.S_OK, pm:unregister("Later"))
+    assert.equal(NOT_FOUND, pm:unregister("Later"))
+    assert.equal(E_NOTIMPL, pm:run("Nope", "", cb))
+    assert.same({ "one!", "!" }, responses(got))
+    assert.equal(ca.E_ABORT, got[2].status)
+    assert.error_matches(function() pm:run("Echo", "x", function() end) end,
+                         "customaction.callback expected")
+    assert.error_matches(function() pm:run("Ech\xff", "x", cb) end,
+                         "bad argument #1 to 'run' %(invalid UTF%-8")
+  end)
+
+  it("stream iterates over a registration's reports", function()
+    local pm = sample()
+    local seen = {}
+    for status, response, final in pm:stream("Count", "2") do
+      seen[#seen + 1] = response .. (final and "!" or "")
+      assert.equal(ca.S_OK, status)
+    end
+    assert.same({ "n=1", "n=2", "end!" }, seen)
+  end)
+
+  support.when_close(it, pending)("leaving a stream early unregisters",
+                                  function()
+    local pm = sample()
+    local cancelled = false
+    pm:define("Ticks", function(_, reply)
+      reply.on_cancel = function() cancelled = true end
+      reply:send(ca.S_OK, "t1")
+      _G.kept_reply = reply
+    end)
+    support.compile([[
+      local pm = ...
+      for _, response in pm:stream("Ticks", "") do
+        assert(response == "t1")
+        break
+      end
+    ]])(pm)
+    assert.is_true(cancelled)
+    assert.is_false(pm:active("Ticks"))
   end)
 end)

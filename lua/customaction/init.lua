@@ -50,6 +50,9 @@ M.actions = require("customaction.actions").new
 M.actions_methods = nil
 M.load = require("customaction.pm").load
 M.pm_methods = nil
+-- a provider answers the issuer's methods, so it streams the same way
+core.provider_methods.stream = core.issuer_methods.stream
+M.issuer_methods, M.provider_methods = nil, nil
 
 local help = [==[
 customaction %s: Lua functions as ReportResult handlers

@@ -271,7 +271,7 @@ void ca_preq_end(ca_provider *p, ca_preq *r, HRESULT hr) {
       break;
     default:
       for (i = 0; i < r->ntargets; i++)
-        ca_preq_report(p, r->targets[i], CA_E_ABORT, 1, NULL, 0);
+        ca_preq_report(p, r->targets[i], CA_E_ABORT, 1, (const BYTE *)"", 0);
   }
 }
 

@@ -97,7 +97,7 @@ static void run_action(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
   if (r->done) return;
   if (atomic_load(&r->cancelled)) {   /* unregistered before it ran */
-    ca_preq_report(c->p, r, CA_E_ABORT, 1, NULL, 0);
+    ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
     return;
   }
   getopt(L, proxy, "actions");
@@ -130,7 +130,7 @@ static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
     lua_pop(L, 1);
   }
   lua_pop(L, 2);
-  ca_preq_report(p, t, CA_E_ABORT, 1, NULL, 0);
+  ca_preq_report(p, t, CA_E_ABORT, 1, (const BYTE *)"", 0);
 }
 
 static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
@@ -531,12 +531,97 @@ static int pv_tostring(lua_State *L) {
 }
 
 
+/***
+The caller's side, through the provider's own vtables exactly as native
+code calls them, so that a provider answers the methods the simulated
+issuer answers (and `stream` works on it). Made on this thread, each call
+runs the action at once.
+@section provider_calls
+*/
+
+static int call_start(lua_State *L, int shape) {
+  ca_provider *p = checkprovider(L, 1)->obj;
+  WCHAR *name = ca_lutf16_checkwide(L, 2, 0);
+  WCHAR *args = ca_lutf16_checkwide(L, 3, 1);
+  ca_lcallback *cb = ca_lcallback_check(L, 4);
+  HRESULT hr;
+  ca_lcallback_expose(L, 4);
+  ca_provider_addref(p);   /* the caller's reference: an action may close */
+  if (shape == 1) {
+    IPmCustomActions *pm = ca_provider_v1(p);
+    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
+  } else {
+    IPmCustomActions2 *pm = ca_provider_v2(p);
+    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
+                                                  ca_callback_v2(cb->obj));
+  }
+  ca_provider_release(p);
+  ca_lhr_push(L, (uint32_t)hr);
+  return 1;
+}
+
+/***
+RunCustomAction with the callback's v1 pointer.
+@function provider:run
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback cb the callback
+@treturn hresult what the action's ReportResult returned when it answered
+inside the call, else S_OK; E_NOTIMPL for an unknown name
+*/
+static int pv_run(lua_State *L) { return call_start(L, 1); }
+
+/***
+RegisterCustomActionCallback with the callback's v2 pointer.
+@function provider:register
+@string name the action name
+@tparam ?string args the action argument
+@tparam callback cb the callback
+@treturn hresult S_OK, E_NOTIMPL for an unknown name,
+HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) for a registered one
+*/
+static int pv_register(lua_State *L) { return call_start(L, 2); }
+
+/***
+UnregisterCustomActionCallback: the reply is cancelled (its on_cancel
+runs) and one final E_ABORT goes to the callback.
+@function provider:unregister
+@string name the action name
+@treturn hresult S_OK, or HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
+*/
+static int pv_unregister(lua_State *L) {
+  ca_provider *p = checkprovider(L, 1)->obj;
+  WCHAR *name = ca_lutf16_checkwide(L, 2, 0);
+  IPmCustomActions2 *pm = ca_provider_v2(p);
+  HRESULT hr;
+  ca_provider_addref(p);
+  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
+  ca_provider_release(p);
+  ca_lhr_push(L, (uint32_t)hr);
+  return 1;
+}
+
+/***
+Always false: a provider answers in real time (for `stream`).
+@function provider:is_virtual
+@treturn boolean
+*/
+static int pv_is_virtual(lua_State *L) {
+  checkprovider(L, 1);
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
   {"interface", pv_interface},
   {"define", pv_define},
   {"active", pv_active},
   {"stats", pv_stats},
   {"close", pv_close},
+  {"run", pv_run},
+  {"register", pv_register},
+  {"unregister", pv_unregister},
+  {"is_virtual", pv_is_virtual},
   {NULL, NULL}
 };
 
@@ -547,11 +632,13 @@ static const luaL_Reg metamethods[] = {
   {NULL, NULL}
 };
 
-/* Expects the module table on top: adds provider. */
+/* Expects the module table on top: adds provider and provider_methods. */
 void ca_lprovider_open(lua_State *L) {
   luaL_newmetatable(L, CA_PROVIDER_MT);
   luaL_setfuncs(L, metamethods, 0);
   luaL_newlib(L, methods);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, "provider_methods");  /* the facade adds stream() */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   ca_lreply_open(L);
