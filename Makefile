@@ -42,6 +42,7 @@ help:
 ## make            build build/customaction/core.so
 ## make demo       a simulated protocol manager driving Lua handlers, then
 ##                 the sample protocol manager (examples/pm) loaded and driven
+##                 a protocol manager written in Lua
 ## make test       build, run the busted specs and the C/C++ tests
 ##                 (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)
 ## make repl       $LUA -i with customaction loaded as ca
@@ -103,6 +104,8 @@ test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(CTESTS)
 demo: $(MODULE) $(BUILD)/pm/samplepm.so
 	@$(LUA_ENV) $(LUA) examples/demo.lua
 	@$(LUA_ENV) $(LUA) examples/foreign.lua $(BUILD)/pm/samplepm.so
+	@echo
+	@$(LUA_ENV) $(LUA) examples/provider.lua
 
 repl: $(MODULE)
 	@$(LUA_ENV) $(LUA) -i -e 'ca = require "customaction"; print("customaction " .. ca._VERSION .. " loaded as ca")'

@@ -20,14 +20,16 @@ local path = ...
 
 local streams = {}   -- open Counters registrations
 
--- Little-endian DWORD; string.pack exists from Lua 5.3 on.
+-- Little-endian DWORD, written for every Lua version (no string.pack).
 local function dword(n)
-  return string.char(n % 256, (n >> 8) % 256, (n >> 16) % 256, (n >> 24) % 256)
+  local b = {}
+  for i = 1, 4 do b[i], n = n % 256, math.floor(n / 256) end
+  return string.char(b[1], b[2], b[3], b[4])
 end
 
 local function utf16_padded(s)
   local units = ca.utf16.encode(s)
-  return dword(#units // 2) .. units .. string.rep("\0", (4 - #units % 4) % 4)
+  return dword(#units / 2) .. units .. string.rep("\0", (4 - #units % 4) % 4)
 end
 
 local domains = {
@@ -56,7 +58,7 @@ local provider = ca.provider{
   },
   health = function() return true end,
   idle = function() return #streams == 0 end,
-  on_error = function(msg) io.stderr:write(path, ": ", msg, "\n") end,
+  on_error = function(msg) io.stderr:write(path or "luapm.lua", ": ", msg, "\n") end,
 }
 
 -- Runs on the library's thread after every delivery round (<= 50 ms).
