@@ -19,6 +19,9 @@
 
 
 /* A request on its way through the protected call. */
+/* The registry's weak table: provider object -> its proxy. */
+static const char providers_key = 'P';
+
 typedef struct run_ctx {
   ca_provider *p;
   ca_preq *r;
@@ -171,8 +174,7 @@ static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
 /* The protected part of a request: 1 the context. */
 static int trampoline(lua_State *L) {
   run_ctx *c = lua_touserdata(L, 1);
-  ca_lstate *s = c->p->binding;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
   if (lua_rawgetp(L, -1, c->p) != LUA_TUSERDATA) {
     ca_preq_end(c->p, c->r, CA_RPC_E_DISCONNECTED);
     return 0;
@@ -372,7 +374,7 @@ static int l_provider(lua_State *L) {
   lp->obj = ca_provider_new(s->hub, name, names, n, run, s);
   if (lp->obj == NULL) return luaL_error(L, "not enough memory");
   lp->obj->idle_wait_ms = wait_ms;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
   lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, lp->obj);
   lua_pop(L, 1);
@@ -491,7 +493,6 @@ final RPC_E_DISCONNECTED report. Closing twice does nothing. Also
 static int pv_close(lua_State *L) {
   ca_lprovider *lp = luaL_checkudata(L, 1, CA_PROVIDER_MT);
   ca_provider *p = lp->obj;
-  ca_lstate *s = ca_lstate_get(L);
   int i, n = 0;
   if (p == NULL) return 0;
   lp->obj = NULL;
@@ -509,8 +510,7 @@ static int pv_close(lua_State *L) {
       ca_preq_report(p, rp->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
     lua_pop(L, 1);
   }
-  if (s != NULL && s->hub != NULL) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) == LUA_TTABLE) {
     lua_pushnil(L);
     lua_rawsetp(L, -2, p);
   }
@@ -634,6 +634,15 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds provider and provider_methods. */
 void ca_lprovider_open(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &providers_key);
+  }
+  lua_pop(L, 1);
   luaL_newmetatable(L, CA_PROVIDER_MT);
   luaL_setfuncs(L, metamethods, 0);
   luaL_newlib(L, methods);
