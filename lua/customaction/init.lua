@@ -91,6 +91,13 @@ customaction %s: Lua functions as ReportResult handlers
       r:utf16(nchars) r:utf16z() r:align(n) r:remaining() r:offset()
   w = ca.writer()  w:u8(x) ... w:utf16(s) w:utf16z(s) w:align(n) w:tostring()
 
+  p = ca.provider{ actions = { Name = function(args, reply) ... end },
+                   health, idle, shutdown, name, on_error, idle_wait_ms }
+  p:interface("pm"|"v1"|"v2"|"monitor")  p:define(name, fn)  p:active(name)
+  p:run  p:register  p:unregister  p:stream  p:is_virtual()  p:stats()  p:close()
+  reply:send(status, response [, final])  reply:finish(status [, response])
+  reply.cancelled  reply.done  reply.on_cancel = fn   (docs/provider.md)
+
   ca.utf16.encode(s)  ca.utf16.decode(b)
   ca.help() prints this; docs/manual.md has the details, docs/bad-inputs.md every error.
 ]==]
