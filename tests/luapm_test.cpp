@@ -7,6 +7,7 @@
 // counts references on its objects. No Lua here: the library brings it.
 // Output is TAP.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -116,6 +117,42 @@ static HRESULT load(void *lib, Framework *fw, sdk::IProtocolManager **pm) {
   return init != nullptr ? init(fw, pm) : E_NOTIMPL_;
 }
 
+// Scripts that cannot serve: GetProtocolManager fails and keeps nothing.
+static void bad_scripts(void *lib, Framework *fw) {
+  sdk::IProtocolManager *pm = nullptr;
+  setenv("CUSTOMACTION_LUAPM_SCRIPT", "/nonexistent/script.lua", 1);
+  ok(load(lib, fw, &pm) == (HRESULT)0x80070002u && pm == nullptr &&
+     fw->refs == 1, "a missing script: ERROR_FILE_NOT_FOUND, nothing kept");
+  char path[] = "/tmp/luapm_test_XXXXXX";
+  int fd = mkstemp(path);
+  const char bad[] = "return 42\n";
+  if (fd >= 0 && write(fd, bad, sizeof bad - 1) > 0) close(fd);
+  setenv("CUSTOMACTION_LUAPM_SCRIPT", path, 1);
+  ok(load(lib, fw, &pm) == (HRESULT)0x80020009u && pm == nullptr &&
+     fw->refs == 1, "a script returning no provider: DISP_E_EXCEPTION");
+  unlink(path);
+  unsetenv("CUSTOMACTION_LUAPM_SCRIPT");
+}
+
+// The last Release without Shutdown stops the script too.
+static void release_without_shutdown(void *lib, Framework *fw) {
+  sdk::IProtocolManager *pm = nullptr;
+  sdk::PVOID p2 = nullptr;
+  V2 open;
+  load(lib, fw, &pm);
+  pm->GetCustomInterface(CUSTOM_ACTIONS2_ID, &p2);
+  auto *v2 = (sdk::IPmCustomActions2 *)p2;
+  v2->RegisterCustomActionCallback(u"Counters", u"count=100000", &open);
+  eventually([&] { return open.size() >= 1; });
+  ok(pm->Release() == 0, "the last IProtocolManager Release returns 0");
+  ok(open.got.back() == "80010108:nil!" && open.refs == 1,
+     "an open registration gets a final RPC_E_DISCONNECTED");
+  V2 late;
+  ok(v2->RegisterCustomActionCallback(u"Echo", u"", &late) ==
+     RPC_E_DISCONNECTED_ && v2->Release() == 0 && fw->refs == 1,
+     "the provider outlives the script's state and answers disconnected");
+}
+
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string path = argc > 1 ? argv[1] : std::string(argv[0]);
@@ -128,10 +165,7 @@ int main(int argc, char **argv) {
   }
   Framework fw;
   sdk::IProtocolManager *pm = nullptr;
-  setenv("CUSTOMACTION_LUAPM_SCRIPT", "/nonexistent/script.lua", 1);
-  ok(load(lib, &fw, &pm) == (HRESULT)0x80070002u && pm == nullptr &&
-     fw.refs == 1, "a missing script: ERROR_FILE_NOT_FOUND, nothing kept");
-  unsetenv("CUSTOMACTION_LUAPM_SCRIPT");
+  bad_scripts(lib, &fw);
   ok(load(lib, &fw, &pm) == S_OK_ && pm != nullptr && fw.refs == 2,
      "GetProtocolManager runs the script beside the library");
   sdk::PVOID p1 = nullptr, p2 = nullptr, pmon = nullptr;
@@ -150,6 +184,7 @@ int main(int argc, char **argv) {
   mon->Release();
   ok(pm->Release() == 0 && fw.refs == 1,
      "the last Release frees it and releases the framework");
+  release_without_shutdown(lib, &fw);
   dlclose(lib);
   std::printf("1..%d\n", test_no);
   return failed ? 1 : 0;

@@ -70,9 +70,14 @@ static int start(lua_State *L) {
   lua_pushstring(L, pm->script);
   if (pm->fw != NULL) lua_pushlightuserdata(L, pm->fw); else lua_pushnil(L);
   lua_call(L, 2, 2);
+  if (luaL_testudata(L, -2, "customaction.provider") == NULL)
+    return luaL_error(L, "the script returned a %s, not a provider "
+                      "(ca.provider{...})", luaL_typename(L, -2));
   inner = customaction_checkprovider(L, -2, "pm");
   if (!lua_isnil(L, -1)) {
-    luaL_checktype(L, -1, LUA_TFUNCTION);
+    if (!lua_isfunction(L, -1))
+      return luaL_error(L, "the script's second result is a %s, not a step "
+                        "function", luaL_typename(L, -1));
     pm->step_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
     lua_pop(L, 1);
