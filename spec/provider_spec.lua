@@ -390,7 +390,7 @@ describe("the caller's methods", function()
     assert.equal(ca.E_ABORT, got[2].status)
     assert.error_matches(function() pm:run("Echo", "x", function() end) end,
                          "customaction.callback expected")
-    assert.error_matches(function() pm:run("Ech\xff", "x", cb) end,
+    assert.error_matches(function() pm:run("Ech" .. string.char(255), "x", cb) end,
                          "bad argument #1 to 'run' %(invalid UTF%-8")
   end)
 

@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lauxlib.h"
-#include "lua.h"
+#include "lcompat.h"   /* the 5.4 API on every Lua the module supports */
 #include "lualib.h"
 #include "customaction.h"
 #include "wpf.h"
@@ -121,7 +120,8 @@ static void *script_thread(void *arg) {
     return NULL;
   }
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_customaction_core);
   lua_setfield(L, -2, "customaction.core");
   lua_settop(L, 0);
