@@ -113,6 +113,25 @@ static const struct { const char *name; const char *code; } scenarios[] = {
    "pcall(ca.hresult, 'nope')\n"
    "local u = ca.utf16.decode(ca.utf16.encode(('Zähler ✓'):rep(10)))\n"
    "pcall(ca.utf16.decode, 'abc')\n"},
+  {"a provider answering from the Lua thread and from another",
+   "local ca = require 'customaction'\n"
+   "local peer = require 'nativepeer'\n"
+   "local kept\n"
+   "local pm = ca.provider{ name = 'p', actions = {\n"
+   "  Echo = function(a, r) r:finish(0, a) end,\n"
+   "  Hold = function(a, r) kept = r; r.on_cancel = function() end end,\n"
+   "  Boom = function() error('boom') end },\n"
+   "  on_error = function() end, health = function() return true end }\n"
+   "local cb = ca.callback(function() end, { reuse = true })\n"
+   "pm:run('Echo', ('x'):rep(50), cb); pm:run('Boom', '', cb)\n"
+   "pm:register('Hold', '', cb); pm:unregister('Hold')\n"
+   "peer.call('run', pm:interface('v1'), 'Echo', 'y', cb:interface('v1'),\n"
+   "          'thread'):join()\n"
+   "peer.call('register', pm:interface('v2'), 'Hold', '', cb:interface('v2'),\n"
+   "          'thread'):join()\n"
+   "ca.dispatch()\n"
+   "for _ in pm:stream('Echo', 's') do end\n"
+   "local st = pm:stats(); local t = tostring(pm); pm:close()\n"},
 };
 
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])

@@ -483,6 +483,30 @@ static int pv_stats(lua_State *L) {
   return 1;
 }
 
+/* Protected (it allocates): 1 proxy, 2 the object. Ends open replies. */
+static int end_replies(lua_State *L) {
+  ca_provider *p = lua_touserdata(L, 2);
+  int i, n = 0;
+  lua_settop(L, 2);
+  getopt(L, 1, "replies");              /* 3 */
+  lua_newtable(L);                      /* 4: a copy; ending may re-enter */
+  lua_pushnil(L);
+  while (lua_next(L, 3)) lua_rawseti(L, 4, ++n);
+  for (i = 1; i <= n; i++) {
+    ca_lreply *rp;
+    lua_rawgeti(L, 4, i);
+    rp = lua_touserdata(L, -1);
+    if (rp->r != NULL && !rp->r->done)
+      ca_preq_report(p, rp->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+    lua_pop(L, 1);
+  }
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, p);
+  }
+  return 0;
+}
+
 /***
 Closes the provider: native calls get RPC_E_DISCONNECTED from then on, and
 every operation still open (queued, or a reply not yet finished) gets one
@@ -493,27 +517,14 @@ final RPC_E_DISCONNECTED report. Closing twice does nothing. Also
 static int pv_close(lua_State *L) {
   ca_lprovider *lp = luaL_checkudata(L, 1, CA_PROVIDER_MT);
   ca_provider *p = lp->obj;
-  int i, n = 0;
   if (p == NULL) return 0;
   lp->obj = NULL;
   ca_provider_disconnect(p);
-  lua_settop(L, 1);
-  getopt(L, 1, "replies");              /* 2 */
-  lua_newtable(L);                      /* 3: a copy; ending may re-enter */
-  lua_pushnil(L);
-  while (lua_next(L, 2)) lua_rawseti(L, 3, ++n);
-  for (i = 1; i <= n; i++) {
-    ca_lreply *rp;
-    lua_rawgeti(L, 3, i);
-    rp = lua_touserdata(L, -1);
-    if (rp->r != NULL && !rp->r->done)
-      ca_preq_report(p, rp->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
-    lua_pop(L, 1);
-  }
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) == LUA_TTABLE) {
-    lua_pushnil(L);
-    lua_rawsetp(L, -2, p);
-  }
+  /* out of memory, the replies end when they are collected instead */
+  lua_pushcfunction(L, end_replies);
+  lua_pushvalue(L, 1);
+  lua_pushlightuserdata(L, p);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
   ca_provider_release(p);
   return 0;
 }
