@@ -24,9 +24,7 @@ PEER = $(BUILD)/test/nativepeer.so
 obj = $(1:%.c=$(BUILD)/obj/%.o)
 # core_test has no Lua in it, so only the default (5.4) run builds it
 CTESTS = $(if $(filter lua5.4,$(LUA)),$(BUILD)/test/core_test) $(BUILD)/test/abi_test $(BUILD)/test/stress_test \
-  $(BUILD)/test/pm_close_test
-  $(BUILD)/test/provider_test $(BUILD)/test/capi_test
-  $(BUILD)/test/provider_test $(BUILD)/test/capi_test \
+  $(BUILD)/test/pm_close_test $(BUILD)/test/provider_test $(BUILD)/test/capi_test \
   $(BUILD)/test/luapm_test
 LUA_PATH_DEV = lua/?.lua;lua/?/init.lua;spec/?.lua;;
 LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/test/?.so;;' \
@@ -41,8 +39,8 @@ help:
 
 ## make            build build/customaction/core.so
 ## make demo       a simulated protocol manager driving Lua handlers, then
-##                 the sample protocol manager (examples/pm) loaded and driven
-##                 a protocol manager written in Lua
+##                 the sample protocol manager (examples/pm) loaded and driven,
+##                 then a protocol manager written in Lua
 ## make test       build, run the busted specs and the C/C++ tests
 ##                 (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)
 ## make repl       $LUA -i with customaction loaded as ca

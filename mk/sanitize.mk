@@ -36,7 +36,8 @@ $(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/peer/nativepeer.c $(
 sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
 	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(ASAN_DIR)/pm/samplepm.so \
 	  $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
-	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
+	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_LUAPM=$(ASAN_DIR)/customaction/luapm.so \
+	  CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
 	  LUA=$(ASAN_DIR)/test/host TALLY=$(TALLY) sh tools/run-all.sh \
 	  "tools/sanitizer-check.sh $(ASAN_DIR)/test/host" $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
 
@@ -44,37 +45,25 @@ sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
 # (the sample protocol manager loaded by load_spec and pm_close_test is
 # built with the same flags, so its thread is checked too)
 TSAN_SPECS = spec/threads_spec.lua spec/issuer_threads_spec.lua spec/faults_spec.lua \
-  spec/model_spec.lua spec/load_spec.lua
+  spec/model_spec.lua spec/load_spec.lua spec/provider_spec.lua spec/luapm_spec.lua
+TSAN_TESTS = $(TSAN_DIR)/test/core_test $(TSAN_DIR)/test/stress_test $(TSAN_DIR)/test/pm_close_test \
+  $(TSAN_DIR)/test/provider_test $(TSAN_DIR)/test/luapm_test
 tsan:
-	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_DIR)/test/core_test \
-	  $(TSAN_DIR)/test/stress_test $(TSAN_DIR)/test/pm_close_test $(TSAN_DIR)/pm/samplepm.so
-	@$(TSAN_ENV) CA_SAMPLEPM=$(TSAN_DIR)/pm/samplepm.so LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host \
-	  SPEC_ARGS='$(TSAN_SPECS)' TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_DIR)/test/core_test \
-	  $(TSAN_DIR)/test/stress_test $(TSAN_DIR)/test/pm_close_test
+	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_TESTS) \
+	  $(TSAN_DIR)/pm/samplepm.so
+	@$(TSAN_ENV) CA_SAMPLEPM=$(TSAN_DIR)/pm/samplepm.so CA_LUAPM=$(TSAN_DIR)/customaction/luapm.so \
+	  LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host \
+	  SPEC_ARGS='$(TSAN_SPECS)' TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_TESTS)
 
 ## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
 VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test \
-  $(VG_DIR)/test/pm_close_test
+  $(VG_DIR)/test/pm_close_test $(VG_DIR)/test/provider_test $(VG_DIR)/test/capi_test \
+  $(VG_DIR)/test/luapm_test
 valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
 	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_TESTS)
 	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_MODEL_SCALE=0.02 \
 	  LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
-  spec/model_spec.lua spec/provider_spec.lua
-TSAN_TESTS = $(TSAN_DIR)/test/core_test $(TSAN_DIR)/test/stress_test \
-  $(TSAN_DIR)/test/provider_test $(TSAN_DIR)/test/luapm_test
-tsan:
-	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_TESTS)
-	@$(TSAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host SPEC_ARGS='$(TSAN_SPECS)' \
-	  TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_TESTS)
-
-## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
-VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test \
-  $(VG_DIR)/test/provider_test $(VG_DIR)/test/capi_test $(VG_DIR)/test/luapm_test
-valgrind:
-	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so $(VG_TESTS)
-	@CA_BUILD=$(VG_DIR) CA_MODEL_SCALE=0.02 LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' \
-	  LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
 
 ## make oom        allocation-failure sweep under ASan

@@ -50,9 +50,12 @@ M.actions = require("customaction.actions").new
 M.actions_methods = nil
 M.load = require("customaction.pm").load
 M.pm_methods = nil
--- a provider answers the issuer's methods, so it streams the same way
-core.provider_methods.stream = core.issuer_methods.stream
-M.issuer_methods, M.provider_methods = nil, nil
+-- a Lua provider streams like every other provider
+local stream = require "customaction.stream"
+function core.provider_methods.stream(p, name, args)
+  return stream.open(p, name, args)
+end
+M.provider_methods = nil
 
 local help = [==[
 customaction %s: Lua functions as ReportResult handlers

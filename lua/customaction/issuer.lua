@@ -44,9 +44,9 @@ local stream = require "customaction.stream"
 
 -- Is the issuer still open? Every method of a closed issuer raises "issuer
 -- is closed" and is_virtual raises for nothing else, so this asks without
--- a method of its own. (pm's own is_virtual: a provider streams too.)
+-- a method of its own.
 local function is_open(pm)
-  return (pcall(pm.is_virtual, pm))
+  return (pcall(methods.is_virtual, pm))
 end
 
 --- `pm:stream(name, args)`: registers a private callback and iterates over

@@ -119,9 +119,6 @@ void ca_lutf16_open(lua_State *L);
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
-/* A NUL-terminated UTF-16 copy of the string at arg, pushed as userdata;
-   NULL (nothing pushed) for nil when optional. */
-WCHAR *ca_lutf16_checkwide(lua_State *L, int arg, int optional);
 
 /* lprovider.c, lreply.c */
 struct ca_provider;

@@ -210,8 +210,6 @@ static void define_all(lua_State *L, ca_lissuer *p, int t) {
 
 /* ---- calls through the native interface --------------------------------- */
 
-#define wide ca_lutf16_checkwide
-
 /* register and run: the same native call but for the interface shape. */
 static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);

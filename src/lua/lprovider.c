@@ -552,8 +552,8 @@ runs the action at once.
 
 static int call_start(lua_State *L, int shape) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_checkwide(L, 2, 0);
-  WCHAR *args = ca_lutf16_checkwide(L, 3, 1);
+  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
+  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
   ca_lcallback *cb = ca_lcallback_check(L, 4);
   HRESULT hr;
   ca_lcallback_expose(L, 4);
@@ -602,7 +602,7 @@ runs) and one final E_ABORT goes to the callback.
 */
 static int pv_unregister(lua_State *L) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_checkwide(L, 2, 0);
+  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
   IPmCustomActions2 *pm = ca_provider_v2(p);
   HRESULT hr;
   ca_provider_addref(p);

@@ -38,9 +38,6 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
 ** argument. Malformed UTF-8 and embedded NULs raise for argument arg.
 */
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional) {
-** (NULL for nil when optional): a PCWSTR for a native call.
-*/
-WCHAR *ca_lutf16_checkwide(lua_State *L, int arg, int optional) {
   size_t len, n, where;
   const char *s;
   WCHAR *w;
@@ -52,7 +49,6 @@ WCHAR *ca_lutf16_checkwide(lua_State *L, int arg, int optional) {
     luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
                                           (int)where + 1));
   w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
-  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);  /* the GC owns it */
   ca_utf8_fill16(s, len, w);
   w[n] = 0;
   return w;
