@@ -21,7 +21,7 @@ const HRESULT E_ABORT_ = (HRESULT)0x80004004u;
 const HRESULT E_NOTIMPL_ = (HRESULT)0x80004001u;
 const HRESULT RPC_E_DISCONNECTED_ = (HRESULT)0x80010108u;
 const HRESULT ALREADY_EXISTS_ = (HRESULT)0x800700B7u;
-const sdk::DWORD CUSTOM_ACTIONS2_ID = 0x43413032u;  // documented id
+const sdk::DWORD CUSTOM_ACTIONS2_ID = 2;  // our documented choice
 
 static int test_no = 0, failed = 0;  // one client test per program
 inline void ok(bool cond, const std::string &what) {

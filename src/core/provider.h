@@ -26,7 +26,7 @@ struct ca_hub;
 
 /* IProtocolManager::GetCustomInterface id that gives IPmCustomActions2
    (the header's PM_INTERFACE_ID_ENUM has none). */
-#define CA_PM_CUSTOM_ACTIONS2_ID 0x43413032u   /* "CA02" */
+#define CA_PM_CUSTOM_ACTIONS2_ID 2u   /* ca.load's default actions2_id too */
 
 #define CA_E_NOTIMPL ((HRESULT)0x80004001)
 #define CA_E_NOT_FOUND ((HRESULT)0x80070490)       /* ERROR_NOT_FOUND */
