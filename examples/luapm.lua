@@ -20,18 +20,6 @@ local path = ...
 
 local streams = {}   -- open Counters registrations
 
--- Little-endian DWORD, written for every Lua version (no string.pack).
-local function dword(n)
-  local b = {}
-  for i = 1, 4 do b[i], n = n % 256, math.floor(n / 256) end
-  return string.char(b[1], b[2], b[3], b[4])
-end
-
-local function utf16_padded(s)
-  local units = ca.utf16.encode(s)
-  return dword(#units / 2) .. units .. string.rep("\0", (4 - #units % 4) % 4)
-end
-
 local domains = {
   { site = 1, idle = false, id = "/LM/W3SVC/1/ROOT", vpath = "/",
     ppath = [[C:\inetpub\wwwroot]] },
@@ -48,12 +36,14 @@ local provider = ca.provider{
       streams[#streams + 1] = { reply = reply, left = n, sent = 0, due = 0 }
     end,
     Listing = function(_, reply)
-      local parts = { dword(#domains) }
+      local w = ca.writer():u32(#domains)
       for _, d in ipairs(domains) do
-        parts[#parts + 1] = dword(d.site) .. dword(d.idle and 1 or 0)
-          .. utf16_padded(d.id) .. utf16_padded(d.vpath) .. utf16_padded(d.ppath)
+        w:u32(d.site):u32(d.idle and 1 or 0)
+        for _, s in ipairs({ d.id, d.vpath, d.ppath }) do
+          w:u32(#ca.utf16.encode(s) / 2):utf16(s):align(4)
+        end
       end
-      return reply:finish(ca.S_OK, table.concat(parts))
+      return reply:finish(ca.S_OK, w:tostring())
     end,
   },
   health = function() return true end,

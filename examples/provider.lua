@@ -29,29 +29,17 @@ end, { name = "counters" })
 pm:register("Counters", "count=5", counters)
 while not done do step() end
 
--- 3. a binary answer, decoded: DWORD count, then records of DWORDs and
---    counted, padded UTF-16LE strings
-local function dword(s, at)
-  local a, b, c, d = s:byte(at, at + 3)
-  return a + b * 256 + c * 65536 + d * 16777216, at + 4
-end
-local function utf16(s, at)
-  local n
-  n, at = dword(s, at)
-  local text = ca.utf16.decode(s:sub(at, at + 2 * n - 1))
-  return text, at + 2 * n + (4 - 2 * n % 4) % 4
-end
+-- 3. a binary answer, decoded with ca.reader: DWORD count, then records
+--    of DWORDs and counted, padded UTF-16LE strings
 local listing
 pm:run("Listing", nil, ca.callback(function(_, response) listing = response end))
-local count, at = dword(listing, 1)
+local r = ca.reader(listing)
+local count = r:u32()
 print(("3. Listing: %d bytes, %d application domains"):format(#listing, count))
+local function text() local s = r:utf16(r:u32()) r:align(4) return s end
 for _ = 1, count do
-  local site, idle, id, vpath, ppath
-  site, at = dword(listing, at)
-  idle, at = dword(listing, at)
-  id, at = utf16(listing, at)
-  vpath, at = utf16(listing, at)
-  ppath, at = utf16(listing, at)
+  local site, idle = r:u32(), r:u32()
+  local id, vpath, ppath = text(), text(), text()
   print(("   site %d %-5s %-22s %-5s %s"):format(site, idle == 1 and "idle" or "busy",
     id, vpath, ppath))
 end
