@@ -52,6 +52,17 @@ describe("ca.provider", function()
     assert.error_matches(function() ca.provider("x") end, "table expected")
   end)
 
+  it("may start without actions and get them later", function()
+    local pm = ca.provider{}
+    local cb, got = support.recorder(ca)
+    assert.equal(E_NOTIMPL, pm:run("Echo", "x", cb))
+    pm:define("Echo", function(args, reply) reply:finish(ca.S_OK, args) end)
+    assert.equal(ca.S_OK, pm:run("Echo", "x", cb))
+    pm:define("Echo", nil)
+    assert.equal(E_NOTIMPL, pm:run("Echo", "x", cb))
+    assert.same({ "x!" }, responses(got))
+  end)
+
   it("prints its name and counts", function()
     local pm = sample()
     assert.matches("customaction.provider 'sample' %(refs 1", tostring(pm))

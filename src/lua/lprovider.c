@@ -254,7 +254,7 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
   lua_newtable(L);
   if (t != LUA_TNIL && t != LUA_TTABLE)
     luaL_argerror(L, opts, "option 'actions' must be a table of functions");
-  lua_pushnil(L);
+  if (t == LUA_TTABLE) lua_pushnil(L);   /* no table: nothing to copy */
   while (t == LUA_TTABLE && lua_next(L, -3)) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TFUNCTION)
       luaL_argerror(L, opts, lua_pushfstring(L, "action '%s' must be a "
