@@ -22,3 +22,6 @@ $(LUAPM_SCRIPT): examples/luapm.lua
 $(BUILD)/test/luapm_test: tests/luapm_test.cpp $(wildcard tests/*.hpp) | $(LUAPM) $(LUAPM_SCRIPT)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) -o $@ $< -ldl
+
+# the checkers' child interpreters load the ordinary build
+sanitize tsan: luapm

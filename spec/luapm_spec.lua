@@ -1,0 +1,112 @@
+-- ca.load of luapm.so: a protocol manager written in Lua, driven through
+-- the real native loading path. The library runs examples/luapm.lua (the
+-- copy make puts beside it) in a Lua state on a thread of its own; this
+-- state reaches it only through the interfaces ca.load hands out, and its
+-- answers come back from the library's thread through the report queue.
+local ca = require "customaction"
+local support = require "support"
+
+-- CA_LUAPM: the checkers' build of it, loaded into their host; a child
+-- interpreter loads the ordinary build
+local PLAIN = (os.getenv("CA_BUILD") or "build") .. "/customaction/luapm.so"
+local LUAPM = os.getenv("CA_LUAPM") or PLAIN
+
+local function wait_for(pred)
+  for _ = 1, 200 do
+    if pred() then return true end
+    ca.wait(0.05)
+  end
+  return pred()
+end
+
+describe("ca.load of luapm.so", function()
+  local pm
+  before_each(function() pm = ca.load(LUAPM) end)
+  after_each(function() pm:close() end)
+
+  it("runs the script's actions from the library's thread", function()
+    local acts = pm:custom_actions()
+    local cb, got = support.recorder(ca)
+    assert.equal(ca.S_OK, acts:run("Echo", "hello", cb))
+    assert.is_true(wait_for(function() return #got == 1 end))
+    assert.same({ status = ca.S_OK, response = "hello", final = true }, got[1])
+    assert.equal(ca.E_NOTIMPL, acts:run("Nope", "", cb))
+    acts:close()
+    assert.equal(1, cb:stats().refs)
+  end)
+
+  it("answers a binary listing that ca.reader decodes", function()
+    local acts = pm:custom_actions()
+    local listing
+    acts:run("Listing", nil, function(_, response) listing = response end)
+    assert.is_true(wait_for(function() return listing ~= nil end))
+    local r = ca.reader(listing)
+    assert.equal(2, r:u32())
+    assert.same({ 1, 0 }, { r:u32(), r:u32() })
+    assert.equal("/LM/W3SVC/1/ROOT", r:utf16(r:u32()))
+    acts:close()
+  end)
+
+  it("streams a registration to its final report", function()
+    local acts = pm:custom_actions2()
+    local seen = {}
+    for status, response, final in acts:stream("Counters", "count=3") do
+      assert.equal(ca.S_OK, status)
+      seen[#seen + 1] = response .. (final and "!" or "")
+    end
+    assert.same({ "requests=1", "requests=2", "requests=3!" }, seen)
+    acts:close()
+  end)
+
+  it("unregisters: one final E_ABORT, then nothing", function()
+    local acts = pm:custom_actions2()
+    local cb, got = support.recorder(ca)
+    assert.equal(ca.S_OK, acts:register("Counters", "count=100000", cb))
+    assert.is_true(wait_for(function() return #got >= 2 end))
+    assert.equal(ca.HRESULT_FROM_WIN32_ERROR_ALREADY_EXISTS,
+                 acts:register("Counters", "", support.recorder(ca)))
+    assert.equal(ca.S_OK, acts:unregister("Counters"))
+    assert.is_true(wait_for(function() return got[#got].final end))
+    assert.equal(ca.E_ABORT, got[#got].status)
+    local n = #got
+    ca.wait(0.15)
+    assert.equal(n, #got)
+    assert.equal(1, cb:stats().refs)
+    acts:close()
+  end)
+
+  it("checks health and idle through the script's functions", function()
+    assert.is_true(pm:check_health())
+    assert.is_true(pm:check_idle())
+    local acts = pm:custom_actions2()
+    local cb = support.recorder(ca)
+    acts:register("Counters", "count=100000", cb)
+    assert.is_false(pm:check_idle())   -- a stream is open
+    acts:unregister("Counters")
+    acts:close()
+  end)
+
+  it("shuts down: open registrations end, later calls are refused", function()
+    local acts = pm:custom_actions2()
+    local cb, got = support.recorder(ca)
+    acts:register("Counters", "count=100000", cb)
+    assert.equal(ca.S_OK, pm:shutdown())
+    assert.is_true(wait_for(function() return #got > 0 and got[#got].final end))
+    assert.equal(ca.E_ABORT, got[#got].status)
+    assert.equal(ca.RPC_E_DISCONNECTED, acts:register("Counters", "", cb))
+    acts:close()
+  end)
+end)
+
+describe("luapm.so", function()
+  it("lets lua_close happen while it streams", function()
+    local out, code = support.child(("-e %q"):format(
+      "local ca = require 'customaction' " ..
+      "local pm = ca.load(" .. ("%q"):format(PLAIN) .. ") " ..
+      "local a = pm:custom_actions2() " ..
+      "a:register('Counters', 'count=100000', function() end) " ..
+      "ca.wait(0.1) print('closing')"))
+    assert.equal(0, code, out)
+    assert.matches("closing", out)
+  end)
+end)
