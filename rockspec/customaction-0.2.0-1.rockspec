@@ -42,6 +42,7 @@ build = {
         "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",
         "src/lua/lutf16.c", "src/lua/lscenario.c", "src/lua/lissuer.c", "src/lua/lrecord.c",
         "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lpm.c",
+        "src/lua/lprovider.c", "src/lua/lreply.c", "src/lua/lapi.c",
         "src/lua/lcore.c",
       },
       incdirs = { "include", "src/core", "src/sim", "src/lua" },

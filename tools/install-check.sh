@@ -37,10 +37,10 @@ else
 fi
 exported=$(nm -D --defined-only "$tree/lib/lua/$ver/customaction/core.so" 2>&1 | awk '{print $NF}' | grep -v '^luaopen_\|^customaction_' | tr '\n' ' ')
 if [ -z "$exported" ]; then
-  echo "ok 3 - the installed module exports only luaopen_* and customaction_* and customaction_*"
+  echo "ok 3 - the installed module exports only luaopen_* and customaction_*"
 else
   echo "# also exported: $exported"
-  echo "not ok 3 - the installed module exports only luaopen_*"
+  echo "not ok 3 - the installed module exports only luaopen_* and customaction_*"
 fi
 out=$(env -i PATH="$PATH" "$tree/bin/customaction" hresult --json 0x80070005 2>&1)
 case $out in
