@@ -6,6 +6,9 @@
 ** callback a request AddRefs is released exactly once: after its final
 ** report, or when the request is dropped because the provider closed.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "alloc.h"
 #include "provider.h"
 
@@ -172,8 +175,8 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
 }
 
 /* The doorbell's delivery, on the owning thread: runs what is waiting. */
-static void ring(ca_callback *mailbox) {
-  ca_provider *p = mailbox->task_data;
+static void ring(void *data) {
+  ca_provider *p = data;
   for (;;) {
     ca_preq *r;
     ca_mutex_lock(&p->lock);
@@ -194,7 +197,7 @@ static void ring(ca_callback *mailbox) {
 /* Runs r now on the owning thread, or queues it; consumes one reference. */
 static HRESULT submit(ca_provider *p, ca_preq *r) {
   HRESULT hr;
-  if (!ca_thread_is(p->hub->owner)) return enqueue(p, r);
+  if (!ca_hub_owned(p->hub)) return enqueue(p, r);
   r->in_call = 1;
   hr = p->run(p, r);
   r->in_call = 0;
@@ -284,7 +287,7 @@ void ca_provider_disconnect(ca_provider *p) {
   p->head = p->tail = NULL;
   p->regs = NULL;
   ca_mutex_unlock(&p->lock);
-  atomic_store(&p->mailbox->connected, 0);
+  ca_callback_disconnect(p->mailbox);
   while (regs != NULL) {
     ca_preq *n = regs->tnext;
     regs->tnext = NULL;
@@ -438,7 +441,7 @@ static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
   if (pf == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(CA_PREQ_IDLE);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
-  if (!ca_thread_is(p->hub->owner)) return wait_idle(p, r, pf);
+  if (!ca_hub_owned(p->hub)) return wait_idle(p, r, pf);
   p->run(p, r);
   hr = r->replied ? r->last : CA_E_FAIL;
   if (r->replied) *pf = r->flag != 0;
@@ -598,8 +601,7 @@ ca_provider *ca_provider_new(ca_hub *hub, const char *name,
   atomic_init(&p->shut, 0);
   p->hub = hub;
   ca_hub_retain(hub);
-  p->mailbox->task = ring;
-  p->mailbox->task_data = p;
+  ca_callback_set_task(p->mailbox, ring, p);
   p->run = run;
   p->binding = binding;
   p->idle_wait_ms = 1000;

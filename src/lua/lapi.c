@@ -4,6 +4,9 @@
 ** the state, then does what the Lua function of the same name does;
 ** most simply call that function, so the C and Lua APIs cannot drift.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <string.h>
 
 #include "customaction.h"
@@ -100,8 +103,6 @@ CA_EXPORT int customaction_wait(lua_State *L, double seconds, int max) {
   push_module(L);
   lua_pop(L, 1);
   s = ca_lstate_get(L);
-  if (ca_queue_pending(&s->hub->queue) == 0)
-    ca_wake_wait(&s->hub->queue.wake,
-                 seconds < 0 ? -1 : (int64_t)(seconds * 1000.0 + 0.999));
+  ca_hub_wait(s->hub, seconds < 0 ? -1 : (int64_t)(seconds * 1000.0 + 0.999));
   return ca_hub_dispatch(s->hub, max);
 }

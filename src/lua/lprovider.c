@@ -10,6 +10,9 @@
 ** values: request pointer -> reply), through which unregistering finds
 ** the reply to cancel.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -278,14 +281,10 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
 }
 
 static int64_t idle_wait(lua_State *L, int opts) {
+  static const ca_intrange range = {"idle_wait_ms", 0, 86400000};
   int64_t ms = 1000;
-  if (lua_getfield(L, opts, "idle_wait_ms") != LUA_TNIL) {
-    int isint;
-    ms = ca_optinteger(L, -1, &isint);
-    if (!isint || ms < 0 || ms > 86400000)
-      luaL_argerror(L, opts, "option 'idle_wait_ms' must be an integer in "
-                    "0..86400000");
-  }
+  if (lua_getfield(L, opts, "idle_wait_ms") != LUA_TNIL)
+    ms = ca_lcheckint(L, -1, opts, "option ", &range);
   lua_pop(L, 1);
   return ms;
 }

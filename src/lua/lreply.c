@@ -6,6 +6,9 @@
 ** reply collected before its final report ends the operation with
 ** RPC_E_DISCONNECTED, so a native caller never waits for ever.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <string.h>
 
 #include "hresult.h"
