@@ -201,7 +201,7 @@ typedef struct pmcall {
   WCHAR *name, *args;
   HRESULT hr;
   BOOL idle;
-  pthread_t thread;
+  ca_thread thread;
   int started, joined;
 } pmcall;
 
@@ -252,7 +252,7 @@ static void *pmcall_thread(void *arg) {
 
 static void pmcall_join(pmcall *c) {
   if (c->started && !c->joined) {
-    pthread_join(c->thread, NULL);
+    ca_thread_join(c->thread);
     c->joined = 1;
   }
 }
@@ -306,7 +306,7 @@ static int p_call(lua_State *L) {
     lua_settop(L, 1);
     return pmcall_result(L);
   }
-  if (pthread_create(&c->thread, NULL, pmcall_thread, c) != 0)
+  if (ca_thread_start(&c->thread, pmcall_thread, c) != 0)
     return luaL_error(L, "cannot start a thread");
   c->started = 1;
   return 1;
