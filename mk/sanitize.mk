@@ -13,7 +13,8 @@ VG_DIR = build/valgrind
 OOM_DIR = build/oom
 # CA_MODEL_SCALE: the model-based test (spec/model_spec.lua) runs this
 # fraction of its sequences under a checker, to stay within CI's budget.
-ASAN_ENV = CA_MODEL_SCALE=0.25 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
+ASAN_MODEL_SCALE ?= 0.25
+ASAN_ENV = CA_MODEL_SCALE=$(ASAN_MODEL_SCALE) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=tests/lsan.supp
 TSAN_ENV = CA_MODEL_SCALE=0.1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
