@@ -6,6 +6,14 @@
 local ca = require "customaction"
 local support = require "support"
 
+if support.windows then
+  describe("luapm.so", function()
+    pending(support.posix_only("luapm.so starts its thread with pthreads and finds its " ..
+      "script with dladdr; its Windows port (luapm.dll) is not done yet"))
+  end)
+  return
+end
+
 -- CA_LUAPM: the checkers' build of it, loaded into their host; a child
 -- interpreter loads the ordinary build
 local PLAIN = (os.getenv("CA_BUILD") or "build") .. "/customaction/luapm.so"
