@@ -6,9 +6,11 @@
 **   naive   the same producers and handler through a mutex + condition
 **           variable queue written here: one malloc'd record per report,
 **           one lua_pcall per record
-** Also: large payloads end to end (64 KiB, 1 MiB) against memcpy of the
-** same bytes, and bytes per queued report with a million queued.
-** Usage: bench_cross [cross|large|memory]
+** Also: large payloads end to end (64 KiB, 1 MiB) against the same
+** reports made on the owning thread and against memcpy of the same bytes,
+** and bytes per queued report with a million queued.
+** Usage: bench_cross [cross|large|memory|peak]
+**        bench_cross one cross|same SIZE N   (one run, for profilers)
 */
 #include <pthread.h>
 #include <string.h>
@@ -172,17 +174,41 @@ static void bench_rates(void) {
   long per = bench_quick() ? 500000 : 2000000;
   static const int nprods[] = {1, 4};
   for (k = 0; k < 2; k++) {
-    double ours[9], naive[9];
+    double ours[9], naive[9], ratio[9];
     char name[64];
     for (r = 0; r < runs; r++) {
       ours[r] = run_ours(nprods[k], per / nprods[k], 16) / 1e6;
       naive[r] = run_naive(nprods[k], per / nprods[k], 16) / 1e6;
+      ratio[r] = ours[r] / naive[r];
     }
+    snprintf(name, sizeof name, "ours_over_naive_%dp_16B", nprods[k]);
+    bench_report("cross", name, bench_summarise(ratio, runs), "ratio");
     snprintf(name, sizeof name, "ours_%dp_16B", nprods[k]);
     bench_report("cross", name, bench_summarise(ours, runs), "M_reports/s");
     snprintf(name, sizeof name, "naive_%dp_16B", nprods[k]);
     bench_report("cross", name, bench_summarise(naive, runs), "M_reports/s");
   }
+}
+
+/* The same reports made on the owning thread: each runs the handler at
+   once. Returns reports/s. */
+static double run_same(long n, size_t len) {
+  unsigned char *buf = calloc(1, len);
+  double t0;
+  long i;
+  luaL_dostring(L, "count = 0");
+  t0 = bench_now();
+  for (i = 0; i < n; i++) {
+    buf[0] = (unsigned char)i;
+    v2->lpVtbl->ReportResult(v2, 0, 0, buf, (DWORD)len);
+  }
+  t0 = bench_now() - t0;
+  free(buf);
+  if (delivered() != n) {
+    fprintf(stderr, "same thread: %ld delivered of %ld\n", delivered(), n);
+    exit(1);
+  }
+  return (double)n / t0;
 }
 
 static void bench_large(void) {
@@ -192,7 +218,7 @@ static void bench_large(void) {
   for (k = 0; k < 2; k++) {
     size_t len = sizes[k];
     long per = (long)((bench_quick() ? 256 : 1024) * (1048576 / len)) / 4;
-    double ours[9], mc[9];
+    double ours[9], mc[9], same[9], ratio[9];
     char name[64];
     unsigned char *a = malloc(len), *b = malloc(len);
     memset(a, 1, len);
@@ -201,6 +227,8 @@ static void bench_large(void) {
       double t0;
       long i;
       ours[r] = run_ours(1, per, len) * (double)len / 1e9;
+      same[r] = run_same(per, len) * (double)len / 1e9;
+      ratio[r] = ours[r] / same[r];
       t0 = bench_now();
       for (i = 0; i < per; i++) {
         a[0] = (unsigned char)i;
@@ -213,6 +241,10 @@ static void bench_large(void) {
     bench_report("large", name, bench_summarise(ours, runs), "GB/s");
     snprintf(name, sizeof name, "memcpy_%s", names[k]);
     bench_report("large", name, bench_summarise(mc, runs), "GB/s");
+    snprintf(name, sizeof name, "same_%s", names[k]);
+    bench_report("large", name, bench_summarise(same, runs), "GB/s");
+    snprintf(name, sizeof name, "cross_over_same_%s", names[k]);
+    bench_report("large", name, bench_summarise(ratio, runs), "ratio");
     free(a);
     free(b);
   }
@@ -273,6 +305,24 @@ static void bench_peak(void) {
   luaL_dostring(L, "ca.dispatch()");
 }
 
+static double cpu_s(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One experiment, for profilers: one cross|same SIZE N. Prints the rate
+   and the CPU time the process used per MiB delivered (both threads). */
+static void bench_one(char **argv) {
+  long n = atol(argv[4]);
+  size_t len = (size_t)atol(argv[3]);
+  double c0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID), rate, cpu;
+  rate = strcmp(argv[2], "same") == 0 ? run_same(n, len) : run_ours(1, n, len);
+  cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  printf("%s %zu B: %.3g GB/s, %.1f us of CPU per MiB\n", argv[2], len,
+         rate * (double)len / 1e9, cpu * 1e6 / ((double)n * (double)len / 1048576.0));
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "cross";
   setup();
@@ -280,6 +330,7 @@ int main(int argc, char **argv) {
   else if (strcmp(what, "large") == 0) bench_large();
   else if (strcmp(what, "memory") == 0) bench_memory();
   else if (strcmp(what, "peak") == 0) bench_peak();
+  else if (strcmp(what, "one") == 0 && argc == 5) bench_one(argv);
   lua_close(L);
   return 0;
 }

@@ -11,11 +11,26 @@ LUAINC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUALIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 ${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_same" bench/bench_same.c $SRC $LUALIB -lm
 ${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_cross" bench/bench_cross.c $SRC $LUALIB -lm
+${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_roundtrip" bench/bench_roundtrip.c $SRC $LUALIB -lm
 ${CC:-cc} -O2 -shared -fPIC -o "$B/libffiloop.so" bench/ffiloop.c
 raw="$B/raw.txt"
 : > "$raw"
 step() { echo "bench: $*" >&2; }
 step same-thread; "$B/bench_same" | tee -a "$raw"
+if command -v valgrind >/dev/null 2>&1; then
+  # instruction counts: repeatable on a loaded machine, where times are not
+  # (bench_same runs 100 warm-up reports through each loop, counted too)
+  n=100000
+  for k in floor safe vtable; do
+    step "callgrind $k"
+    ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      --collect-atstart=no --toggle-collect="run_$k" "$B/bench_same" count $k 16 $n 2>&1 |
+      sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
+    [ -n "$ir" ] && awk -v ir="$ir" -v n=$((n + 100)) -v k=$k \
+      'BEGIN { v = ir / n; printf "RESULT callgrind %s_16B %.1f %.1f %.1f instructions\n", k, v, v, v }' |
+      tee -a "$raw"
+  done
+fi
 if command -v luajit >/dev/null 2>&1; then
   step luajit-ffi; luajit bench/ffi_same.lua "$B/libffiloop.so" | tee -a "$raw"
 fi
@@ -36,6 +51,8 @@ if lua5.4 -e 'require "luv"' 2>/dev/null; then
     done
   done
 fi
+step roundtrip
+LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$B/bench_roundtrip" "${SAMPLEPM:-build/pm/samplepm.so}" | tee -a "$raw"
 step issuer
 LUA_CPATH="build/?.so;;" LUA_PATH="lua/?.lua;lua/?/init.lua;;" lua5.4 bench/issuer.lua | tee -a "$raw"
 lua5.4 bench/report.lua "$raw" > bench/results.md

@@ -2,8 +2,8 @@
 .PHONY: bench bench-versions
 
 ## make bench      benchmarks against the peers -> bench/results.md (QUICK=1)
-bench: $(MODULE)
-	@QUICK=$(QUICK) SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' sh bench/run.sh
+bench: $(MODULE) $(SAMPLEPM)
+	@QUICK=$(QUICK) SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' sh bench/run.sh
 
 ## make bench-versions  cb:report cost on each Lua, as a ratio to 5.4
 bench-versions:
