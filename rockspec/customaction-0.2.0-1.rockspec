@@ -34,8 +34,8 @@ build = {
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
-        "src/core/queue.c", "src/core/hub.c", "src/core/callback.c", "src/core/utf16.c",
-        "src/core/foreign.c", "src/core/framework.c", "src/core/pmhost.c",
+        "src/core/bufpool.c", "src/core/queue.c", "src/core/hub.c", "src/core/callback.c",
+        "src/core/utf16.c", "src/core/foreign.c", "src/core/framework.c", "src/core/pmhost.c",
         "src/core/intrange.c", "src/core/provider.c",
         "src/sim/scenario.c", "src/sim/log.c", "src/sim/calls.c", "src/sim/payload.c",
         "src/sim/op.c", "src/sim/sched.c", "src/sim/actions.c", "src/sim/issuer.c",

@@ -41,6 +41,39 @@ describe("a report from another thread", function()
     assert.equal(4, #got)
   end)
 
+  it("reaches its own callback's handler when callbacks' reports interleave", function()
+    local a, got_a = collector()
+    local b, got_b = collector()
+    peer.from_thread(a:interface(), 2, "a")
+    peer.from_thread(b:interface(), 2, "b")
+    peer.from_thread(a:interface(), 1, "A")
+    assert.equal(5, ca.dispatch())
+    -- each thread has a ring of its own: order holds per thread only
+    local function responses(got)
+      local t = {}
+      for i, r in ipairs(got) do t[i] = r.response end
+      table.sort(t)
+      return t
+    end
+    assert.same({ "A1", "a1", "a2" }, responses(got_a))
+    assert.same({ "b1", "b2" }, responses(got_b))
+  end)
+
+  it("still delivers the rest of a dispatch after a handler raises", function()
+    local seen, errors = {}, {}
+    local cb = ca.callback(function(_, response)
+      seen[#seen + 1] = response
+      if response == "e2" then error("boom") end
+    end, { reuse = true, on_error = function(msg) errors[#errors + 1] = msg end })
+    peer.from_thread(cb:interface(), 4, "e")
+    assert.equal(4, ca.dispatch())
+    assert.same({ "e1", "e2", "e3", "e4" }, seen)
+    assert.equal(1, #errors)
+    assert.matches("boom", errors[1])
+    assert.equal(1, cb:stats().errors)
+    assert.equal(4, cb:stats().delivered)
+  end)
+
   it("ca.wait returns at once when reports are pending", function()
     local cb, got = collector()
     peer.from_thread(cb:interface(), 2, "w")

@@ -224,6 +224,93 @@ static void test_cross_thread(ca_hub *hub) {
   ca_callback_release(cbs[1]);
 }
 
+/* ---- pacing: how far a producer that waits for room runs ahead --------- */
+
+#define BIG ((size_t)1 << 20)
+
+typedef struct big_producer {
+  ca_callback *cb;
+  int n;
+  size_t len;
+  HRESULT hr[8];
+  int64_t ms[8];    /* the first 7 reports' times, then the rest's */
+} big_producer;
+
+static void *produce_big(void *arg) {
+  big_producer *b = arg;
+  BYTE *buf = calloc(1, b->len);
+  int i;
+  for (i = 0; i < 8; i++) b->ms[i] = 0;
+  for (i = 0; i < b->n; i++) {
+    int64_t t0 = ca_now_ns();
+    HRESULT hr = buf == NULL ? CA_E_OUTOFMEMORY
+                 : report2(b->cb, CA_S_OK, 0, (char *)buf, (DWORD)b->len);
+    b->hr[i < 7 ? i : 7] = hr;
+    b->ms[i < 7 ? i : 7] += (ca_now_ns() - t0) / 1000000;
+  }
+  free(buf);
+  return NULL;
+}
+
+/* n reports of 1 MiB from another thread, with the consumer dispatching
+   (or not); returns when the producer is done. */
+static void run_big(ca_hub *hub, big_producer *b, int n, size_t len,
+                    int64_t block_ms, int dispatch) {
+  ca_queue_limits lim = {CA_QUEUE_DEFAULT_MAX_COUNT,
+                         CA_QUEUE_DEFAULT_MAX_BYTES, block_ms};
+  ca_thread t;
+  int i;
+  ca_hub_set_limits(hub, &lim);
+  b->n = n;
+  b->len = len;
+  for (i = 0; i < 8; i++) b->hr[i] = CA_E_FAIL;
+  if (ca_thread_start(&t, produce_big, b) != 0) return;
+  while (dispatch && recs[0].n < n) {
+    ca_hub_wait(hub, 100);
+    ca_hub_dispatch(hub, -1);
+  }
+  ca_thread_join(t);
+  ca_hub_dispatch(hub, -1);
+  lim.block_ms = 0;
+  ca_hub_set_limits(hub, &lim);
+}
+
+static void test_runahead(ca_hub *hub) {
+  big_producer b;
+  reset();
+  cbs[0] = b.cb = ca_callback_new(hub, "big", (DWORD)BIG, 1);
+  run_big(hub, &b, 4, BIG, 0, 0);
+  ok(b.hr[3] == CA_S_OK && b.ms[2] < 300 && b.ms[3] < 300 && recs[0].n == 4,
+     "large payloads: without blocking a producer never waits for a queue "
+     "with room");
+  recs[0].n = 0;
+  run_big(hub, &b, 4, BIG, 400, 0);
+  ok(b.hr[1] == CA_S_OK && b.hr[2] == CA_S_OK && b.hr[3] == CA_S_OK &&
+     b.ms[1] < 90 && b.ms[2] >= 90 && b.ms[3] < 90 && recs[0].n == 4,
+     "large payloads: a blocking producer 2 MiB ahead of a stalled consumer "
+     "waits once (100 ms), then its reports are queued");
+  recs[0].n = 0;
+  run_big(hub, &b, 8, BIG, 60000, 1);
+  ok(b.hr[7] == CA_S_OK && recs[0].n == 8 && b.ms[7] < 10000,
+     "large payloads: a blocking producer resumes as the consumer catches up");
+  recs[0].n = 0;
+  run_big(hub, &b, 6000, 4, 0, 0);
+  ok(b.hr[7] == CA_S_OK && b.ms[7] < 300 && recs[0].n == 6000,
+     "pacing: without blocking, 6000 small reports never wait");
+  recs[0].n = 0;
+  run_big(hub, &b, 6000, 4, 400, 0);
+  ok(b.hr[7] == CA_S_OK && b.ms[7] >= 90 && b.ms[7] < 300 &&
+     recs[0].n == 6000,
+     "pacing: a blocking producer 4096 reports ahead of a stalled consumer "
+     "waits once (100 ms), then its reports are queued");
+  recs[0].n = 0;
+  run_big(hub, &b, 100000, 4, 60000, 1);
+  ok(b.hr[7] == CA_S_OK && recs[0].n == 100000 && b.ms[7] < 10000,
+     "pacing: a blocking producer resumes as the consumer catches up");
+  ok(ca_callback_refs(b.cb) == 1, "large payloads: every reference let go");
+  ca_callback_release(b.cb);
+}
+
 /* ---- the simulated issuer --------------------------------------------- */
 
 static WCHAR *wide(const char *s) {
@@ -413,6 +500,7 @@ int main(void) {
   test_utf16();
   test_same_thread(hub);
   test_cross_thread(hub);
+  test_runahead(hub);
   test_issuer_virtual(hub);
   test_issuer_threads(hub);
   test_scenario_defaults(hub);

@@ -109,53 +109,76 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
                           : CA_REFUSED_NO_MEMORY);
 }
 
-HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
-                           const BYTE *buf, DWORD len) {
-  ca_hub *h = cb->hub;
-  HRESULT (*refuse)(ca_callback *, enum ca_refusal);
-  HRESULT hr;
-  int claimed = 0;
-  int owner = ca_hub_owned(h);
-  if (owner) {
-    owner_inc(&cb->stats.owner_reports);
-    refuse = ca_callback_refuse;
-  } else {
-    refuse = refuse_foreign;   /* queued or refused: each counts once */
-  }
-  if (ca_hub_is_closed(h) || !atomic_load_explicit(&cb->connected,
-                                                   memory_order_acquire))
-    return refuse(cb, CA_REFUSED_CLOSED);
-  if (buf == NULL && len != 0)
-    return refuse(cb, CA_REFUSED_NULL_BUFFER);
-  if (len > cb->max_response)
-    return refuse(cb, CA_REFUSED_OVERSIZED);
+/*
+** The refusal a report gets before it reaches Lua or the queue, or
+** CA_NREFUSALS when it passes; *claimed is set when this final report
+** took the callback's one final. Inlined into both paths below.
+*/
+static inline int check(ca_callback *cb, int final, const BYTE *buf,
+                        DWORD len, int *claimed) {
+  if (ca_hub_is_closed(cb->hub) ||
+      !atomic_load_explicit(&cb->connected, memory_order_acquire))
+    return CA_REFUSED_CLOSED;
+  if (buf == NULL && len != 0) return CA_REFUSED_NULL_BUFFER;
+  if (len > cb->max_response) return CA_REFUSED_OVERSIZED;
   if (!cb->reuse) {
     if (final) {
       int expected = 0;
       if (!atomic_compare_exchange_strong(&cb->finished, &expected, 1))
-        return refuse(cb, CA_REFUSED_AFTER_FINAL);
-      claimed = 1;
+        return CA_REFUSED_AFTER_FINAL;
+      *claimed = 1;
     } else if (atomic_load_explicit(&cb->finished, memory_order_acquire)) {
-      return refuse(cb, CA_REFUSED_AFTER_FINAL);
+      return CA_REFUSED_AFTER_FINAL;
     }
   }
-  if (owner) return ca_callback_deliver(cb, status, final, buf, len);
+  return CA_NREFUSALS;
+}
+
+/* A report on another thread: queued, or refused (each counts once). */
+static HRESULT report_foreign(ca_callback *cb, HRESULT status, int final,
+                              const BYTE *buf, DWORD len) {
+  int claimed = 0, why = check(cb, final, buf, len, &claimed);
+  HRESULT hr;
+  if (why != CA_NREFUSALS) return refuse_foreign(cb, (enum ca_refusal)why);
   hr = enqueue(cb, status, final, buf, len);
   if (claimed && hr != CA_S_OK)  /* the final report did not get through */
     atomic_store(&cb->finished, 0);
   return hr;
 }
 
+static inline int admit(ca_callback *cb, int final) {
+  if (!cb->reuse && cb->final_delivered) {
+    ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
+    return 0;
+  }
+  if (final) cb->final_delivered = 1;
+  return 1;
+}
+
+int ca_callback_admit(ca_callback *cb, int final) { return admit(cb, final); }
+
 HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
                             const BYTE *buf, DWORD len) {
-  if (ca_callback_after_final(cb))
-    return ca_callback_refuse(cb, CA_REFUSED_AFTER_FINAL);
-  if (final) cb->final_delivered = 1;
+  if (!admit(cb, final)) return ca_refusal_hresults[CA_REFUSED_AFTER_FINAL];
   return ca_hub_deliver(cb->hub, cb, status, final, buf, len);
 }
 
-int ca_callback_after_final(const ca_callback *cb) {
-  return !cb->reuse && cb->final_delivered;
+/* The owning thread's path, kept short: it runs the handler at once. */
+static CA_ALWAYS_INLINE HRESULT report(ca_callback *cb, HRESULT status,
+                                       int final, const BYTE *buf, DWORD len) {
+  int claimed = 0, why;
+  if (!ca_hub_owned(cb->hub))
+    return report_foreign(cb, status, final, buf, len);
+  owner_inc(&cb->stats.owner_reports);
+  why = check(cb, final, buf, len, &claimed);
+  if (why != CA_NREFUSALS) return ca_callback_refuse(cb, (enum ca_refusal)why);
+  if (!admit(cb, final)) return ca_refusal_hresults[CA_REFUSED_AFTER_FINAL];
+  return ca_hub_deliver(cb->hub, cb, status, final, buf, len);
+}
+
+HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
+                           const BYTE *buf, DWORD len) {
+  return report(cb, status, final, buf, len);
 }
 
 ULONG ca_callback_addref(ca_callback *cb) {
@@ -195,8 +218,7 @@ static ULONG v1_release(ICustomActionResultCallback *self) {
 }
 static HRESULT v1_report(ICustomActionResultCallback *self, HRESULT hrStatus,
                          BYTE *pbResponse, DWORD cbResponse) {
-  return ca_callback_report(FROM_V1(self), hrStatus, 1, pbResponse,
-                            cbResponse);
+  return report(FROM_V1(self), hrStatus, 1, pbResponse, cbResponse);
 }
 
 static ULONG v2_addref(ICustomAction2ResultCallback *self) {
@@ -208,8 +230,8 @@ static ULONG v2_release(ICustomAction2ResultCallback *self) {
 static HRESULT v2_report(ICustomAction2ResultCallback *self, HRESULT hrStatus,
                          BOOL fFinalResponse, BYTE *pbResponse,
                          DWORD cbResponse) {
-  return ca_callback_report(FROM_V2(self), hrStatus, fFinalResponse != 0,
-                            pbResponse, cbResponse);
+  return report(FROM_V2(self), hrStatus, fFinalResponse != 0, pbResponse,
+                cbResponse);
 }
 
 static const ICustomActionResultCallbackVtbl v1_vtbl = {

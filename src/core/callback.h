@@ -83,8 +83,10 @@ ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb);
 HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
                             const BYTE *buf, DWORD len);
 
-/* Owning thread: would a report now be refused as after_final? */
-int ca_callback_after_final(const ca_callback *cb);
+/* A queued report about to reach its handler: 1 to deliver it (a final
+   one marks the callback's final delivered), 0 when a final one was
+   delivered before it (refused as after_final, counted). */
+int ca_callback_admit(ca_callback *cb, int final);
 
 /*
 ** A provider's doorbell: a callback whose queued reports run task(data)

@@ -70,39 +70,56 @@ void ca_hub_close(ca_hub *h) {
   ca_queue_close(&h->queue, discard, h);
 }
 
-int ca_hub_dispatch(ca_hub *h, int max) {
-  int done = 0;
-  ca_report r;
-  /* the queued reports' references, released in runs per callback */
-  ca_callback *held = NULL;
-  unsigned nheld = 0;
+void ca_hub_begin(ca_hub *h, ca_hub_run *run) {
+  run->held = NULL;
+  run->nheld = 0;
   ca_queue_enter(&h->queue);
-  while ((max < 0 || done < max) && ca_queue_pop(&h->queue, &r)) {
-    if (r.cb != held) {
-      if (held != NULL) ca_callback_release_n(held, nheld);
-      held = r.cb;
-      nheld = 0;
+}
+
+int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r) {
+  while (ca_queue_pop(&h->queue, r)) {
+    if (r->cb != run->held) {
+      if (run->held != NULL) ca_callback_release_n(run->held, run->nheld);
+      run->held = r->cb;
+      run->nheld = 0;
     }
-    nheld++;
-    if (ca_hub_is_closed(h) || !ca_callback_connected(r.cb)) {
-      ca_callback_refuse(r.cb, CA_REFUSED_CLOSED);
+    run->nheld++;
+    if (ca_hub_is_closed(h) || !ca_callback_connected(r->cb)) {
+      ca_callback_refuse(r->cb, CA_REFUSED_CLOSED);
       atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
-      ca_queue_done(&h->queue, &r);
-      continue;
+    } else if (ca_callback_admit(r->cb, r->final)) {
+      if (!ca_callback_run_task(r->cb)) return 1;
+      ca_queue_done(&h->queue, r);   /* a provider's doorbell ran */
+      return 2;
     }
-    if (ca_callback_after_final(r.cb)) {   /* overtaken by its final */
-      ca_callback_refuse(r.cb, CA_REFUSED_AFTER_FINAL);
-      ca_queue_done(&h->queue, &r);
-      continue;
-    }
-    if (!ca_callback_run_task(r.cb))   /* a provider's doorbell runs */
-      ca_callback_deliver(r.cb, r.status, r.final, r.data, r.len);
-    ca_queue_done(&h->queue, &r);
-    done++;
+    ca_queue_done(&h->queue, r);
   }
-  if (held != NULL) ca_callback_release_n(held, nheld);
+  return 0;
+}
+
+void ca_hub_done(ca_hub *h, ca_report *r) { ca_queue_done(&h->queue, r); }
+
+void ca_hub_end(ca_hub *h, ca_hub_run *run) {
+  if (run->held != NULL) ca_callback_release_n(run->held, run->nheld);
+  run->held = NULL;
   ca_queue_leave(&h->queue);
   ca_queue_settle(&h->queue);
+}
+
+int ca_hub_dispatch(ca_hub *h, int max) {
+  int done = 0;
+  ca_hub_run run;
+  ca_report r;
+  ca_hub_begin(h, &run);
+  int k;
+  while ((max < 0 || done < max) && (k = ca_hub_next(h, &run, &r)) != 0) {
+    if (k == 1) {
+      h->deliver(h, r.cb, r.status, r.final, r.data, r.len);
+      ca_hub_done(h, &r);
+    }
+    done++;
+  }
+  ca_hub_end(h, &run);
   return done;
 }
 

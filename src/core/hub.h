@@ -55,6 +55,26 @@ void ca_hub_closing(ca_hub *h);
 /* Delivers up to max queued reports (max < 0: all); returns how many. */
 int ca_hub_dispatch(ca_hub *h, int max);
 
+/*
+** The same in steps, for a binding that delivers many reports inside one
+** protected call: ca_hub_begin, then ca_hub_next until it returns 0, each
+** report handed to ca_hub_done once delivered (or failed), then
+** ca_hub_end. A run lives on the caller's stack, so nested dispatches
+** (a handler that dispatches) each keep their own references.
+*/
+typedef struct ca_hub_run {
+  struct ca_callback *held;   /* queued reports' references, released in */
+  unsigned nheld;             /* runs per callback */
+} ca_hub_run;
+
+void ca_hub_begin(ca_hub *h, ca_hub_run *run);
+/* 1: the next report to deliver; 0 when none. Reports of closed
+   callbacks and reports overtaken by their callback's final one are
+   counted and dropped here; a final one is marked delivered. 2: a
+   provider's doorbell, whose task ran here (done already). */
+int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r);
+void ca_hub_done(ca_hub *h, ca_report *r);
+void ca_hub_end(ca_hub *h, ca_hub_run *run);
 /* The owning thread: waits up to ms (< 0: forever) unless something is
    queued already; 1 when something is. */
 int ca_hub_wait(ca_hub *h, int64_t ms);

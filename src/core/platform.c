@@ -27,8 +27,6 @@
 
 ca_thread_id ca_thread_self(void) { return pthread_self(); }
 
-int ca_thread_is(ca_thread_id id) { return pthread_equal(id, pthread_self()); }
-
 int ca_thread_start(ca_thread *t, void *(*fn)(void *), void *arg) {
   return pthread_create(t, NULL, fn, arg) == 0 ? 0 : -1;
 }

@@ -37,7 +37,14 @@ typedef pthread_key_t ca_tls_key;
 CA_HIDDEN_BEGIN
 
 ca_thread_id ca_thread_self(void);
+#ifdef _WIN32
 int ca_thread_is(ca_thread_id id);
+#else
+/* inline: every report asks it, on the owning thread's short path */
+static inline int ca_thread_is(ca_thread_id id) {
+  return pthread_equal(id, pthread_self());
+}
+#endif
 int ca_thread_start(ca_thread *t, void *(*fn)(void *), void *arg);
 void ca_thread_join(ca_thread t);
 

@@ -22,6 +22,7 @@
 #endif
 #include "alloc.h"
 #include "queue.h"
+#include "bufpool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,6 @@
 #define CHUNK_B 65536         /* bytes of credit taken at once */
 #define BURST 64              /* reports taken from one ring in a row */
 #define YIELD_AT 4096        /* queued reports beyond which producers yield */
-#define NCACHE 4              /* large payload buffers kept per ring */
-#define CACHE_MAX ((size_t)8 << 20)   /* larger ones are never kept */
-
 typedef struct ca_slot {
   struct ca_callback *cb;
   HRESULT status;
@@ -60,7 +58,14 @@ typedef struct ca_producer {
   _Alignas(64) ca_segment *ptail;
   unsigned pidx;
   size_t credit_n, credit_b;
+  int unpaced;                /* a pacing wait timed out (wait_ahead) */
   atomic_int busy;
+  /* pacing (wait_ahead): heap payload bytes pushed and not yet done
+     (both sides write), whether the producer waits, and the bytes it
+     resumes at */
+  _Alignas(64) atomic_size_t inflight;
+  atomic_int waiting;
+  atomic_size_t resume_b;
   /* published count: written by the producer, read by the consumer */
   _Alignas(64) atomic_ulong pushed;
   /* consumer side */
@@ -68,44 +73,11 @@ typedef struct ca_producer {
   unsigned cidx;
   unsigned long popped;
   unsigned long seen;         /* last published count the consumer read */
+  unsigned long trim_seen;    /* published count at the last dispatch's end */
+  atomic_ulong taken;         /* reports done: popped, published for pacing */
   ca_segment *_Atomic spare;
-  /* payload buffers handed back for reuse; each starts with its size */
-  BYTE *_Atomic cache[NCACHE];
+  ca_bufpool pool;            /* payload buffers handed back for reuse */
 } ca_producer;
-
-/* Large payloads live in buffers with their capacity in front. */
-#define BUF_HEAD 16
-
-static BYTE *buf_alloc(ca_producer *p, size_t len) {
-  int i;
-  size_t *h;
-  for (i = 0; i < NCACHE; i++) {
-    BYTE *b = atomic_load_explicit(&p->cache[i], memory_order_relaxed);
-    if (b != NULL && *(size_t *)(void *)b >= len &&
-        atomic_compare_exchange_strong(&p->cache[i], &b, NULL))
-      return b + BUF_HEAD;
-  }
-  h = ca_malloc(BUF_HEAD + len);
-  if (h == NULL) return NULL;
-  *h = len;
-  return (BYTE *)h + BUF_HEAD;
-}
-
-static void buf_free(BYTE *data) {
-  if (data != NULL) free(data - BUF_HEAD);
-}
-
-/* Consumer: back to its ring's cache when there is room, else freed. */
-static void buf_recycle(ca_producer *p, BYTE *data) {
-  BYTE *b = data - BUF_HEAD;
-  int i;
-  if (*(size_t *)(void *)b <= CACHE_MAX)
-    for (i = 0; i < NCACHE; i++) {
-      BYTE *expected = NULL;
-      if (atomic_compare_exchange_strong(&p->cache[i], &expected, b)) return;
-    }
-  free(b);
-}
 
 static atomic_ullong next_qid = 1;
 
@@ -128,7 +100,6 @@ static int tl_key_made;
 
 static void free_segments(ca_producer *p) {
   ca_segment *s = p->chead, *spare;
-  int i;
   while (s != NULL) {
     ca_segment *n = s->next;
     free(s);
@@ -136,7 +107,7 @@ static void free_segments(ca_producer *p) {
   }
   spare = atomic_exchange(&p->spare, NULL);
   free(spare);
-  for (i = 0; i < NCACHE; i++) free(atomic_exchange(&p->cache[i], NULL));
+  ca_bufpool_trim(&p->pool, 0);
   p->chead = p->ptail = NULL;
 }
 
@@ -160,7 +131,6 @@ static void tl_destroy(void *v) {
 static void make_key(void) { tl_key_made = ca_tls_create(&tl_key, tl_destroy) == 0; }
 
 static ca_producer *new_producer(ca_queue *q) {
-  int i;
   size_t size = (sizeof(ca_producer) + 63) & ~(size_t)63;
   ca_producer *p = ca_aligned_alloc(64, size);
   ca_segment *seg = ca_malloc(sizeof *seg);
@@ -178,7 +148,11 @@ static ca_producer *new_producer(ca_queue *q) {
   atomic_init(&p->busy, 0);
   atomic_init(&p->pushed, 0);
   atomic_init(&p->spare, NULL);
-  for (i = 0; i < NCACHE; i++) atomic_init(&p->cache[i], NULL);
+  atomic_init(&p->inflight, 0);
+  atomic_init(&p->waiting, 0);
+  atomic_init(&p->resume_b, 0);
+  atomic_init(&p->taken, 0);
+  ca_bufpool_init(&p->pool);
   p->ptail = p->chead = seg;
   return p;
 }
@@ -261,8 +235,9 @@ static int reserve(ca_queue *q, ca_producer *p, size_t len) {
     /* far ahead of the consumer: give it the CPU (once per 64 reports;
        on a machine with fewer cores than threads this is what keeps the
        consumer, the bottleneck, running) */
-    if (atomic_load_explicit(&q->count, memory_order_relaxed) > YIELD_AT)
-      ca_yield();
+    if (atomic_load_explicit(&q->count, memory_order_relaxed) > YIELD_AT &&
+        atomic_load_explicit(&q->block_ms, memory_order_relaxed) <= 0)
+      ca_yield();   /* producers that wait for room are paced instead */
     if (take_count(q, CHUNK_N)) p->credit_n = CHUNK_N;
     else if (take_count(q, 1)) p->credit_n = 1;
     else return 0;
@@ -305,6 +280,57 @@ static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
   return ok ? CA_Q_OK : atomic_load(&q->closed) ? CA_Q_CLOSED : CA_Q_FULL;
 }
 
+/*
+** Pacing. A producer that waits for room anyway (block_ms > 0) also waits
+** once its ring holds more than AHEAD_N reports or AHEAD_B bytes (at least
+** two payloads), until the consumer has taken half. A consumer slower than
+** its producer fills any bound; filling the queue's (a million reports,
+** 64 MiB) made both sides work from memory, faulted pages in for large
+** payloads and woke the threads once per 64 reports (bench_cross one:
+** CPU time per MiB, perf stat). A wait lasts at most PACE_MS (or block_ms);
+** one that ends still ahead (a consumer busy elsewhere) stops pacing the
+** ring until it drains to half. Without blocking nothing changes. The
+** consumer wakes paced producers from hand_back.
+*/
+#define AHEAD_N 4096UL
+#define AHEAD_B ((size_t)2 << 20)
+#define PACE_MS 100
+
+/* Whether p is still too far ahead: by half the bounds when resuming. */
+static int ahead(ca_producer *p, size_t bytes_bound, int resuming) {
+  unsigned long n = atomic_load(&p->pushed) - atomic_load(&p->taken);
+  size_t b = atomic_load(&p->inflight);
+  if (resuming) return n > AHEAD_N / 2 || b > bytes_bound / 2;
+  return n > AHEAD_N || b > bytes_bound;
+}
+
+static void wait_ahead(ca_queue *q, ca_producer *p, size_t len) {
+  size_t bound = len * 2 > AHEAD_B ? len * 2 : AHEAD_B;
+  int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
+  int64_t deadline, left;
+  if (block <= 0 || atomic_load(&q->holds) > 0) return;
+  if (p->unpaced) {
+    if (ahead(p, bound, 1)) return;
+    p->unpaced = 0;
+  }
+  if (!ahead(p, bound - len, 0)) return;
+  deadline = ca_now_ns() + (block < PACE_MS ? block : PACE_MS) * 1000000;
+  ca_mutex_lock(&q->lock);
+  /* waiting and resume_b, then paced, then the look at the ring: the
+     consumer publishes what it took, fences, then reads paced */
+  atomic_store(&p->resume_b, bound);
+  atomic_store(&p->waiting, 1);
+  atomic_fetch_add(&q->paced, 1);
+  while (!atomic_load(&q->closed) && atomic_load(&q->holds) == 0 &&
+         ahead(p, bound, 1) &&
+         (left = (deadline - ca_now_ns()) / 1000000) > 0)
+    ca_cond_timedwait(&q->ahead, &q->lock, left);
+  p->unpaced = ahead(p, bound, 1);
+  atomic_fetch_sub(&q->paced, 1);
+  atomic_store(&p->waiting, 0);
+  ca_mutex_unlock(&q->lock);
+}
+
 /* ---- producer ------------------------------------------------------------- */
 
 /* The producer's next free slot, opening a segment when one is full;
@@ -330,6 +356,8 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
   BYTE *heap = NULL;
   unsigned long n;
   if (p == NULL) return err;
+  if (p->credit_n == 0 || (buf != NULL && len > CA_INLINE))
+    wait_ahead(q, p, buf != NULL && len > CA_INLINE ? len : 0);
   atomic_exchange(&p->busy, 1);   /* a full barrier before reading closed */
   if (atomic_load(&q->closed)) {
     atomic_store_explicit(&p->busy, 0, memory_order_release);
@@ -347,7 +375,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
     }
   }
   if (buf != NULL && len > CA_INLINE) {
-    heap = buf_alloc(p, len);
+    heap = ca_bufpool_alloc(&p->pool, len);
     if (heap == NULL) goto nomem;
     memcpy(heap, buf, len);
   }
@@ -357,8 +385,10 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
   s->len = len;
   s->final = (unsigned char)(final != 0);
   s->null_buf = buf == NULL;
-  if (heap != NULL) s->u.heap = heap;
-  else if (buf != NULL && len > 0) memcpy(s->u.data, buf, len);
+  if (heap != NULL) {
+    s->u.heap = heap;
+    atomic_fetch_add(&p->inflight, len);
+  } else if (buf != NULL && len > 0) memcpy(s->u.data, buf, len);
   n = atomic_load_explicit(&p->pushed, memory_order_relaxed);
   atomic_store_explicit(&p->pushed, n + 1, memory_order_release);
   atomic_store_explicit(&p->busy, 0, memory_order_release);
@@ -368,7 +398,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
     ca_wake_signal(&q->wake);
   return CA_Q_OK;
 nomem:
-  buf_free(heap);
+  ca_bufpool_free(heap);
   p->credit_n++;
   p->credit_b += len;
   atomic_store_explicit(&p->busy, 0, memory_order_release);
@@ -440,7 +470,23 @@ int ca_queue_pop(ca_queue *q, ca_report *r) {
   return 0;
 }
 
+/* Consumer: wakes paced producers whose rings came down to half. */
+static void wake_paced(ca_queue *q) {
+  ca_producer *p;
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&q->paced, memory_order_relaxed) == 0) return;
+  for (p = head(q); p != NULL; p = p->next)
+    if (atomic_load(&p->waiting) &&
+        !ahead(p, atomic_load(&p->resume_b), 1)) {
+      ca_mutex_lock(&q->lock);
+      ca_cond_broadcast(&q->ahead);
+      ca_mutex_unlock(&q->lock);
+      return;
+    }
+}
+
 static void hand_back(ca_queue *q) {
+  wake_paced(q);
   if (q->ret_count == 0 && q->ret_bytes == 0) return;
   atomic_fetch_sub(&q->count, q->ret_count);
   atomic_fetch_sub(&q->bytes, q->ret_bytes);
@@ -453,11 +499,18 @@ static void hand_back(ca_queue *q) {
 }
 
 void ca_queue_done(ca_queue *q, ca_report *r) {
-  if (r->heap != NULL) buf_recycle(r->from, r->heap);
+  ca_producer *p = r->from;
+  atomic_store_explicit(&p->taken,
+                        atomic_load_explicit(&p->taken, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  if (r->heap != NULL) {
+    ca_bufpool_recycle(&p->pool, r->heap);
+    atomic_fetch_sub(&p->inflight, r->len);
+  }
   r->heap = NULL;
   q->ret_count++;
   q->ret_bytes += r->len;
-  if (q->ret_count >= CHUNK_N) hand_back(q);
+  if (q->ret_count >= CHUNK_N || q->ret_bytes >= CHUNK_B) hand_back(q);
 }
 
 size_t ca_queue_pending(ca_queue *q) {
@@ -495,8 +548,15 @@ void ca_queue_enter(ca_queue *q) { q->depth++; }
 void ca_queue_leave(ca_queue *q) { q->depth--; }
 
 void ca_queue_settle(ca_queue *q) {
+  ca_producer *p;
   if (q->depth == 0) reap(q);
   hand_back(q);
+  /* a ring that pushed nothing since the last dispatch keeps few buffers */
+  for (p = head(q); p != NULL; p = p->next) {
+    unsigned long n = atomic_load_explicit(&p->pushed, memory_order_relaxed);
+    if (n == p->trim_seen) ca_bufpool_trim(&p->pool, CA_BUFPOOL_IDLE);
+    p->trim_seen = n;
+  }
   if (ca_queue_pending(q) > 0) return;
   /* clear, disarm, fence, look again: see the wake-up protocol above */
   ca_wake_clear(&q->wake);
@@ -510,6 +570,7 @@ void ca_queue_hold(ca_queue *q, int on) {
   ca_mutex_lock(&q->lock);
   atomic_fetch_add(&q->holds, on ? 1 : -1);
   ca_cond_broadcast(&q->space);
+  ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
 }
 
@@ -520,6 +581,7 @@ void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
   ca_mutex_lock(&q->lock);
   atomic_store(&q->closed, 1);
   ca_cond_broadcast(&q->space);
+  ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
   for (p = head(q); p != NULL; p = p->next)
     while (atomic_load(&p->busy)) ca_yield();
@@ -541,6 +603,7 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->closed, 0);
   atomic_init(&q->waiters, 0);
   atomic_init(&q->holds, 0);
+  atomic_init(&q->paced, 0);
   atomic_init(&q->producers, NULL);
   atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
   atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);
@@ -553,6 +616,12 @@ int ca_queue_init(ca_queue *q) {
     return -1;
   }
   if (ca_cond_init(&q->space) != 0) {
+    ca_mutex_destroy(&q->lock);
+    ca_wake_close(&q->wake);
+    return -1;
+  }
+  if (ca_cond_init(&q->ahead) != 0) {
+    ca_cond_destroy(&q->space);
     ca_mutex_destroy(&q->lock);
     ca_wake_close(&q->wake);
     return -1;
@@ -570,6 +639,7 @@ void ca_queue_destroy(ca_queue *q) {
     producer_unref(p);
     p = n;
   }
+  ca_cond_destroy(&q->ahead);
   ca_cond_destroy(&q->space);
   ca_mutex_destroy(&q->lock);
   ca_wake_close(&q->wake);
@@ -581,6 +651,7 @@ void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l) {
   atomic_store(&q->max_bytes, l->max_bytes);
   atomic_store(&q->block_ms, l->block_ms);
   ca_cond_broadcast(&q->space);  /* waiters re-check against new bounds */
+  ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
 }
 

@@ -54,9 +54,11 @@ typedef struct ca_queue {
   atomic_int waiters;         /* producers blocked for room */
   atomic_int holds;           /* > 0: the consumer cannot make room now, so
                                  producers do not wait for it */
+  atomic_int paced;           /* producers waiting to fall less far ahead */
   struct ca_producer *_Atomic producers;   /* list, prepended under lock */
   ca_mutex lock;              /* producer list changes, blocking */
   ca_cond space;
+  ca_cond ahead;              /* paced producers wait here */
   atomic_size_t max_count, max_bytes;   /* the limits, read lock-free */
   atomic_llong block_ms;
   /* consumer-only */

@@ -23,4 +23,12 @@
 #define CA_HIDDEN_END
 #endif
 
+/* For the few functions on the per-report path that the compiler would
+   otherwise call rather than inline (measured with callgrind). */
+#if defined(__GNUC__)
+#define CA_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define CA_ALWAYS_INLINE inline
+#endif
+
 #endif

@@ -111,7 +111,10 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   int n = p->held;
   idx = lua_absindex(L, idx);
   ca_callback_disconnect(obj);
-  settable_ref(L, s->live_ref, idx, obj, 0);  /* nil stores never allocate */
+  /* nil stores never allocate; a proxy whose handler runs now stays in
+     the live table until that delivery ends (ldeliver.c) */
+  if (!ca_ldeliver_defer_close(s, obj))
+    settable_ref(L, s->live_ref, idx, obj, 0);
   settable_ref(L, s->anchors_ref, idx, NULL, 0);
   lua_pushnil(L);
   set_handler(L, s, key_of(obj), -1);

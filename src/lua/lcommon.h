@@ -29,6 +29,8 @@ CA_HIDDEN_BEGIN
 #define CA_PROVIDER_MT "customaction.provider"
 #define CA_REPLY_MT "customaction.reply"
 
+#define CA_LRUNNING 8
+
 /*
 ** One per Lua state, kept as a full userdata in the registry; its __gc
 ** (which lua_close runs after every callback proxy's) closes the hub.
@@ -41,12 +43,19 @@ typedef struct ca_lstate {
   int anchors_ref;    /* proxy -> true while native code may hold it */
   int intern_ref;     /* weak values: HRESULT value -> HRESULT userdata */
   int handlers_ref;   /* weak values: callback key -> handler */
-  int status_ref;     /* registry slot: the last status delivered */
+  int trampoline_ref; /* the delivery closure (ldeliver.c), which keeps the
+                         last status delivered as an upvalue */
   uint32_t status_value;
   int status_cached;
 #if LUA_VERSION_NUM < 502
-  int deliver_refs[3];  /* 5.1 allocates for lua_pushcfunction: made once */
+  int deliver_refs[2];  /* 5.1 allocates for lua_pushcfunction: made once */
 #endif
+  /* callback objects whose handler runs now, innermost last (ldeliver.c):
+     closing one keeps its live entry until its delivery ends, so an error
+     it raises after closing still reaches its on_error */
+  ca_callback *running[CA_LRUNNING];
+  unsigned char closed_running[CA_LRUNNING];
+  int nrunning;
   int next_key;       /* handler keys: small integers, reused */
   int *free_keys;
   int nfree, capfree;
@@ -110,6 +119,13 @@ HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
 
 /* The message handler deliveries use: adds a traceback. */
 int ca_lmsgh(lua_State *L);
+/* 1 when obj's handler runs now: its live entry then goes when that
+   delivery ends, not at once (lcallback.c's close). */
+int ca_ldeliver_defer_close(ca_lstate *s, ca_callback *obj);
+/* Delivers up to max queued reports (max < 0: all) in as few protected
+   calls as handlers' errors allow; returns how many. An error that is no
+   handler's (a debug hook's) is raised in caller. */
+int ca_ldispatch(lua_State *caller, ca_lstate *s, int max);
 
 /* Makes what delivery needs ready before the first report (lhub.c). */
 void ca_ldeliver_open(lua_State *L, ca_lstate *s);

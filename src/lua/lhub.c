@@ -134,8 +134,6 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   s->live_ref = newref(L, "v");
   s->anchors_ref = newref(L, NULL);
   s->handlers_ref = newref(L, "v");
-  lua_pushboolean(L, 0);  /* a placeholder, so the slot exists */
-  s->status_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->next_key = 1;
   s->hub = ca_hub_new(ca_ldeliver, s);
   if (s->hub == NULL) luaL_error(L, "customaction: cannot create the "
@@ -178,7 +176,7 @@ Delivers queued reports to their handlers, on this thread.
 */
 static int l_dispatch(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 1)));
+  lua_pushinteger(L, ca_ldispatch(L, s, opt_max(L, 1)));
   return 1;
 }
 
@@ -200,7 +198,7 @@ static int l_wait(lua_State *L) {
       ca_lerror(L, 1, "", &e);
   }
   ca_hub_wait(s->hub, ms);
-  lua_pushinteger(L, ca_hub_dispatch(s->hub, opt_max(L, 2)));
+  lua_pushinteger(L, ca_ldispatch(L, s, opt_max(L, 2)));
   return 1;
 }
 
