@@ -87,14 +87,25 @@ $(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c $(SR
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(MINGW_TEST_LDFLAGS) -o $@ $^
 
-windows-build: $(MINGW_PMS) $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
+# The protocol manager that hosts a Lua script: the module's code and
+# luapm.c, linked against lua54.dll, with the sample script beside it.
+$(MINGW_DIR)/customaction/luapm.dll: $(call mingw_obj,$(LUAPM_SRC) $(SRC)) $(MINGW_LUA_DLL)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -shared -o $@ $^
+
+$(MINGW_DIR)/customaction/luapm.lua: examples/luapm.lua
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+windows-build: $(MINGW_DIR)/customaction/luapm.dll $(MINGW_DIR)/customaction/luapm.lua $(MINGW_PMS) $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
   $(MINGW_DIR)/busted/system/core.dll $(MINGW_DIR)/test/lua54.dll $(MINGW_TESTS)
 
-# .busted adds the module's paths; Lua's defaults find the busted stack
-# beside lua.exe; LUA_CPATH adds the stand-in, LUA_PATH keeps the host's out.
+# Lua's defaults find the busted stack beside lua.exe; LUA_CPATH adds the
+# stand-in, LUA_PATH the module's Lua files (luapm's own state needs them);
+# .busted adds the module's C paths.
 MINGW_ENV = WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all \
   CA_BUILD=$(MINGW_DIR) CHILD_LUA=$(MINGW_LUA)/lua.exe CA_SAMPLEPM=$(MINGW_DIR)/pm/samplepm.dll \
-  LUA_PATH=';;' LUA_CPATH='$(MINGW_DIR)/busted/?.dll;;'
+  LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(MINGW_DIR)/busted/?.dll;;'
 
 ## make windows    the module, its specs and the C/C++ tests built with
 ##                 mingw-w64 and run under Wine (Lua from Debian's source)

@@ -6,17 +6,9 @@
 local ca = require "customaction"
 local support = require "support"
 
-if support.windows then
-  describe("luapm.so", function()
-    pending(support.posix_only("luapm.so starts its thread with pthreads and finds its " ..
-      "script with dladdr; its Windows port (luapm.dll) is not done yet"))
-  end)
-  return
-end
-
 -- CA_LUAPM: the checkers' build of it, loaded into their host; a child
 -- interpreter loads the ordinary build
-local PLAIN = (os.getenv("CA_BUILD") or "build") .. "/customaction/luapm.so"
+local PLAIN = (os.getenv("CA_BUILD") or "build") .. "/customaction/luapm." .. support.libext
 local LUAPM = os.getenv("CA_LUAPM") or PLAIN
 
 local function wait_for(pred)
@@ -109,12 +101,12 @@ end)
 
 describe("luapm.so", function()
   it("lets lua_close happen while it streams", function()
-    local out, code = support.child(("-e %q"):format(
+    local out, code = support.child({ "-e",
       "local ca = require 'customaction' " ..
       "local pm = ca.load(" .. ("%q"):format(PLAIN) .. ") " ..
       "local a = pm:custom_actions2() " ..
       "a:register('Counters', 'count=100000', function() end) " ..
-      "ca.wait(0.1) print('closing')"))
+      "ca.wait(0.1) print('closing')" })
     assert.equal(0, code, out)
     assert.matches("closing", out)
   end)

@@ -20,13 +20,16 @@ end
 --- Is this Lua running on Windows (a backslash directory separator)?
 M.windows = package.config:sub(1, 1) == "\\"
 
+--- The file extension of shared libraries here.
+M.libext = M.windows and "dll" or "so"
+
 --- A protocol-manager library of the build tree (CA_BUILD/pm/NAME.so,
 -- .dll on Windows), unless the environment variable `env` (if given)
 -- names one: checkers name their instrumented builds there, which only
 -- their own interpreter can load.
 function M.pm_library(name, env)
   return env and os.getenv(env) or ("%s/pm/%s.%s"):format(os.getenv("CA_BUILD") or "build", name,
-    M.windows and "dll" or "so")
+    M.libext)
 end
 
 --- Why a spec that needs a POSIX-only peer is pending on Windows.

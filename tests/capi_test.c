@@ -5,7 +5,6 @@
 ** a thread of its own, and delivers with customaction_dispatch/_wait.
 ** Output is TAP.
 */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +12,7 @@
 #include "lua.h"
 #include "lualib.h"
 #include "customaction.h"
+#include "platform.h"
 
 static int test_no, failed;
 
@@ -44,7 +44,7 @@ static int check_callback_v2(lua_State *L) {
 static void callbacks(lua_State *L) {
   ICustomAction2ResultCallback *v2;
   ICustomActionResultCallback *v1;
-  pthread_t t;
+  ca_thread t;
   HRESULT hr;
   run(L, "got = {} handler = function(st, r, f) got[#got + 1] = r end");
   lua_getglobal(L, "handler");
@@ -63,8 +63,8 @@ static void callbacks(lua_State *L) {
      "its v2 pointer delivers on the Lua thread at once");
   v2->lpVtbl->AddRef(v2);
   run(L, "cb = nil collectgarbage()");  /* only native code holds it */
-  pthread_create(&t, NULL, report_from_thread, v2);
-  pthread_join(t, NULL);
+  ca_thread_start(&t, report_from_thread, v2);
+  ca_thread_join(t);
   ok(customaction_wait(L, 1.0, -1) == 1 &&
      run(L, "assert(got[2] == 'threaded')"),
      "a report from another thread arrives at customaction_wait");

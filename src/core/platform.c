@@ -33,6 +33,8 @@ int ca_thread_start(ca_thread *t, void *(*fn)(void *), void *arg) {
 
 void ca_thread_join(ca_thread t) { pthread_join(t, NULL); }
 
+void ca_thread_detach(ca_thread t) { pthread_detach(t); }
+
 int ca_mutex_init(ca_mutex *m) { return pthread_mutex_init(m, NULL) == 0 ? 0 : -1; }
 void ca_mutex_destroy(ca_mutex *m) { pthread_mutex_destroy(m); }
 void ca_mutex_lock(ca_mutex *m) { pthread_mutex_lock(m); }
@@ -94,6 +96,12 @@ void ca_pin_module(const void *addr) {
      (a host executable that links the core statically gets nothing) */
   if (dladdr(addr, &info) && info.dli_fname != NULL)
     (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+char *ca_module_path(const void *addr) {
+  Dl_info info;
+  if (!dladdr(addr, &info) || info.dli_fname == NULL) return NULL;
+  return ca_strdup(info.dli_fname);
 }
 
 static void dl_message(char *err, size_t errlen) {

@@ -47,6 +47,8 @@ static inline int ca_thread_is(ca_thread_id id) {
 #endif
 int ca_thread_start(ca_thread *t, void *(*fn)(void *), void *arg);
 void ca_thread_join(ca_thread t);
+/* Lets a thread end on its own: what a thread that cannot join itself does. */
+void ca_thread_detach(ca_thread t);
 
 int ca_mutex_init(ca_mutex *m);
 void ca_mutex_destroy(ca_mutex *m);
@@ -95,6 +97,13 @@ void ca_sleep_ms(int64_t ms);
 ** modules before it runs the finalizers of their userdata.
 */
 void ca_pin_module(const void *addr);
+
+/*
+** The file of the loaded library (or program) that holds addr, as UTF-8
+** in malloc'd memory, or NULL: what a library reads to find files kept
+** beside it.
+*/
+char *ca_module_path(const void *addr);
 
 /*
 ** Loads a shared library (dlopen; LoadLibraryW with the UTF-8 path made

@@ -64,6 +64,8 @@ void ca_thread_join(ca_thread t) {
   CloseHandle((HANDLE)t);
 }
 
+void ca_thread_detach(ca_thread t) { CloseHandle((HANDLE)t); }
+
 int ca_mutex_init(ca_mutex *m) {
   InitializeSRWLock((PSRWLOCK)m);
   return 0;
@@ -151,6 +153,27 @@ void ca_pin_module(const void *addr) {
   HMODULE m;
   (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                            GET_MODULE_HANDLE_EX_FLAG_PIN, (LPCWSTR)addr, &m);
+}
+
+char *ca_module_path(const void *addr) {
+  enum { MAXW = 32768 };   /* the longest path Windows has */
+  HMODULE m;
+  wchar_t *w;
+  DWORD n;
+  int len = 0;
+  char *s = NULL;
+  if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                          GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                          (LPCWSTR)addr, &m) ||
+      (w = ca_malloc(MAXW * sizeof *w)) == NULL)
+    return NULL;
+  n = GetModuleFileNameW(m, w, MAXW);
+  if (n > 0 && n < MAXW)
+    len = WideCharToMultiByte(CP_UTF8, 0, w, (int)n + 1, NULL, 0, NULL, NULL);
+  if (len > 0 && (s = ca_malloc((size_t)len)) != NULL)
+    WideCharToMultiByte(CP_UTF8, 0, w, (int)n + 1, s, len, NULL, NULL);
+  free(w);
+  return s;
 }
 
 static void win_message(char *err, size_t errlen) {

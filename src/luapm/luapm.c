@@ -12,9 +12,6 @@
 ** This library links liblua itself and carries the module's code, so a
 ** host that has no Lua at all can load it.
 */
-#define _GNU_SOURCE   /* dladdr */
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +20,7 @@
 #include "lcompat.h"   /* the 5.4 API on every Lua the module supports */
 #include "lualib.h"
 #include "customaction.h"
+#include "platform.h"
 #include "wpf.h"
 
 #define SCRIPT_ENV "CUSTOMACTION_LUAPM_SCRIPT"
@@ -39,9 +37,10 @@ typedef struct luapm {
   atomic_int shut;
   IWorkerProcessFramework *fw;   /* one reference, or NULL */
   IProtocolManager *inner;       /* the provider's; one reference */
-  pthread_t thread;
-  pthread_mutex_t m;
-  pthread_cond_t c;
+  ca_thread thread;
+  ca_thread_id thread_id;        /* the script's thread, once ready */
+  ca_mutex m;
+  ca_cond c;
   int ready;
   HRESULT init_hr;
   int step_ref;                  /* the script's step function, or none */
@@ -49,11 +48,11 @@ typedef struct luapm {
 } luapm;
 
 static void set_ready(luapm *pm, HRESULT hr) {
-  pthread_mutex_lock(&pm->m);
+  ca_mutex_lock(&pm->m);
   pm->init_hr = hr;
   pm->ready = 1;
-  pthread_cond_broadcast(&pm->c);
-  pthread_mutex_unlock(&pm->m);
+  ca_cond_broadcast(&pm->c);
+  ca_mutex_unlock(&pm->m);
 }
 
 static int msgh(lua_State *L) {
@@ -115,6 +114,7 @@ static void *script_thread(void *arg) {
   luapm *pm = arg;
   lua_State *L = luaL_newstate();
   int rc;
+  pm->thread_id = ca_thread_self();
   if (L == NULL) {
     set_ready(pm, E_OUTOFMEMORY_);
     return NULL;
@@ -140,8 +140,8 @@ static void *script_thread(void *arg) {
 /* Stops the script's thread (joins it unless called on it). */
 static void stop_thread(luapm *pm) {
   if (atomic_exchange(&pm->stop, 1)) return;
-  if (pthread_equal(pthread_self(), pm->thread)) pthread_detach(pm->thread);
-  else pthread_join(pm->thread, NULL);
+  if (ca_thread_is(pm->thread_id)) ca_thread_detach(pm->thread);
+  else ca_thread_join(pm->thread);
 }
 
 #define SELF(p) ((luapm *)(void *)(p))
@@ -154,8 +154,8 @@ static void destroy(luapm *pm) {
   stop_thread(pm);
   if (pm->inner != NULL) pm->inner->lpVtbl->Release(pm->inner);
   if (pm->fw != NULL) pm->fw->lpVtbl->Release(pm->fw);
-  pthread_cond_destroy(&pm->c);
-  pthread_mutex_destroy(&pm->m);
+  ca_cond_destroy(&pm->c);
+  ca_mutex_destroy(&pm->m);
   free(pm->script);
   free(pm);
 }
@@ -195,18 +195,21 @@ static const IProtocolManagerVtbl luapm_vtbl = {
 /* CUSTOMACTION_LUAPM_SCRIPT, or this library's path with ".lua". */
 static char *script_path(void) {
   const char *env = getenv(SCRIPT_ENV);
-  Dl_info info;
-  char *s, *dot, *slash;
+  char *lib, *s, *dot, *sep, *bs;
   if (env != NULL && *env != '\0') return strdup(env);
-  if (!dladdr((void *)(uintptr_t)script_path, &info) || !info.dli_fname)
-    return NULL;
-  s = malloc(strlen(info.dli_fname) + 5);
-  if (s == NULL) return NULL;
-  strcpy(s, info.dli_fname);
-  dot = strrchr(s, '.');
-  slash = strrchr(s, '/');
-  if (dot != NULL && (slash == NULL || dot > slash)) *dot = '\0';
-  strcat(s, ".lua");
+  lib = ca_module_path((const void *)(uintptr_t)script_path);
+  if (lib == NULL) return NULL;
+  s = malloc(strlen(lib) + 5);
+  if (s != NULL) {
+    strcpy(s, lib);
+    dot = strrchr(s, '.');
+    sep = strrchr(s, '/');
+    bs = strrchr(s, '\\');   /* Windows separates with either */
+    if (bs != NULL && (sep == NULL || bs > sep)) sep = bs;
+    if (dot != NULL && (sep == NULL || dot > sep)) *dot = '\0';
+    strcat(s, ".lua");
+  }
+  free(lib);
   return s;
 }
 
@@ -222,14 +225,14 @@ static luapm *new_luapm(IWorkerProcessFramework *fw) {
   atomic_init(&pm->refs, 1);
   atomic_init(&pm->stop, 0);
   atomic_init(&pm->shut, 0);
-  pthread_mutex_init(&pm->m, NULL);
-  pthread_cond_init(&pm->c, NULL);
+  ca_mutex_init(&pm->m);
+  ca_cond_init(&pm->c);
   pm->fw = fw;
   if (fw != NULL) fw->lpVtbl->AddRef(fw);
   return pm;
 }
 
-__attribute__((visibility("default"))) HRESULT GetProtocolManager(
+CA_EXPORT HRESULT GetProtocolManager(
     IWorkerProcessFramework *pWpFramework,
     IProtocolManager **ppProtocolManager);
 
@@ -251,14 +254,14 @@ HRESULT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
     return E_FILE_NOT_FOUND_;
   }
   fclose(f);
-  if (pthread_create(&pm->thread, NULL, script_thread, pm) != 0) {
+  if (ca_thread_start(&pm->thread, script_thread, pm) != 0) {
     atomic_store(&pm->stop, 1);
     destroy(pm);
     return E_FAIL_;
   }
-  pthread_mutex_lock(&pm->m);
-  while (!pm->ready) pthread_cond_wait(&pm->c, &pm->m);
-  pthread_mutex_unlock(&pm->m);
+  ca_mutex_lock(&pm->m);
+  while (!pm->ready) ca_cond_wait(&pm->c, &pm->m);
+  ca_mutex_unlock(&pm->m);
   if (pm->init_hr != 0) {
     HRESULT hr = pm->init_hr;
     destroy(pm);
