@@ -20,48 +20,7 @@ extern "C" {
 int luaopen_customaction_core(lua_State *L);
 }
 
-namespace sdk {
-typedef std::int32_t HRESULT;
-typedef std::uint32_t DWORD;
-typedef std::uint32_t ULONG;
-typedef int BOOL;
-typedef unsigned char BYTE;
-
-class IWpfReferencedObject {
- public:
-  virtual ULONG AddRef() = 0;
-  virtual ULONG Release() = 0;
-};
-
-class ICustomActionResultCallback : public IWpfReferencedObject {
- public:
-  virtual HRESULT ReportResult(HRESULT hrStatus, BYTE *pbResponse,
-                               DWORD cbResponse) = 0;
-};
-
-class ICustomAction2ResultCallback : public IWpfReferencedObject {
- public:
-  virtual HRESULT ReportResult(HRESULT hrStatus, BOOL fFinalResponse,
-                               BYTE *pbResponse, DWORD cbResponse) = 0;
-};
-
-typedef const char16_t *PCWSTR;
-
-class IPmCustomActions : public IWpfReferencedObject {
- public:
-  virtual HRESULT RunCustomAction(PCWSTR pszActionName,
-                                  PCWSTR pszActionArgument,
-                                  ICustomActionResultCallback *pCb) = 0;
-};
-
-class IPmCustomActions2 : public IWpfReferencedObject {
- public:
-  virtual HRESULT RegisterCustomActionCallback(
-      PCWSTR pszActionName, PCWSTR pszActionArgument,
-      ICustomAction2ResultCallback *pCb) = 0;
-  virtual HRESULT UnregisterCustomActionCallback(PCWSTR pszActionName) = 0;
-};
-}  // namespace sdk
+#include "sdk.hpp"  // the SDK classes, written from the layout alone
 
 extern "C" {
 ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);
