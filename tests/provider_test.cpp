@@ -59,11 +59,12 @@ template <class F> static bool pump(lua_State *L, F pred) {
 static lua_State *new_host(sdk::IProtocolManager **pm) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");  // package.preload: every Lua version has it
+  lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_customaction_core);
   lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 1);
-  if (luaL_dostring(L, script) != LUA_OK) {
+  lua_pop(L, 2);
+  if (luaL_dostring(L, script) != 0) {
     std::printf("# %s\n", lua_tostring(L, -1));
     return nullptr;
   }
