@@ -11,6 +11,9 @@
 ** and bytes per queued report with a million queued.
 ** Usage: bench_cross [cross|large|memory|peak]
 **        bench_cross one cross|same SIZE N   (one run, for profilers)
+**        bench_cross count queued N          (for callgrind: N 16 B reports
+**          queued by a thread, then delivered by one ca.dispatch inside
+**          measure_dispatch, so --toggle-collect counts the consumer alone)
 */
 #include <pthread.h>
 #include <string.h>
@@ -323,6 +326,29 @@ static void bench_one(char **argv) {
          rate * (double)len / 1e9, cpu * 1e6 / ((double)n * (double)len / 1048576.0));
 }
 
+__attribute__((noinline)) static void measure_dispatch(void) {
+  luaL_dostring(L, "ca.dispatch()");
+}
+
+/* The consumer's cost per queued report: the queue filled first (the
+   producer joined), then drained in one counted call. */
+static void count_queued(long n) {
+  prod p = {0, n, 16, 0};
+  luaL_dostring(L, "ca.configure({ max_queued = 4000000, block_ms = 0 })");
+  p.n = 1000;   /* warm-up: segments, the status cache, the stack */
+  pthread_create(&p.t, NULL, produce_once, &p);
+  pthread_join(p.t, NULL);
+  luaL_dostring(L, "ca.dispatch()");
+  p.n = n;
+  pthread_create(&p.t, NULL, produce_once, &p);
+  pthread_join(p.t, NULL);
+  measure_dispatch();
+  if (p.refused != 0 || delivered() != n + 1000) {
+    fprintf(stderr, "count queued: %ld delivered of %ld\n", delivered(), n + 1000);
+    exit(1);
+  }
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "cross";
   setup();
@@ -331,6 +357,7 @@ int main(int argc, char **argv) {
   else if (strcmp(what, "memory") == 0) bench_memory();
   else if (strcmp(what, "peak") == 0) bench_peak();
   else if (strcmp(what, "one") == 0 && argc == 5) bench_one(argv);
+  else if (strcmp(what, "count") == 0 && argc == 4) count_queued(atol(argv[3]));
   lua_close(L);
   return 0;
 }

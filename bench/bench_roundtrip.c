@@ -17,6 +17,11 @@
 **                 one after the other, not overlapped)
 ** A part whose API or library is missing prints a SKIP line saying why.
 ** Usage: bench_roundtrip [path/to/samplepm.so]
+**        bench_roundtrip PM count report|actions_run|provider_run|stream N
+**          one warm-up, then N operations inside measure(), for callgrind
+**          (tools/bench-check.sh): --toggle-collect=measure counts the Lua
+**          thread's part; a stream's library thread is counted by taking
+**          the difference of two whole-program runs
 */
 #include <string.h>
 
@@ -177,6 +182,28 @@ static void result(const char *name, double *v, double *ref, int runs) {
   bench_report("roundtrip", key, bench_summarise(ratio, runs), "ratio");
 }
 
+/* One operation n times; -1 when it failed. */
+static double run_op(const char *op, long n) {
+  if (strcmp(op, "report") == 0) return report_ns(n);
+  if (strcmp(op, "provider_run") == 0) return provider_ns(n);
+  return lua_ns(op, n);
+}
+
+__attribute__((noinline)) static double measure(const char *op, long n) {
+  return run_op(op, n);
+}
+
+static int count_only(const char *op, long n) {
+  const char *why = strcmp(op, "provider_run") == 0 ? missing("no_provider")
+                  : strcmp(op, "report") == 0 ? NULL : missing("no_load");
+  if (why != NULL) {
+    fprintf(stderr, "bench_roundtrip: %s: %s\n", op, why);
+    return 2;
+  }
+  if (run_op(op, 100) < 0 || measure(op, n) < 0) return 1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int runs = bench_runs(), r;
   long n = bench_quick() ? 50000 : 200000, nstream = n / 4;
@@ -195,6 +222,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   M = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (argc == 5 && strcmp(argv[2], "count") == 0) {
+    r = count_only(argv[3], atol(argv[4]));
+    lua_close(L);
+    return r;
+  }
   no_load = missing("no_load");
   no_provider = missing("no_provider");
   for (r = 0; r < runs; r++) {

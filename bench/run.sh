@@ -5,14 +5,7 @@
 # passes SRC and INCFLAGS from mk/sources.mk.
 set -e
 B=build/bench
-mkdir -p "$B"
-CFLAGS="-std=c11 -O2 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread"
-LUAINC=$(pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
-LUALIB=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
-${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_same" bench/bench_same.c $SRC $LUALIB -lm
-${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_cross" bench/bench_cross.c $SRC $LUALIB -lm
-${CC:-cc} $CFLAGS $LUAINC $INCFLAGS -o "$B/bench_roundtrip" bench/bench_roundtrip.c $SRC $LUALIB -lm
-${CC:-cc} -O2 -shared -fPIC -o "$B/libffiloop.so" bench/ffiloop.c
+sh bench/build.sh "$B"
 raw="$B/raw.txt"
 : > "$raw"
 step() { echo "bench: $*" >&2; }

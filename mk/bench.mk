@@ -1,5 +1,5 @@
 # Benchmarks against the peers.
-.PHONY: bench bench-versions
+.PHONY: bench bench-versions bench-check
 
 ## make bench      benchmarks against the peers -> bench/results.md (QUICK=1)
 bench: $(MODULE) $(SAMPLEPM)
@@ -9,3 +9,8 @@ bench: $(MODULE) $(SAMPLEPM)
 bench-versions:
 	@for v in lua5.4 $(OTHER_LUAS); do $(MAKE) -s LUA=$$v >/dev/null || exit 1; done
 	@LUAS='lua5.4 $(OTHER_LUAS)' sh tools/bench-versions.sh
+
+## make bench-check  instructions per operation (callgrind) against
+##                 bench/budgets; fails when one is over by more than 5 %
+bench-check: $(MODULE) $(SAMPLEPM)
+	@SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' TALLY=$(TALLY) sh tools/bench-check.sh

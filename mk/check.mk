@@ -27,7 +27,7 @@ docs: $(MODULE)
 
 ## make ci         lint, docs, test, dist-check, test on every Lua, windows,
 ##                 sanitize, tsan, valgrind, oom and fuzz, one closing line
-CI_STEPS = lint docs test dist-check versions windows sanitize tsan valgrind oom fuzz
+CI_STEPS = lint docs test dist-check versions windows sanitize tsan valgrind oom fuzz bench-check
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	for s in $(CI_STEPS); do t0=$$(date +%s); \
