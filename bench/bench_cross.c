@@ -59,6 +59,10 @@ static long delivered(void) {
   return n;
 }
 
+/* How the Lua thread waits in run_ours: ca.wait(consumer_wait), or
+   ca.dispatch() in a busy loop when it is negative. */
+static double consumer_wait = 0.001;
+
 /* ours: returns reports/s; every report must arrive */
 static double run_ours(int nprod, long per, size_t len) {
   prod ps[8];
@@ -74,13 +78,16 @@ static double run_ours(int nprod, long per, size_t len) {
     pthread_create(&ps[i].t, NULL, produce_ours, &ps[i]);
   }
   lua_getglobal(L, "ca");
-  lua_getfield(L, -1, "wait");
+  lua_getfield(L, -1, consumer_wait < 0 ? "dispatch" : "wait");
   lua_remove(L, -2);
   int wait_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   while ((got = delivered()) < want - refused) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, wait_ref);
-    lua_pushnumber(L, 0.001);
-    lua_call(L, 1, 0);
+    if (consumer_wait < 0) lua_call(L, 0, 0);
+    else {
+      lua_pushnumber(L, consumer_wait);
+      lua_call(L, 1, 0);
+    }
     refused = 0;
     for (i = 0; i < nprod; i++) refused += __atomic_load_n(&ps[i].refused, __ATOMIC_RELAXED);
   }
@@ -214,7 +221,21 @@ static double run_same(long n, size_t len) {
   return (double)n / t0;
 }
 
+static void bench_large_with(const char *how);
+
+/* Large payloads with the Lua thread in ca.wait(0.001), ca.wait(0.05)
+   and ca.dispatch() in a busy loop. */
 static void bench_large(void) {
+  consumer_wait = 0.001;
+  bench_large_with("");
+  consumer_wait = 0.05;
+  bench_large_with("wait50ms_");
+  consumer_wait = -1;
+  bench_large_with("dispatch_");
+  consumer_wait = 0.001;
+}
+
+static void bench_large_with(const char *how) {
   static const size_t sizes[] = {65536, 1 << 20};
   static const char *names[] = {"64KiB", "1MiB"};
   int runs = bench_runs(), r, k;
@@ -240,13 +261,13 @@ static void bench_large(void) {
       }
       mc[r] = (double)per * (double)len / (bench_now() - t0) / 1e9;
     }
-    snprintf(name, sizeof name, "ours_%s", names[k]);
+    snprintf(name, sizeof name, "%sours_%s", how, names[k]);
     bench_report("large", name, bench_summarise(ours, runs), "GB/s");
-    snprintf(name, sizeof name, "memcpy_%s", names[k]);
+    snprintf(name, sizeof name, "%smemcpy_%s", how, names[k]);
     bench_report("large", name, bench_summarise(mc, runs), "GB/s");
-    snprintf(name, sizeof name, "same_%s", names[k]);
+    snprintf(name, sizeof name, "%ssame_%s", how, names[k]);
     bench_report("large", name, bench_summarise(same, runs), "GB/s");
-    snprintf(name, sizeof name, "cross_over_same_%s", names[k]);
+    snprintf(name, sizeof name, "%scross_over_same_%s", how, names[k]);
     bench_report("large", name, bench_summarise(ratio, runs), "ratio");
     free(a);
     free(b);

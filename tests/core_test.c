@@ -227,26 +227,27 @@ static void test_cross_thread(ca_hub *hub) {
 /* ---- pacing: how far a producer that waits for room runs ahead --------- */
 
 #define BIG ((size_t)1 << 20)
+#define BIG_LAST 11
 
 typedef struct big_producer {
   ca_callback *cb;
   int n;
   size_t len;
-  HRESULT hr[8];
-  int64_t ms[8];    /* the first 7 reports' times, then the rest's */
+  HRESULT hr[BIG_LAST + 1];
+  int64_t ms[BIG_LAST + 1];   /* each report's time up to BIG_LAST, then the rest's */
 } big_producer;
 
 static void *produce_big(void *arg) {
   big_producer *b = arg;
   BYTE *buf = calloc(1, b->len);
   int i;
-  for (i = 0; i < 8; i++) b->ms[i] = 0;
+  for (i = 0; i <= BIG_LAST; i++) b->ms[i] = 0;
   for (i = 0; i < b->n; i++) {
     int64_t t0 = ca_now_ns();
     HRESULT hr = buf == NULL ? CA_E_OUTOFMEMORY
                  : report2(b->cb, CA_S_OK, 0, (char *)buf, (DWORD)b->len);
-    b->hr[i < 7 ? i : 7] = hr;
-    b->ms[i < 7 ? i : 7] += (ca_now_ns() - t0) / 1000000;
+    b->hr[i < BIG_LAST ? i : BIG_LAST] = hr;
+    b->ms[i < BIG_LAST ? i : BIG_LAST] += (ca_now_ns() - t0) / 1000000;
   }
   free(buf);
   return NULL;
@@ -284,28 +285,29 @@ static void test_runahead(ca_hub *hub) {
      "large payloads: without blocking a producer never waits for a queue "
      "with room");
   recs[0].n = 0;
-  run_big(hub, &b, 4, BIG, 400, 0);
-  ok(b.hr[1] == CA_S_OK && b.hr[2] == CA_S_OK && b.hr[3] == CA_S_OK &&
-     b.ms[1] < 90 && b.ms[2] >= 90 && b.ms[3] < 90 && recs[0].n == 4,
-     "large payloads: a blocking producer 2 MiB ahead of a stalled consumer "
-     "waits once (100 ms), then its reports are queued");
+  run_big(hub, &b, 10, BIG, 400, 0);
+  ok(b.hr[7] == CA_S_OK && b.hr[8] == CA_S_OK && b.hr[9] == CA_S_OK &&
+     b.ms[6] < 90 && b.ms[7] < 90 && b.ms[8] >= 90 && b.ms[9] < 90 &&
+     recs[0].n == 10,
+     "large payloads: a blocking producer runs 8 payloads ahead of a stalled "
+     "consumer before it waits once (100 ms), then its reports are queued");
   recs[0].n = 0;
-  run_big(hub, &b, 8, BIG, 60000, 1);
-  ok(b.hr[7] == CA_S_OK && recs[0].n == 8 && b.ms[7] < 10000,
+  run_big(hub, &b, 16, BIG, 60000, 1);
+  ok(b.hr[BIG_LAST] == CA_S_OK && recs[0].n == 16 && b.ms[BIG_LAST] < 10000,
      "large payloads: a blocking producer resumes as the consumer catches up");
   recs[0].n = 0;
   run_big(hub, &b, 6000, 4, 0, 0);
-  ok(b.hr[7] == CA_S_OK && b.ms[7] < 300 && recs[0].n == 6000,
+  ok(b.hr[BIG_LAST] == CA_S_OK && b.ms[BIG_LAST] < 300 && recs[0].n == 6000,
      "pacing: without blocking, 6000 small reports never wait");
   recs[0].n = 0;
   run_big(hub, &b, 6000, 4, 400, 0);
-  ok(b.hr[7] == CA_S_OK && b.ms[7] >= 90 && b.ms[7] < 300 &&
+  ok(b.hr[BIG_LAST] == CA_S_OK && b.ms[BIG_LAST] >= 90 && b.ms[BIG_LAST] < 300 &&
      recs[0].n == 6000,
      "pacing: a blocking producer 4096 reports ahead of a stalled consumer "
      "waits once (100 ms), then its reports are queued");
   recs[0].n = 0;
   run_big(hub, &b, 100000, 4, 60000, 1);
-  ok(b.hr[7] == CA_S_OK && recs[0].n == 100000 && b.ms[7] < 10000,
+  ok(b.hr[BIG_LAST] == CA_S_OK && recs[0].n == 100000 && b.ms[BIG_LAST] < 10000,
      "pacing: a blocking producer resumes as the consumer catches up");
   ok(ca_callback_refs(b.cb) == 1, "large payloads: every reference let go");
   ca_callback_release(b.cb);
