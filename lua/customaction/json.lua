@@ -1,10 +1,12 @@
 --- A small JSON encoder for the command-line tool's `--json` output.
 --
--- Encodes nil, booleans, numbers, strings (which must be UTF-8; the tool
--- turns other bytes into hex first) and tables: a table marked with
+-- Encodes nil, booleans, numbers, strings and tables: a table marked with
 -- `json.array` or with a `[1]` is an array, any other table an object
 -- with its keys sorted, so that the output is the same from run to run.
--- Each encoded value is one line. `json.null` encodes as `null` inside a
+-- A byte of a string that is not part of well-formed UTF-8 becomes U+FFFD
+-- (the replacement character), so the output is always valid JSON; the
+-- tool gives response bytes that are not UTF-8 in hex instead. Each
+-- encoded value is one line. `json.null` encodes as `null` inside a
 -- table, where nil would leave the key out.
 --
 -- @module customaction.json
@@ -32,7 +34,51 @@ end
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
                   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
+-- The length of the well-formed UTF-8 sequence at byte i of s, or nil
+-- (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+local function sequence(s, i)
+  local c = s:byte(i)
+  if c < 0x80 then return 1 end
+  local n = c >= 0xC2 and c <= 0xDF and 2 or c >= 0xE0 and c <= 0xEF and 3
+    or c >= 0xF0 and c <= 0xF4 and 4
+  if not n then return nil end
+  local lo, hi = 0x80, 0xBF    -- the second byte's range, narrower for some leads
+  if c == 0xE0 then lo = 0xA0 elseif c == 0xED then hi = 0x9F
+  elseif c == 0xF0 then lo = 0x90 elseif c == 0xF4 then hi = 0x8F end
+  for k = 1, n - 1 do
+    local b = s:byte(i + k)
+    if not b or b < lo or b > hi then return nil end
+    lo, hi = 0x80, 0xBF
+  end
+  return n
+end
+
+local REPLACEMENT = "\239\191\189"   -- U+FFFD in UTF-8
+
+--- The string with every byte that is not part of well-formed UTF-8
+-- replaced by U+FFFD, the replacement character (so that the output is
+-- always valid JSON), and how many bytes were replaced.
+-- @string s
+-- @treturn string
+-- @treturn int
+function M.utf8(s)
+  if not s:find("[\128-\255]") then return s, 0 end
+  local out, start, i, bad = {}, 1, 1, 0
+  while i <= #s do
+    local len = sequence(s, i)
+    if len then
+      i = i + len
+    else
+      out[#out + 1] = s:sub(start, i - 1) .. REPLACEMENT
+      i, start, bad = i + 1, i + 1, bad + 1
+    end
+  end
+  out[#out + 1] = s:sub(start)
+  return table.concat(out), bad
+end
+
 local function string_literal(s)
+  s = M.utf8(s)
   return '"' .. s:gsub('[%c"\\]', function(c)
     return escapes[c] or ("\\u%04x"):format(c:byte())
   end) .. '"'
