@@ -601,7 +601,32 @@ static const luaL_Reg metamethods[] = {
   {NULL, NULL}
 };
 
-/* Expects the module table on top: adds load and pm_methods. */
+/***
+The framework settings `load` takes, by name, with the kind of value each
+takes: `"string"`, `"dword"`, `"ulonglong"`, `"boolean"` or `"handle"`
+(`ANONYMOUS_USER_TOKEN`). A program that reads settings as text (the
+`customaction` command) asks here how to convert them.
+@function load_settings
+@treturn table name -> kind
+@usage ca.load_settings().APP_POOL_NAME  --> string
+*/
+static int l_load_settings(lua_State *L) {
+  static const char *const kinds[CA_SET_NKINDS] = {"string", "dword",
+    "ulonglong", "boolean", "handle"};
+  int kind, id;
+  const char *name;
+  lua_newtable(L);
+  for (kind = 0; kind < CA_SET_NKINDS; kind++)
+    for (id = 0; id < 64; id++)   /* ids are small; unknown ones give NULL */
+      if ((name = ca_setting_name(kind, id)) != NULL) {
+        lua_pushstring(L, kinds[kind]);
+        lua_setfield(L, -2, name);
+      }
+  return 1;
+}
+
+/* Expects the module table on top: adds load, load_settings and
+   pm_methods. */
 void ca_lpm_open(lua_State *L) {
   luaL_newmetatable(L, CA_PM_MT);
   luaL_setfuncs(L, metamethods, 0);
@@ -612,4 +637,6 @@ void ca_lpm_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_load);
   lua_setfield(L, -2, "load");
+  lua_pushcfunction(L, l_load_settings);
+  lua_setfield(L, -2, "load_settings");
 }
