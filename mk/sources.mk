@@ -19,7 +19,10 @@ LUA_SRC = src/lua/lhresult.c src/lua/ldeliver.c src/lua/lcallback.c src/lua/lhub
 # The Lua facade, installed as customaction.*
 LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customaction/busted.lua \
   lua/customaction/stream.lua lua/customaction/actions.lua lua/customaction/pm.lua \
-  lua/customaction/json.lua lua/customaction/cli.lua lua/customaction/cli/show.lua
+  lua/customaction/json.lua lua/customaction/cli.lua lua/customaction/cli/show.lua \
+  lua/customaction/cli/errors.lua lua/customaction/cli/args.lua lua/customaction/cli/output.lua \
+  lua/customaction/cli/session.lua lua/customaction/cli/help.lua lua/customaction/cli/hresult.lua \
+  lua/customaction/cli/sim.lua lua/customaction/cli/library.lua
 
 # The protocol-manager library that hosts Lua (mk/luapm.mk): not part of
 # the module, so not in the rockspec

@@ -29,7 +29,15 @@ build = {
     ["customaction.pm"] = "lua/customaction/pm.lua",
     ["customaction.json"] = "lua/customaction/json.lua",
     ["customaction.cli"] = "lua/customaction/cli.lua",
+    ["customaction.cli.args"] = "lua/customaction/cli/args.lua",
+    ["customaction.cli.errors"] = "lua/customaction/cli/errors.lua",
+    ["customaction.cli.help"] = "lua/customaction/cli/help.lua",
+    ["customaction.cli.hresult"] = "lua/customaction/cli/hresult.lua",
+    ["customaction.cli.library"] = "lua/customaction/cli/library.lua",
+    ["customaction.cli.output"] = "lua/customaction/cli/output.lua",
+    ["customaction.cli.session"] = "lua/customaction/cli/session.lua",
     ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
+    ["customaction.cli.sim"] = "lua/customaction/cli/sim.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",

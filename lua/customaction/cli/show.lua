@@ -189,8 +189,7 @@ function M.printer(ctx, action, decode)
     if ctx.progress then
       local line = ("%s  #%d  %.3f s  %s  %s%s"):format(action, n, t, status_word(status),
         text:gsub("%c", " "), final and "  (final)" or "")
-      ctx.out:write("\r\27[K", line:sub(1, width))
-      ctx.out:flush()
+      ctx:write("\r\27[K", line:sub(1, width))
     elseif mode ~= "hex" and not text:find("\n") then
       ctx:line(("%8.3f  %s  %s%s"):format(t, status_word(status), text, final and "  (final)" or ""))
     else
@@ -228,7 +227,64 @@ function M.one_shot(ctx, action, result, got, elapsed, decode)
   ctx:line(("%s: %s (%d bytes, %s, %.3f s)"):format(action, tostring(got[1]),
     got[2] and #got[2] or 0, mode, elapsed))
   if note then ctx:line(note) end
-  if got[2] and got[2] ~= "" then ctx:line((text_value(mode, value):gsub("\n$", ""))) end
+  if got[2] ~= "" then ctx:line((text_value(mode, value):gsub("\n$", ""))) end
+end
+
+local function ended_text(st, opts)
+  if st.stop == "count" then return ("stopped after --count %d"):format(opts.count)
+  elseif st.stop == "timeout" then return ("stopped after --timeout %g s"):format(opts.timeout)
+  elseif st.stop == "interrupt" then return "stopped by Ctrl-C"
+  elseif st.final then return "ended by its final response" end
+  return "ended without a final response"
+end
+
+--- Prints a stream's report: what the registration returned, how many
+-- responses came, how the stream ended, the unregistration and the final
+-- status.
+-- @param ctx the command's output context
+-- @string action the action's name
+-- @tparam table st the session: `result`, `n`, `bytes`, `elapsed`, `stop`,
+-- `unregister`, `final`, `late`, `lost`
+-- @tparam table opts the options (`count`, `timeout`)
+function M.stream_report(ctx, action, st, opts)
+  if ctx.json then
+    ctx:emit({ type = "report", action = action, call = "register",
+               result = M.hresult(st.result), responses = st.n, bytes = st.bytes,
+               elapsed = st.elapsed, ended = st.stop or (st.final and "final") or "none",
+               unregister = st.unregister and M.hresult(st.unregister) or json.null,
+               final = st.final and M.hresult(st.final) or json.null,
+               late = st.late, lost = st.lost })
+    return
+  end
+  if ctx.progress and st.n > 0 then ctx:write("\n") end
+  if st.result:failed() then
+    ctx:line(("%s: RegisterCustomActionCallback returned %s"):format(action, tostring(st.result)))
+    return
+  end
+  ctx:line(("%s: %d response%s (%d bytes) in %.3f s, %s"):format(action, st.n,
+    st.n == 1 and "" or "s", st.bytes, st.elapsed, ended_text(st, opts)))
+  if st.unregister then ctx:line("  unregister  " .. tostring(st.unregister)) end
+  if st.final then ctx:line("  final       " .. tostring(st.final)) end
+  if st.late > 0 then ctx:line(("  %d more response(s) arrived after the stop"):format(st.late)) end
+  if st.lost > 0 then ctx:line(("  %d response(s) lost to Ctrl-C"):format(st.lost)) end
+end
+
+--- Prints a request the library made of the worker-process framework
+-- (`IWpfActions`): FailWorkerProcess or RecycleWorkerProcess.
+-- @param ctx the command's output context
+-- @string lib the library's path
+-- @tparam table req `call`, `reason`, and for FailWorkerProcess `status`
+-- (an HRESULT) and `next_ping` (fFailOnNextPing)
+function M.request(ctx, lib, req)
+  if ctx.json then
+    ctx:emit({ type = "request", library = lib, call = req.call, reason = req.reason,
+               status = req.status and M.hresult(req.status) or json.null,
+               fail_on_next_ping = req.next_ping == nil and json.null or req.next_ping })
+    return
+  end
+  local what = req.status and (", %s%s"):format(tostring(req.status),
+    req.next_ping and ", on the next ping" or "") or ""
+  ctx:line(("%s: the library called %s (reason %q%s)"):format(lib, req.call, req.reason, what))
 end
 
 --- Prints a library's health and idle state.
