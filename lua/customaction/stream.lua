@@ -103,7 +103,7 @@ end
 -- registration still report (by default: the provider holds the callback);
 -- `on_error(message)`: the callback's `on_error` (an error raised while a
 -- response is queued, such as an interrupt)
--- @treturn[1] stream
+-- @treturn[1] stream (its `registered` field: what the registration returned)
 -- @treturn[2] nil
 -- @treturn[2] hresult what the registration returned
 function M.start(owner, name, args, hooks)
@@ -123,6 +123,7 @@ function M.start(owner, name, args, hooks)
     stream.cb:close()
     return nil, hr
   end
+  stream.registered = hr
   return stream
 end
 

@@ -126,7 +126,7 @@ function M.stream(ctx, owner, action, arg, opts)
     end,
     on_error = on_error(st),
   })
-  st.result = refused or ca.S_OK
+  st.result = s and s.registered or refused
   if s then
     guarded(st, function() follow(s, st, opts, printer) end, function() s:close() end)
     if not st.final then st.unregister = s:stop() end
