@@ -3,9 +3,10 @@
 --
 -- The command's own errors are tables with a `kind`, raised with
 -- `error(e, 0)`: `usage` (a bad command line: exit 2), `interrupted`
--- (Ctrl-C: exit 130) and `output` (stdout cannot be written: exit 1).
--- `classify` turns anything else caught into one of these kinds, so that
--- `main` decides the exit status from the kind, never from a message.
+-- (Ctrl-C: exit 130), `output` (stdout cannot be written: exit 1) and
+-- `failed` (anything else, such as a library that does not load: exit 1).
+-- `classify` turns anything caught into one of these, so that `main`
+-- decides the exit status from the kind, never from a message.
 --
 -- @module customaction.cli.errors
 
@@ -21,7 +22,7 @@ local Error = { __name = "customaction.cli.error" }
 Error.__tostring = function(e) return e.message end
 
 --- A new error object.
--- @string kind `usage`, `interrupted` or `output`
+-- @string kind `usage`, `interrupted`, `output` or `failed`
 -- @string message what went wrong, for stderr
 -- @treturn table
 function M.new(kind, message)
