@@ -4,13 +4,22 @@
 // GetProtocolManager with a worker-process framework of its own, then
 // the interfaces, all written from the SDK's layout (tests/sdk.hpp). It
 // runs, streams, unregisters, checks health and idle, shuts down, and
-// counts references on its objects. No Lua here: the library brings it.
-// Output is TAP.
+// counts references on its objects. No Lua here: the library brings it
+// (and finds the module's Lua files near itself: LUA_PATH is unset). It
+// also plays a hostile host: Shutdown and Release from inside
+// ReportResult, scripts that never finish an action or their loading, a
+// script that calls os.exit. Every call that could hang runs under a time
+// limit. Output is TAP.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
 
 #include "client.hpp"
@@ -47,6 +56,67 @@ static std::string first_domain(const std::string &r) {
   std::string s;
   for (i = 0; i < n && 16 + 2 * i + 1 < r.size(); i++) s += r[16 + 2 * i];
   return s;
+}
+
+// Runs f on a thread of its own; true if it returned within ms. A call
+// that hangs ends the test program (its thread cannot be taken back).
+static bool within(int ms, std::function<void()> f) {
+  struct Done {
+    std::mutex m;
+    std::condition_variable c;
+    bool done = false;
+  };
+  auto d = std::make_shared<Done>();
+  std::thread([d, f] {
+    f();
+    std::lock_guard<std::mutex> g(d->m);
+    d->done = true;
+    d->c.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> g(d->m);
+  if (d->c.wait_for(g, std::chrono::milliseconds(ms), [&] { return d->done; }))
+    return true;
+  std::printf("not ok %d - a call did not return within %d ms\n", ++test_no, ms);
+  std::printf("1..%d\n", test_no);
+  std::fflush(stdout);
+  _exit(1);
+}
+
+// A script in a temporary file, named by CUSTOMACTION_LUAPM_SCRIPT.
+struct Script {
+  explicit Script(const std::string &text) {
+    char p[] = "/tmp/luapm_test_XXXXXX";
+    int fd = mkstemp(p);
+    if (fd >= 0) {
+      if (write(fd, text.data(), text.size()) < 0) path.clear();
+      close(fd);
+    }
+    path = p;
+    setenv("CUSTOMACTION_LUAPM_SCRIPT", p, 1);
+  }
+  ~Script() {
+    unlink(path.c_str());
+    unsetenv("CUSTOMACTION_LUAPM_SCRIPT");
+  }
+  std::string path;
+};
+
+// What f writes to stderr (the library reports there).
+static std::string stderr_of(std::function<void()> f) {
+  char p[] = "/tmp/luapm_err_XXXXXX";
+  int fd = mkstemp(p), saved = dup(2);
+  std::fflush(stderr);
+  dup2(fd, 2);
+  f();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  unlink(p);
+  return ss.str();
 }
 
 static void actions(sdk::IPmCustomActions *v1, sdk::IPmCustomActions2 *v2) {
@@ -155,11 +225,174 @@ static void release_without_shutdown(void *lib, Framework *fw) {
      "the provider outlives the script's state and answers disconnected");
 }
 
+const HRESULT DISP_E_EXCEPTION_ = (HRESULT)0x80020009u;
+const HRESULT E_TIMEOUT_ = (HRESULT)0x800705B4u;   // ERROR_TIMEOUT
+
+// A script with an action that never returns and one that calls os.exit.
+static const char HOSTILE[] =
+    "local ca = require 'customaction'\n"
+    "return ca.provider{ on_error = function() end, actions = {\n"
+    "  Echo = function(a, reply) return reply:finish(ca.S_OK, a) end,\n"
+    "  Hang = function() while true do end end,\n"
+    "  Exit = function() os.exit(3) end,\n"
+    "} }\n";
+
+static sdk::IPmCustomActions *v1_of(sdk::IProtocolManager *pm) {
+  sdk::PVOID p = nullptr;
+  pm->GetPmInterface(sdk::PM_CUSTOM_ACTIONS_ID, &p);
+  return (sdk::IPmCustomActions *)p;
+}
+
+// A client that reacts to the final result by shutting luapm down (and
+// releasing it), inside ReportResult on luapm's script thread.
+class Closer : public V1 {
+ public:
+  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
+    V1::ReportResult(st, b, n);
+    shut = pm->Shutdown(0);
+    if (release) pm->Release();
+    return S_OK_;
+  }
+  sdk::IProtocolManager *pm = nullptr;
+  bool release = true;
+  std::atomic<HRESULT> shut{-1};
+};
+
+// The object lives until its thread is done, whoever releases it last.
+static void release_inside_report(void *lib, Framework *fw) {
+  for (int last_inside = 1; last_inside >= 0; last_inside--) {
+    sdk::IProtocolManager *pm = nullptr;
+    load(lib, fw, &pm);
+    auto *v1 = v1_of(pm);
+    Closer c;
+    c.pm = pm;
+    c.release = last_inside != 0;
+    v1->RunCustomAction(u"Echo", u"bye", &c);
+    bool reported = eventually([&] { return c.size() == 1 && c.shut == S_OK_; });
+    if (last_inside) {
+      ok(reported && eventually([&] { return fw->refs == 1; }),
+         "Shutdown and the last Release inside ReportResult: freed when "
+         "the script's thread ends");
+    } else {
+      ok(reported && within(5000, [&] { pm->Release(); }) && fw->refs == 1,
+         "Shutdown inside ReportResult, the last Release from another "
+         "thread: it waits for the script's thread");
+    }
+    V1 late;
+    ok(v1->RunCustomAction(u"Echo", u"", &late) == RPC_E_DISCONNECTED_ &&
+       v1->Release() == 0 && eventually([&] { return c.refs == 1; }),
+       "the provider answers disconnected and every reference is released");
+  }
+}
+
+static int64_t ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - t0).count();
+}
+
+// An action that never returns: Shutdown does not wait for it for ever.
+static void shutdown_while_hung(void *lib, Framework *fw, bool immediate) {
+  Script s(HOSTILE);
+  setenv("CUSTOMACTION_LUAPM_SHUTDOWN_MS", "300", 1);
+  sdk::IProtocolManager *pm = nullptr;
+  load(lib, fw, &pm);
+  auto *v1 = v1_of(pm);
+  V1 hang;
+  v1->RunCustomAction(u"Hang", u"", &hang);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HRESULT hr = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  within(5000, [&] { hr = pm->Shutdown(immediate); });
+  int64_t took = ms_since(t0);
+  if (immediate)
+    ok(hr == S_OK_ && took < 1000,
+       "Shutdown(TRUE) returns at once while an action runs (" +
+       std::to_string(took) + " ms)");
+  else
+    ok(hr == E_TIMEOUT_ && took >= 250 && took < 3000,
+       "Shutdown(FALSE) gives up after CUSTOMACTION_LUAPM_SHUTDOWN_MS with "
+       "E_TIMEOUT (" + std::to_string(took) + " ms)");
+  ok(eventually([&] { return hang.size() == 1; }) &&
+     hang.got[0] == "80020009:nil!",
+     "the interrupted action ends with one final DISP_E_EXCEPTION");
+  ok(within(5000, [&] { v1->Release(); pm->Release(); }) &&
+     eventually([&] { return fw->refs == 1 && hang.refs == 1; }),
+     "the last Release ends the thread and releases everything");
+  unsetenv("CUSTOMACTION_LUAPM_SHUTDOWN_MS");
+}
+
+// A script that loops while loading: GetProtocolManager gives up.
+static void load_never_ends(void *lib, Framework *fw) {
+  Script s("while true do end\n");
+  setenv("CUSTOMACTION_LUAPM_LOAD_MS", "300", 1);
+  sdk::IProtocolManager *pm = nullptr;
+  HRESULT hr = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  std::string err = stderr_of([&] {
+    within(5000, [&] { hr = load(lib, fw, &pm); });
+    eventually([&] { return fw->refs == 1; });
+  });
+  int64_t took = ms_since(t0);
+  ok(hr == E_TIMEOUT_ && pm == nullptr && took < 3000 &&
+     err.find("did not finish loading within 300 ms") != std::string::npos,
+     "a script that never finishes loading: E_TIMEOUT after "
+     "CUSTOMACTION_LUAPM_LOAD_MS (" + std::to_string(took) + " ms)");
+  ok(fw->refs == 1 && err.find("luapm interrupted the script") != std::string::npos,
+     "the script is interrupted, its thread ends and releases the framework");
+  setenv("CUSTOMACTION_LUAPM_LOAD_MS", "soon", 1);
+  err = stderr_of([&] { hr = load(lib, fw, &pm); });
+  ok(hr == (HRESULT)0x80070057u && pm == nullptr && fw->refs == 1 &&
+     err.find("CUSTOMACTION_LUAPM_LOAD_MS must be a whole number") !=
+         std::string::npos,
+     "a time limit that is not a number: E_INVALIDARG, naming the variable");
+  unsetenv("CUSTOMACTION_LUAPM_LOAD_MS");
+}
+
+// What a hosted script may not do: end the host's process.
+static void no_exit(void *lib, Framework *fw) {
+  sdk::IProtocolManager *pm = nullptr;
+  HRESULT hr = -1;
+  {
+    Script s("os.exit(3)\n");
+    std::string err = stderr_of([&] { hr = load(lib, fw, &pm); });
+    ok(hr == DISP_E_EXCEPTION_ && pm == nullptr && fw->refs == 1 &&
+       err.find("os.exit is not allowed in a hosted protocol manager") !=
+           std::string::npos,
+       "os.exit while loading raises: DISP_E_EXCEPTION, the host lives on");
+  }
+  {
+    Script s(HOSTILE);
+    load(lib, fw, &pm);
+    auto *v1 = v1_of(pm);
+    V1 exit;
+    v1->RunCustomAction(u"Exit", u"", &exit);
+    ok(eventually([&] { return exit.size() == 1; }) &&
+       exit.got[0] == "80020009:nil!",
+       "os.exit in an action: a final DISP_E_EXCEPTION, the host lives on");
+    pm->Shutdown(0);
+    v1->Release();
+    pm->Release();
+  }
+  {
+    Script s("local ca = require 'customaction'\n"
+             "local p = ca.provider{ actions = { A = function() end } }\n"
+             "p:close()\nreturn p\n");
+    std::string err = stderr_of([&] { hr = load(lib, fw, &pm); });
+    ok(hr == DISP_E_EXCEPTION_ && pm == nullptr && fw->refs == 1 &&
+       err.find("the script returned a closed provider") != std::string::npos &&
+       err.find("#-2") == std::string::npos,
+       "a script returning a closed provider: a message that says so");
+  }
+}
+
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string path = argc > 1 ? argv[1] : std::string(argv[0]);
   if (argc <= 1) path = path.substr(0, path.rfind('/')) + "/../customaction/luapm.so";
-  setenv("LUA_PATH", "lua/?.lua;lua/?/init.lua;;", 0);
+  // the library finds the module's Lua files near itself
+  unsetenv("LUA_PATH");
+  unsetenv("LUA_PATH_5_4");
+  unsetenv("LUA_INIT");
   void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) {
     std::printf("not ok 1 - dlopen %s: %s\n1..1\n", path.c_str(), dlerror());
@@ -187,6 +420,11 @@ int main(int argc, char **argv) {
   ok(pm->Release() == 0 && fw.refs == 1,
      "the last Release frees it and releases the framework");
   release_without_shutdown(lib, &fw);
+  release_inside_report(lib, &fw);
+  shutdown_while_hung(lib, &fw, true);
+  shutdown_while_hung(lib, &fw, false);
+  load_never_ends(lib, &fw);
+  no_exit(lib, &fw);
   dlclose(lib);
   std::printf("1..%d\n", test_no);
   return failed ? 1 : 0;
