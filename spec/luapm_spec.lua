@@ -111,3 +111,81 @@ describe("luapm.so", function()
     assert.matches("closing", out)
   end)
 end)
+
+-- The script's state finds the module's Lua files near the library, the
+-- way they lie in a checkout (lua/ above the build tree) and in an
+-- installed tree (<tree>/share/lua/5.x beside <tree>/lib/lua/5.x), in
+-- front of whatever LUA_PATH says: they match the C code it carries.
+describe("luapm.so's script state", function()
+  -- a script that answers with the first entry of its package.path
+  local WHERE = "local ca = require 'customaction'\n" ..
+    "return ca.provider{ actions = { Where = function(_, reply)\n" ..
+    "  return reply:finish(ca.S_OK, package.path:match('^[^;]*')) end } }\n"
+
+  local function write(path, data)
+    local f = assert(io.open(path, "wb"))
+    f:write(data)
+    f:close()
+  end
+
+  local function read(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local s = f:read("*a")
+    f:close()
+    return s
+  end
+
+  -- Loads the copy of luapm at lib (with WHERE beside it) and asks it.
+  local function where(lib)
+    write(lib:gsub("%.[^.]+$", ".lua"), WHERE)
+    local lpm = ca.load(lib)
+    local got
+    lpm:custom_actions():run("Where", "", function(_, response) got = response end)
+    assert.is_true(wait_for(function() return got ~= nil end))
+    lpm:shutdown()
+    lpm:close()
+    return got
+  end
+
+  it("takes them from the checkout's lua/", function()
+    local lib = LUAPM:gsub("luapm%.(%w+)$", "luapm_where.%1")
+    write(lib, assert(read(LUAPM)))
+    local first = where(lib)
+    os.remove(lib)
+    os.remove((lib:gsub("%.%w+$", ".lua")))
+    assert.matches("[/\\]lua/%?%.lua$", first)
+    assert.equal(read("lua/customaction/init.lua"),
+                 read(first:gsub("%?", "customaction/init")))
+  end)
+
+  it("takes them from an installed tree's share/lua", function()
+    if support.windows then
+      pending(support.posix_only("the tree is made with mkdir -p and cp -r"))
+      return
+    end
+    local ver = _VERSION:match("%d+%.%d+")
+    local tree = (os.getenv("CA_BUILD") or "build") .. "/luapm_tree"
+    local dir = tree .. "/lib/lua/" .. ver .. "/customaction"
+    assert.is_true(os.execute(("rm -rf %s && mkdir -p %s %s/share/lua/%s && cp -r lua/customaction %s/share/lua/%s/")
+      :format(tree, dir, tree, ver, tree, ver)) ~= false)
+    write(dir .. "/luapm." .. support.libext, assert(read(LUAPM)))
+    local first = where(dir .. "/luapm." .. support.libext)
+    assert.equal(dir .. "/../../../../share/lua/" .. ver .. "/?.lua", first)
+    os.execute("rm -rf " .. tree)
+  end)
+
+  it("lets the command run a script with LUA_PATH unset", function()
+    if support.windows then
+      pending(support.posix_only("env -u clears the variable"))
+      return
+    end
+    local cmd = ("env -u LUA_PATH -u LUA_PATH_5_4 -u LUA_INIT timeout 60 %s bin/customaction run %s Echo hello 2>&1; echo \"exit:$?\"")
+      :format(os.getenv("CHILD_LUA") or "lua5.4", PLAIN)
+    local f = assert(io.popen(cmd))
+    local out = f:read("*a")
+    f:close()
+    assert.matches("exit:0%s*$", out)
+    assert.matches("\nhello\n", out, 1, true)
+  end)
+end)

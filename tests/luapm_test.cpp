@@ -177,6 +177,8 @@ static void shutdown(sdk::IProtocolManager *pm, sdk::IPmCustomActions *v1,
   v2->RegisterCustomActionCallback(u"Counters", u"count=100000", &open);
   eventually([&] { return open.size() >= 1; });
   ok(pm->Shutdown(0) == S_OK_, "Shutdown returns S_OK");
+  ok(pm->Shutdown(1) == RPC_E_DISCONNECTED_,
+     "a second Shutdown: RPC_E_DISCONNECTED, nothing run again");
   ok(open.size() >= 1 && open.got.back() == "80004004:!" && open.refs == 1,
      "Shutdown ends an open registration with one final E_ABORT");
   V1 late;
@@ -290,8 +292,10 @@ static int64_t ms_since(std::chrono::steady_clock::time_point t0) {
       std::chrono::steady_clock::now() - t0).count();
 }
 
-// An action that never returns: Shutdown does not wait for it for ever.
-static void shutdown_while_hung(void *lib, Framework *fw, bool immediate) {
+// An action that never returns: Shutdown(TRUE), Shutdown(FALSE) and the
+// last Release without Shutdown do not wait for it for ever.
+enum Stop { IMMEDIATE, WAITING, RELEASE_ONLY };
+static void shutdown_while_hung(void *lib, Framework *fw, Stop how) {
   Script s(HOSTILE);
   setenv("CUSTOMACTION_LUAPM_SHUTDOWN_MS", "300", 1);
   sdk::IProtocolManager *pm = nullptr;
@@ -302,22 +306,27 @@ static void shutdown_while_hung(void *lib, Framework *fw, bool immediate) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   HRESULT hr = -1;
   auto t0 = std::chrono::steady_clock::now();
-  within(5000, [&] { hr = pm->Shutdown(immediate); });
+  if (how == RELEASE_ONLY) within(5000, [&] { hr = (HRESULT)pm->Release(); });
+  else within(5000, [&] { hr = pm->Shutdown(how == IMMEDIATE); });
   int64_t took = ms_since(t0);
-  if (immediate)
+  std::string t = " (" + std::to_string(took) + " ms)";
+  if (how == IMMEDIATE)
     ok(hr == S_OK_ && took < 1000,
-       "Shutdown(TRUE) returns at once while an action runs (" +
-       std::to_string(took) + " ms)");
-  else
+       "Shutdown(TRUE) returns at once while an action runs" + t);
+  else if (how == WAITING)
     ok(hr == E_TIMEOUT_ && took >= 250 && took < 3000,
        "Shutdown(FALSE) gives up after CUSTOMACTION_LUAPM_SHUTDOWN_MS with "
-       "E_TIMEOUT (" + std::to_string(took) + " ms)");
+       "E_TIMEOUT" + t);
+  else
+    ok(hr == 0 && took >= 250 && took < 3000,
+       "the last Release without Shutdown gives up after "
+       "CUSTOMACTION_LUAPM_SHUTDOWN_MS" + t);
   ok(eventually([&] { return hang.size() == 1; }) &&
      hang.got[0] == "80020009:nil!",
      "the interrupted action ends with one final DISP_E_EXCEPTION");
-  ok(within(5000, [&] { v1->Release(); pm->Release(); }) &&
+  ok(within(5000, [&] { v1->Release(); if (how != RELEASE_ONLY) pm->Release(); }) &&
      eventually([&] { return fw->refs == 1 && hang.refs == 1; }),
-     "the last Release ends the thread and releases everything");
+     "the thread ends and releases everything");
   unsetenv("CUSTOMACTION_LUAPM_SHUTDOWN_MS");
 }
 
@@ -421,8 +430,9 @@ int main(int argc, char **argv) {
      "the last Release frees it and releases the framework");
   release_without_shutdown(lib, &fw);
   release_inside_report(lib, &fw);
-  shutdown_while_hung(lib, &fw, true);
-  shutdown_while_hung(lib, &fw, false);
+  shutdown_while_hung(lib, &fw, IMMEDIATE);
+  shutdown_while_hung(lib, &fw, WAITING);
+  shutdown_while_hung(lib, &fw, RELEASE_ONLY);
   load_never_ends(lib, &fw);
   no_exit(lib, &fw);
   dlclose(lib);
