@@ -16,6 +16,9 @@
 ** thread. This library links liblua itself and carries the module's
 ** code, so a host that has no Lua at all can load it.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -224,6 +227,10 @@ static int setup(lua_State *L) {
   lua_setfield(L, -2, "exit");
   lua_pushlightuserdata(L, pm);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &hook_key);
+  /* LuaJIT's compiled code calls no hooks: interpret, so it can be cut */
+  lua_getglobal(L, "jit");
+  if (lua_istable(L, -1) && lua_getfield(L, -1, "off") == LUA_TFUNCTION)
+    lua_call(L, 0, 0);
   lua_settop(L, 0);
   find_module_files(L);
   pm->step_ref = LUA_NOREF;
