@@ -171,7 +171,10 @@ describe("luapm.so's script state", function()
       :format(tree, dir, tree, ver, tree, ver)) ~= false)
     write(dir .. "/luapm." .. support.libext, assert(read(LUAPM)))
     local first = where(dir .. "/luapm." .. support.libext)
-    assert.equal(dir .. "/../../../../share/lua/" .. ver .. "/?.lua", first)
+    local tail = "/luapm_tree/lib/lua/" .. ver .. "/customaction/../../../../share/lua/" .. ver .. "/?.lua"
+    assert.equal(tail, first:sub(-#tail))
+    assert.equal(read("lua/customaction/init.lua"),
+                 read(first:gsub("%?", "customaction/init")))
     os.execute("rm -rf " .. tree)
   end)
 

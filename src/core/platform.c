@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -100,8 +101,12 @@ void ca_pin_module(const void *addr) {
 
 char *ca_module_path(const void *addr) {
   Dl_info info;
+  char *abs;
   if (!dladdr(addr, &info) || info.dli_fname == NULL) return NULL;
-  return ca_strdup(info.dli_fname);
+  /* dladdr gives the name dlopen was given: the host may change its
+     directory after loading a library by a relative path */
+  abs = realpath(info.dli_fname, NULL);
+  return abs != NULL ? abs : ca_strdup(info.dli_fname);
 }
 
 static void dl_message(char *err, size_t errlen) {

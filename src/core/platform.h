@@ -99,9 +99,9 @@ void ca_sleep_ms(int64_t ms);
 void ca_pin_module(const void *addr);
 
 /*
-** The file of the loaded library (or program) that holds addr, as UTF-8
-** in malloc'd memory, or NULL: what a library reads to find files kept
-** beside it.
+** The file of the loaded library (or program) that holds addr, as an
+** absolute UTF-8 path in malloc'd memory, or NULL: what a library reads
+** to find files kept beside it.
 */
 char *ca_module_path(const void *addr);
 
