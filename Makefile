@@ -3,11 +3,13 @@
 
 # LUA picks the interpreter and the headers: lua5.4 (default), lua5.3,
 # lua5.2, lua5.1 or luajit. Builds other than 5.4 go to build/$(LUA).
+# LuaRocks passes the interpreter's full path (make rock).
 LUA ?= lua5.4
-LUA_PC ?= $(LUA)
-LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/$(LUA))
-LUA_LIBS ?= $(shell pkg-config --libs $(LUA_PC) 2>/dev/null || echo -l$(LUA))
-BUILD ?= $(if $(filter lua5.4,$(LUA)),build,build/$(LUA))
+LUA_NAME = $(notdir $(LUA))
+LUA_PC ?= $(LUA_NAME)
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/$(LUA_NAME))
+LUA_LIBS ?= $(shell pkg-config --libs $(LUA_PC) 2>/dev/null || echo -l$(LUA_NAME))
+BUILD ?= $(if $(filter lua5.4,$(LUA_NAME)),build,build/$(LUA_NAME))
 
 CC ?= cc
 CXX ?= c++
@@ -31,7 +33,7 @@ LUA_ENV = CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;$(BUILD)/t
   LUA_PATH='$(LUA_PATH_DEV)'
 TALLY ?=
 
-.PHONY: all help test spec ctest demo repl deps install clean
+.PHONY: all help test spec ctest demo repl deps install rock clean
 all: $(MODULE)
 
 help:
@@ -45,7 +47,8 @@ help:
 ##                 (LUA=lua5.1|lua5.2|lua5.3|luajit for another Lua)
 ## make repl       $LUA -i with customaction loaded as ca
 ## make deps       install the Debian packages the build and tests need
-## make install    luarocks make (the tree of $LUA's version)
+## make install    luarocks make (the tree of $LUA's version), which runs
+##                 `make rock`: the module and luapm copied to build/rock
 ## make clean      remove every build product
 
 $(BUILD)/obj/%.o: %.c $(HDR)
@@ -120,3 +123,12 @@ clean:
 
 include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/bench.mk mk/dist.mk \
   mk/luapm.mk
+
+# What the rockspec installs on Unix (LuaRocks runs this with its LUA, CC,
+# CFLAGS and LUA_CFLAGS): the module and luapm, in a directory of their own
+# so that nothing lands in ./customaction/, where Lua's ./?.so would find
+# a stale copy before the fresh build.
+ROCK = build/rock/customaction
+rock: $(MODULE) $(LUAPM)
+	@mkdir -p $(ROCK)
+	cp $(MODULE) $(LUAPM) $(ROCK)/

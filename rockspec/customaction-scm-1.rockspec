@@ -21,23 +21,6 @@ dependencies = {
 build = {
   type = "builtin",
   modules = {
-    customaction = "lua/customaction/init.lua",
-    ["customaction.issuer"] = "lua/customaction/issuer.lua",
-    ["customaction.busted"] = "lua/customaction/busted.lua",
-    ["customaction.stream"] = "lua/customaction/stream.lua",
-    ["customaction.actions"] = "lua/customaction/actions.lua",
-    ["customaction.pm"] = "lua/customaction/pm.lua",
-    ["customaction.json"] = "lua/customaction/json.lua",
-    ["customaction.cli"] = "lua/customaction/cli.lua",
-    ["customaction.cli.args"] = "lua/customaction/cli/args.lua",
-    ["customaction.cli.errors"] = "lua/customaction/cli/errors.lua",
-    ["customaction.cli.help"] = "lua/customaction/cli/help.lua",
-    ["customaction.cli.hresult"] = "lua/customaction/cli/hresult.lua",
-    ["customaction.cli.library"] = "lua/customaction/cli/library.lua",
-    ["customaction.cli.output"] = "lua/customaction/cli/output.lua",
-    ["customaction.cli.session"] = "lua/customaction/cli/session.lua",
-    ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
-    ["customaction.cli.sim"] = "lua/customaction/cli/sim.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
@@ -57,16 +40,55 @@ build = {
       defines = { "_POSIX_C_SOURCE=200809L" },
     },
   },
-  -- the command-line tool (docs/cli.md)
+  -- the command-line tool (docs/cli.md); the C API's headers beside the
+  -- C modules, for a host's build (customaction --paths prints where)
   install = {
+    -- the Lua facade (installed the same way by both backends below)
+    lua = {
+      ["customaction.init"] = "lua/customaction/init.lua",
+      ["customaction.issuer"] = "lua/customaction/issuer.lua",
+      ["customaction.busted"] = "lua/customaction/busted.lua",
+      ["customaction.stream"] = "lua/customaction/stream.lua",
+      ["customaction.actions"] = "lua/customaction/actions.lua",
+      ["customaction.pm"] = "lua/customaction/pm.lua",
+      ["customaction.json"] = "lua/customaction/json.lua",
+      ["customaction.cli"] = "lua/customaction/cli.lua",
+      ["customaction.cli.args"] = "lua/customaction/cli/args.lua",
+      ["customaction.cli.errors"] = "lua/customaction/cli/errors.lua",
+      ["customaction.cli.help"] = "lua/customaction/cli/help.lua",
+      ["customaction.cli.hresult"] = "lua/customaction/cli/hresult.lua",
+      ["customaction.cli.library"] = "lua/customaction/cli/library.lua",
+      ["customaction.cli.output"] = "lua/customaction/cli/output.lua",
+      ["customaction.cli.session"] = "lua/customaction/cli/session.lua",
+      ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
+      ["customaction.cli.sim"] = "lua/customaction/cli/sim.lua",
+    },
     bin = { customaction = "bin/customaction" },
+    lib = {
+      ["customaction.include.customaction"] = "include/customaction.h",
+      ["customaction.include.wpf"] = "include/wpf.h",
+    },
   },
-  -- POSIX threads everywhere but Windows, where platform_win32.c needs
-  -- only kernel32
+  -- Unix builds with the Makefile (`make rock`), which also builds luapm,
+  -- the library that hosts a Lua script for native callers: it links
+  -- liblua, found by pkg-config, which the builtin backend cannot name
+  -- for every Lua version. Its products stay under build/, so no
+  -- ./customaction/core.so is left where Lua's ./?.so would find it.
+  -- Elsewhere the builtin backend above builds the module alone (on
+  -- Windows, where platform_win32.c needs only kernel32).
   platforms = {
     unix = {
-      modules = {
-        ["customaction.core"] = { libraries = { "pthread" } },
+      type = "make",
+      build_target = "rock",
+      build_variables = {
+        CC = "$(CC)", CFLAGS = "$(CFLAGS)", LUA = "$(LUA)", LUA_CFLAGS = "-I$(LUA_INCDIR)",
+      },
+      install_pass = false,
+      install = {
+        lib = {
+          ["customaction.core"] = "build/rock/customaction/core.so",
+          ["customaction.luapm"] = "build/rock/customaction/luapm.so",
+        },
       },
     },
   },

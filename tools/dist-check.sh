@@ -4,7 +4,9 @@
 # rockspec and the tarball; LuaRocks installs the rock into an empty tree
 # with no rocks server (offline), and a fresh interpreter, with nothing of
 # the checkout on its paths, loads the module from there and runs the
-# installed customaction command.
+# installed customaction command. Then a native host with no Lua, built
+# against the installed headers that `customaction --paths` names, loads
+# the installed luapm and has it serve a script of its own.
 # Usage: tools/dist-check.sh [DIR]   (DIR: where make dist wrote, build/dist)
 LUA=${LUA:-lua5.4}
 case $LUA in *luajit*) ver=5.1 ;; *) ver=$($LUA -e 'io.write((_VERSION:match("%d+%.%d+")))') ;; esac
@@ -23,7 +25,7 @@ result() {  # result STATUS DESCRIPTION [LOG]
 }
 # a fresh interpreter: no LUA_PATH, LUA_CPATH or anything else from make
 fresh() { env -i PATH="$PATH" HOME="$work" "$@"; }
-echo "1..5"
+echo "1..6"
 
 missing=""
 listing=$(tar -tzf "$tarball" 2>/dev/null)
@@ -69,3 +71,20 @@ result $? "a fresh $LUA loads the installed module $v, and it delivers" "$work/s
   grep -q '^E_ACCESSDENIED$' "$work/cli.txt" &&
   [ "$(grep -c '^{"action":"Counters"' "$work/cli.txt")" -eq 3 ]
 result $? "the installed customaction command runs" "$work/cli.txt"
+
+# the paths as a user finds them: the command, then `luarocks path`
+paths=$(fresh "$tree/bin/customaction" --paths 2>&1)
+include=$(echo "$paths" | sed -n 's/^include *//p') luapm=$(echo "$paths" | sed -n 's/^luapm *//p')
+cat > "$work/echo.lua" <<'LUA'
+local ca = require "customaction"
+return ca.provider{ actions = {
+  Echo = function(args, reply) return reply:finish(ca.S_OK, "echo " .. args) end,
+} }
+LUA
+lr_path=$(fresh luarocks --lua-version="$ver" --tree="$tree" path --lr-path)
+{ echo "$paths"
+  ${CC:-cc} -std=c11 -Wall -Wextra -Werror -pthread -I"$include" -o "$work/host" tests/luapm_host.c -ldl &&
+  (cd "$work" && fresh LUA_PATH="$lr_path" CUSTOMACTION_LUAPM_SCRIPT="$work/echo.lua" \
+     timeout 20 ./host "$luapm" Echo hi); } > "$work/host.txt" 2>&1
+[ "$(tail -1 "$work/host.txt")" = "Echo hi: 0x00000000 echo hi" ]
+result $? "a native host built against the installed headers runs a script on the installed luapm" "$work/host.txt"

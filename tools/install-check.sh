@@ -4,7 +4,10 @@
 # a plain interpreter ($LUA, default lua5.4) finds the module there, and
 # the installed module exports nothing but luaopen_* and the
 # customaction_* functions of include/customaction.h, and the installed
-# customaction command runs.
+# customaction command runs. On Unix the rock also installs luapm and the
+# C headers beside the module (customaction --paths names them), and
+# leaves no ./customaction/core.so in the sources, where Lua's ./?.so
+# would find it before a fresh build.
 # LuaJIT takes the 5.1 tree, as LuaRocks arranges it.
 LUA=${LUA:-lua5.4}
 ver=$($LUA -e 'io.write((_VERSION:match("%d+%.%d+")))')
@@ -14,7 +17,7 @@ tree=$work/tree src=$work/src
 mkdir -p "$src"
 # the tracked files and the new ones git does not ignore, as they are now
 git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$src"
-echo "1..4"
+echo "1..6"
 if (cd "$src" && luarocks --lua-version="$ver" --tree="$tree" make rockspec/customaction-scm-1.rockspec) \
      >"$work/log" 2>&1; then
   echo "ok 1 - luarocks make installs into a fresh $ver tree"
@@ -47,3 +50,22 @@ case $out in
   *'"name":"E_ACCESSDENIED"'*) echo "ok 4 - the tree's customaction command runs" ;;
   *) echo "# $out"; echo "not ok 4 - the tree's customaction command runs" ;;
 esac
+out=$(env -i PATH="$PATH" "$tree/bin/customaction" --paths 2>&1)
+lib=$tree/lib/lua/$ver/customaction
+expected="module  $tree/share/lua/$ver/customaction/init.lua
+core    $lib/core.so
+luapm   $lib/luapm.so
+include $lib/include"
+if [ "$out" = "$expected" ] && [ -f "$lib/include/customaction.h" ] && [ -f "$lib/include/wpf.h" ]; then
+  echo "ok 5 - the tree holds luapm and the C headers, and customaction --paths names them"
+else
+  echo "$out" | sed 's/^/# /'
+  echo "not ok 5 - the tree holds luapm and the C headers, and customaction --paths names them"
+fi
+left=$(cd "$src" && ls -d customaction customaction.so 2>/dev/null)
+if [ -z "$left" ]; then
+  echo "ok 6 - luarocks make leaves no module where ./?.so finds it"
+else
+  echo "# left in the sources: $left"
+  echo "not ok 6 - luarocks make leaves no module where ./?.so finds it"
+fi

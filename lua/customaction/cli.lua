@@ -59,13 +59,13 @@ local function write(...)
   return EXIT.ok
 end
 
--- The options before the command: --json, --json-lines, --help, --version
--- (in any order; --version and --help act once all are read).
+-- The options before the command: --json, --json-lines, --help, --version,
+-- --paths (in any order; --version, --paths and --help act once all are read).
 local function global_options(argv)
   local i, g = 1, {}
   while argv[i] and argv[i]:match("^%-%-") do
     local name = argv[i]:sub(3)
-    if name == "json" or name == "help" or name == "version" then g[name] = true
+    if name == "json" or name == "help" or name == "version" or name == "paths" then g[name] = true
     elseif name == "json-lines" then g.json_lines = true
     else errors.usage("unknown option --%s", name) end
     i = i + 1
@@ -87,6 +87,12 @@ local function dispatch(argv)
   if g.version then
     if g.json or g.json_lines then return write(json.encode({ version = ca._VERSION }), "\n") end
     return write("customaction ", ca._VERSION, "\n")
+  end
+  if g.paths then   -- ca.paths(), for a native host's build
+    local p = ca.paths()
+    if g.json or g.json_lines then return write(json.encode(p), "\n") end
+    for _, k in ipairs({ "module", "core", "luapm", "include" }) do write(("%-8s%s\n"):format(k, p[k] or "(none)")) end
+    return EXIT.ok
   end
   if g.help then return write(help.main(order)) end
   local name = argv[i]

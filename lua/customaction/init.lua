@@ -57,6 +57,62 @@ function core.provider_methods.stream(p, name, args)
 end
 M.provider_methods = nil
 
+-- The file this chunk was loaded from, made absolute with $PWD (a Lua
+-- script cannot change directory, so the start directory still holds).
+local function absolute(file)
+  if file == nil or file:match("^/") or file:match("^%a:[/\\]") or file:match("^\\") then
+    return file
+  end
+  local pwd = os.getenv("PWD")
+  return pwd and pwd .. "/" .. file:gsub("^%./", "") or file
+end
+
+local function exists(file)
+  local f = file and io.open(file, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- package.searchpath, which Lua 5.1 lacks
+local function searchpath(name, path)
+  local file = name:gsub("%.", package.config:sub(1, 1))
+  for template in path:gmatch("[^;]+") do
+    local candidate = template:gsub("%?", file)
+    if exists(candidate) then return candidate end
+  end
+end
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)$")
+
+--- Where this installation's files are, for a native host's build.
+-- `module`: this file (customaction/init.lua); `core`: the C module
+-- `require` finds on `package.cpath`; `luapm`: the library that hosts a Lua
+-- protocol manager (docs/provider.md), beside the C module; `include`: the
+-- directory holding `customaction.h` and `wpf.h` (installed beside the C
+-- modules as `customaction/include/`, or a checkout's `include/`). A field
+-- is nil when its file is not there (luapm on Windows, or not yet built).
+-- `customaction --paths` prints the same.
+-- @function paths
+-- @treturn table `{ module =, core =, luapm =, include = }`
+-- @usage print(ca.paths().include)   -- e.g. /usr/local/lib/lua/5.4/customaction/include
+function M.paths()
+  local core_file = absolute(searchpath("customaction.core", package.cpath))
+  local dir = core_file and core_file:match("^(.*)[/\\]core%.[^/\\]*$")
+  local ext = core_file and core_file:match("(%.[^./\\]*)$") or ".so"
+  local luapm = dir and dir .. "/luapm" .. ext
+  local root = here and absolute(here):match("^(.*)/lua/customaction/init%.lua$")
+  local include
+  for _, d in ipairs({ dir and dir .. "/include" or false, root and root .. "/include" or false }) do
+    if d and exists(d .. "/customaction.h") then include = d; break end
+  end
+  return {
+    module = absolute(here),
+    core = core_file,
+    luapm = exists(luapm) and luapm or nil,
+    include = include,
+  }
+end
+
 local help = [==[
 customaction %s: Lua functions as ReportResult handlers
 
@@ -103,6 +159,7 @@ customaction %s: Lua functions as ReportResult handlers
   reply.cancelled  reply.done  reply.on_cancel = fn   (docs/provider.md)
 
   ca.utf16.encode(s)  ca.utf16.decode(b)
+  ca.paths()   where the module, luapm and the C headers are
   ca.help() prints this; docs/manual.md has the details, docs/bad-inputs.md every error.
 ]==]
 

@@ -54,7 +54,8 @@ Every command takes --help, --json (one JSON document for the command)
 and --json-lines (one JSON object per line, as things happen).
 Exit status: 0 success, 1 a failure HRESULT, 2 a usage error, 3 the
 library asked to fail or recycle the worker process, 130 Ctrl-C.
-customaction --version prints the version.
+customaction --version prints the version; --paths where the module,
+luapm and the C headers are.
 ]]):format(table.concat(lines, "\n"))
 end
 
