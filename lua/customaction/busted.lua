@@ -5,10 +5,14 @@
 -- * `assert.hresult(expected, actual)`: the same HRESULT, each given in any
 --   form `ca.hresult` accepts (`assert.is_not.hresult` for the opposite);
 -- * `assert.succeeded(x)` and `assert.failed(x)`: the severity bit;
--- * `assert.balanced(log)`: every action's AddRefs and Releases in an
---   issuer's `pm:log()` balance;
--- * `assert.protocol(expected, log)`: the log, as `"op action[ STATUS[ final]]"`
---   strings (see `protocol`), equals the expected list.
+-- * `assert.balanced(log)`: every reference taken in the log was released
+--   (see `balance`);
+-- * `assert.protocol(expected, log)`: the log, as strings (see `protocol`),
+--   equals the expected list.
+--
+-- A log is an issuer's `pm:log()`, a loaded library's `lib:log()`, or the
+-- log of a `recorder` callback (for a provider or `ca.actions`). The
+-- manual's "Specs of your own" shows them at work.
 --
 -- It needs luassert (which busted brings); the module itself does not.
 -- @module customaction.busted
@@ -24,59 +28,132 @@ local function hr(x)
   return ok and v or nil
 end
 
--- What pm:log() returns: a list of entries with an op and an action, and
--- a `dropped` count. Anything else is a mistake in the spec (passing the
--- issuer, or a table of something else), never a vacuous success.
-local function check_log(log, who)
-  local why
+-- The kinds of log the helpers read, told apart by their entries: an
+-- issuer's (pm:log(): op and action), a loaded library's (lib:log(): the
+-- framework calls, op and thread) and a recorder's (M.recorder: the
+-- reports one callback received). Anything else is a mistake in the
+-- spec (passing the issuer, or a table of something else), never a
+-- vacuous success.
+local function kind_of(log)
   local mt = getmetatable(log)
-  if type(mt) == "table" and mt.__name == "customaction.issuer" then
-    why = "got an issuer"
+  local name = type(mt) == "table" and mt.__name
+  if name == "customaction.issuer" or name == "customaction.provider"
+     or name == "customaction.protocol_manager" then
+    return nil, "got the " .. name:gsub("^customaction%.", ""):gsub("_", " ") .. " itself"
   elseif type(log) ~= "table" then
-    why = "got a " .. type(log)
+    return nil, "got a " .. type(log)
   elseif type(log.dropped) ~= "number" then
-    why = "got a table without the log's 'dropped' count"
-  else
-    for i, e in ipairs(log) do
-      if type(e) ~= "table" or type(e.op) ~= "string" or type(e.action) ~= "string" then
-        why = ("entry %d is not a log entry"):format(i)
-        break
-      end
+    return nil, "got a table without the log's 'dropped' count"
+  end
+  local kind = log.callback ~= nil and "recorder" or nil
+  for i, e in ipairs(log) do
+    local k = type(e) == "table" and type(e.op) == "string" and
+      (type(e.action) == "string" and (kind == "recorder" and "recorder" or "issuer")
+       or type(e.thread) == "number" and "framework")
+    if not k or (kind and k ~= kind) then
+      return nil, ("entry %d is not a log entry"):format(i)
     end
+    kind = k
   end
-  if why then
-    error(("%s: expected an issuer's log (pm:log()), %s"):format(who, why), 3)
-  end
+  return kind or "issuer"   -- an empty log is a log
 end
 
---- The log as `"op action[ STATUS[ final]]"` strings, for comparisons.
--- @tab log a `pm:log()` result (anything else is an error)
+local function check_log(log, who)
+  local kind, why = kind_of(log)
+  if not kind then
+    error(("%s: expected a log (pm:log(), lib:log() or a recorder's), %s"):format(who, why), 3)
+  end
+  return kind
+end
+
+local function status_name(h)
+  return h.name or ("0x%08X"):format(h.value)
+end
+
+-- one framework call: "op[ what][ text][ RESULT]"
+local function framework_entry(e)
+  local parts = { e.op }
+  parts[#parts + 1] = e.what or e.interface
+  parts[#parts + 1] = e.text
+  local h = e.result or e.hr
+  if h ~= nil then parts[#parts + 1] = status_name(h) end
+  return table.concat(parts, " ")
+end
+
+--- The log as strings, for comparisons (`assert.protocol`).
+-- An issuer's log (`pm:log()`) and a recorder's give
+-- `"op action[ STATUS[ final]]"`: `"addref Counters"`,
+-- `"register Counters"`, `"report Counters S_OK"`,
+-- `"report Counters E_FAIL final"`, `"release Counters"`. A loaded
+-- library's (`lib:log()`, the calls it made on the framework) gives
+-- `"op[ what][ text][ RESULT]"`: `"GetWpfInterface WPF_SETTINGS_ID S_OK"`,
+-- `"AddRef IWpfSettings"`, `"RecycleWorkerProcess the reason"`,
+-- `"FailWorkerProcess the reason E_FAIL"`. STATUS is the HRESULT's name,
+-- or `0x%08X` for one without a name.
+-- @tab log a log (anything else is an error)
 -- @treturn {string,...}
 function M.protocol(log)
-  check_log(log, "protocol")
+  local kind = check_log(log, "protocol")
   local out = {}
   for _, e in ipairs(log) do
-    local s = e.op .. " " .. e.action
-    if e.op == "report" then
-      s = s .. " " .. (e.status.name or ("0x%08X"):format(e.status.value))
-        .. (e.final and " final" or "")
+    local s
+    if kind == "framework" then
+      s = framework_entry(e)
+    else
+      s = e.op .. " " .. e.action
+      if e.op == "report" then
+        s = s .. " " .. status_name(e.status) .. (e.final and " final" or "")
+      end
     end
     out[#out + 1] = s
   end
   return out
 end
 
---- AddRefs minus Releases per action.
--- @tab log a `pm:log()` result (anything else is an error)
--- @treturn table action -> difference
+--- References taken minus released, per action (an issuer's log), per
+-- interface (a library's: its AddRefs and Releases on the framework) or
+-- per callback (a recorder's: the references native code still holds).
+-- @tab log a log (anything else is an error)
+-- @treturn table name -> difference
 function M.balance(log)
-  check_log(log, "balance")
+  local kind = check_log(log, "balance")
   local b = {}
+  if kind == "recorder" then
+    b[log.action] = log.callback:stats().refs - 1   -- the proxy's own
+    return b
+  end
+  local up, down, key = "addref", "release", "action"
+  if kind == "framework" then up, down, key = "AddRef", "Release", "interface" end
   for _, e in ipairs(log) do
-    if e.op == "addref" then b[e.action] = (b[e.action] or 0) + 1 end
-    if e.op == "release" then b[e.action] = (b[e.action] or 0) - 1 end
+    if e.op == up then b[e[key]] = (b[e[key]] or 0) + 1 end
+    if e.op == down then b[e[key]] = (b[e[key]] or 0) - 1 end
   end
   return b
+end
+
+--- A callback that logs what it receives, for an implementation that
+-- keeps no log of its own (a provider, `ca.actions`): entries
+-- `{ op = "report", action = action, status = hr, final = boolean,
+-- response = string or nil }` in the issuer's form, so `assert.protocol`
+-- and `assert.balanced` read it (balanced: native code released every
+-- reference it took on the callback).
+-- @string action the name the entries carry
+-- @tparam[opt] function handler also called with each report
+-- @return the callback, and its log (`log.callback`, `log.action`)
+-- @usage local cb, log = busted.recorder("Echo")
+-- prov:run("Echo", "hi", cb); ca.dispatch()
+-- assert.protocol({ "report Echo S_OK final" }, log)
+function M.recorder(action, handler)
+  if type(action) ~= "string" then
+    error(("recorder: bad argument #1 (action name expected, got %s)"):format(type(action)), 2)
+  end
+  local log = { dropped = 0, action = action }
+  log.callback = ca.callback(function(status, response, final)
+    log[#log + 1] = { op = "report", action = action, status = status,
+                      final = final and true or false, response = response }
+    if handler then return handler(status, response, final) end
+  end, { name = action })
+  return log.callback, log
 end
 
 local function hresult(_, args)

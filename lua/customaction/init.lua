@@ -40,8 +40,18 @@ M.hresult = setmetatable({
   table = core.hresult_table,
 }, {
   __call = core.hresult_call,
+  __name = "customaction.hresult",
+  __tostring = function()
+    return "customaction.hresult: ca.hresult(x), .from_win32(code), .table()"
+  end,
 })
 M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
+if getmetatable(M.utf16) == nil then   -- a plain table from the core
+  setmetatable(M.utf16, {
+    __name = "customaction.utf16",
+    __tostring = function() return "customaction.utf16: .encode(s), .decode(bytes)" end,
+  })
+end
 
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new

@@ -177,6 +177,7 @@ static int l_table(lua_State *L) {
     }
     lua_pushboolean(L, t[i].message == NULL);
     lua_setfield(L, -2, "alias");
+    ca_lprintable(L, -1, "customaction.hresult_row");
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;

@@ -436,6 +436,7 @@ static int pm_log(lua_State *L) {
   }
   lua_pushinteger(L, (lua_Integer)dropped);
   lua_setfield(L, -2, "dropped");
+  ca_lprintable(L, -1, "customaction.issuer_log");
   ca_log_free(e, n);
   box->e = NULL;
   return 1;

@@ -544,6 +544,7 @@ static int m_log(lua_State *L) {
   }
   lua_pushinteger(L, (lua_Integer)dropped);
   lua_setfield(L, -2, "dropped");
+  ca_lprintable(L, -1, "customaction.framework_log");
   return 1;
 }
 

@@ -479,6 +479,7 @@ static int pv_stats(lua_State *L) {
   for (i = 0; i < CA_NPREFUSALS; i++)
     setcount(L, ca_prefusal_names[i], &p->stats.refused[i]);
   lua_setfield(L, -2, "refused");
+  ca_lprintable(L, -1, "customaction.provider_stats");
   return 1;
 }
 
