@@ -1,0 +1,252 @@
+-- Docs that run: every fenced Lua example and every REPL session of
+-- README.md and docs/*.md runs here, and what it prints is compared with
+-- what the page shows.
+--
+-- * A ```lua block runs as one chunk with a fresh set of globals. A line
+--   with a `--> text` comment must print `text` while it runs: the prints
+--   made by that line's own `print` call or by anything the top-level
+--   statement on that line called, joined by spaces. Whitespace runs
+--   compare as one space; `...` in the text stands for anything.
+-- * A ``` block that starts with `$ make repl` or a `> ` prompt is a REPL
+--   session: each input runs as `lua -i` runs it (as `return <line>` when
+--   that compiles, the results printed; `>> ` lines continue an input;
+--   an error shows its message), with `ca` loaded, and the whole
+--   transcript must equal the page's (whitespace as above, and addresses,
+--   0x with nine or more hex digits, match any address).
+-- * A block that cannot run says so in its first line,
+--   `-- not run: <why>`, and is reported pending with that reason.
+-- Paths "build/..." in the examples name the build under test (CA_BUILD).
+-- The `$ customaction ...` sessions are spec/cli_spec.lua's.
+local ca = require "customaction"
+
+local BUILD = os.getenv("CA_BUILD") or "build"
+
+local function doc_files()
+  local files = { "README.md" }
+  local p = io.popen("ls docs")
+  for name in (p and p:read("*a") or ""):gmatch("[^\r\n]+") do
+    if name:match("%.md$") then files[#files + 1] = "docs/" .. name end
+  end
+  if p then p:close() end
+  return files
+end
+
+-- The fenced blocks of a file: { file, line (of the first content line),
+-- lang, lines } with the fence's indentation taken off.
+local function blocks(file)
+  local out, cur, n = {}, nil, 0
+  for line in io.lines(file) do
+    n = n + 1
+    if cur then
+      if line:match("^%s*```%s*$") then
+        out[#out + 1] = cur
+        cur = nil
+      else
+        cur.lines[#cur.lines + 1] = line:sub(1, cur.indent):match("^%s*$") and line:sub(cur.indent + 1) or line
+      end
+    else
+      local indent, lang = line:match("^(%s*)```(%S*)%s*$")
+      if indent then cur = { file = file, line = n + 1, lang = lang, indent = #indent, lines = {} } end
+    end
+  end
+  return out
+end
+
+local function kind(b)
+  local first = b.lines[1] or ""
+  if b.lang == "lua" then return "lua" end
+  if b.lang == "" and (first == "$ make repl" or first:match("^> ")) then return "repl" end
+end
+
+local function normal(s)
+  return (s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function matches(expected, got)
+  expected, got = normal(expected), normal(got)
+  if not expected:find("...", 1, true) then return expected == got end
+  local parts = {}
+  for piece in (expected .. "..."):gmatch("(.-)%.%.%.") do
+    parts[#parts + 1] = piece:gsub("^ ", ""):gsub(" $", ""):gsub("%p", "%%%0")
+  end
+  return got:match("^" .. table.concat(parts, ".-") .. "$") ~= nil
+end
+
+local function compile(code, name, env)
+  if setfenv and loadstring then   -- 5.1 and LuaJIT
+    local f, err = loadstring(code, name)
+    if f then setfenv(f, env) end
+    return f, err
+  end
+  return load(code, name, "t", env)
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+local function joined(t, from)
+  local parts = {}
+  for i = from or 1, t.n do parts[#parts + 1] = tostring(t[i]) end
+  return table.concat(parts, "\t")
+end
+
+-- Globals of their own for each block; print and io.write write to `sink`.
+local function environment(sink)
+  local env = setmetatable({}, { __index = _G })
+  env.print = function(...) sink(joined(pack(...)) .. "\n", 3) end
+  env.io = setmetatable({ write = function(...)
+    local parts = pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    sink(table.concat(parts, "", 1, parts.n), 3)
+  end }, { __index = io })
+  env._G = env
+  return env
+end
+
+local function run_lua(b)
+  local name = "@" .. b.file .. ":" .. b.line
+  local printed = {}   -- line of the block -> text
+  local chunk
+  local function record(line, text)
+    printed[line] = (printed[line] and printed[line] .. " " or "") .. text
+  end
+  local env = environment(function(text, level)
+    text = text:gsub("\n$", "")
+    local here = debug.getinfo(level, "Sl")
+    if here and here.source == name then record(here.currentline, text) end
+    for l = level + 1, 200 do
+      local info = debug.getinfo(l, "fl")
+      if not info then break end
+      if info.func == chunk then
+        if not (here and here.source == name and here.currentline == info.currentline) then
+          record(info.currentline, text)
+        end
+        break
+      end
+    end
+  end)
+  local code = table.concat(b.lines, "\n"):gsub('"build/', '"' .. BUILD .. "/")
+  local err
+  chunk, err = compile(code, name, env)
+  assert(chunk, err)
+  chunk()
+  local checked = 0
+  for i, line in ipairs(b.lines) do
+    local expected = line:match("%-%->%s*(.-)%s*$")
+    if expected then
+      checked = checked + 1
+      local got = printed[i] or "(nothing)"
+      assert(matches(expected, got), ("%s:%d printed\n  %s\nwhere the page shows\n  %s")
+        :format(b.file, b.line + i - 1, got, expected))
+    end
+  end
+  return checked
+end
+
+-- One input of a REPL session, as lua.c's doREPL runs it; `more` gives
+-- the next continuation line, if any.
+local function repl_input(first, more, env, out)
+  local f = compile("return " .. first, "=stdin", env)
+  local code = first
+  local err
+  if not f then
+    while true do
+      f, err = compile(code, "=stdin", env)
+      if f or not (err or ""):match("<eof>") then break end
+      local nxt = more()
+      if not nxt then break end
+      code = code .. "\n" .. nxt
+    end
+  end
+  if not f then
+    out(err .. "\n")
+    return
+  end
+  local results = pack(pcall(f))
+  if not results[1] then
+    out(tostring(results[2]) .. "\n")
+  elseif results.n > 1 then
+    out(joined(results, 2) .. "\n")
+  end
+end
+
+local function run_repl(b)
+  local transcript = {}
+  local function out(text) transcript[#transcript + 1] = text end
+  local env = environment(function(text) out(text) end)
+  env.ca = ca
+  local i = 1
+  if b.lines[1] == "$ make repl" then
+    out("$ make repl\n")
+    out(("customaction %s loaded as ca\n"):format(ca._VERSION))
+    i = 2
+    if b.lines[2] and not b.lines[2]:match("^> ") then i = 3 end
+  end
+  local lines = b.lines
+  while i <= #lines do
+    local line = lines[i]
+    i = i + 1
+    local input = line:match("^> (.*)$")
+    if input then
+      out(line .. "\n")
+      repl_input(input, function()
+        local nxt = lines[i] and lines[i]:match("^>> (.*)$")
+        if nxt then
+          out(lines[i] .. "\n")
+          i = i + 1
+        end
+        return nxt
+      end, env, out)
+    end
+  end
+  local got, want = {}, {}
+  for l in table.concat(transcript):gmatch("([^\n]*)\n") do got[#got + 1] = normal(l) end
+  for _, l in ipairs(lines) do want[#want + 1] = normal(l) end
+  for n = 1, math.max(#got, #want) do
+    assert(got[n] == want[n], ("%s:%d: the session printed\n  %s\nwhere the page shows\n  %s\n\nthe whole session:\n%s")
+      :format(b.file, b.line + n - 1, tostring(got[n]), tostring(want[n]), table.concat(transcript)))
+  end
+end
+
+local found = { lua = 0, repl = 0 }
+for _, file in ipairs(doc_files()) do
+  describe(file, function()
+    for _, b in ipairs(blocks(file)) do
+      local k = kind(b)
+      if k then
+        found[k] = found[k] + 1
+        local title = ("line %d (%s)"):format(b.line, k == "lua" and "Lua example" or "REPL session")
+        local why = (b.lines[1] or ""):match("^%-%- not run: (.+)$")
+        if why then
+          pending(title .. ": not run: " .. why)
+        elseif k == "lua" then
+          it(title .. " prints what its --> comments show", function()
+            run_lua(b)
+          end)
+        else
+          it(title .. " prints what the page shows", function()
+            run_repl(b)
+          end)
+        end
+      end
+    end
+  end)
+end
+
+describe("the docs spec", function()
+  it("found the examples and sessions it checks", function()
+    assert.is_true(found.lua >= 8, "Lua examples found: " .. found.lua)
+    assert.is_true(found.repl >= 4, "REPL sessions found: " .. found.repl)
+  end)
+
+  it("tells a matching output from a wrong one", function()
+    assert.is_true(matches("S_OK requests=1 ... requests=3 true", "S_OK\trequests=1 x y requests=3 true"))
+    assert.is_false(matches("S_OK requests=1 ... requests=3 true", "S_OK requests=1 requests=3 false"))
+    assert.is_false(matches("true  S_OK", "true S_OK (0x00000000): success"))
+    local ok, err = pcall(run_lua, { file = "x.md", line = 1, lines = { 'print("a")  --> b' } })
+    assert.is_false(ok)
+    assert.matches("x.md:1 printed\n  a\nwhere the page shows\n  b", tostring(err), 1, true)
+    ok = pcall(run_repl, { file = "x.md", line = 1, lines = { "> 1 + 1", "3" } })
+    assert.is_false(ok)
+    run_repl({ file = "x.md", line = 1, lines = { "> 1 + 1", "2", "> t = {}", "> error('no')", "stdin:1: no" } })
+  end)
+end)
