@@ -13,11 +13,15 @@
 --   an error shows its message), with `ca` loaded, and the whole
 --   transcript must equal the page's (whitespace as above, and addresses,
 --   0x with nine or more hex digits, match any address).
+-- * A ```lua block whose first line is `-- NAME_spec.lua: ...` is a spec
+--   file of the reader's: it runs in a child busted (BUSTED, else
+--   /usr/bin/busted, under CHILD_LUA) and must pass.
 -- * A block that cannot run says so in its first line,
 --   `-- not run: <why>`, and is reported pending with that reason.
 -- Paths "build/..." in the examples name the build under test (CA_BUILD).
 -- The `$ customaction ...` sessions are spec/cli_spec.lua's.
 local ca = require "customaction"
+local support = require "support"
 
 local BUILD = os.getenv("CA_BUILD") or "build"
 
@@ -54,6 +58,7 @@ end
 
 local function kind(b)
   local first = b.lines[1] or ""
+  if b.lang == "lua" and first:match("^%-%- [%w_]+_spec%.lua:") then return "spec" end
   if b.lang == "lua" then return "lua" end
   if b.lang == "" and (first == "$ make repl" or first:match("^> ")) then return "repl" end
 end
@@ -207,17 +212,36 @@ local function run_repl(b)
   end
 end
 
-local found = { lua = 0, repl = 0 }
+local function run_spec(b)
+  local name = b.lines[1]:match("^%-%- ([%w_]+_spec%.lua):")
+  local path = BUILD .. "/docs_" .. name
+  local f = assert(io.open(path, "w"))
+  f:write(table.concat(b.lines, "\n"), "\n")
+  f:close()
+  local out, code = support.child({ os.getenv("BUSTED") or "/usr/bin/busted", "-o", "TAP", path })
+  os.remove(path)
+  assert(code == 0 and out:match("\nok %d") and not out:match("not ok"),
+    ("%s:%d: the spec %s did not pass (exit %s):\n%s"):format(b.file, b.line, name, tostring(code), out))
+end
+
+local TITLES = { lua = "Lua example", repl = "REPL session", spec = "spec file" }
+local found = { lua = 0, repl = 0, spec = 0 }
 for _, file in ipairs(doc_files()) do
   describe(file, function()
     for _, b in ipairs(blocks(file)) do
       local k = kind(b)
       if k then
         found[k] = found[k] + 1
-        local title = ("line %d (%s)"):format(b.line, k == "lua" and "Lua example" or "REPL session")
+        local title = ("line %d (%s)"):format(b.line, TITLES[k])
         local why = (b.lines[1] or ""):match("^%-%- not run: (.+)$")
         if why then
           pending(title .. ": not run: " .. why)
+        elseif k == "spec" and support.windows then
+          pending(title .. ": busted's script has another path under Wine")
+        elseif k == "spec" then
+          it(title .. " passes under busted", function()
+            run_spec(b)
+          end)
         elseif k == "lua" then
           it(title .. " prints what its --> comments show", function()
             run_lua(b)
@@ -236,6 +260,7 @@ describe("the docs spec", function()
   it("found the examples and sessions it checks", function()
     assert.is_true(found.lua >= 8, "Lua examples found: " .. found.lua)
     assert.is_true(found.repl >= 4, "REPL sessions found: " .. found.repl)
+    assert.is_true(found.spec >= 1, "spec files found: " .. found.spec)
   end)
 
   it("tells a matching output from a wrong one", function()
@@ -248,5 +273,9 @@ describe("the docs spec", function()
     ok = pcall(run_repl, { file = "x.md", line = 1, lines = { "> 1 + 1", "3" } })
     assert.is_false(ok)
     run_repl({ file = "x.md", line = 1, lines = { "> 1 + 1", "2", "> t = {}", "> error('no')", "stdin:1: no" } })
+    ok, err = pcall(run_spec, { file = "x.md", line = 1, lines = {
+      "-- failing_spec.lua: a spec that fails", "it('fails', function() assert.equal(1, 2) end)" } })
+    assert.is_false(ok)
+    assert.matches("the spec failing_spec.lua did not pass", tostring(err), 1, true)
   end)
 end)

@@ -70,11 +70,11 @@ local function status_name(h)
   return h.name or ("0x%08X"):format(h.value)
 end
 
--- one framework call: "op[ what][ text][ RESULT]"
+-- one framework call: "op[ what][ text][ RESULT]" (an empty text left out)
 local function framework_entry(e)
   local parts = { e.op }
   parts[#parts + 1] = e.what or e.interface
-  parts[#parts + 1] = e.text
+  if e.text ~= nil and e.text ~= "" then parts[#parts + 1] = e.text end
   local h = e.result or e.hr
   if h ~= nil then parts[#parts + 1] = status_name(h) end
   return table.concat(parts, " ")
