@@ -153,6 +153,16 @@ describe("customaction", function()
     end
   end)
 
+  it("--paths prints ca.paths(), the files a native host's build needs", function()
+    local out, _, code = cli("--paths")
+    assert.equal(0, code)
+    local p = objects((cli("--json --paths")))[1]
+    assert.matches("/lua/customaction/init%.lua$", p.module)
+    assert.matches("/include$", p.include)
+    assert.matches("^module  " .. p.module:gsub("%p", "%%%0") .. "\ncore    .*\nluapm   .*\ninclude "
+      .. p.include:gsub("%p", "%%%0") .. "\n$", out)
+  end)
+
   it("exits 2 with a message on stderr for usage errors", function()
     usage_error("", "missing COMMAND")
     usage_error("frobnicate", "no command 'frobnicate'")
