@@ -16,6 +16,9 @@
 -- * A ```lua block whose first line is `-- NAME_spec.lua: ...` is a spec
 --   file of the reader's: it runs in a child busted (BUSTED, else
 --   /usr/bin/busted, under CHILD_LUA) and must pass.
+-- * In a ```sh block, a line `lua5.4 -e 'CODE'  --> text` runs CODE in a
+--   child interpreter (CHILD_LUA) with the build's paths and must print
+--   `text` (as above).
 -- * A block that cannot run says so in its first line,
 --   `-- not run: <why>`, and is reported pending with that reason.
 -- Paths "build/..." in the examples name the build under test (CA_BUILD).
@@ -224,11 +227,34 @@ local function run_spec(b)
     ("%s:%d: the spec %s did not pass (exit %s):\n%s"):format(b.file, b.line, name, tostring(code), out))
 end
 
+-- The `lua5.4 -e '...'  --> text` lines of a shell block.
+local function shell_lines(b)
+  local out = {}
+  for i, line in ipairs(b.lines) do
+    local code, expected = line:match("^lua5%.4 %-e '([^']*)'%s+%-%->%s*(.-)%s*$")
+    if code then out[#out + 1] = { line = b.line + i - 1, code = code, expected = expected } end
+  end
+  return out
+end
+
+local function run_shell_line(file, l)
+  local out, code = support.child({ "-e", l.code })
+  assert(code == 0 and matches(l.expected, (out:gsub("\n$", ""))),
+    ("%s:%d: lua -e printed (exit %s)\n  %s\nwhere the page shows\n  %s"):format(file, l.line,
+      tostring(code), out, l.expected))
+end
+
 local TITLES = { lua = "Lua example", repl = "REPL session", spec = "spec file" }
-local found = { lua = 0, repl = 0, spec = 0 }
+local found = { lua = 0, repl = 0, spec = 0, sh = 0 }
 for _, file in ipairs(doc_files()) do
   describe(file, function()
     for _, b in ipairs(blocks(file)) do
+      for _, l in ipairs(b.lang == "sh" and shell_lines(b) or {}) do
+        found.sh = found.sh + 1
+        it(("line %d (lua -e) prints what its --> comment shows"):format(l.line), function()
+          run_shell_line(file, l)
+        end)
+      end
       local k = kind(b)
       if k then
         found[k] = found[k] + 1
@@ -261,6 +287,7 @@ describe("the docs spec", function()
     assert.is_true(found.lua >= 8, "Lua examples found: " .. found.lua)
     assert.is_true(found.repl >= 4, "REPL sessions found: " .. found.repl)
     assert.is_true(found.spec >= 1, "spec files found: " .. found.spec)
+    assert.is_true(found.sh >= 2, "lua -e lines found: " .. found.sh)
   end)
 
   it("tells a matching output from a wrong one", function()
@@ -273,6 +300,9 @@ describe("the docs spec", function()
     ok = pcall(run_repl, { file = "x.md", line = 1, lines = { "> 1 + 1", "3" } })
     assert.is_false(ok)
     run_repl({ file = "x.md", line = 1, lines = { "> 1 + 1", "2", "> t = {}", "> error('no')", "stdin:1: no" } })
+    ok, err = pcall(run_shell_line, "x.md", { line = 1, code = 'print(1, 2)', expected = "1" })
+    assert.is_false(ok)
+    assert.matches("x.md:1: lua -e printed", tostring(err), 1, true)
     ok, err = pcall(run_spec, { file = "x.md", line = 1, lines = {
       "-- failing_spec.lua: a spec that fails", "it('fails', function() assert.equal(1, 2) end)" } })
     assert.is_false(ok)
