@@ -66,7 +66,7 @@ result $? "a fresh $LUA loads the installed module $v, and it delivers" "$work/s
 
 { fresh "$tree/bin/customaction" --version &&
   fresh "$tree/bin/customaction" hresult 0x80070005 &&
-  fresh "$tree/bin/customaction" --json sim Counters --count 2; } > "$work/cli.txt" 2>&1
+  fresh "$tree/bin/customaction" --json-lines sim Counters --count 2; } > "$work/cli.txt" 2>&1
 [ "$(head -1 "$work/cli.txt")" = "customaction $v" ] &&
   grep -q '^E_ACCESSDENIED$' "$work/cli.txt" &&
   [ "$(grep -c '^{"action":"Counters"' "$work/cli.txt")" -eq 3 ]
