@@ -72,7 +72,8 @@ result $? "a fresh $LUA loads the installed module $v, and it delivers" "$work/s
   [ "$(grep -c '^{"action":"Counters"' "$work/cli.txt")" -eq 3 ]
 result $? "the installed customaction command runs" "$work/cli.txt"
 
-# the paths as a user finds them: the command, then `luarocks path`
+# the paths as the command prints them; the host sets no LUA_PATH: luapm
+# finds the module's Lua files in its own tree
 paths=$(fresh "$tree/bin/customaction" --paths 2>&1)
 include=$(echo "$paths" | sed -n 's/^include *//p') luapm=$(echo "$paths" | sed -n 's/^luapm *//p')
 cat > "$work/echo.lua" <<'LUA'
@@ -81,10 +82,9 @@ return ca.provider{ actions = {
   Echo = function(args, reply) return reply:finish(ca.S_OK, "echo " .. args) end,
 } }
 LUA
-lr_path=$(fresh luarocks --lua-version="$ver" --tree="$tree" path --lr-path)
 { echo "$paths"
   ${CC:-cc} -std=c11 -Wall -Wextra -Werror -pthread -I"$include" -o "$work/host" tests/luapm_host.c -ldl &&
-  (cd "$work" && fresh LUA_PATH="$lr_path" CUSTOMACTION_LUAPM_SCRIPT="$work/echo.lua" \
+  (cd "$work" && fresh CUSTOMACTION_LUAPM_SCRIPT="$work/echo.lua" \
      timeout 20 ./host "$luapm" Echo hi); } > "$work/host.txt" 2>&1
 [ "$(tail -1 "$work/host.txt")" = "Echo hi: 0x00000000 echo hi" ]
 result $? "a native host built against the installed headers runs a script on the installed luapm" "$work/host.txt"
