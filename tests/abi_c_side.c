@@ -86,10 +86,10 @@ int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
 unsigned long abi_core_refused_null(void *cb);
 void abi_core_shutdown(void);
 
-static HRESULT record_deliver(ca_hub *h, ca_callback *cb, HRESULT st,
+static HRESULT record_deliver(ca_hub *h, ca_target *to, HRESULT st,
                               int final, const BYTE *buf, DWORD len) {
   abi_record *r;
-  (void)h; (void)cb;
+  (void)h; (void)to;
   if (nrecords == 64) return CA_E_OUTOFMEMORY;
   r = &records[nrecords++];
   r->status = st;

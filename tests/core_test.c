@@ -54,9 +54,9 @@ static int index_of(ca_callback *cb) {
   return -1;
 }
 
-static HRESULT deliver(ca_hub *hub, ca_callback *cb, HRESULT status,
+static HRESULT deliver(ca_hub *hub, ca_target *to, HRESULT status,
                        int final, const BYTE *buf, DWORD len) {
-  int i = index_of(cb);
+  int i = index_of(ca_callback_of(to));
   record *r;
   (void)hub;
   if (i < 0) return CA_E_FAIL;

@@ -6,8 +6,8 @@
 ** made on the hub's owning thread runs at once through the binding's run
 ** function; a call from any other thread becomes a request: it is checked
 ** and answered S_OK (or a refusal) at once, kept in the provider's FIFO,
-** and a "doorbell" report goes through the hub's completion queue, whose
-** delivery on the owning thread runs every request waiting. Registrations
+** and a "doorbell" task is posted to the hub, which runs it on the owning
+** thread, where it runs every request waiting. Registrations
 ** live in a table here, under a lock, so that duplicates and unregistering
 ** are decided on the caller's thread. Nothing here depends on Lua.
 */
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include "callback.h"
 #include "platform.h"
+#include "queue.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
@@ -106,7 +107,8 @@ struct ca_provider {
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int shut;          /* Shutdown was called */
   struct ca_hub *hub;       /* one hub reference */
-  ca_callback *mailbox;     /* the doorbell: a callback with a task */
+  ca_target bell;           /* the doorbell the hub runs; each posted one
+                               holds a provider reference */
   ca_mutex lock;
   ca_cond answered;         /* CheckIdle answers */
   char **names;             /* actions, sorted; provider lock */

@@ -33,7 +33,7 @@
 #define BURST 64              /* reports taken from one ring in a row */
 #define YIELD_AT 4096        /* queued reports beyond which producers yield */
 typedef struct ca_slot {
-  struct ca_callback *cb;
+  ca_target *to;
   HRESULT status;
   DWORD len;
   unsigned char final, null_buf;
@@ -352,7 +352,7 @@ static ca_slot *next_slot(ca_producer *p) {
   return &p->ptail->slots[p->pidx++];
 }
 
-int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
+int ca_queue_push(ca_queue *q, ca_target *to, HRESULT status,
                   int final, const BYTE *buf, DWORD len) {
   int err = CA_Q_OK;
   ca_producer *p = producer_for(q, &err);
@@ -384,7 +384,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
     memcpy(heap, buf, len);
   }
   if ((s = next_slot(p)) == NULL) goto nomem;
-  s->cb = cb;
+  s->to = to;
   s->status = status;
   s->len = len;
   s->final = (unsigned char)(final != 0);
@@ -430,7 +430,7 @@ static int take_from(ca_producer *p, ca_report *r) {
   }
   s = &p->chead->slots[p->cidx++];
   p->popped++;
-  r->cb = s->cb;
+  r->to = s->to;
   r->status = s->status;
   r->len = s->len;
   r->final = s->final;

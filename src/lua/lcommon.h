@@ -114,7 +114,7 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s);
 void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 
 /* ldeliver.c */
-HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
+HRESULT ca_ldeliver(ca_hub *hub, ca_target *to, HRESULT status, int final,
                     const BYTE *buf, DWORD len);
 
 /* The message handler deliveries use: adds a traceback. */

@@ -4,7 +4,7 @@
 ** others: scenario.c (the data), log.c (the protocol log), calls.c
 ** (calling callbacks, also from a thread made for one report), payload.c
 ** (what a response carries), op.c (one operation's state machine),
-** sched.c (the scheduler and both clocks), issuer.c (the native
+** clock.c (both clocks), sched.c (the scheduler), issuer.c (the native
 ** interface and the issuer's lifetime). Callers outside src/sim include
 ** issuer.h and scenario.h only.
 */
@@ -138,7 +138,7 @@ struct ca_issuer {
   size_t nleaked;
 };
 
-/* clock (sched.c) */
+/* clock.c */
 int64_t ca_sim_now(ca_issuer *is);                  /* lock held */
 int64_t ca_time_add(int64_t t, int64_t ms);         /* saturates */
 
