@@ -257,8 +257,8 @@ static void *produce_big(void *arg) {
    (or not); returns when the producer is done. */
 static void run_big(ca_hub *hub, big_producer *b, int n, size_t len,
                     int64_t block_ms, int dispatch) {
-  ca_queue_limits lim = {CA_QUEUE_DEFAULT_MAX_COUNT,
-                         CA_QUEUE_DEFAULT_MAX_BYTES, block_ms};
+  ca_queue_limits lim = {CA_DEFAULT_MAX_QUEUED,
+                         CA_DEFAULT_MAX_QUEUED_BYTES, block_ms};
   ca_thread t;
   int i;
   ca_hub_set_limits(hub, &lim);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "constants.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
@@ -32,9 +33,6 @@ enum ca_refusal {
 
 extern const char *const ca_refusal_names[CA_NREFUSALS];
 extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
-
-/* The reason that far exceeds every other: a report's size limit. */
-#define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
 
 /* The object is opaque: callers use the functions below. */
 typedef struct ca_callback ca_callback;

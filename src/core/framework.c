@@ -19,9 +19,6 @@
 #include "platform.h"
 #include "utf16.h"
 
-#define E_NOTIMPL_ ((HRESULT)0x80004001)
-#define E_NOT_FOUND_ WPF_HRESULT_FROM_WIN32(1168)        /* ERROR_NOT_FOUND */
-#define E_INSUFFICIENT_ WPF_HRESULT_FROM_WIN32(122)  /* ERROR_INSUFFICIENT_BUFFER */
 
 #define NSTRINGS 6
 #define NDWORDS 7     /* ids 1..6 */
@@ -234,7 +231,7 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
     iface = "IWpfApplicationInfoUtil";
   }
   if (ppv == NULL) hr = CA_E_POINTER;
-  else if (p == NULL) { *ppv = NULL; hr = E_NOTIMPL_; }
+  else if (p == NULL) { *ppv = NULL; hr = CA_E_NOTIMPL; }
   note(fw, "GetWpfInterface", name, (int64_t)id, hr, 0, NULL);
   if (ppv != NULL && p != NULL) {
     fw_addref(fw, iface);   /* an out-parameter carries a reference */
@@ -245,7 +242,7 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
 
 static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
                           PVOID *ppv) {
-  HRESULT hr = ppv == NULL ? CA_E_POINTER : E_NOTIMPL_;
+  HRESULT hr = ppv == NULL ? CA_E_POINTER : CA_E_NOTIMPL;
   if (ppv != NULL) *ppv = NULL;
   note(FW(self, wpf), "GetCustomInterface", NULL, (int64_t)id, hr, 0, NULL);
   return hr;
@@ -273,7 +270,7 @@ static HRESULT copy_out(const fw_string *v, PWSTR buf, DWORD *pcch) {
   need = v->n + 1;
   if (buf == NULL || *pcch < need) {
     *pcch = need;
-    return E_INSUFFICIENT_;
+    return CA_E_INSUFFICIENT_BUFFER;
   }
   memcpy(buf, v->s, v->n * sizeof *buf);
   buf[v->n] = 0;
@@ -289,7 +286,7 @@ static HRESULT number(ca_framework *fw, int kind, int id, uint64_t *out,
   HRESULT hr;
   if (!present) hr = CA_E_POINTER;
   else if (name == NULL) hr = CA_E_INVALIDARG;
-  else if (!fw->set[kind][id]) hr = E_NOT_FOUND_;
+  else if (!fw->set[kind][id]) hr = CA_E_NOT_FOUND;
   else { *out = fw->numbers[kind][id]; hr = CA_S_OK; }
   note(fw, ops[kind], name, id, hr, 0, NULL);
   return hr;
@@ -336,7 +333,7 @@ static HRESULT set_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
   HRESULT hr;
   if (pcch == NULL) hr = CA_E_POINTER;
   else if (name == NULL) hr = CA_E_INVALIDARG;
-  else if (!fw->set[CA_SET_STRING][id]) hr = E_NOT_FOUND_;
+  else if (!fw->set[CA_SET_STRING][id]) hr = CA_E_NOT_FOUND;
   else hr = copy_out(&fw->strings[id], buf, pcch);
   note(fw, "GetStringProperty", name, (int64_t)id, hr, 0, NULL);
   return hr;
@@ -384,7 +381,7 @@ static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
 static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
                          PWSTR vpath, DWORD *pcch, DWORD *site) {
   ca_framework *fw = FW(self, appinfo);
-  HRESULT hr = E_NOT_FOUND_;
+  HRESULT hr = CA_E_NOT_FOUND;
   size_t i, n;
   if (app == NULL || pcch == NULL || site == NULL) {
     hr = CA_E_POINTER;

@@ -493,7 +493,7 @@ static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
   ca_provider *p = FROM(self, pm);
   if (ppv == NULL) return CA_E_POINTER;
   *ppv = NULL;
-  if (id != CA_PM_CUSTOM_ACTIONS2_ID) return CA_E_NOTIMPL;
+  if (id != CA_DEFAULT_ACTIONS2_ID) return CA_E_NOTIMPL;
   *ppv = ca_provider_v2(p);
   ca_provider_addref(p);
   return CA_S_OK;
@@ -626,7 +626,7 @@ ca_provider *ca_provider_new(ca_hub *hub, const char *name,
   p->bell.ops = &bell_ops;
   p->run = run;
   p->binding = binding;
-  p->idle_wait_ms = 1000;
+  p->idle_wait_ms = CA_DEFAULT_IDLE_WAIT_MS;
   for (i = 0; i < nnames; i++)
     if (ca_provider_define(p, names[i], 1) != 0) {
       ca_provider_release(p);

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include "callback.h"
+#include "constants.h"
 #include "platform.h"
 #include "queue.h"
 #include "wpf.h"
@@ -24,15 +25,6 @@
 CA_HIDDEN_BEGIN
 
 struct ca_hub;
-
-/* IProtocolManager::GetCustomInterface id that gives IPmCustomActions2
-   (the header's PM_INTERFACE_ID_ENUM has none). */
-#define CA_PM_CUSTOM_ACTIONS2_ID 2u   /* ca.load's default actions2_id too */
-
-#define CA_E_NOTIMPL ((HRESULT)0x80004001)
-#define CA_E_NOT_FOUND ((HRESULT)0x80070490)       /* ERROR_NOT_FOUND */
-#define CA_E_ALREADY_EXISTS ((HRESULT)0x800700B7)  /* ERROR_ALREADY_EXISTS */
-#define CA_E_TIMEOUT ((HRESULT)0x800705B4)         /* ERROR_TIMEOUT */
 
 enum ca_preq_kind {
   CA_PREQ_RUN,        /* RunCustomAction: a v1 callback */

@@ -22,6 +22,7 @@
 #endif
 #include "alloc.h"
 #include "queue.h"
+#include "constants.h"
 #include "bufpool.h"
 
 #include <stdlib.h>
@@ -609,9 +610,9 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->holds, 0);
   atomic_init(&q->paced, 0);
   atomic_init(&q->producers, NULL);
-  atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
-  atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);
-  atomic_init(&q->block_ms, 0);
+  atomic_init(&q->max_count, CA_DEFAULT_MAX_QUEUED);
+  atomic_init(&q->max_bytes, CA_DEFAULT_MAX_QUEUED_BYTES);
+  atomic_init(&q->block_ms, CA_DEFAULT_BLOCK_MS);
   ca_call_once(&tl_once, make_key);
   if (!tl_key_made) return -1;
   if (ca_wake_init(&q->wake) != 0) return -1;

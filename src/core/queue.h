@@ -96,9 +96,6 @@ typedef struct ca_queue {
 
 enum { CA_Q_OK = 0, CA_Q_CLOSED = 1, CA_Q_FULL = 2, CA_Q_NOMEM = 3 };
 
-#define CA_QUEUE_DEFAULT_MAX_COUNT ((size_t)1 << 20)
-#define CA_QUEUE_DEFAULT_MAX_BYTES ((size_t)64 << 20)
-
 int ca_queue_init(ca_queue *q);
 /* Frees every ring; the queue must be closed and drained. */
 void ca_queue_destroy(ca_queue *q);

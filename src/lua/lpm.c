@@ -20,8 +20,6 @@
 #include "utf16.h"
 
 #define NCACHE 16
-#define DEFAULT_ACTIONS2_ID 2
-#define DEFAULT_LOG_LIMIT 100000
 
 typedef struct cached { void *ptr; DWORD id; int custom; } cached;
 
@@ -192,7 +190,7 @@ static void read_options(lua_State *L, ca_lpm *p) {
   }
   lua_pop(L, 1);
   ca_framework_set_version(p->fw, major, minor);
-  p->actions2_id = dword_field(L, 2, "actions2_id", 0, DEFAULT_ACTIONS2_ID,
+  p->actions2_id = dword_field(L, 2, "actions2_id", 0, CA_DEFAULT_ACTIONS2_ID,
                                "actions2_id");
 }
 
@@ -242,7 +240,7 @@ static int l_load(lua_State *L) {
   const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
   char err[512];
   HRESULT hr;
-  lua_Integer limit = DEFAULT_LOG_LIMIT;
+  lua_Integer limit = CA_DEFAULT_PM_LOG_LIMIT;
   int r;
   ca_lpm *p;
   lua_settop(L, 3);
@@ -262,7 +260,7 @@ static int l_load(lua_State *L) {
   luaL_setmetatable(L, CA_PM_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  p->actions2_id = DEFAULT_ACTIONS2_ID;
+  p->actions2_id = CA_DEFAULT_ACTIONS2_ID;
   p->fw = ca_framework_new((size_t)limit);
   if (p->fw == NULL) return luaL_error(L, "not enough memory");
   read_options(L, p);

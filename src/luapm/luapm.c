@@ -38,8 +38,6 @@
 #define LOAD_MS_DEFAULT 30000
 #define SHUTDOWN_MS_DEFAULT 10000
 #define MS_MAX 86400000
-#define E_FILE_NOT_FOUND_ ((HRESULT)0x80070002)
-#define E_TIMEOUT_ ((HRESULT)0x800705B4)   /* HRESULT_FROM_WIN32(ERROR_TIMEOUT) */
 /* VM instructions between two looks at the interrupt flag */
 #define HOOK_COUNT 1000
 
@@ -392,7 +390,7 @@ static HRESULT pm_shutdown(IProtocolManager *self, BOOL immediate) {
   if (immediate || on_script_thread(pm)) return hr;
   if (wait_thread(pm, pm->shutdown_ms)) return hr;
   stop_script(pm, CUT_SHUTDOWN);
-  return E_TIMEOUT_;
+  return CA_E_TIMEOUT;
 }
 
 static const IProtocolManagerVtbl luapm_vtbl = {
@@ -506,7 +504,7 @@ static HRESULT wait_ready(luapm *pm) {
     if (left <= 0) break;
     ca_cond_timedwait(&pm->c, &pm->m, left);
   }
-  hr = pm->ready ? pm->init_hr : E_TIMEOUT_;
+  hr = pm->ready ? pm->init_hr : CA_E_TIMEOUT;
   ca_mutex_unlock(&pm->m);
   return hr;
 }
@@ -525,14 +523,14 @@ HRESULT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
   if (hr != CA_S_OK) return hr;
   /* its thread may outlive the host's use of it: never unmapped */
   ca_pin_module((const void *)(uintptr_t)GetProtocolManager);
-  if (!script_exists(pm)) hr = E_FILE_NOT_FOUND_;
+  if (!script_exists(pm)) hr = CA_E_FILE_NOT_FOUND;
   else if (start_thread(pm) != 0) hr = CA_E_FAIL;
   else hr = wait_ready(pm);
   if (hr == CA_S_OK) {
     *ppProtocolManager = (IProtocolManager *)pm;
     return hr;
   }
-  if (hr == E_TIMEOUT_) {
+  if (hr == CA_E_TIMEOUT) {
     fprintf(stderr, "luapm: %s did not finish loading within %lld ms (%s); "
             "it is interrupted\n", pm->script, (long long)pm->load_ms,
             LOAD_ENV);

@@ -14,17 +14,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "constants.h"
 #include "issuer.h"
 #include "platform.h"
 #include "scenario.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
-
-#define CA_E_NOT_FOUND ((HRESULT)0x80070490)       /* E_NOT_SET */
-#define CA_E_ALREADY_EXISTS ((HRESULT)0x800700B7)  /* ERROR_ALREADY_EXISTS */
-#ifndef CA_E_NOTIMPL
-#define CA_E_NOTIMPL ((HRESULT)0x80004001)
-#endif
 
 /* A time no event is ever due at: saturated clock arithmetic ends here. */
 #define CA_TIME_NEVER INT64_MAX
