@@ -37,6 +37,10 @@ CA_HIDDEN_BEGIN
 #define CA_E_FILE_NOT_FOUND   ((HRESULT)0x80070002)
 #define CA_E_INSUFFICIENT_BUFFER ((HRESULT)0x8007007A)
 
+/* The two shapes of a callback (and of the interfaces that take one):
+   ICustomActionResultCallback and ICustomAction2ResultCallback. */
+enum ca_shape { CA_SHAPE_V1 = 1, CA_SHAPE_V2 = 2 };
+
 /* ---- limits and defaults (ca_defaults below lists the user-facing ones) */
 
 /* The largest response a callback accepts (callback max_response), and

@@ -13,6 +13,7 @@
 #include "callback.h"
 #include "hub.h"
 #include "intrange.h"
+#include "oplog.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
@@ -159,6 +160,18 @@ void ca_lissuer_open(lua_State *L);
 /* lrecord.c: gives the table at idx the record metatable `name`
    (__name and a __tostring listing its fields). */
 void ca_lprintable(lua_State *L, int idx, const char *name);
+
+/*
+** lrecord.c: the one Lua view of a log (oplog.h). ca_llog_box pushes a
+** box that owns a copy of the log while it becomes Lua tables (its __gc
+** frees it if a memory error strikes first); the caller stores the copy
+** in it. ca_llog_push replaces the box with the list of entries, each
+** built by push (which leaves one table), and its `dropped` count.
+*/
+typedef struct ca_llog { ca_log_entry *e; size_t n; } ca_llog;
+ca_llog *ca_llog_box(lua_State *L);
+void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
+                  void (*push)(lua_State *L, const ca_log_entry *e));
 /* lactions.c */
 void ca_lactions_open(lua_State *L);
 /* Pushes a new customaction.actions over v1 and/or v2 (AddRefs each). */

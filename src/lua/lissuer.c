@@ -364,9 +364,9 @@ static void push_entry(lua_State *L, const ca_log_entry *e) {
   lua_createtable(L, 0, 10);
   lua_pushstring(L, ca_log_op_names[e->op]);
   lua_setfield(L, -2, "op");
-  lua_pushstring(L, e->action);
+  lua_pushstring(L, e->text);
   lua_setfield(L, -2, "action");
-  lua_pushstring(L, e->shape == 1 ? "v1" : "v2");
+  lua_pushstring(L, e->shape == CA_SHAPE_V1 ? "v1" : "v2");
   lua_setfield(L, -2, "shape");
   set_int(L, "thread", (int64_t)e->thread);
   set_int(L, "time", e->time);
@@ -385,21 +385,6 @@ static void push_entry(lua_State *L, const ca_log_entry *e) {
   ca_lprintable(L, -1, "log_entry");
 }
 
-/* Owns a copy of the log while it is turned into Lua tables. */
-typedef struct log_box {
-  ca_log_entry *e;
-  size_t n;
-} log_box;
-
-#define LOGBOX_MT "customaction.log_box"
-
-static int logbox_gc(lua_State *L) {
-  log_box *b = lua_touserdata(L, 1);
-  ca_log_free(b->e, b->n);
-  b->e = NULL;
-  return 0;
-}
-
 /***
 The protocol as the issuer saw it, in order: entries `{ op, action, shape,
 thread, time, ... }`, `op` one of register, unregister, run (with
@@ -412,32 +397,15 @@ beyond `log_limit`.
 */
 static int pm_log(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  size_t n, dropped, i;
-  ca_log_entry *e;
-  log_box *box;
+  size_t n, dropped;
+  ca_llog *box;
   int clear = lua_toboolean(L, 2);
   lua_settop(L, 1);
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->e = NULL;
-  box->n = 0;
-  if (luaL_newmetatable(L, LOGBOX_MT)) {
-    lua_pushcfunction(L, logbox_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  e = ca_issuer_log(p->is, &n, &dropped, clear);
-  if (e == NULL) return luaL_error(L, "not enough memory");
-  box->e = e;
+  box = ca_llog_box(L);
+  box->e = ca_issuer_log(p->is, &n, &dropped, clear);
+  if (box->e == NULL) return luaL_error(L, "not enough memory");
   box->n = n;
-  lua_createtable(L, (int)n, 1);
-  for (i = 0; i < n; i++) {
-    push_entry(L, &e[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_pushinteger(L, (lua_Integer)dropped);
-  lua_setfield(L, -2, "dropped");
-  ca_log_free(e, n);
-  box->e = NULL;
+  ca_llog_push(L, box, dropped, push_entry);
   return 1;
 }
 

@@ -460,13 +460,13 @@ static int m_shutdown(lua_State *L) {
   return 1;
 }
 
-static void log_entry(lua_State *L, const ca_fw_entry *e) {
-  int fail = strcmp(e->op, "FailWorkerProcess") == 0;
-  int refs = strcmp(e->op, "AddRef") == 0 || strcmp(e->op, "Release") == 0;
+static void log_entry(lua_State *L, const ca_log_entry *e) {
+  int fail = e->op == CA_FW_FAIL;
+  int refs = e->op == CA_FW_ADDREF || e->op == CA_FW_RELEASE;
   lua_createtable(L, 0, 6);
-  lua_pushstring(L, e->op);
+  lua_pushstring(L, ca_fw_op_names[e->op]);
   lua_setfield(L, -2, "op");
-  if (e->what != NULL && !fail) {
+  if (e->what != NULL) {
     lua_pushstring(L, e->what);
     lua_setfield(L, -2, refs ? "interface" : "what");
   }
@@ -475,14 +475,14 @@ static void log_entry(lua_State *L, const ca_fw_entry *e) {
     lua_setfield(L, -2, "id");
   }
   if (refs) {
-    lua_pushinteger(L, (lua_Integer)e->value);
+    lua_pushinteger(L, (lua_Integer)e->result);
     lua_setfield(L, -2, "refs");
-  } else if (strcmp(e->op, "RecycleWorkerProcess") != 0) {
+  } else if (e->op != CA_FW_RECYCLE) {
     ca_lhr_push(L, (uint32_t)e->result);
     lua_setfield(L, -2, fail ? "hr" : "result");
   }
   if (fail) {
-    lua_pushboolean(L, e->what != NULL);
+    lua_pushboolean(L, e->final);
     lua_setfield(L, -2, "fail_on_next_ping");
   }
   if (e->text != NULL) {
@@ -492,17 +492,6 @@ static void log_entry(lua_State *L, const ca_fw_entry *e) {
   lua_pushinteger(L, (lua_Integer)e->thread);
   lua_setfield(L, -2, "thread");
   ca_lprintable(L, -1, "framework_call");
-}
-
-#define LOGBOX_MT "customaction.fw_log_box"
-
-typedef struct fw_box { ca_fw_entry *e; size_t n; } fw_box;
-
-static int box_gc(lua_State *L) {
-  fw_box *b = lua_touserdata(L, 1);
-  ca_fw_log_free(b->e, b->n);
-  b->e = NULL;
-  return 0;
 }
 
 /***
@@ -519,29 +508,16 @@ application id), `hr` and `fail_on_next_ping` (FailWorkerProcess);
 */
 static int m_log(lua_State *L) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
-  size_t n, dropped, i;
-  fw_box *box;
+  size_t n, dropped;
+  ca_llog *box;
   int clear = lua_toboolean(L, 2);
   luaL_argcheck(L, p->fw != NULL, 1, "protocol manager is closed");
   lua_settop(L, 1);
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->e = NULL;
-  box->n = 0;
-  if (luaL_newmetatable(L, LOGBOX_MT)) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  box = ca_llog_box(L);
   box->e = ca_framework_log(p->fw, &n, &dropped, clear);
   if (box->e == NULL) return luaL_error(L, "not enough memory");
   box->n = n;
-  lua_createtable(L, (int)n, 1);
-  for (i = 0; i < n; i++) {
-    log_entry(L, &box->e[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_pushinteger(L, (lua_Integer)dropped);
-  lua_setfield(L, -2, "dropped");
+  ca_llog_push(L, box, dropped, log_entry);
   return 1;
 }
 

@@ -96,12 +96,6 @@ typedef struct ca_def {
   ca_scenario *sc;
 } ca_def;
 
-typedef struct ca_log {
-  int on;                      /* fixed at creation */
-  size_t limit, n, cap, dropped;
-  ca_log_entry *e;
-} ca_log;
-
 typedef struct ca_worker {
   struct ca_issuer *is;
   int index;
@@ -138,8 +132,6 @@ int64_t ca_sim_now(ca_issuer *is);                  /* lock held */
 int64_t ca_time_add(int64_t t, int64_t ms);         /* saturates */
 
 /* log.c; the *_locked ones expect the issuer's lock held */
-void ca_log_init(ca_log *log, int on, size_t limit);
-void ca_log_destroy(ca_log *log);
 void ca_sim_log_call_locked(ca_issuer *is, enum ca_log_op op,
                             const char *name, int shape, HRESULT result);
 void ca_sim_log_stop_locked(ca_issuer *is, const ca_op *op, HRESULT result);
