@@ -20,15 +20,7 @@
 #include "issuer.h"
 #include "platform.h"
 #include "utf16.h"
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *what) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%sok %d - %s\n", cond ? "" : "not ", ntest, what);
-  fflush(stdout);
-}
+#include "tap.h"
 
 /* ---- a deliver function that records, per callback ------------------- */
 
@@ -510,6 +502,5 @@ int main(void) {
   test_scenario_format(hub);
   test_close(hub);
   ca_hub_release(hub);
-  printf("1..%d\n", ntest);
-  return nfail != 0;
+  return tap_done();
 }
