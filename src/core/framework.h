@@ -58,8 +58,9 @@ ca_framework *ca_framework_new(size_t log_limit);
 IWorkerProcessFramework *ca_framework_iface(ca_framework *fw);
 ULONG ca_framework_release(ca_framework *fw);
 
-/* Set-up, before the protocol manager sees the object: 0, or -1 when out
-   of memory. Strings are copied (n units, no NUL needed). */
+/* Set-up, before the protocol manager sees the object. set_string and
+   add_app return 0, or -1 when out of memory; the others cannot fail.
+   Strings are copied (n units, no NUL needed). */
 void ca_framework_set_number(ca_framework *fw, int kind, int id, uint64_t v);
 void ca_framework_set_handle(ca_framework *fw, int id, HANDLE h);
 int ca_framework_set_string(ca_framework *fw, int id, const WCHAR *s,

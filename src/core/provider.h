@@ -103,7 +103,7 @@ struct ca_provider {
                                holds a provider reference */
   ca_mutex lock;
   ca_cond answered;         /* CheckIdle answers */
-  char **names;             /* actions, sorted; provider lock */
+  char **names;             /* actions, in no order; provider lock */
   int nnames;
   ca_preq *head, *tail;     /* waiting requests */
   ca_preq *regs;            /* active registrations */
@@ -121,7 +121,7 @@ ca_provider *ca_provider_new(struct ca_hub *hub, const char *name,
 ULONG ca_provider_addref(ca_provider *p);
 ULONG ca_provider_release(ca_provider *p);
 
-/* Adds (fn != 0) or removes an action name; -1 when out of memory. */
+/* Adds (add != 0) or removes an action name; -1 when out of memory. */
 int ca_provider_define(ca_provider *p, const char *name, int add);
 
 /*

@@ -219,7 +219,7 @@ static int call_start(lua_State *L, int shape) {
   HRESULT hr;
   ca_lcallback_expose(L, 4);
   /* a caller holds its reference across the call, as COM callers do */
-  if (shape == 1) {
+  if (shape == CA_SHAPE_V1) {
     IPmCustomActions *pm = ca_issuer_v1(p->is);
     pm->lpVtbl->AddRef(pm);
     hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
@@ -245,7 +245,9 @@ callback)
 @treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
 (wrapped) for a registered one, RPC_E_DISCONNECTED after close
 */
-static int pm_register(lua_State *L) { return call_start(L, 2); }
+static int pm_register(lua_State *L) {
+  return call_start(L, CA_SHAPE_V2);
+}
 /***
 RunCustomAction with the callback's v1 pointer: one report. By default
 (`run = "sync"`) the report is made inside the call, on the caller's
@@ -260,7 +262,7 @@ E_NOT_SET for an undefined name).
 callback)
 @treturn hresult
 */
-static int pm_run(lua_State *L) { return call_start(L, 1); }
+static int pm_run(lua_State *L) { return call_start(L, CA_SHAPE_V1); }
 
 /***
 UnregisterCustomActionCallback: the action stops with one E_ABORT final

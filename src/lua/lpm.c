@@ -302,7 +302,8 @@ static int push_failure(lua_State *L, HRESULT hr) {
   return 2;
 }
 
-static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
+static int wrap_actions(lua_State *L, int custom, DWORD id, int shape) {
+  int v2 = shape == CA_SHAPE_V2;
   ca_lpm *p = checkopen(L);
   void *ptr;
   HRESULT hr = ca_pm_interface(p->pm, custom, id, &ptr);
@@ -323,7 +324,7 @@ The protocol manager's IPmCustomActions, from
 @treturn[2] hresult what GetPmInterface returned
 */
 static int m_custom_actions(lua_State *L) {
-  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, 0);
+  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, CA_SHAPE_V1);
 }
 
 /***
@@ -343,7 +344,7 @@ static int m_custom_actions2(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
   }
-  return wrap_actions(L, 1, id, 1);
+  return wrap_actions(L, 1, id, CA_SHAPE_V2);
 }
 
 static const char *const pm_ids[] = {"PM_LISTENER_CHANNEL_MANAGER_ID",

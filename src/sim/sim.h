@@ -67,7 +67,7 @@ typedef struct ca_op {
   size_t args_len;
   char *args16;                /* UTF-16LE bytes, for echo */
   size_t args16_len;
-  int shape;                   /* 1: run through v1, 2: registration, v2 */
+  int shape;                   /* CA_SHAPE_V1 run, CA_SHAPE_V2 register */
   void *cb;
   ca_scenario *sc;
   int64_t due;
