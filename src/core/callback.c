@@ -40,6 +40,7 @@ struct ca_callback {
      this line is read on every report and written almost never */
   const ICustomActionResultCallbackVtbl *v1;
   const ICustomAction2ResultCallbackVtbl *v2;
+  ca_target target;         /* what the hub's queued reports point at */
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int finished;      /* a final report was accepted */
   int final_delivered;      /* owning thread only: a final reached the
@@ -48,7 +49,6 @@ struct ca_callback {
   DWORD max_response;
   ca_hub *hub;              /* holds one hub reference */
   intptr_t user;            /* the binding's word */
-  ca_target target;         /* what the hub's queued reports point at */
   char *name;
   _Alignas(64) atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
@@ -154,8 +154,9 @@ static inline int admit(ca_callback *cb, int final) {
   return 1;
 }
 
-#define FROM_TARGET(t) \
-  ((ca_callback *)(void *)((char *)(t) - offsetof(ca_callback, target)))
+_Static_assert(offsetof(ca_callback, target) == CA_CALLBACK_TARGET_AT,
+               "callback.h's CA_CALLBACK_TARGET_AT is the target's offset");
+#define FROM_TARGET(t) ca_callback_of(t)
 
 /* A queued report reaches the owning thread: the hub asks what it is. */
 static ca_take take(ca_target *t, int final, int closed) {
@@ -174,8 +175,6 @@ static void target_release(ca_target *t, unsigned n) {
 static const ca_target_ops target_ops = {take, target_release};
 
 ca_target *ca_callback_target(ca_callback *cb) { return &cb->target; }
-
-ca_callback *ca_callback_of(ca_target *t) { return FROM_TARGET(t); }
 
 /* The owning thread's path, kept short: it runs the handler at once. */
 static CA_ALWAYS_INLINE HRESULT report(ca_callback *cb, HRESULT status,
