@@ -20,6 +20,8 @@ static const ca_default table[] = {
   {"load", "actions2_id", CA_DEFAULT_ACTIONS2_ID, "id"},
   {"load", "log_limit", CA_DEFAULT_PM_LOG_LIMIT, "entries"},
   {"provider", "idle_wait_ms", CA_DEFAULT_IDLE_WAIT_MS, "ms"},
+  {"luapm", "load_ms", CA_DEFAULT_LUAPM_LOAD_MS, "ms"},
+  {"luapm", "shutdown_ms", CA_DEFAULT_LUAPM_SHUTDOWN_MS, "ms"},
 };
 
 const ca_default *ca_defaults(size_t *n) {

@@ -51,9 +51,15 @@ enum ca_shape { CA_SHAPE_V1 = 1, CA_SHAPE_V2 = 2 };
 #define CA_DEFAULT_MAX_QUEUED ((size_t)1 << 20)
 #define CA_DEFAULT_MAX_QUEUED_BYTES ((size_t)64 << 20)
 #define CA_DEFAULT_BLOCK_MS 0
+/* The longest wait a time limit may ask for (ms): a day. */
+#define CA_MAX_WAIT_MS 86400000
 /* ca.provider: how long CheckIdle from another thread waits (ms). */
 #define CA_DEFAULT_IDLE_WAIT_MS 1000
-#define CA_MAX_IDLE_WAIT_MS 86400000
+/* luapm: how long GetProtocolManager waits for the script to load, and
+   Shutdown for the script's thread (ms; CUSTOMACTION_LUAPM_LOAD_MS,
+   CUSTOMACTION_LUAPM_SHUTDOWN_MS). */
+#define CA_DEFAULT_LUAPM_LOAD_MS 30000
+#define CA_DEFAULT_LUAPM_SHUTDOWN_MS 10000
 /* IProtocolManager::GetCustomInterface id that gives IPmCustomActions2
    (PM_INTERFACE_ID_ENUM has none): what a provider answers to and what
    ca.load asks for unless told otherwise. */

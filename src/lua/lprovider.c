@@ -282,7 +282,7 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
 
 static int64_t idle_wait(lua_State *L, int opts) {
   static const ca_intrange range = {"idle_wait_ms", 0,
-                                    CA_MAX_IDLE_WAIT_MS};
+                                    CA_MAX_WAIT_MS};
   int64_t ms = CA_DEFAULT_IDLE_WAIT_MS;
   if (lua_getfield(L, opts, "idle_wait_ms") != LUA_TNIL)
     ms = ca_lcheckint(L, -1, opts, "option ", &range);

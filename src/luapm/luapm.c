@@ -35,9 +35,6 @@
 #define SCRIPT_ENV "CUSTOMACTION_LUAPM_SCRIPT"
 #define LOAD_ENV "CUSTOMACTION_LUAPM_LOAD_MS"
 #define SHUTDOWN_ENV "CUSTOMACTION_LUAPM_SHUTDOWN_MS"
-#define LOAD_MS_DEFAULT 30000
-#define SHUTDOWN_MS_DEFAULT 10000
-#define MS_MAX 86400000
 /* VM instructions between two looks at the interrupt flag */
 #define HOOK_COUNT 1000
 
@@ -429,12 +426,14 @@ static int env_ms(const char *name, int64_t min, int64_t def, int64_t *ms) {
   if (s == NULL || *s == '\0') return 0;
   errno = 0;
   v = strtoll(s, &end, 10);
-  if (errno == 0 && end != s && *end == '\0' && v >= min && v <= MS_MAX) {
+  if (errno == 0 && end != s && *end == '\0' && v >= min &&
+      v <= CA_MAX_WAIT_MS) {
     *ms = v;
     return 0;
   }
   fprintf(stderr, "luapm: %s must be a whole number of milliseconds from "
-          "%lld to %d (got \"%s\")\n", name, (long long)min, MS_MAX, s);
+          "%lld to %d (got \"%s\")\n", name, (long long)min,
+          CA_MAX_WAIT_MS, s);
   return -1;
 }
 
@@ -442,8 +441,8 @@ static HRESULT new_luapm(IWorkerProcessFramework *fw, luapm **out) {
   luapm *pm = calloc(1, sizeof *pm);
   *out = NULL;
   if (pm == NULL) return CA_E_OUTOFMEMORY;
-  if (env_ms(LOAD_ENV, 1, LOAD_MS_DEFAULT, &pm->load_ms) != 0 ||
-      env_ms(SHUTDOWN_ENV, 0, SHUTDOWN_MS_DEFAULT, &pm->shutdown_ms) != 0) {
+  if (env_ms(LOAD_ENV, 1, CA_DEFAULT_LUAPM_LOAD_MS, &pm->load_ms) != 0 ||
+      env_ms(SHUTDOWN_ENV, 0, CA_DEFAULT_LUAPM_SHUTDOWN_MS, &pm->shutdown_ms) != 0) {
     free(pm);
     return CA_E_INVALIDARG;
   }
