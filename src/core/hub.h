@@ -53,7 +53,8 @@ void ca_hub_unhold(ca_hub *h);
 */
 void ca_hub_closing(ca_hub *h);
 
-/* Delivers up to max queued reports (max < 0: all); returns how many. */
+/* Delivers up to max queued reports (max < 0: all) and runs the posted
+   tasks met on the way; returns how many of both. */
 int ca_hub_dispatch(ca_hub *h, int max);
 
 /*
