@@ -55,6 +55,10 @@ $(BUILD)/obj/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/tests/%.o: tests/%.c $(HDR) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 # The module does not link liblua: the interpreter exports the API.
 $(MODULE): $(call obj,$(SRC))
 	@mkdir -p $(dir $@)
@@ -66,32 +70,25 @@ $(PEER): $(call obj,$(PEER_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
 
-# Test hosts embed Lua, so they (and only they) link liblua.
-$(BUILD)/test/abi_test: tests/abi_test.cpp $(call obj,tests/abi_c_side.c $(SRC))
+# Test hosts embed Lua, so they (and only they) link liblua: each links
+# its own file, the Lua-host helper (tests/luahost.c) and the module's
+# objects; core_test has no Lua.
+TEST_HOST_OBJ = $(call obj,tests/luahost.c $(SRC))
+$(BUILD)/test/%_test: $(BUILD)/obj/tests/%_test.o $(TEST_HOST_OBJ)
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
-	  $^ $(LUA_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LUA_LIBS) -lm
 
-$(BUILD)/test/provider_test: tests/provider_test.cpp $(call obj,$(SRC))
+$(BUILD)/test/%_test: tests/%_test.cpp $(TEST_HOST_OBJ) $(wildcard tests/*.hpp tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) -o $@ \
-	  $^ $(LUA_LIBS) -lm
+	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) $(LUA_CFLAGS) $(INCFLAGS) \
+	  -Itests -o $@ $(filter %.cpp %.o,$^) $(LUA_LIBS) -lm
 
-$(BUILD)/test/capi_test: $(call obj,tests/capi_test.c $(SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
+$(BUILD)/test/abi_test: $(call obj,tests/abi_c_side.c)
+$(BUILD)/test/pm_close_test: $(BUILD)/pm/samplepm.so
 
 $(BUILD)/test/core_test: $(call obj,tests/core_test.c $(NATIVE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
-
-$(BUILD)/test/stress_test: $(call obj,tests/stress_test.c $(SRC))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
-
-$(BUILD)/test/pm_close_test: $(call obj,tests/pm_close_test.c $(SRC)) $(BUILD)/pm/samplepm.so
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LUA_LIBS) -lm
 
 spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh

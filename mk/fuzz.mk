@@ -14,9 +14,9 @@ $(FUZZ_DIR)/fuzz_utf16: tests/fuzz/fuzz_utf16.c src/core/utf16.c $(HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
-$(FUZZ_DIR)/fuzz_report $(FUZZ_DIR)/fuzz_scenario: $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(SRC) $(HDR)
+$(FUZZ_DIR)/fuzz_report $(FUZZ_DIR)/fuzz_scenario: $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/luahost.c $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $(LUA_CFLAGS) -o $@ $< $(SRC) $(LUA_LIBS) -lm -pthread
+	clang $(FUZZ_FLAGS) $(LUA_CFLAGS) -Itests -o $@ $< tests/luahost.c $(SRC) $(LUA_LIBS) -lm -pthread
 
 ## make fuzz       libFuzzer targets, FUZZ_SECONDS each
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)

@@ -19,7 +19,7 @@ $(LUAPM_SCRIPT): examples/luapm.lua
 	cp $< $@
 
 # A native host that loads it as IIS would (no Lua of its own).
-$(BUILD)/test/luapm_test: tests/luapm_test.cpp $(wildcard tests/*.hpp) | $(LUAPM) $(LUAPM_SCRIPT)
+$(BUILD)/test/luapm_test: tests/luapm_test.cpp $(wildcard tests/*.hpp tests/*.h) | $(LUAPM) $(LUAPM_SCRIPT)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 $(OPT) -g -Wall -Wextra -pthread $(LDFLAGS) $(CXXFLAGS) -o $@ $< -ldl
 

@@ -25,11 +25,11 @@ san_make = $(MAKE) -s BUILD=$(1) OPT=-O1 CFLAGS='-O1 -g $(2)' CXXFLAGS='$(2) -fn
 
 # A Lua interpreter with the module and the native peer linked in and
 # preloaded, so that the whole process is built with the checker's flags.
-$(BUILD)/test/host: $(call obj,tests/host.c tests/peer/nativepeer.c $(SRC))
+$(BUILD)/test/host: $(call obj,tests/host.c tests/luahost.c tests/peer/nativepeer.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
-$(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/peer/nativepeer.c $(SRC))
+$(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/luahost.c tests/peer/nativepeer.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 

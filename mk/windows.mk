@@ -52,11 +52,11 @@ $(MINGW_DIR)/test/core_test.exe: $(call mingw_obj,tests/core_test.c $(NATIVE_SRC
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(MINGW_TEST_LDFLAGS) -o $@ $^
 
-$(MINGW_DIR)/test/stress_test.exe: $(call mingw_obj,tests/stress_test.c $(SRC)) $(MINGW_LUA_DLL)
+$(MINGW_DIR)/test/stress_test.exe: $(call mingw_obj,tests/stress_test.c tests/luahost.c $(SRC)) $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(MINGW_TEST_LDFLAGS) -o $@ $^
 
-$(MINGW_DIR)/test/abi_test.exe: tests/abi_test.cpp $(call mingw_obj,tests/abi_c_side.c $(SRC)) $(MINGW_LUA_DLL)
+$(MINGW_DIR)/test/abi_test.exe: tests/abi_test.cpp $(call mingw_obj,tests/abi_c_side.c tests/luahost.c $(SRC)) $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX) $(MINGW_CXXFLAGS) $(MINGW_TEST_LDFLAGS) -o $@ $^
 
@@ -83,7 +83,7 @@ $(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -o $@ $<
 
-$(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c $(SRC)) $(MINGW_LUA_DLL)
+$(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c tests/luahost.c $(SRC)) $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(MINGW_TEST_LDFLAGS) -o $@ $^
 

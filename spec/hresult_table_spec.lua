@@ -1,4 +1,4 @@
--- The HRESULT table (src/hresult_table.h), row by row, checked against the
+-- The HRESULT table (src/core/hresult_table.h), row by row, checked against the
 -- HRESULT bit layout and against HRESULT_FROM_WIN32 computed here in Lua.
 local ca = require "customaction"
 

@@ -366,8 +366,20 @@ describe("pm:interface, pm:log and pm:close", function()
 
   it("logs and clears on request", function()
     local pm = load()
-    assert.is_true(#pm:log(true) > 0)
+    local function ops(log)
+      local t = {}
+      for i, e in ipairs(log) do t[i] = e.op .. (e.interface and " " .. e.interface or "") end
+      return t
+    end
+    -- GetProtocolManager asks for the version, then keeps the framework
+    local expected = { "GetInterfaceVersion", "AddRef IWorkerProcessFramework" }
+    assert.same(expected, ops(pm:log()))
+    local cleared = pm:log(true)
+    assert.same(expected, ops(cleared))
+    assert.equal(0, cleared.dropped)
     assert.equal(0, #pm:log())
+    run(pm:custom_actions(), "Version", "")
+    assert.same({ "GetInterfaceVersion" }, ops(pm:log()))   -- logged afresh
     pm:close()
   end)
 

@@ -125,9 +125,15 @@ describe("coroutines and reports", function()
       coroutine.yield()
       cb:report(0, "after yield")
     end)
-    local driver = ca.callback(function() assert(coroutine.resume(co)) end, { reuse = true })
+    -- what the handler saw is checked here: an assert inside it would
+    -- only reach on_error
+    local resumed = {}
+    local driver = ca.callback(function()
+      resumed[#resumed + 1] = { coroutine.resume(co) }
+    end, { reuse = true })
     driver:report(0, "go")
     driver:report(0, "go again")
+    assert.same({ { true }, { true } }, resumed)
     assert.same({ "from coroutine", "after yield" }, seen)
   end)
 end)

@@ -245,9 +245,20 @@ describe("ca.fd", function()
 end)
 
 describe("ca.configure", function()
-  it("returns the limits and refuses unknown options", function()
+  it("starts from the documented limits, which ca.defaults lists", function()
+    -- docs/manual.md, "Limits and defaults"
+    local documented = { max_queued = 1048576, max_queued_bytes = 64 * 1024 * 1024, block_ms = 0 }
     local c = ca.configure()
-    assert.is_true(c.max_queued > 0 and c.max_queued_bytes > 0)
+    assert.same(documented, { max_queued = c.max_queued,
+                              max_queued_bytes = c.max_queued_bytes, block_ms = c.block_ms })
+    assert.same(documented, ca.defaults.configure)
+  end)
+
+  it("returns the limits and refuses unknown options", function()
+    local c = ca.configure({ max_queued = 7 })
+    assert.equal(7, c.max_queued)
+    assert.equal(7, ca.configure().max_queued)
+    ca.configure({ max_queued = ca.defaults.configure.max_queued })
     assert.error_matches(function() ca.configure({ max_qeued = 1 }) end,
       "unknown option 'max_qeued'")
   end)

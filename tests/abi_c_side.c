@@ -7,19 +7,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
-#include "wpf.h"
-
-ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);
-ULONG abi_c_release_v2(ICustomAction2ResultCallback *p);
-HRESULT abi_c_report_v2(ICustomAction2ResultCallback *p, HRESULT st,
-                        BOOL final, BYTE *buf, DWORD len);
-HRESULT abi_c_report_v1(ICustomActionResultCallback *p, HRESULT st, BYTE *buf,
-                        DWORD len);
-HRESULT abi_c_register(IPmCustomActions2 *pm, PCWSTR name, PCWSTR args,
-                       ICustomAction2ResultCallback *cb);
-HRESULT abi_c_unregister(IPmCustomActions2 *pm, PCWSTR name);
-HRESULT abi_c_run(IPmCustomActions *pm, PCWSTR name, PCWSTR args,
-                  ICustomActionResultCallback *cb);
+#include "abi_c_side.h"
 
 ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p) {
   return p->lpVtbl->AddRef(p);
@@ -76,20 +64,10 @@ static int nrecords;
 static HRESULT next_return;
 static ca_hub *hub;
 
-void *abi_core_new(int reuse);
-void *abi_core_v1(void *cb);
-void *abi_core_v2(void *cb);
-void abi_core_set_return(HRESULT hr);
-int abi_core_count(void);
-int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
-                    const BYTE **bytes, DWORD *len);
-unsigned long abi_core_refused_null(void *cb);
-void abi_core_shutdown(void);
-
-static HRESULT record_deliver(ca_hub *h, ca_callback *cb, HRESULT st,
+static HRESULT record_deliver(ca_hub *h, ca_target *to, HRESULT st,
                               int final, const BYTE *buf, DWORD len) {
   abi_record *r;
-  (void)h; (void)cb;
+  (void)h; (void)to;
   if (nrecords == 64) return CA_E_OUTOFMEMORY;
   r = &records[nrecords++];
   r->status = st;
@@ -136,12 +114,6 @@ void abi_core_shutdown(void) {
 /* The issuer on a virtual clock, with one action: "Count", every 10 ms,
    three responses "n=1".."n=3". */
 #include "issuer.h"
-
-void *abi_issuer_new(void);
-void *abi_issuer_v1(void *is);
-void *abi_issuer_v2(void *is);
-int abi_issuer_advance(void *is, long ms);
-void abi_issuer_release(void *is);
 
 void *abi_issuer_new(void) {
   ca_issuer_opts o;

@@ -12,44 +12,12 @@
 #include <string>
 #include <vector>
 
-extern "C" {
-#include "lua.h"
-#include "lauxlib.h"
-#include "lualib.h"
-#include "wpf.h"
-int luaopen_customaction_core(lua_State *L);
-}
+#include "luahost.h"
+#include "tap.h"
 
 #include "sdk.hpp"  // the SDK classes, written from the layout alone
 
-extern "C" {
-ULONG abi_c_addref_v2(ICustomAction2ResultCallback *p);
-ULONG abi_c_release_v2(ICustomAction2ResultCallback *p);
-HRESULT abi_c_report_v2(ICustomAction2ResultCallback *p, HRESULT st,
-                        BOOL final, BYTE *buf, DWORD len);
-void *abi_core_new(int reuse);
-void *abi_core_v1(void *cb);
-void *abi_core_v2(void *cb);
-void abi_core_set_return(HRESULT hr);
-int abi_core_count(void);
-int abi_core_record(int i, HRESULT *status, int *final, int *null_buf,
-                    const BYTE **bytes, DWORD *len);
-unsigned long abi_core_refused_null(void *cb);
-void abi_core_shutdown(void);
-void *abi_issuer_new(void);
-void *abi_issuer_v1(void *is);
-void *abi_issuer_v2(void *is);
-int abi_issuer_advance(void *is, long ms);
-void abi_issuer_release(void *is);
-}
-
-static int test_no = 0, failed = 0;
-
-static void ok(bool cond, const std::string &what) {
-  ++test_no;
-  if (!cond) ++failed;
-  std::printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what.c_str());
-}
+#include "abi_c_side.h"
 
 // ---- (a) the core alone, with a recording deliver function --------------
 
@@ -124,28 +92,6 @@ static void test_core_through_sdk_classes() {
 
 // ---- (a) with a Lua handler behind the pointers -------------------------
 
-static lua_State *new_state() {
-  lua_State *L = luaL_newstate();
-  luaL_openlibs(L);
-  lua_getglobal(L, "package");  // package.preload: every Lua has it
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 2);
-  // the facade, from the source tree (tests run from the repository root)
-  luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
-  return L;
-}
-
-static bool run(lua_State *L, const char *code) {
-  if (luaL_dostring(L, code) != 0) {
-    std::printf("# lua error: %s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return false;
-  }
-  return true;
-}
-
 static void *global_ptr(lua_State *L, const char *name) {
   lua_getglobal(L, name);
   void *p = lua_touserdata(L, -1);
@@ -171,8 +117,8 @@ static std::string eval_string(lua_State *L, const char *expr) {
 }
 
 static void test_lua_handler_through_sdk_classes() {
-  lua_State *L = new_state();
-  ok(run(L,
+  lua_State *L = luahost_new();
+  ok(luahost_run(L,
          "ca = require 'customaction'\n"
          "seen = {}\n"
          "cb = ca.callback(function(status, response, final)\n"
@@ -328,8 +274,8 @@ static void test_issuer_through_sdk_classes() {
 // ---- (c) lua_close with native references outstanding --------------------
 
 static void test_close_with_native_refs() {
-  lua_State *L = new_state();
-  ok(run(L,
+  lua_State *L = luahost_new();
+  ok(luahost_run(L,
          "local ca = require 'customaction'\n"
          "local cb = ca.callback(function() end)\n"
          "ptr = cb:interface('v2')\n"),
@@ -355,6 +301,5 @@ int main() {
   test_cpp_object_from_c();
   test_issuer_through_sdk_classes();
   test_close_with_native_refs();
-  std::printf("1..%d\n", test_no);
-  return failed ? 1 : 0;
+  return tap_done();
 }

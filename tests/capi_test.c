@@ -5,29 +5,15 @@
 ** a thread of its own, and delivers with customaction_dispatch/_wait.
 ** Output is TAP.
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <string.h>
 
-#include "lauxlib.h"
-#include "lua.h"
-#include "lualib.h"
-#include "customaction.h"
+#include "luahost.h"
 #include "platform.h"
-
-static int test_no, failed;
-
-static void ok(int cond, const char *what) {
-  ++test_no;
-  if (!cond) ++failed;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what);
-}
-
-static int run(lua_State *L, const char *code) {
-  if (luaL_dostring(L, code) == 0) return 1;
-  printf("# %s\n", lua_tostring(L, -1));
-  lua_pop(L, 1);
-  return 0;
-}
+#include "tap.h"
 
 static void *report_from_thread(void *arg) {
   ICustomAction2ResultCallback *cb = arg;
@@ -46,7 +32,7 @@ static void callbacks(lua_State *L) {
   ICustomActionResultCallback *v1;
   ca_thread t;
   HRESULT hr;
-  run(L, "got = {} handler = function(st, r, f) got[#got + 1] = r end");
+  luahost_run(L, "got = {} handler = function(st, r, f) got[#got + 1] = r end");
   lua_getglobal(L, "handler");
   customaction_pushcallback(L, -1, "from C");
   ok(customaction_iscallback(L, -1) && !customaction_iscallback(L, -2),
@@ -59,14 +45,14 @@ static void callbacks(lua_State *L) {
   lua_pop(L, 1);
   hr = v2->lpVtbl->ReportResult(v2, 0, 0, (BYTE *)"direct", 6);
   ok(hr == 0 && (void *)v1 != (void *)v2 &&
-     run(L, "assert(got[1] == 'direct')"),
+     luahost_run(L, "assert(got[1] == 'direct')"),
      "its v2 pointer delivers on the Lua thread at once");
   v2->lpVtbl->AddRef(v2);
-  run(L, "cb = nil collectgarbage()");  /* only native code holds it */
+  luahost_run(L, "cb = nil collectgarbage()");  /* only native code holds it */
   ca_thread_start(&t, report_from_thread, v2);
   ca_thread_join(t);
   ok(customaction_wait(L, 1.0, -1) == 1 &&
-     run(L, "assert(got[2] == 'threaded')"),
+     luahost_run(L, "assert(got[2] == 'threaded')"),
      "a report from another thread arrives at customaction_wait");
   lua_pushcfunction(L, check_callback_v2);
   lua_pushinteger(L, 1);
@@ -81,7 +67,7 @@ static void providers(lua_State *L) {
   ICustomActionResultCallback *cb;
   HRESULT hr;
   int has_actions;
-  run(L, "local ca = require 'customaction.core' "
+  luahost_run(L, "local ca = require 'customaction.core' "
          "pm = ca.provider{ actions = { Echo = function(a, r) "
          "r:finish(0, a) end } } "
          "last = nil reply_cb = ca.callback(function(s, r) last = r end) "
@@ -92,21 +78,19 @@ static void providers(lua_State *L) {
   cb = customaction_checkcallback(L, -1, "v1");
   lua_pop(L, 2);
   hr = pm->lpVtbl->RunCustomAction(pm, (PCWSTR)u"Echo", (PCWSTR)u"hi", cb);
-  ok(hr == 0 && run(L, "assert(last == 'hi')"),
+  ok(hr == 0 && luahost_run(L, "assert(last == 'hi')"),
      "customaction_checkprovider gives a provider's IPmCustomActions");
   ok(customaction_dispatch(L, -1) == 0, "customaction_dispatch: nothing queued");
   lua_getglobal(L, "has_actions");
   has_actions = lua_toboolean(L, -1);
   lua_pop(L, 1);
   lua_getglobal(L, "pm");
-  if (!has_actions) {
-    printf("ok %d - # SKIP customaction_pushactions: this build has no "
-           "ca.actions yet\n", ++test_no);
-  } else {
+  if (ok(has_actions, "the module has ca.actions, which "
+         "customaction_pushactions makes")) {
     customaction_pushactions(L, customaction_checkprovider(L, -1, "v1"),
                              "v1");
     lua_setglobal(L, "wrapped");
-    ok(run(L, "local r wrapped:run('Echo', 'w', function(s, x) r = x end) "
+    ok(luahost_run(L, "local r wrapped:run('Echo', 'w', function(s, x) r = x end) "
               "assert(r == 'w', tostring(r))"),
        "customaction_pushactions wraps a provider's pointer as ca.actions");
   }
@@ -117,14 +101,9 @@ int main(void) {
   lua_State *L = luaL_newstate();
   setvbuf(stdout, NULL, _IOLBF, 0);
   luaL_openlibs(L);
-  lua_getglobal(L, "package");  /* package.preload: every Lua version has it */
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 2);
+  luahost_preload(L, NULL);
   callbacks(L);
   providers(L);
   lua_close(L);
-  printf("1..%d\n", test_no);
-  return failed ? 1 : 0;
+  return tap_done();
 }

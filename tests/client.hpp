@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sdk.hpp"
+#include "tap.h"
 
 using sdk::HRESULT;
 const HRESULT S_OK_ = 0;
@@ -23,12 +24,6 @@ const HRESULT RPC_E_DISCONNECTED_ = (HRESULT)0x80010108u;
 const HRESULT ALREADY_EXISTS_ = (HRESULT)0x800700B7u;
 const sdk::DWORD CUSTOM_ACTIONS2_ID = 2;  // our documented choice
 
-static int test_no = 0, failed = 0;  // one client test per program
-inline void ok(bool cond, const std::string &what) {
-  ++test_no;
-  if (!cond) ++failed;
-  std::printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what.c_str());
-}
 
 // What a callback received: "response" or "response!" for a final one,
 // with a non-zero status written in front as "<hex>:".

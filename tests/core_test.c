@@ -20,15 +20,7 @@
 #include "issuer.h"
 #include "platform.h"
 #include "utf16.h"
-
-static int ntest, nfail;
-
-static void ok(int cond, const char *what) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%sok %d - %s\n", cond ? "" : "not ", ntest, what);
-  fflush(stdout);
-}
+#include "tap.h"
 
 /* ---- a deliver function that records, per callback ------------------- */
 
@@ -54,9 +46,9 @@ static int index_of(ca_callback *cb) {
   return -1;
 }
 
-static HRESULT deliver(ca_hub *hub, ca_callback *cb, HRESULT status,
+static HRESULT deliver(ca_hub *hub, ca_target *to, HRESULT status,
                        int final, const BYTE *buf, DWORD len) {
-  int i = index_of(cb);
+  int i = index_of(ca_callback_of(to));
   record *r;
   (void)hub;
   if (i < 0) return CA_E_FAIL;
@@ -257,8 +249,8 @@ static void *produce_big(void *arg) {
    (or not); returns when the producer is done. */
 static void run_big(ca_hub *hub, big_producer *b, int n, size_t len,
                     int64_t block_ms, int dispatch) {
-  ca_queue_limits lim = {CA_QUEUE_DEFAULT_MAX_COUNT,
-                         CA_QUEUE_DEFAULT_MAX_BYTES, block_ms};
+  ca_queue_limits lim = {CA_DEFAULT_MAX_QUEUED,
+                         CA_DEFAULT_MAX_QUEUED_BYTES, block_ms};
   ca_thread t;
   int i;
   ca_hub_set_limits(hub, &lim);
@@ -510,6 +502,5 @@ int main(void) {
   test_scenario_format(hub);
   test_close(hub);
   ca_hub_release(hub);
-  printf("1..%d\n", ntest);
-  return nfail != 0;
+  return tap_done();
 }

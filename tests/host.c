@@ -11,11 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lua.h"
-#include "lualib.h"
 #include "lcompat.h"
+#include "luahost.h"
 
-int luaopen_customaction_core(lua_State *L);
 int luaopen_nativepeer(lua_State *L);
 
 static int msgh(lua_State *L) {
@@ -25,6 +23,8 @@ static int msgh(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
+  static const luaL_Reg peer[] = {{"nativepeer", luaopen_nativepeer},
+                                  {NULL, NULL}};
   lua_State *L;
   int i, status;
   if (argc < 2) {
@@ -34,13 +34,7 @@ int main(int argc, char **argv) {
   L = luaL_newstate();
   if (L == NULL) return 1;
   luaL_openlibs(L);
-  lua_getglobal(L, "package");  /* package.preload: every Lua has it */
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pushcfunction(L, luaopen_nativepeer);
-  lua_setfield(L, -2, "nativepeer");
-  lua_pop(L, 2);
+  luahost_preload(L, peer);
   lua_createtable(L, argc, 1);
   for (i = 0; i < argc; i++) {
     lua_pushstring(L, argv[i]);

@@ -18,11 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua.h"
-#include "lauxlib.h"
-#include "lualib.h"
+#include "luahost.h"
 
-int luaopen_customaction_core(lua_State *L);
 int luaopen_nativepeer(lua_State *L);
 extern int (*ca_alloc_hook)(void);
 
@@ -138,19 +135,16 @@ static const struct { const char *name; const char *code; } scenarios[] = {
 
 /* One run; returns 1 when it completed without reaching fail_at. */
 static int run_once(const char *code, long n, int *errored) {
+  static const luaL_Reg peer[] = {{"nativepeer", luaopen_nativepeer},
+                                  {NULL, NULL}};
   lua_State *L;
   int status;
   atomic_store(&fail_at, 0);     /* setting up the state never fails */
   L = lua_newstate(l_alloc, NULL);
   if (L == NULL) return 0;
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pushcfunction(L, luaopen_nativepeer);
-  lua_setfield(L, -2, "nativepeer");
-  lua_pop(L, 1);
-  (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
+  luahost_preload(L, peer);
+  luahost_facade(L);
   atomic_store(&counted, 0);
   atomic_store(&fail_at, n);
   status = luaL_loadstring(L, code);

@@ -7,46 +7,47 @@
 ** free everything, which ASan, TSan and valgrind check when this runs
 ** under them. CA_SAMPLEPM names the library (else CA_BUILD/pm/samplepm.so).
 */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "lua.h"
-#include "lualib.h"
-#include "lcompat.h"
-
-int luaopen_customaction_core(lua_State *L);
-
-static int test_no = 0, failed = 0;
-
-static void ok(int cond, const char *what) {
-  ++test_no;
-  if (!cond) ++failed;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what);
-  fflush(stdout);
-}
+#include "luahost.h"
+#include "tap.h"
 
 static lua_State *new_state(const char *sample) {
-  lua_State *L = luaL_newstate();
-  luaL_openlibs(L);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 2);
-  (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
+  lua_State *L = luahost_new();
   lua_pushstring(L, sample);
   lua_setglobal(L, "SAMPLE");
   return L;
 }
 
-static int run(lua_State *L, const char *code) {
-  if (luaL_dostring(L, code) != LUA_OK) {
-    printf("# lua error: %s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return 0;
+/* Threads of this process (-1 where /proc cannot tell). */
+static int threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  int n = 0;
+  if (d == NULL) return -1;
+  while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* The process has more threads than before (more), or as many. */
+static void threads_check(int before, int more, const char *what) {
+  int now = threads();
+  char line[200];
+  if (before < 0 || now < 0) {
+    snprintf(line, sizeof line, "%s # SKIP no /proc/self/task to count "
+             "threads in", what);
+    ok(1, line);
+    return;
   }
-  return 1;
+  if (more ? now <= before : now != before)
+    printf("# %d threads before, %d now\n", before, now);
+  ok(more ? now > before : now == before, what);
 }
 
 /* Registrations streaming, reports queued, a stream left half-read. */
@@ -60,30 +61,38 @@ static const char *const streaming =
   "assert(a2:register('Counters', 'every=1;count=100000', ca.callback(function() end)) == ca.S_OK)\n"
   "acts = pm:custom_actions()\n"
   "acts:run('AppPool', '', function() end)\n"
-  "while n < 5 do ca.wait(1) end\n"
+  "local deadline = ca.clock() + 10\n"
+  "while n < 5 do\n"
+  "  assert(ca.clock() < deadline, 'fewer than 5 ticks in 10 s: ' .. n)\n"
+  "  ca.wait(0.1)\n"
+  "end\n"
   "ca.wait(0.02, 0)\n";   /* let reports pile up undelivered */
 
 int main(void) {
   const char *env = getenv("CA_SAMPLEPM"), *build = getenv("CA_BUILD");
   char path[1024];
   lua_State *L;
+  int before = threads();
   if (env != NULL) snprintf(path, sizeof path, "%s", env);
   else snprintf(path, sizeof path, "%s/pm/samplepm.so", build ? build : "build");
   setvbuf(stdout, NULL, _IOLBF, 0);
 
   L = new_state(path);
-  ok(run(L, streaming), "a loaded protocol manager streams on its own thread");
+  ok(luahost_run(L, streaming),
+     "a loaded protocol manager streams on its own thread");
+  threads_check(before, 1, "the protocol manager's thread runs");
   lua_close(L);   /* __gc: Shutdown(TRUE) joins the thread; then Releases */
-  ok(1, "lua_close with it still streaming returns");
+  threads_check(before, 0, "lua_close with it still streaming shuts it "
+                "down: its thread is gone");
 
   L = new_state(path);
-  ok(run(L, streaming), "streaming again, in a new state");
-  ok(run(L, "acts:close()\n"
-            "assert(pm:shutdown() == ca.S_OK, 'the sample counted unbalanced references')\n"),
+  ok(luahost_run(L, streaming), "streaming again, in a new state");
+  ok(luahost_run(L, "acts:close()\n"
+                    "assert(pm:shutdown() == ca.S_OK, 'the sample counted "
+                    "unbalanced references')\n"),
      "Shutdown while streaming: the sample finds its AddRefs and Releases balanced");
   lua_close(L);
-  ok(1, "lua_close after Shutdown, with reports still queued, returns");
-
-  printf("1..%d\n", test_no);
-  return failed ? 1 : 0;
+  threads_check(before, 0, "lua_close after Shutdown, with reports still "
+                "queued: no thread is left");
+  return tap_done();
 }

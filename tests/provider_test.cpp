@@ -7,12 +7,7 @@
 // Output is TAP.
 #include <cstring>
 
-extern "C" {
-#include "lauxlib.h"
-#include "lua.h"
-#include "lualib.h"
-}
-#include "customaction.h"
+#include "luahost.h"
 #include "client.hpp"
 
 static const char *script = R"(
@@ -59,11 +54,7 @@ template <class F> static bool pump(lua_State *L, F pred) {
 static lua_State *new_host(sdk::IProtocolManager **pm) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
-  lua_getglobal(L, "package");  // package.preload: every Lua version has it
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 2);
+  luahost_preload(L, nullptr);
   if (luaL_dostring(L, script) != 0) {
     std::printf("# %s\n", lua_tostring(L, -1));
     return nullptr;
@@ -218,6 +209,5 @@ int main() {
   luaL_dostring(L, "held = {} collectgarbage() collectgarbage()");
   ok(provider_refs(L) == 3, "the provider counts the client's references");
   close_with_references(L, pm, v2);
-  std::printf("1..%d\n", test_no);
-  return failed ? 1 : 0;
+  return tap_done();
 }

@@ -26,48 +26,15 @@
 #include <malloc.h>
 #endif
 
-#include "lua.h"
-#include "lualib.h"
+#include "constants.h"
 #include "lcompat.h"
+#include "luahost.h"
 #include "platform.h"
+#include "tap.h"
 #include "wpf.h"
-
-int luaopen_customaction_core(lua_State *L);
 
 #define NPROD 8
 #define NCB 4
-#define S_OK_ 0
-#define DISCONNECTED ((HRESULT)0x80010108u)
-
-static int test_no = 0, failed = 0;
-
-static void ok(int cond, const char *what) {
-  ++test_no;
-  if (!cond) ++failed;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", test_no, what);
-  fflush(stdout);
-}
-
-static lua_State *new_state(void) {
-  lua_State *L = luaL_newstate();
-  luaL_openlibs(L);
-  lua_getglobal(L, "package");  /* package.preload: every Lua has it */
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_customaction_core);
-  lua_setfield(L, -2, "customaction.core");
-  lua_pop(L, 2);
-  (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
-  return L;
-}
-
-static int run(lua_State *L, const char *code) {
-  if (luaL_dostring(L, code) != LUA_OK) {
-    printf("# lua error: %s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return 0;
-  }
-  return 1;
-}
 
 static lua_Integer geti(lua_State *L, const char *expr) {
   char code[256];
@@ -104,8 +71,8 @@ static void *produce(void *arg) {
     memcpy(buf, &p->index, 4);      /* little-endian hosts: "<I4I4" */
     memcpy(buf + 4, &seq[c], 4);
     hr = p->cbs[c]->lpVtbl->ReportResult(p->cbs[c], 0, 0, buf, 8);
-    if (hr == S_OK_) p->accepted++;
-    else if (hr == DISCONNECTED) p->refused++;
+    if (hr == CA_S_OK) p->accepted++;
+    else if (hr == CA_RPC_E_DISCONNECTED) p->refused++;
     else p->other++;
   }
   for (i = 0; i < NCB; i++) p->cbs[i]->lpVtbl->Release(p->cbs[i]);
@@ -150,13 +117,13 @@ static int all_done(producer *ps) {
 }
 
 static void test_stress(long n) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   producer ps[NPROD];
   ICustomAction2ResultCallback *cbs[NCB];
   long accepted = 0, other = 0, rounds = 0;
   char what[160];
   int i, c;
-  ok(run(L, setup), "stress: four callbacks");
+  ok(luahost_run(L, setup), "stress: four callbacks");
   get_ptrs(L, cbs);
   memset(ps, 0, sizeof ps);
   for (i = 0; i < NPROD; i++) {
@@ -168,19 +135,19 @@ static void test_stress(long n) {
     }
   }
   /* the Lua side lets go at once: only native references remain */
-  run(L, "ptrs = nil; collectgarbage()");
+  luahost_run(L, "ptrs = nil; collectgarbage()");
   for (i = 0; i < NPROD; i++)
     ca_thread_start(&ps[i].thread, produce, &ps[i]);
   while (!all_done(ps) || geti(L, "ca.pending()") > 0) {
-    run(L, "ca.wait(0.01, 4096)");
-    if (++rounds % 16 == 0) run(L, "collectgarbage('step', 64)");
+    luahost_run(L, "ca.wait(0.01, 4096)");
+    if (++rounds % 16 == 0) luahost_run(L, "collectgarbage('step', 64)");
   }
   for (i = 0; i < NPROD; i++) {
     ca_thread_join(ps[i].thread);
     accepted += ps[i].accepted;
     other += ps[i].other + ps[i].refused;
   }
-  run(L, "ca.dispatch()");
+  luahost_run(L, "ca.dispatch()");
   snprintf(what, sizeof what, "stress: %d x %ld reports accepted (%ld)",
            NPROD, n, accepted);
   ok(accepted == NPROD * n && other == 0, what);
@@ -188,7 +155,7 @@ static void test_stress(long n) {
            (long)geti(L, "got"));
   ok(geti(L, "got") == NPROD * n, what);
   ok(geti(L, "bad") == 0, "stress: each thread's order kept per callback");
-  run(L, "for _ = 1, 8 do collectgarbage() end");
+  luahost_run(L, "for _ = 1, 8 do collectgarbage() end");
   ok(geti(L, "ca.stats().callbacks") == 0,
      "stress: every callback freed once native code released it");
   printf("# %ld dispatch rounds\n", rounds);
@@ -196,11 +163,11 @@ static void test_stress(long n) {
 }
 
 static void test_close_with_queued(void) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   ICustomAction2ResultCallback *cbs[NCB];
   producer p;
   int c;
-  ok(run(L, setup), "close: callbacks");
+  ok(luahost_run(L, setup), "close: callbacks");
   get_ptrs(L, cbs);
   memset(&p, 0, sizeof p);
   p.index = 1;
@@ -218,7 +185,7 @@ static void test_close_with_queued(void) {
   for (c = 0; c < NCB; c++) {
     unsigned char b = 1;
     HRESULT hr = cbs[c]->lpVtbl->ReportResult(cbs[c], 0, 0, &b, 1);
-    if (hr != DISCONNECTED) p.other++;
+    if (hr != CA_RPC_E_DISCONNECTED) p.other++;
   }
   ok(p.other == 0, "close: later reports get RPC_E_DISCONNECTED");
   for (c = 0; c < NCB; c++)
@@ -227,12 +194,12 @@ static void test_close_with_queued(void) {
 }
 
 static void test_close_while_producing(void) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   producer ps[4];
   ICustomAction2ResultCallback *cbs[NCB];
   long accepted = 0, refused = 0, other = 0;
   int i, c;
-  ok(run(L, setup), "close-active: callbacks");
+  ok(luahost_run(L, setup), "close-active: callbacks");
   get_ptrs(L, cbs);
   memset(ps, 0, sizeof ps);
   for (i = 0; i < 4; i++) {
@@ -244,7 +211,7 @@ static void test_close_while_producing(void) {
     }
     ca_thread_start(&ps[i].thread, produce, &ps[i]);
   }
-  run(L, "ca.wait(5, 100)");   /* some delivered, most still to come */
+  luahost_run(L, "ca.wait(5, 100)");   /* some delivered, most still to come */
   lua_close(L);
   for (i = 0; i < 4; i++) {
     ca_thread_join(ps[i].thread);
@@ -259,10 +226,10 @@ static void test_close_while_producing(void) {
 
 /* lua_close while a threaded issuer's workers are reporting. */
 static void test_close_with_active_issuer(void) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   int64_t t0;
   double secs;
-  ok(run(L,
+  ok(luahost_run(L,
          "ca = require 'customaction'\n"
          "pm = ca.issuer({ threads = 2, builtins = false })\n"
          "pm:define('Tick', { every = 1, payload = 'x' })\n"
@@ -293,17 +260,17 @@ static void *report_until_refused(void *arg) {
   do {
     b->last = b->cb->lpVtbl->ReportResult(b->cb, 0, 0, (BYTE *)"z", 1);
     b->made++;
-  } while (b->last == S_OK_ && b->made < 100);
+  } while (b->last == CA_S_OK && b->made < 100);
   b->cb->lpVtbl->Release(b->cb);
   return NULL;
 }
 
 static void test_close_under_backpressure(void) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   int64_t t0, t1;
   blocked b = {0};
   double secs;
-  ok(run(L,
+  ok(luahost_run(L,
          "ca = require 'customaction'\n"
          "ca.configure({ max_queued = 1, block_ms = 5000 })\n"
          "pm = ca.issuer({ threads = 2, builtins = false })\n"
@@ -329,7 +296,7 @@ static void test_close_under_backpressure(void) {
   ok(secs < 2, "backpressure: lua_close wakes the blocked workers at once");
   printf("# the native thread's report %d returned 0x%08X\n", b.made,
          (unsigned)b.last);
-  ok(b.last == DISCONNECTED,
+  ok(b.last == CA_RPC_E_DISCONNECTED,
      "backpressure: the blocked native report gets RPC_E_DISCONNECTED");
 }
 
@@ -369,9 +336,9 @@ static void *pool_main(void *arg) {
 
 /* One short-lived state: a callback, one report from the pool, closed. */
 static int one_state(pool *pl) {
-  lua_State *L = new_state();
+  lua_State *L = luahost_new();
   ICustomAction2ResultCallback *cb;
-  int good = run(L, "ca = require 'customaction'\n"
+  int good = luahost_run(L, "ca = require 'customaction'\n"
                     "cb = ca.callback(function() end)\n"
                     "ptr = cb:interface()\n");
   lua_getglobal(L, "ptr");
@@ -384,7 +351,7 @@ static int one_state(pool *pl) {
     ca_cond_broadcast(&pl->cond);
     while (pl->job != NULL) ca_cond_wait(&pl->cond, &pl->lock);
     ca_mutex_unlock(&pl->lock);
-    good = good && pl->last == S_OK_ && geti(L, "ca.dispatch()") == 1;
+    good = good && pl->last == CA_S_OK && geti(L, "ca.dispatch()") == 1;
   }
   lua_close(L);
   return good && cb != NULL;
@@ -447,6 +414,5 @@ int main(void) {
   test_close_with_active_issuer();
   test_close_under_backpressure();
   test_pool_thread(n / 20 > 40 ? n / 20 : 40);
-  printf("1..%d\n", test_no);
-  return failed ? 1 : 0;
+  return tap_done();
 }

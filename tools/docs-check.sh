@@ -1,9 +1,10 @@
 #!/bin/sh
 # TAP: `ldoc` builds the reference without a complaint, and every function
-# the C binding registers has an entry in it (method tables by type, module
-# functions by name; the facade's own renames and metamethods aside).
+# the C binding registers has an entry in it (the method tables of every
+# binding file, by type, and module functions by name; the facade's own
+# renames and metamethods aside).
 LDOC=${LDOC:-lua5.1 /usr/bin/ldoc}
-echo "1..3"
+echo "1..4"
 out=$($LDOC . 2>&1)
 status=$?
 noise=$(echo "$out" | grep -v -e '^reading configuration' -e '^output written' \
@@ -20,11 +21,13 @@ missing=""
 for spec in "lcallback.c callback: methods" "lissuer.c issuer: methods" \
             "lhresult.c hresult: hr_methods" "lhresult.c '' module_funcs" \
             "lhub.c '' funcs" "lutf16.c utf16. funcs" "lactions.c actions: methods" \
-            "lpm.c protocol_manager: methods"; do
+            "lpm.c protocol_manager: methods" "lprovider.c provider: methods" \
+            "lreply.c reply: reply_methods" "lbinary.c reader: reader_methods" \
+            "lbinary.c writer: writer_methods"; do
   set -- $spec
   file=$1 prefix=$(echo "$2" | tr -d "'") table=$3
   names=$(sed -n "/^static const luaL_Reg $table\[\]/,/^};/p" "src/lua/$file" |
-          sed -n 's/^ *{"\([a-z_0-9]*\)",.*/\1/p' | grep -v '^hresult_')
+          grep -o '{"[a-z_0-9]*",' | sed 's/{"\(.*\)",/\1/' | grep -v '^hresult_')
   for n in $names; do
     grep -q "name = \"$prefix$n\"" build/docs/modules/customaction.html ||
       missing="$missing $prefix$n"
@@ -50,4 +53,21 @@ if [ -n "$missing" ]; then
   echo "not ok 3 - ca.help() names every documented function"
 else
   echo "ok 3 - ca.help() names every documented function"
+fi
+# The manual's table of limits and defaults is the core's one list
+# (ca.defaults), row for row.
+manual=$(sed -n 's/^| `\([a-z_]*\.[a-z_0-9]*\)` | \([0-9]*\) |.*/\1=\2/p' docs/manual.md | sort | tr '\n' ' ')
+module=$(LUA_CPATH="${CA_BUILD:-build}/?.so;;" LUA_PATH='lua/?.lua;lua/?/init.lua;;' lua5.4 -e '
+  local rows = {}
+  for where, opts in pairs(require("customaction").defaults) do
+    for k, v in pairs(opts) do rows[#rows + 1] = where .. "." .. k .. "=" .. v end
+  end
+  table.sort(rows)
+  print(table.concat(rows, " "))' 2>&1)
+if [ "$manual" = "$module " ]; then
+  echo "ok 4 - the manual lists the limits and defaults of ca.defaults"
+else
+  echo "# manual:    $manual"
+  echo "# ca.defaults: $module"
+  echo "not ok 4 - the manual lists the limits and defaults of ca.defaults"
 fi

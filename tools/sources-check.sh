@@ -3,7 +3,8 @@
 # the same C files and install the same Lua modules, config.ld must
 # document every Lua module and every binding file that registers
 # functions, and the layers must hold: no file of the core or the
-# simulator includes a Lua header. Also the size rules: no C function
+# simulator includes a Lua header, and the hub, a transport, neither
+# includes callback.h nor calls a callback function. Also the size rules: no C function
 # over 60 lines, no C file over 700 (the HRESULT table aside), and every
 # C file defines _POSIX_C_SOURCE before its first #include.
 # Make passes SRC, CORE (the Lua-free sources) and MODULES.
@@ -17,7 +18,7 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
   fi
 }
 words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
-echo "1..7"
+echo "1..8"
 check "the rockspec compiles the sources of mk/sources.mk" \
   "$(echo "$SRC" | words)" "$(grep -o '"src/[^"]*\.c"' $rock | tr -d '"' | words)"
 check "the rockspec installs the Lua modules of mk/sources.mk" \
@@ -30,6 +31,9 @@ lua_in_core=$(grep -l '#include *"\(lua\|lauxlib\|lualib\|lcompat\|lcommon\)\.h"
   $(echo "$CORE" | tr ' ' '\n' | sed -n 's/\.c$/.h/p' | while read -r h; do [ -f "$h" ] && echo "$h"; done) \
   2>/dev/null | words)
 check "no file of the core or the simulator includes a Lua header" "" "$lua_in_core"
+hub_calls=$(grep -n 'ca_callback_[a-z_0-9]* *(\|#include *"callback\.h"' src/core/hub.c src/core/hub.h |
+  cut -d: -f1,2 | words)
+check "the hub calls no callback function" "" "$hub_calls"
 long_fn=$(ctags --fields=+ne --c-kinds=f -o - src/*/*.c 2>/dev/null |
   awk -F'\t' '{ for (i = 4; i <= NF; i++) { if ($i ~ /^line:/) l = substr($i, 6); if ($i ~ /^end:/) e = substr($i, 5) }
                if (e - l + 1 > 60) printf "%s:%s(%d) ", $2, $1, e - l + 1 }')

@@ -34,7 +34,7 @@ M.hresult = setmetatable({
   from_win32 = core.hresult_from_win32,
   --- Every named HRESULT, as a list of rows
   -- `{ name, value, message, win32 = code or nil, alias = boolean }`,
-  -- in the order of the project's table (src/hresult_table.h).
+  -- in the order of the project's table (src/core/hresult_table.h).
   -- @function hresult.table
   -- @treturn table
   table = core.hresult_table,
@@ -173,10 +173,20 @@ customaction %s: Lua functions as ReportResult handlers
   ca.help() prints this; docs/manual.md has the details, docs/bad-inputs.md every error.
 ]==]
 
---- Prints a summary of the API (for the REPL).
+--- Prints a summary of the API (for the REPL), with the defaults of
+-- `ca.defaults`.
 -- @function help
 function M.help()
-  io.write(help:format(M._VERSION, #M.hresult.table()))
+  local rows = {}
+  for where, opts in pairs(M.defaults) do
+    for k, v in pairs(opts) do rows[#rows + 1] = ("%s.%s = %d"):format(where, k, v) end
+  end
+  table.sort(rows)
+  io.write(help:format(M._VERSION, #M.hresult.table()),
+           "  defaults (ca.defaults):\n")
+  for i = 1, #rows, 3 do
+    io.write("    ", table.concat(rows, "   ", i, math.min(i + 2, #rows)), "\n")
+  end
 end
 
 setmetatable(M, {

@@ -40,6 +40,7 @@ struct ca_callback {
      this line is read on every report and written almost never */
   const ICustomActionResultCallbackVtbl *v1;
   const ICustomAction2ResultCallbackVtbl *v2;
+  ca_target target;         /* what the hub's queued reports point at */
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int finished;      /* a final report was accepted */
   int final_delivered;      /* owning thread only: a final reached the
@@ -48,8 +49,6 @@ struct ca_callback {
   DWORD max_response;
   ca_hub *hub;              /* holds one hub reference */
   intptr_t user;            /* the binding's word */
-  void (*task)(void *data); /* a provider's doorbell, or NULL */
-  void *task_data;
   char *name;
   _Alignas(64) atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
@@ -98,7 +97,7 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
   int r;
   ca_callback_addref(cb);   /* the queued report's own reference */
-  r = ca_hub_push(cb->hub, cb, status, final, buf, len);
+  r = ca_hub_push(cb->hub, &cb->target, status, final, buf, len);
   if (r == CA_Q_OK) {
     atomic_fetch_add_explicit(&cb->stats.queued, 1, memory_order_relaxed);
     return CA_S_OK;
@@ -155,13 +154,27 @@ static inline int admit(ca_callback *cb, int final) {
   return 1;
 }
 
-int ca_callback_admit(ca_callback *cb, int final) { return admit(cb, final); }
+_Static_assert(offsetof(ca_callback, target) == CA_CALLBACK_TARGET_AT,
+               "callback.h's CA_CALLBACK_TARGET_AT is the target's offset");
+#define FROM_TARGET(t) ca_callback_of(t)
 
-HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
-                            const BYTE *buf, DWORD len) {
-  if (!admit(cb, final)) return ca_refusal_hresults[CA_REFUSED_AFTER_FINAL];
-  return ca_hub_deliver(cb->hub, cb, status, final, buf, len);
+/* A queued report reaches the owning thread: the hub asks what it is. */
+static ca_take take(ca_target *t, int final, int closed) {
+  ca_callback *cb = FROM_TARGET(t);
+  if (closed || !atomic_load_explicit(&cb->connected, memory_order_acquire)) {
+    ca_callback_refuse(cb, CA_REFUSED_CLOSED);
+    return CA_TAKE_DISCARD;
+  }
+  return admit(cb, final) ? CA_TAKE_DELIVER : CA_TAKE_DROP;
 }
+
+static void target_release(ca_target *t, unsigned n) {
+  ca_callback_release_n(FROM_TARGET(t), n);
+}
+
+static const ca_target_ops target_ops = {take, target_release};
+
+ca_target *ca_callback_target(ca_callback *cb) { return &cb->target; }
 
 /* The owning thread's path, kept short: it runs the handler at once. */
 static CA_ALWAYS_INLINE HRESULT report(ca_callback *cb, HRESULT status,
@@ -173,7 +186,7 @@ static CA_ALWAYS_INLINE HRESULT report(ca_callback *cb, HRESULT status,
   why = check(cb, final, buf, len, &claimed);
   if (why != CA_NREFUSALS) return ca_callback_refuse(cb, (enum ca_refusal)why);
   if (!admit(cb, final)) return ca_refusal_hresults[CA_REFUSED_AFTER_FINAL];
-  return ca_hub_deliver(cb->hub, cb, status, final, buf, len);
+  return ca_hub_deliver(cb->hub, &cb->target, status, final, buf, len);
 }
 
 HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
@@ -255,6 +268,7 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   strcpy(cb->name, name);
   cb->v1 = &v1_vtbl;
   cb->v2 = &v2_vtbl;
+  cb->target.ops = &target_ops;
   atomic_init(&cb->refs, 1);
   atomic_init(&cb->keeps, 1);
   atomic_init(&cb->connected, 1);
@@ -324,15 +338,3 @@ void ca_callback_count(ca_callback *cb, enum ca_count which) {
 void ca_callback_set_user(ca_callback *cb, intptr_t user) { cb->user = user; }
 
 intptr_t ca_callback_user(const ca_callback *cb) { return cb->user; }
-
-void ca_callback_set_task(ca_callback *cb, void (*task)(void *data),
-                          void *data) {
-  cb->task = task;
-  cb->task_data = data;
-}
-
-int ca_callback_run_task(ca_callback *cb) {
-  if (cb->task == NULL) return 0;
-  cb->task(cb->task_data);
-  return 1;
-}

@@ -12,11 +12,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "constants.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
 struct ca_hub;
+struct ca_target;
 
 /* Why a report was refused; each has one documented HRESULT. */
 enum ca_refusal {
@@ -31,9 +33,6 @@ enum ca_refusal {
 
 extern const char *const ca_refusal_names[CA_NREFUSALS];
 extern const HRESULT ca_refusal_hresults[CA_NREFUSALS];
-
-/* The reason that far exceeds every other: a report's size limit. */
-#define CA_DEFAULT_MAX_RESPONSE ((DWORD)16 << 20)
 
 /* The object is opaque: callers use the functions below. */
 typedef struct ca_callback ca_callback;
@@ -74,28 +73,21 @@ ICustomActionResultCallback *ca_callback_v1(ca_callback *cb);
 ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb);
 
 /*
-** Owning thread: hands a report to the hub's deliver function, unless a
-** final report was already delivered: a report accepted before the final
-** one was made, but queued on another thread, can arrive after it; it is
-** refused as after_final (counted), so the handler never sees a report
-** after the final one, whatever order the issuer's threads keep.
+** The callback as the hub's target (queued reports point at it), and the
+** way back for a deliver function the hub hands a target. Queued reports
+** of a closed or disconnected callback are refused as closed, and a
+** report accepted before the final one, but queued on another thread, is
+** refused as after_final when it arrives after it (counted): the handler
+** never sees a report after the final one, whatever order the issuer's
+** threads keep.
 */
-HRESULT ca_callback_deliver(ca_callback *cb, HRESULT status, int final,
-                            const BYTE *buf, DWORD len);
-
-/* A queued report about to reach its handler: 1 to deliver it (a final
-   one marks the callback's final delivered), 0 when a final one was
-   delivered before it (refused as after_final, counted). */
-int ca_callback_admit(ca_callback *cb, int final);
-
-/*
-** A provider's doorbell: a callback whose queued reports run task(data)
-** on the owning thread instead of reaching a handler.
-*/
-void ca_callback_set_task(ca_callback *cb, void (*task)(void *data),
-                          void *data);
-/* Owning thread: runs the task, if the object has one; 1 when it did. */
-int ca_callback_run_task(ca_callback *cb);
+struct ca_target *ca_callback_target(ca_callback *cb);
+/* The target sits right after the two vptrs (callback.c checks), so the
+   way back costs no call on the per-report path. */
+#define CA_CALLBACK_TARGET_AT (2 * sizeof(void *))
+static inline ca_callback *ca_callback_of(struct ca_target *t) {
+  return (ca_callback *)(void *)((char *)t - CA_CALLBACK_TARGET_AT);
+}
 
 /* Counts and returns a refusal. */
 HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why);

@@ -19,9 +19,6 @@
 #include "platform.h"
 #include "utf16.h"
 
-#define E_NOTIMPL_ ((HRESULT)0x80004001)
-#define E_NOT_FOUND_ WPF_HRESULT_FROM_WIN32(1168)        /* ERROR_NOT_FOUND */
-#define E_INSUFFICIENT_ WPF_HRESULT_FROM_WIN32(122)  /* ERROR_INSUFFICIENT_BUFFER */
 
 #define NSTRINGS 6
 #define NDWORDS 7     /* ids 1..6 */
@@ -82,8 +79,15 @@ struct ca_framework {
   size_t napps;
   ca_mutex lock;      /* the log and events */
   ca_callback *events;
-  ca_fw_entry *log;
-  size_t nlog, caplog, log_limit, dropped;
+  ca_log log;
+};
+
+const char *const ca_fw_op_names[CA_NFWOPS] = {
+  "AddRef", "Release", "GetWpfInterface", "GetCustomInterface",
+  "GetInterfaceVersion", "GetStringProperty", "GetDwordProperty",
+  "GetUlonglongProperty", "GetBoolProperty", "GetHandleProperty",
+  "RecycleWorkerProcess", "FailWorkerProcess",
+  "GetApplicationPropertiesFromAppId",
 };
 
 #define FW(p, field) \
@@ -102,65 +106,41 @@ static char *utf8_of(PCWSTR s) {
   return out;
 }
 
-/* Appends an entry; the lock is held. Takes t (malloc'd text). */
-static void note_locked(ca_framework *fw, const char *op, const char *what,
-                        int64_t id, HRESULT hr, int64_t value, char *t) {
-  ca_fw_entry *e;
-  if (fw->nlog == fw->caplog && fw->nlog < fw->log_limit) {
-    size_t cap = fw->caplog ? fw->caplog * 2 : 32;
-    ca_fw_entry *n = ca_realloc(fw->log, cap * sizeof *n);
-    if (n != NULL) { fw->log = n; fw->caplog = cap; }
+/* Appends an entry; the lock is held. */
+static ca_log_entry *note_locked(ca_framework *fw, enum ca_fw_op op,
+                                 const char *what, int64_t id,
+                                 int64_t result, const char *text) {
+  ca_log_entry *e = ca_log_add(&fw->log, (int)op, text);
+  if (e != NULL) {
+    e->what = what;
+    e->id = id;
+    e->result = result;
   }
-  if (fw->nlog >= fw->caplog || fw->nlog >= fw->log_limit) {
-    fw->dropped++;
-    free(t);
-    return;
-  }
-  e = &fw->log[fw->nlog++];
-  e->op = op;
-  e->what = what;
-  e->id = id;
-  e->result = hr;
-  e->value = value;
-  e->text = t;
-  e->thread = ca_thread_number();
+  return e;
 }
 
-static void note(ca_framework *fw, const char *op, const char *what,
-                 int64_t id, HRESULT hr, int64_t value, PCWSTR text) {
+/* The same with the lock taken; final is FailWorkerProcess's flag. */
+static void note_final(ca_framework *fw, enum ca_fw_op op, const char *what,
+                       int64_t id, int64_t result, PCWSTR text, int final) {
   char *t = utf8_of(text);
+  ca_log_entry *e;
   ca_mutex_lock(&fw->lock);
-  note_locked(fw, op, what, id, hr, value, t);
+  e = note_locked(fw, op, what, id, result, t);
+  if (e != NULL) e->final = final;
   ca_mutex_unlock(&fw->lock);
+  free(t);
 }
 
-void ca_fw_log_free(ca_fw_entry *e, size_t n) {
-  size_t i;
-  if (e == NULL) return;
-  for (i = 0; i < n; i++) free(e[i].text);
-  free(e);
+static void note(ca_framework *fw, enum ca_fw_op op, const char *what,
+                 int64_t id, int64_t result, PCWSTR text) {
+  note_final(fw, op, what, id, result, text, 0);
 }
 
-ca_fw_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
-                              int clear) {
-  ca_fw_entry *copy;
-  size_t i;
+ca_log_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
+                               int clear) {
+  ca_log_entry *copy;
   ca_mutex_lock(&fw->lock);
-  copy = ca_malloc((fw->nlog ? fw->nlog : 1) * sizeof *copy);
-  if (copy != NULL) {
-    memcpy(copy, fw->log, fw->nlog * sizeof *copy);
-    for (i = 0; i < fw->nlog; i++) {
-      copy[i].text = fw->log[i].text ? ca_strdup(fw->log[i].text) : NULL;
-      if (fw->log[i].text && copy[i].text == NULL) copy[i].what = "?";
-    }
-    *n = fw->nlog;
-    *dropped = fw->dropped;
-    if (clear) {
-      for (i = 0; i < fw->nlog; i++) free(fw->log[i].text);
-      fw->nlog = 0;
-      fw->dropped = 0;
-    }
-  }
+  copy = ca_log_copy(&fw->log, n, dropped, clear);
   ca_mutex_unlock(&fw->lock);
   return copy;
 }
@@ -169,7 +149,7 @@ ca_fw_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
 
 static ULONG fw_addref(ca_framework *fw, const char *iface) {
   ULONG r = atomic_fetch_add(&fw->refs, 1) + 1;
-  note(fw, "AddRef", iface, -1, 0, r, NULL);
+  note(fw, CA_FW_ADDREF, iface, -1, (int64_t)r, NULL);
   return r;
 }
 
@@ -182,7 +162,7 @@ static void fw_free(ca_framework *fw) {
   }
   free(fw->apps);
   if (fw->events != NULL) ca_callback_release(fw->events);
-  ca_fw_log_free(fw->log, fw->nlog);
+  ca_log_destroy(&fw->log);
   ca_mutex_destroy(&fw->lock);
   free(fw);
 }
@@ -193,7 +173,7 @@ static ULONG fw_release(ca_framework *fw, const char *iface) {
   ULONG r;
   ca_mutex_lock(&fw->lock);
   r = atomic_fetch_sub(&fw->refs, 1) - 1;
-  if (r != 0) note_locked(fw, "Release", iface, -1, 0, r, NULL);
+  if (r != 0) note_locked(fw, CA_FW_RELEASE, iface, -1, (int64_t)r, NULL);
   ca_mutex_unlock(&fw->lock);
   if (r == 0) fw_free(fw);
   return r;
@@ -234,8 +214,8 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
     iface = "IWpfApplicationInfoUtil";
   }
   if (ppv == NULL) hr = CA_E_POINTER;
-  else if (p == NULL) { *ppv = NULL; hr = E_NOTIMPL_; }
-  note(fw, "GetWpfInterface", name, (int64_t)id, hr, 0, NULL);
+  else if (p == NULL) { *ppv = NULL; hr = CA_E_NOTIMPL; }
+  note(fw, CA_FW_GET_WPF_INTERFACE, name, (int64_t)id, hr, NULL);
   if (ppv != NULL && p != NULL) {
     fw_addref(fw, iface);   /* an out-parameter carries a reference */
     *ppv = p;
@@ -245,9 +225,10 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
 
 static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
                           PVOID *ppv) {
-  HRESULT hr = ppv == NULL ? CA_E_POINTER : E_NOTIMPL_;
+  HRESULT hr = ppv == NULL ? CA_E_POINTER : CA_E_NOTIMPL;
   if (ppv != NULL) *ppv = NULL;
-  note(FW(self, wpf), "GetCustomInterface", NULL, (int64_t)id, hr, 0, NULL);
+  note(FW(self, wpf), CA_FW_GET_CUSTOM_INTERFACE, NULL, (int64_t)id, hr,
+       NULL);
   return hr;
 }
 
@@ -259,7 +240,7 @@ static HRESULT wpf_version(IWorkerProcessFramework *self, PDWORD major,
     *major = fw->major;
     *minor = fw->minor;
   }
-  note(fw, "GetInterfaceVersion", NULL, -1, hr, 0, NULL);
+  note(fw, CA_FW_GET_INTERFACE_VERSION, NULL, -1, hr, NULL);
   return hr;
 }
 
@@ -273,7 +254,7 @@ static HRESULT copy_out(const fw_string *v, PWSTR buf, DWORD *pcch) {
   need = v->n + 1;
   if (buf == NULL || *pcch < need) {
     *pcch = need;
-    return E_INSUFFICIENT_;
+    return CA_E_INSUFFICIENT_BUFFER;
   }
   memcpy(buf, v->s, v->n * sizeof *buf);
   buf[v->n] = 0;
@@ -284,18 +265,16 @@ static HRESULT copy_out(const fw_string *v, PWSTR buf, DWORD *pcch) {
 static HRESULT number(ca_framework *fw, int kind, int id, uint64_t *out,
                       int present) {
   const char *name = ca_setting_name(kind, id);
-  static const char *const ops[] = {"GetStringProperty", "GetDwordProperty",
-    "GetUlonglongProperty", "GetBoolProperty", "GetHandleProperty"};
   HRESULT hr;
   if (!present) hr = CA_E_POINTER;
   else if (name == NULL) hr = CA_E_INVALIDARG;
-  else if (!fw->set[kind][id]) hr = E_NOT_FOUND_;
+  else if (!fw->set[kind][id]) hr = CA_E_NOT_FOUND;
   else { *out = fw->numbers[kind][id]; hr = CA_S_OK; }
-  note(fw, ops[kind], name, id, hr, 0, NULL);
+  note(fw, (enum ca_fw_op)(CA_FW_GET_STRING + kind), name, id, hr, NULL);
   return hr;
 }
 
-static HRESULT set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
+static HRESULT get_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
                          DWORD *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_DWORD, (int)id, &v, p != NULL);
@@ -303,7 +282,7 @@ static HRESULT set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
   return hr;
 }
 
-static HRESULT set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
+static HRESULT get_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
                        ULONGLONG *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_ULONGLONG, (int)id, &v,
@@ -312,7 +291,7 @@ static HRESULT set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
   return hr;
 }
 
-static HRESULT set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
+static HRESULT get_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
                         BOOL *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_BOOL, (int)id, &v, p != NULL);
@@ -320,7 +299,7 @@ static HRESULT set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
   return hr;
 }
 
-static HRESULT set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
+static HRESULT get_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
                           HANDLE *p) {
   ca_framework *fw = FW(self, settings);
   uint64_t v = 0;
@@ -329,16 +308,16 @@ static HRESULT set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
   return hr;
 }
 
-static HRESULT set_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
+static HRESULT get_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
                           PWSTR buf, DWORD *pcch) {
   ca_framework *fw = FW(self, settings);
   const char *name = ca_setting_name(CA_SET_STRING, (int)id);
   HRESULT hr;
   if (pcch == NULL) hr = CA_E_POINTER;
   else if (name == NULL) hr = CA_E_INVALIDARG;
-  else if (!fw->set[CA_SET_STRING][id]) hr = E_NOT_FOUND_;
+  else if (!fw->set[CA_SET_STRING][id]) hr = CA_E_NOT_FOUND;
   else hr = copy_out(&fw->strings[id], buf, pcch);
-  note(fw, "GetStringProperty", name, (int64_t)id, hr, 0, NULL);
+  note(fw, CA_FW_GET_STRING, name, (int64_t)id, hr, NULL);
   return hr;
 }
 
@@ -367,15 +346,14 @@ static void request(ca_framework *fw, char kind, HRESULT hr, PCWSTR reason) {
 
 static void act_recycle(IWpfActions *self, PCWSTR reason) {
   ca_framework *fw = FW(self, actions);
-  note(fw, "RecycleWorkerProcess", NULL, -1, 0, 0, reason);
+  note(fw, CA_FW_RECYCLE, NULL, -1, 0, reason);
   request(fw, CA_EVENT_RECYCLE, CA_S_OK, reason);
 }
 
 static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
                      BOOL next_ping) {
   ca_framework *fw = FW(self, actions);
-  note(fw, "FailWorkerProcess", next_ping ? "fFailOnNextPing" : NULL, -1, hr,
-       0, reason);
+  note_final(fw, CA_FW_FAIL, NULL, -1, hr, reason, next_ping != 0);
   request(fw, next_ping ? CA_EVENT_FAIL_NEXT : CA_EVENT_FAIL, hr, reason);
 }
 
@@ -384,7 +362,7 @@ static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
 static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
                          PWSTR vpath, DWORD *pcch, DWORD *site) {
   ca_framework *fw = FW(self, appinfo);
-  HRESULT hr = E_NOT_FOUND_;
+  HRESULT hr = CA_E_NOT_FOUND;
   size_t i, n;
   if (app == NULL || pcch == NULL || site == NULL) {
     hr = CA_E_POINTER;
@@ -397,15 +375,15 @@ static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
         break;
       }
   }
-  note(fw, "GetApplicationPropertiesFromAppId", NULL, -1, hr, 0, app);
+  note(fw, CA_FW_GET_APP_PROPERTIES, NULL, -1, hr, app);
   return hr;
 }
 
 static const IWorkerProcessFrameworkVtbl wpf_vtbl = {
   wpf_addref, wpf_release, wpf_get, wpf_custom, wpf_version};
 static const IWpfSettingsVtbl settings_vtbl = {
-  settings_addref, settings_release, set_dword, set_ull, set_string,
-  set_bool, set_handle};
+  settings_addref, settings_release, get_dword, get_ull, get_string,
+  get_bool, get_handle};
 static const IWpfActionsVtbl actions_vtbl = {
   actions_addref, actions_release, act_recycle, act_fail};
 static const IWpfApplicationInfoUtilVtbl appinfo_vtbl = {
@@ -426,7 +404,7 @@ ca_framework *ca_framework_new(size_t log_limit) {
   fw->appinfo = &appinfo_vtbl;
   atomic_init(&fw->refs, 1);
   fw->major = 1;
-  fw->log_limit = log_limit;
+  ca_log_init(&fw->log, 1, log_limit);
   return fw;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "callback.h"
+#include "oplog.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
@@ -32,15 +33,23 @@ const char *ca_setting_name(int kind, int id);
 #define CA_EVENT_FAIL 'F'         /* fFailOnNextPing FALSE */
 #define CA_EVENT_FAIL_NEXT 'N'    /* fFailOnNextPing TRUE */
 
-typedef struct ca_fw_entry {
-  const char *op;     /* the method, e.g. "GetStringProperty" */
-  const char *what;   /* the id's enum name, or NULL */
-  int64_t id;         /* the id argument, or -1 */
-  HRESULT result;     /* what the call returned (0 for void methods) */
-  int64_t value;      /* AddRef/Release: the new count; else 0 */
-  char *text;         /* a reason or an application id (UTF-8), or NULL */
-  unsigned long thread;
-} ca_fw_entry;
+/*
+** What the framework's log records (the project's one log, oplog.h);
+** ca_fw_op_names spells each as the method's name. An entry has what (the
+** id's enum name, or for AddRef and Release the interface), id, result
+** (the HRESULT returned, 0 for void methods; AddRef and Release: the new
+** count), text (a reason or an application id) and, for
+** FailWorkerProcess, final (fFailOnNextPing). The getters follow the
+** setting kinds' order: CA_FW_GET_STRING + kind.
+*/
+enum ca_fw_op {
+  CA_FW_ADDREF, CA_FW_RELEASE, CA_FW_GET_WPF_INTERFACE,
+  CA_FW_GET_CUSTOM_INTERFACE, CA_FW_GET_INTERFACE_VERSION,
+  CA_FW_GET_STRING, CA_FW_GET_DWORD, CA_FW_GET_ULONGLONG, CA_FW_GET_BOOL,
+  CA_FW_GET_HANDLE, CA_FW_RECYCLE, CA_FW_FAIL, CA_FW_GET_APP_PROPERTIES,
+  CA_NFWOPS
+};
+extern const char *const ca_fw_op_names[CA_NFWOPS];
 
 typedef struct ca_framework ca_framework;
 
@@ -49,8 +58,9 @@ ca_framework *ca_framework_new(size_t log_limit);
 IWorkerProcessFramework *ca_framework_iface(ca_framework *fw);
 ULONG ca_framework_release(ca_framework *fw);
 
-/* Set-up, before the protocol manager sees the object: 0, or -1 when out
-   of memory. Strings are copied (n units, no NUL needed). */
+/* Set-up, before the protocol manager sees the object. set_string and
+   add_app return 0, or -1 when out of memory; the others cannot fail.
+   Strings are copied (n units, no NUL needed). */
 void ca_framework_set_number(ca_framework *fw, int kind, int id, uint64_t v);
 void ca_framework_set_handle(ca_framework *fw, int id, HANDLE h);
 int ca_framework_set_string(ca_framework *fw, int id, const WCHAR *s,
@@ -63,10 +73,10 @@ void ca_framework_set_events(ca_framework *fw, ca_callback *cb);
 /* Lets go of the events callback; later requests are only logged. */
 void ca_framework_detach(ca_framework *fw);
 
-/* Copies the log (free with ca_fw_log_free); clears it when asked. */
-ca_fw_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
-                              int clear);
-void ca_fw_log_free(ca_fw_entry *e, size_t n);
+/* Copies the log (free with ca_log_free); clears it when asked; NULL
+   when out of memory. */
+ca_log_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
+                               int clear);
 
 CA_HIDDEN_END
 #endif

@@ -8,25 +8,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "constants.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
-
-/* Values the core itself returns; each is documented in docs/manual.md. */
-#define CA_S_OK               ((HRESULT)0x00000000)
-#define CA_S_FALSE            ((HRESULT)0x00000001)
-#define CA_E_FAIL             ((HRESULT)0x80004005)
-#define CA_E_POINTER          ((HRESULT)0x80004003)
-#define CA_E_INVALIDARG       ((HRESULT)0x80070057)
-#define CA_E_OUTOFMEMORY      ((HRESULT)0x8007000E)
-#define CA_E_ABORT            ((HRESULT)0x80004004)
-#define CA_E_ILLEGAL_METHOD_CALL ((HRESULT)0x8000000E)
-#define CA_DISP_E_EXCEPTION   ((HRESULT)0x80020009)
-#define CA_RPC_E_DISCONNECTED ((HRESULT)0x80010108)
-/* HRESULT_FROM_WIN32(ERROR_MESSAGE_EXCEEDS_MAX_SIZE), 4336 */
-#define CA_E_MESSAGE_TOO_BIG  ((HRESULT)0x800710F0)
-/* RPC_E_SERVERCALL_RETRYLATER: the consumer is busy; try again */
-#define CA_E_RETRYLATER       ((HRESULT)0x8001010A)
 
 typedef struct ca_hr_entry {
   const char *name;

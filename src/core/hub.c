@@ -1,6 +1,7 @@
 /*
 ** hub.c: lifetime of a hub, the consumer side of its queue, and what the
-** binding and the callback objects may ask of it.
+** binding and the targets may ask of it. It carries items and asks their
+** targets what they mean; it knows nothing of callback objects.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -11,7 +12,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "callback.h"
 #include "platform.h"
 
 struct ca_hub {
@@ -56,7 +56,7 @@ void ca_hub_release(ca_hub *h) {
 static void discard(void *ud, ca_report *r) {
   ca_hub *h = ud;
   atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
-  ca_callback_release(r->cb);
+  r->to->ops->release(r->to, 1);
 }
 
 void ca_hub_hold(ca_hub *h) { ca_queue_hold(&h->queue, 1); }
@@ -73,24 +73,29 @@ void ca_hub_close(ca_hub *h) {
 void ca_hub_begin(ca_hub *h, ca_hub_run *run) {
   run->held = NULL;
   run->nheld = 0;
+  run->ran = 0;
   ca_queue_enter(&h->queue);
 }
 
 int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r) {
   while (ca_queue_pop(&h->queue, r)) {
-    if (r->cb != run->held) {
-      if (run->held != NULL) ca_callback_release_n(run->held, run->nheld);
-      run->held = r->cb;
+    if (r->to != run->held) {
+      if (run->held != NULL) run->held->ops->release(run->held, run->nheld);
+      run->held = r->to;
       run->nheld = 0;
     }
     run->nheld++;
-    if (ca_hub_is_closed(h) || !ca_callback_connected(r->cb)) {
-      ca_callback_refuse(r->cb, CA_REFUSED_CLOSED);
-      atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
-    } else if (ca_callback_admit(r->cb, r->final)) {
-      if (!ca_callback_run_task(r->cb)) return 1;
-      ca_queue_done(&h->queue, r);   /* a provider's doorbell ran */
-      return 2;
+    switch (r->to->ops->take(r->to, r->final, ca_hub_is_closed(h))) {
+      case CA_TAKE_DELIVER:
+        return 1;
+      case CA_TAKE_DISCARD:
+        atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
+        break;
+      case CA_TAKE_RAN:
+        run->ran++;
+        break;
+      case CA_TAKE_DROP:
+        break;
     }
     ca_queue_done(&h->queue, r);
   }
@@ -100,7 +105,7 @@ int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r) {
 void ca_hub_done(ca_hub *h, ca_report *r) { ca_queue_done(&h->queue, r); }
 
 void ca_hub_end(ca_hub *h, ca_hub_run *run) {
-  if (run->held != NULL) ca_callback_release_n(run->held, run->nheld);
+  if (run->held != NULL) run->held->ops->release(run->held, run->nheld);
   run->held = NULL;
   ca_queue_leave(&h->queue);
   ca_queue_settle(&h->queue);
@@ -111,14 +116,12 @@ int ca_hub_dispatch(ca_hub *h, int max) {
   ca_hub_run run;
   ca_report r;
   ca_hub_begin(h, &run);
-  int k;
-  while ((max < 0 || done < max) && (k = ca_hub_next(h, &run, &r)) != 0) {
-    if (k == 1) {
-      h->deliver(h, r.cb, r.status, r.final, r.data, r.len);
-      ca_hub_done(h, &r);
-    }
+  while ((max < 0 || done < max) && ca_hub_next(h, &run, &r)) {
+    h->deliver(h, r.to, r.status, r.final, r.data, r.len);
+    ca_hub_done(h, &r);
     done++;
   }
+  done += (int)run.ran;
   ca_hub_end(h, &run);
   return done;
 }
@@ -154,14 +157,18 @@ unsigned long ca_hub_discarded(ca_hub *h) {
 
 int ca_hub_owned(ca_hub *h) { return ca_thread_is(h->owner); }
 
-int ca_hub_push(ca_hub *h, struct ca_callback *cb, HRESULT status, int final,
+int ca_hub_push(ca_hub *h, ca_target *to, HRESULT status, int final,
                 const BYTE *buf, DWORD len) {
-  return ca_queue_push(&h->queue, cb, status, final, buf, len);
+  return ca_queue_push(&h->queue, to, status, final, buf, len);
 }
 
-HRESULT ca_hub_deliver(ca_hub *h, struct ca_callback *cb, HRESULT status,
-                       int final, const BYTE *buf, DWORD len) {
-  return h->deliver(h, cb, status, final, buf, len);
+int ca_hub_post(ca_hub *h, ca_target *to) {
+  return ca_queue_push(&h->queue, to, 0, 0, NULL, 0);
+}
+
+HRESULT ca_hub_deliver(ca_hub *h, ca_target *to, HRESULT status, int final,
+                       const BYTE *buf, DWORD len) {
+  return h->deliver(h, to, status, final, buf, len);
 }
 
 void ca_hub_count_callbacks(ca_hub *h, int delta) {

@@ -1,9 +1,12 @@
 /*
-** hub.h: the native side of one Lua state. A hub knows the thread that
-** owns the state, holds the completion queue for reports from other
-** threads, and outlives the state for as long as any callback object
-** still points at it: after the state closes it only answers "closed".
-** The Lua binding supplies the deliver function; C tests supply their own.
+** hub.h: the native side of one Lua state, and a transport only. A hub
+** knows the thread that owns the state, carries items from other threads
+** to it through the completion queue (reports for a target, or posted
+** tasks), and outlives the state for as long as any target still points
+** at it: after the state closes it only answers "closed". What an item
+** means, and whether it may be delivered, is its target's to say (see
+** ca_target in queue.h); the hub calls no callback function. The Lua
+** binding supplies the deliver function; C tests supply their own.
 */
 #ifndef CA_HUB_H
 #define CA_HUB_H
@@ -16,16 +19,14 @@ CA_HIDDEN_BEGIN
 
 /* Opaque outside hub.c. */
 typedef struct ca_hub ca_hub;
-struct ca_callback;
 
 /*
-** Runs a report on the owning thread and returns the handler's HRESULT
-** (for a queued report the caller has already been answered; the result
-** only counts in the stats).
+** Runs a report for target to on the owning thread and returns the
+** handler's HRESULT (for a queued report the caller has already been
+** answered; the result only counts in the stats).
 */
-typedef HRESULT (*ca_deliver_fn)(ca_hub *hub, struct ca_callback *cb,
-                                 HRESULT status, int final, const BYTE *buf,
-                                 DWORD len);
+typedef HRESULT (*ca_deliver_fn)(ca_hub *hub, ca_target *to, HRESULT status,
+                                 int final, const BYTE *buf, DWORD len);
 
 /* refs = 1 for the caller; the calling thread becomes the owner. */
 ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding);
@@ -52,7 +53,8 @@ void ca_hub_unhold(ca_hub *h);
 */
 void ca_hub_closing(ca_hub *h);
 
-/* Delivers up to max queued reports (max < 0: all); returns how many. */
+/* Delivers up to max queued reports (max < 0: all) and runs the posted
+   tasks met on the way; returns how many of both. */
 int ca_hub_dispatch(ca_hub *h, int max);
 
 /*
@@ -63,15 +65,17 @@ int ca_hub_dispatch(ca_hub *h, int max);
 ** (a handler that dispatches) each keep their own references.
 */
 typedef struct ca_hub_run {
-  struct ca_callback *held;   /* queued reports' references, released in */
-  unsigned nheld;             /* runs per callback */
+  ca_target *held;            /* queued items' references, released in */
+  unsigned nheld;             /* runs per target */
+  unsigned long ran;          /* posted tasks run so far (they may have
+                                 run code that changed what the consumer
+                                 has cached) */
 } ca_hub_run;
 
 void ca_hub_begin(ca_hub *h, ca_hub_run *run);
-/* 1: the next report to deliver; 0 when none. Reports of closed
-   callbacks and reports overtaken by their callback's final one are
-   counted and dropped here; a final one is marked delivered. 2: a
-   provider's doorbell, whose task ran here (done already). */
+/* 1: the next report to deliver; 0 when none. Items their target
+   refuses are dropped here and posted tasks run here (counted in
+   run->ran); neither is returned. */
 int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r);
 void ca_hub_done(ca_hub *h, ca_report *r);
 void ca_hub_end(ca_hub *h, ca_hub_run *run);
@@ -87,12 +91,18 @@ void *ca_hub_binding(ca_hub *h);      /* the deliver function's data */
 long ca_hub_callbacks(ca_hub *h);     /* callback objects alive on it */
 unsigned long ca_hub_discarded(ca_hub *h);  /* dropped by close */
 
-/* For callback.c: */
+/* For the targets (callback objects, a provider's doorbell): */
 int ca_hub_owned(ca_hub *h);          /* is this the owning thread? */
-int ca_hub_push(ca_hub *h, struct ca_callback *cb, HRESULT status, int final,
+/* Any thread: queues a report for to, which must already hold the
+   item's reference; a CA_Q_* result. */
+int ca_hub_push(ca_hub *h, ca_target *to, HRESULT status, int final,
                 const BYTE *buf, DWORD len);
-HRESULT ca_hub_deliver(ca_hub *h, struct ca_callback *cb, HRESULT status,
-                       int final, const BYTE *buf, DWORD len);
+/* Any thread: queues a task for to; its take runs it on the owning
+   thread and answers CA_TAKE_RAN. The same reference rule and result. */
+int ca_hub_post(ca_hub *h, ca_target *to);
+/* Owning thread: hands a report to the deliver function at once. */
+HRESULT ca_hub_deliver(ca_hub *h, ca_target *to, HRESULT status, int final,
+                       const BYTE *buf, DWORD len);
 void ca_hub_count_callbacks(ca_hub *h, int delta);
 
 CA_HIDDEN_END

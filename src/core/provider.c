@@ -141,6 +141,19 @@ static void untable_locked(ca_provider *p, ca_preq *r) {
     }
 }
 
+static const HRESULT post_hresults[] = {
+  CA_S_OK, CA_RPC_E_DISCONNECTED, CA_E_RETRYLATER, CA_E_OUTOFMEMORY,
+};
+
+/* Posts the doorbell task; the posted item holds a provider reference. */
+static HRESULT ring_bell(ca_provider *p) {
+  int q;
+  ca_provider_addref(p);
+  q = ca_hub_post(p->hub, &p->bell);
+  if (q != CA_Q_OK) ca_provider_release(p);
+  return post_hresults[q];
+}
+
 /* Another thread: the FIFO takes the caller's reference to r. */
 static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   HRESULT hr;
@@ -153,7 +166,7 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   if (p->tail != NULL) p->tail->next = r; else p->head = r;
   p->tail = r;
   ca_mutex_unlock(&p->lock);
-  hr = ca_callback_report(p->mailbox, CA_S_OK, 0, NULL, 0);
+  hr = ring_bell(p);
   if (hr == CA_S_OK) {
     count(&p->stats.queued);
     return CA_S_OK;
@@ -174,9 +187,8 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   return hr;   /* the queue's own refusal passes through */
 }
 
-/* The doorbell's delivery, on the owning thread: runs what is waiting. */
-static void ring(void *data) {
-  ca_provider *p = data;
+/* The doorbell, on the owning thread: runs what is waiting. */
+static void ring(ca_provider *p) {
   for (;;) {
     ca_preq *r;
     ca_mutex_lock(&p->lock);
@@ -193,6 +205,20 @@ static void ring(void *data) {
     ca_preq_release(r);
   }
 }
+
+static ca_take bell_take(ca_target *t, int final, int closed) {
+  ca_provider *p = FROM(t, bell);
+  (void)final;
+  if (closed || !atomic_load(&p->connected)) return CA_TAKE_DISCARD;
+  ring(p);
+  return CA_TAKE_RAN;
+}
+
+static void bell_release(ca_target *t, unsigned n) {
+  while (n-- > 0) ca_provider_release(FROM(t, bell));
+}
+
+static const ca_target_ops bell_ops = {bell_take, bell_release};
 
 /* Runs r now on the owning thread, or queues it; consumes one reference. */
 static HRESULT submit(ca_provider *p, ca_preq *r) {
@@ -287,7 +313,6 @@ void ca_provider_disconnect(ca_provider *p) {
   p->head = p->tail = NULL;
   p->regs = NULL;
   ca_mutex_unlock(&p->lock);
-  ca_callback_disconnect(p->mailbox);
   while (regs != NULL) {
     ca_preq *n = regs->tnext;
     regs->tnext = NULL;
@@ -468,7 +493,7 @@ static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
   ca_provider *p = FROM(self, pm);
   if (ppv == NULL) return CA_E_POINTER;
   *ppv = NULL;
-  if (id != CA_PM_CUSTOM_ACTIONS2_ID) return CA_E_NOTIMPL;
+  if (id != CA_DEFAULT_ACTIONS2_ID) return CA_E_NOTIMPL;
   *ppv = ca_provider_v2(p);
   ca_provider_addref(p);
   return CA_S_OK;
@@ -517,7 +542,6 @@ ULONG ca_provider_release(ca_provider *p) {
   int i;
   if (r != 1) return r - 1;
   ca_provider_disconnect(p);   /* a no-op unless the binding never did */
-  ca_callback_release(p->mailbox);
   ca_hub_release(p->hub);
   for (i = 0; i < p->nnames; i++) free(p->names[i]);
   free(p->names);
@@ -585,9 +609,7 @@ ca_provider *ca_provider_new(ca_hub *hub, const char *name,
   int i;
   if (p == NULL) return NULL;
   p->name = ca_strdup(name);
-  p->mailbox = p->name ? ca_callback_new(hub, name, 0, 1) : NULL;
-  if (p->mailbox == NULL || init_sync(p) != 0) {
-    if (p->mailbox != NULL) ca_callback_release(p->mailbox);
+  if (p->name == NULL || init_sync(p) != 0) {
     free(p->name);
     free(p);
     return NULL;
@@ -601,10 +623,10 @@ ca_provider *ca_provider_new(ca_hub *hub, const char *name,
   atomic_init(&p->shut, 0);
   p->hub = hub;
   ca_hub_retain(hub);
-  ca_callback_set_task(p->mailbox, ring, p);
+  p->bell.ops = &bell_ops;
   p->run = run;
   p->binding = binding;
-  p->idle_wait_ms = 1000;
+  p->idle_wait_ms = CA_DEFAULT_IDLE_WAIT_MS;
   for (i = 0; i < nnames; i++)
     if (ca_provider_define(p, names[i], 1) != 0) {
       ca_provider_release(p);

@@ -6,8 +6,8 @@
 ** made on the hub's owning thread runs at once through the binding's run
 ** function; a call from any other thread becomes a request: it is checked
 ** and answered S_OK (or a refusal) at once, kept in the provider's FIFO,
-** and a "doorbell" report goes through the hub's completion queue, whose
-** delivery on the owning thread runs every request waiting. Registrations
+** and a "doorbell" task is posted to the hub, which runs it on the owning
+** thread, where it runs every request waiting. Registrations
 ** live in a table here, under a lock, so that duplicates and unregistering
 ** are decided on the caller's thread. Nothing here depends on Lua.
 */
@@ -17,21 +17,14 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include "callback.h"
+#include "constants.h"
 #include "platform.h"
+#include "queue.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
 struct ca_hub;
-
-/* IProtocolManager::GetCustomInterface id that gives IPmCustomActions2
-   (the header's PM_INTERFACE_ID_ENUM has none). */
-#define CA_PM_CUSTOM_ACTIONS2_ID 2u   /* ca.load's default actions2_id too */
-
-#define CA_E_NOTIMPL ((HRESULT)0x80004001)
-#define CA_E_NOT_FOUND ((HRESULT)0x80070490)       /* ERROR_NOT_FOUND */
-#define CA_E_ALREADY_EXISTS ((HRESULT)0x800700B7)  /* ERROR_ALREADY_EXISTS */
-#define CA_E_TIMEOUT ((HRESULT)0x800705B4)         /* ERROR_TIMEOUT */
 
 enum ca_preq_kind {
   CA_PREQ_RUN,        /* RunCustomAction: a v1 callback */
@@ -106,10 +99,11 @@ struct ca_provider {
   atomic_int connected;     /* cleared when Lua lets go or the state closes */
   atomic_int shut;          /* Shutdown was called */
   struct ca_hub *hub;       /* one hub reference */
-  ca_callback *mailbox;     /* the doorbell: a callback with a task */
+  ca_target bell;           /* the doorbell the hub runs; each posted one
+                               holds a provider reference */
   ca_mutex lock;
   ca_cond answered;         /* CheckIdle answers */
-  char **names;             /* actions, sorted; provider lock */
+  char **names;             /* actions, in no order; provider lock */
   int nnames;
   ca_preq *head, *tail;     /* waiting requests */
   ca_preq *regs;            /* active registrations */
@@ -127,7 +121,7 @@ ca_provider *ca_provider_new(struct ca_hub *hub, const char *name,
 ULONG ca_provider_addref(ca_provider *p);
 ULONG ca_provider_release(ca_provider *p);
 
-/* Adds (fn != 0) or removes an action name; -1 when out of memory. */
+/* Adds (add != 0) or removes an action name; -1 when out of memory. */
 int ca_provider_define(ca_provider *p, const char *name, int add);
 
 /*

@@ -22,6 +22,7 @@
 #endif
 #include "alloc.h"
 #include "queue.h"
+#include "constants.h"
 #include "bufpool.h"
 
 #include <stdlib.h>
@@ -33,7 +34,7 @@
 #define BURST 64              /* reports taken from one ring in a row */
 #define YIELD_AT 4096        /* queued reports beyond which producers yield */
 typedef struct ca_slot {
-  struct ca_callback *cb;
+  ca_target *to;
   HRESULT status;
   DWORD len;
   unsigned char final, null_buf;
@@ -352,7 +353,7 @@ static ca_slot *next_slot(ca_producer *p) {
   return &p->ptail->slots[p->pidx++];
 }
 
-int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
+int ca_queue_push(ca_queue *q, ca_target *to, HRESULT status,
                   int final, const BYTE *buf, DWORD len) {
   int err = CA_Q_OK;
   ca_producer *p = producer_for(q, &err);
@@ -384,7 +385,7 @@ int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
     memcpy(heap, buf, len);
   }
   if ((s = next_slot(p)) == NULL) goto nomem;
-  s->cb = cb;
+  s->to = to;
   s->status = status;
   s->len = len;
   s->final = (unsigned char)(final != 0);
@@ -430,7 +431,7 @@ static int take_from(ca_producer *p, ca_report *r) {
   }
   s = &p->chead->slots[p->cidx++];
   p->popped++;
-  r->cb = s->cb;
+  r->to = s->to;
   r->status = s->status;
   r->len = s->len;
   r->final = s->final;
@@ -609,9 +610,9 @@ int ca_queue_init(ca_queue *q) {
   atomic_init(&q->holds, 0);
   atomic_init(&q->paced, 0);
   atomic_init(&q->producers, NULL);
-  atomic_init(&q->max_count, CA_QUEUE_DEFAULT_MAX_COUNT);
-  atomic_init(&q->max_bytes, CA_QUEUE_DEFAULT_MAX_BYTES);
-  atomic_init(&q->block_ms, 0);
+  atomic_init(&q->max_count, CA_DEFAULT_MAX_QUEUED);
+  atomic_init(&q->max_bytes, CA_DEFAULT_MAX_QUEUED_BYTES);
+  atomic_init(&q->block_ms, CA_DEFAULT_BLOCK_MS);
   ca_call_once(&tl_once, make_key);
   if (!tl_key_made) return -1;
   if (ca_wake_init(&q->wake) != 0) return -1;

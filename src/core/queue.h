@@ -21,14 +21,39 @@
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
-struct ca_callback;
 struct ca_producer;
+
+/*
+** What a queued item is for. The queue and the hub carry items and never
+** look inside their target: they ask its operations what an item means.
+** A target embeds this struct; each queued item holds one reference on it.
+*/
+typedef struct ca_target ca_target;
+
+/* What the consumer does with an item the target has looked at. */
+typedef enum ca_take {
+  CA_TAKE_DELIVER,    /* hand the report to the consumer */
+  CA_TAKE_DROP,       /* refused (the target counted it) */
+  CA_TAKE_DISCARD,    /* refused as closed: the hub counts it discarded */
+  CA_TAKE_RAN         /* a posted task: it ran on the consumer's thread */
+} ca_take;
+
+typedef struct ca_target_ops {
+  /* Consumer thread: what this item is; closed says the hub is closed. */
+  ca_take (*take)(ca_target *t, int final, int closed);
+  /* Any thread: n items let go of their references. */
+  void (*release)(ca_target *t, unsigned n);
+} ca_target_ops;
+
+struct ca_target {
+  const ca_target_ops *ops;
+};
 
 #define CA_INLINE 40
 
 /* A report taken off the queue, owned by the consumer until done. */
 typedef struct ca_report {
-  struct ca_callback *cb;     /* holds one reference */
+  ca_target *to;              /* holds one reference */
   HRESULT status;
   DWORD len;
   int final;
@@ -71,17 +96,15 @@ typedef struct ca_queue {
 
 enum { CA_Q_OK = 0, CA_Q_CLOSED = 1, CA_Q_FULL = 2, CA_Q_NOMEM = 3 };
 
-#define CA_QUEUE_DEFAULT_MAX_COUNT ((size_t)1 << 20)
-#define CA_QUEUE_DEFAULT_MAX_BYTES ((size_t)64 << 20)
-
 int ca_queue_init(ca_queue *q);
 /* Frees every ring; the queue must be closed and drained. */
 void ca_queue_destroy(ca_queue *q);
 void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l);
 void ca_queue_get_limits(ca_queue *q, ca_queue_limits *l);
 
-/* Producer: copies the report in. cb must already hold a reference. */
-int ca_queue_push(ca_queue *q, struct ca_callback *cb, HRESULT status,
+/* Producer: copies the report in. The caller has taken the item's
+   reference on to. */
+int ca_queue_push(ca_queue *q, ca_target *to, HRESULT status,
                   int final, const BYTE *buf, DWORD len);
 
 /* Consumer: the next report, in order per producing thread; 0 when none. */

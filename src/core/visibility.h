@@ -3,8 +3,10 @@
 ** symbol table whatever builds it. The Makefile passes -fvisibility=hidden,
 ** but LuaRocks' builtin backend cannot pass flags, so each internal header
 ** wraps its declarations in CA_HIDDEN_BEGIN/END (after its own includes,
-** so that system and Lua declarations keep their visibility) and only
-** luaopen_* is exported, marked CA_EXPORT.
+** so that system and Lua declarations keep their visibility). What is
+** exported is marked CA_EXPORT: luaopen_customaction_core, the C API of
+** include/customaction.h (customaction_*) and, in luapm,
+** GetProtocolManager.
 */
 #ifndef CA_VISIBILITY_H
 #define CA_VISIBILITY_H

@@ -109,7 +109,8 @@ static int need(lua_State *L, const void *p, const char *method,
 }
 
 /* run and register: the same call but for the interface shape. */
-static int call_start(lua_State *L, int v2) {
+static int call_start(lua_State *L, int shape) {
+  int v2 = shape == CA_SHAPE_V2;
   ca_lactions *p = checkopen(L, 1);
   WCHAR *name, *args;
   ca_lcallback *cb;
@@ -134,7 +135,7 @@ callback's v1 pointer.
 callback)
 @treturn hresult what RunCustomAction returned
 */
-static int a_run(lua_State *L) { return call_start(L, 0); }
+static int a_run(lua_State *L) { return call_start(L, CA_SHAPE_V1); }
 
 /***
 RegisterCustomActionCallback through the wrapped IPmCustomActions2,
@@ -145,7 +146,9 @@ with the callback's v2 pointer.
 @tparam callback|function cb the callback (a function is wrapped)
 @treturn hresult what RegisterCustomActionCallback returned
 */
-static int a_register(lua_State *L) { return call_start(L, 1); }
+static int a_register(lua_State *L) {
+  return call_start(L, CA_SHAPE_V2);
+}
 
 /***
 UnregisterCustomActionCallback through the wrapped IPmCustomActions2.

@@ -302,6 +302,11 @@ static unsigned char *room(lua_State *L, ca_writer *w, size_t n) {
 }
 
 /***
+Binary writers.
+@section writers
+*/
+
+/***
 Builds a binary response: the inverse of `reader`. Every method but
 `tostring` returns the writer, for chaining.
 @function writer

@@ -13,6 +13,7 @@
 #include "callback.h"
 #include "hub.h"
 #include "intrange.h"
+#include "oplog.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
 
@@ -114,7 +115,7 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s);
 void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 
 /* ldeliver.c */
-HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
+HRESULT ca_ldeliver(ca_hub *hub, ca_target *to, HRESULT status, int final,
                     const BYTE *buf, DWORD len);
 
 /* The message handler deliveries use: adds a traceback. */
@@ -159,6 +160,20 @@ void ca_lissuer_open(lua_State *L);
 /* lrecord.c: gives the table at idx the record metatable `name`
    (__name and a __tostring listing its fields). */
 void ca_lprintable(lua_State *L, int idx, const char *name);
+
+/*
+** lrecord.c: the one Lua view of a log (oplog.h). ca_llog_box pushes a
+** box that owns a copy of the log while it becomes Lua tables (its __gc
+** frees it if a memory error strikes first); the caller stores the copy
+** in it. ca_llog_push replaces the box with the list of entries, each
+** built by push (which leaves one table), and its `dropped` count; the
+** list prints as the type name (ca_lprintable).
+*/
+typedef struct ca_llog { ca_log_entry *e; size_t n; } ca_llog;
+ca_llog *ca_llog_box(lua_State *L);
+void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
+                  void (*push)(lua_State *L, const ca_log_entry *e),
+                  const char *name);
 /* lactions.c */
 void ca_lactions_open(lua_State *L);
 /* Pushes a new customaction.actions over v1 and/or v2 (AddRefs each). */

@@ -170,18 +170,18 @@ typedef struct batch_ctx {
 static int deliver_batch(lua_State *L, batch_ctx *b) {
   ca_callback *last = NULL;
   report_ctx *c = &b->c;
+  unsigned long ran = b->run.ran;
   lua_settop(L, 2);
-  int k;
   while ((b->max < 0 || b->done < b->max) &&
-         (k = ca_hub_next(b->hub, &b->run, &b->r)) != 0) {
-    if (k == 2) {   /* a provider's doorbell ran (Lua code of its own) */
+         ca_hub_next(b->hub, &b->run, &b->r)) {
+    if (b->run.ran != ran) {  /* a posted task ran Lua code of its own */
+      b->done += (int)(b->run.ran - ran);
+      ran = b->run.ran;
       last = NULL;
-      b->done++;
-      continue;
     }
     b->have = 1;
     b->depth = -1;
-    c->obj = b->r.cb;
+    c->obj = ca_callback_of(b->r.to);
     if (c->obj != last) {
       last = NULL;
       if (lua_rawgeti(L, lua_upvalueindex(UP_HANDLERS), (lua_Integer)ca_callback_user(c->obj)) ==
@@ -208,6 +208,7 @@ static int deliver_batch(lua_State *L, batch_ctx *b) {
     ca_hub_done(b->hub, &b->r);
     b->done++;
   }
+  b->done += (int)(b->run.ran - ran);
   return 0;
 }
 
@@ -289,12 +290,13 @@ static void handle_error(lua_State *L, ca_lstate *s, ca_callback *obj,
   }
 }
 
-HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
+HRESULT ca_ldeliver(ca_hub *hub, ca_target *to, HRESULT status, int final,
                     const BYTE *buf, DWORD len) {
   report_ctx c;
   lua_State *L;
   HRESULT hr;
   int base, depth;
+  ca_callback *cb = ca_callback_of(to);
   c.batch = 0;
   c.s = ca_hub_binding(hub);
   c.obj = cb;

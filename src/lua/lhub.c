@@ -241,8 +241,8 @@ Sets and returns the queue's limits. A report from another thread that
 finds the queue full waits up to `block_ms`, then is refused with
 RPC_E_SERVERCALL_RETRYLATER and counted.
 @function configure
-@tparam[opt] table limits `max_queued` (reports, default 1 048 576),
-`max_queued_bytes` (payload, default 64 MiB), `block_ms` (default 0)
+@tparam[opt] table limits `max_queued` (reports), `max_queued_bytes`
+(payload), `block_ms` (defaults in `ca.defaults.configure`)
 @treturn table the limits now in force
 */
 static int l_configure(lua_State *L) {
@@ -326,7 +326,32 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
+/***
+The defaults of every option users set, from the core's one list: a
+table per function, such as `ca.defaults.configure.max_queued` or
+`ca.defaults.provider.idle_wait_ms` (units: bytes, reports, ms, entries).
+@table defaults
+*/
+static void push_defaults(lua_State *L) {
+  size_t i, n;
+  const ca_default *d = ca_defaults(&n);
+  lua_newtable(L);
+  for (i = 0; i < n; i++) {
+    if (lua_getfield(L, -1, d[i].where) == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, d[i].where);
+    }
+    lua_pushinteger(L, (lua_Integer)d[i].value);
+    lua_setfield(L, -2, d[i].option);
+    lua_pop(L, 1);
+  }
+}
+
 /* Expects the module table on top. */
 void ca_lhub_open(lua_State *L) {
   luaL_setfuncs(L, funcs, 0);
+  push_defaults(L);
+  lua_setfield(L, -2, "defaults");
 }

@@ -219,7 +219,7 @@ static int call_start(lua_State *L, int shape) {
   HRESULT hr;
   ca_lcallback_expose(L, 4);
   /* a caller holds its reference across the call, as COM callers do */
-  if (shape == 1) {
+  if (shape == CA_SHAPE_V1) {
     IPmCustomActions *pm = ca_issuer_v1(p->is);
     pm->lpVtbl->AddRef(pm);
     hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
@@ -245,7 +245,9 @@ callback)
 @treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
 (wrapped) for a registered one, RPC_E_DISCONNECTED after close
 */
-static int pm_register(lua_State *L) { return call_start(L, 2); }
+static int pm_register(lua_State *L) {
+  return call_start(L, CA_SHAPE_V2);
+}
 /***
 RunCustomAction with the callback's v1 pointer: one report. By default
 (`run = "sync"`) the report is made inside the call, on the caller's
@@ -260,7 +262,7 @@ E_NOT_SET for an undefined name).
 callback)
 @treturn hresult
 */
-static int pm_run(lua_State *L) { return call_start(L, 1); }
+static int pm_run(lua_State *L) { return call_start(L, CA_SHAPE_V1); }
 
 /***
 UnregisterCustomActionCallback: the action stops with one E_ABORT final
@@ -364,9 +366,9 @@ static void push_entry(lua_State *L, const ca_log_entry *e) {
   lua_createtable(L, 0, 10);
   lua_pushstring(L, ca_log_op_names[e->op]);
   lua_setfield(L, -2, "op");
-  lua_pushstring(L, e->action);
+  lua_pushstring(L, e->text);
   lua_setfield(L, -2, "action");
-  lua_pushstring(L, e->shape == 1 ? "v1" : "v2");
+  lua_pushstring(L, e->shape == CA_SHAPE_V1 ? "v1" : "v2");
   lua_setfield(L, -2, "shape");
   set_int(L, "thread", (int64_t)e->thread);
   set_int(L, "time", e->time);
@@ -385,21 +387,6 @@ static void push_entry(lua_State *L, const ca_log_entry *e) {
   ca_lprintable(L, -1, "log_entry");
 }
 
-/* Owns a copy of the log while it is turned into Lua tables. */
-typedef struct log_box {
-  ca_log_entry *e;
-  size_t n;
-} log_box;
-
-#define LOGBOX_MT "customaction.log_box"
-
-static int logbox_gc(lua_State *L) {
-  log_box *b = lua_touserdata(L, 1);
-  ca_log_free(b->e, b->n);
-  b->e = NULL;
-  return 0;
-}
-
 /***
 The protocol as the issuer saw it, in order: entries `{ op, action, shape,
 thread, time, ... }`, `op` one of register, unregister, run (with
@@ -412,33 +399,15 @@ beyond `log_limit`.
 */
 static int pm_log(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  size_t n, dropped, i;
-  ca_log_entry *e;
-  log_box *box;
+  size_t n, dropped;
+  ca_llog *box;
   int clear = lua_toboolean(L, 2);
   lua_settop(L, 1);
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->e = NULL;
-  box->n = 0;
-  if (luaL_newmetatable(L, LOGBOX_MT)) {
-    lua_pushcfunction(L, logbox_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  e = ca_issuer_log(p->is, &n, &dropped, clear);
-  if (e == NULL) return luaL_error(L, "not enough memory");
-  box->e = e;
+  box = ca_llog_box(L);
+  box->e = ca_issuer_log(p->is, &n, &dropped, clear);
+  if (box->e == NULL) return luaL_error(L, "not enough memory");
   box->n = n;
-  lua_createtable(L, (int)n, 1);
-  for (i = 0; i < n; i++) {
-    push_entry(L, &e[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_pushinteger(L, (lua_Integer)dropped);
-  lua_setfield(L, -2, "dropped");
-  ca_lprintable(L, -1, "customaction.issuer_log");
-  ca_log_free(e, n);
-  box->e = NULL;
+  ca_llog_push(L, box, dropped, push_entry, "customaction.issuer_log");
   return 1;
 }
 

@@ -20,8 +20,6 @@
 #include "utf16.h"
 
 #define NCACHE 16
-#define DEFAULT_ACTIONS2_ID 2
-#define DEFAULT_LOG_LIMIT 100000
 
 typedef struct cached { void *ptr; DWORD id; int custom; } cached;
 
@@ -192,7 +190,7 @@ static void read_options(lua_State *L, ca_lpm *p) {
   }
   lua_pop(L, 1);
   ca_framework_set_version(p->fw, major, minor);
-  p->actions2_id = dword_field(L, 2, "actions2_id", 0, DEFAULT_ACTIONS2_ID,
+  p->actions2_id = dword_field(L, 2, "actions2_id", 0, CA_DEFAULT_ACTIONS2_ID,
                                "actions2_id");
 }
 
@@ -242,7 +240,7 @@ static int l_load(lua_State *L) {
   const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
   char err[512];
   HRESULT hr;
-  lua_Integer limit = DEFAULT_LOG_LIMIT;
+  lua_Integer limit = CA_DEFAULT_PM_LOG_LIMIT;
   int r;
   ca_lpm *p;
   lua_settop(L, 3);
@@ -262,7 +260,7 @@ static int l_load(lua_State *L) {
   luaL_setmetatable(L, CA_PM_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  p->actions2_id = DEFAULT_ACTIONS2_ID;
+  p->actions2_id = CA_DEFAULT_ACTIONS2_ID;
   p->fw = ca_framework_new((size_t)limit);
   if (p->fw == NULL) return luaL_error(L, "not enough memory");
   read_options(L, p);
@@ -304,7 +302,8 @@ static int push_failure(lua_State *L, HRESULT hr) {
   return 2;
 }
 
-static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
+static int wrap_actions(lua_State *L, int custom, DWORD id, int shape) {
+  int v2 = shape == CA_SHAPE_V2;
   ca_lpm *p = checkopen(L);
   void *ptr;
   HRESULT hr = ca_pm_interface(p->pm, custom, id, &ptr);
@@ -325,7 +324,7 @@ The protocol manager's IPmCustomActions, from
 @treturn[2] hresult what GetPmInterface returned
 */
 static int m_custom_actions(lua_State *L) {
-  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, 0);
+  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, CA_SHAPE_V1);
 }
 
 /***
@@ -345,7 +344,7 @@ static int m_custom_actions2(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
   }
-  return wrap_actions(L, 1, id, 1);
+  return wrap_actions(L, 1, id, CA_SHAPE_V2);
 }
 
 static const char *const pm_ids[] = {"PM_LISTENER_CHANNEL_MANAGER_ID",
@@ -462,13 +461,13 @@ static int m_shutdown(lua_State *L) {
   return 1;
 }
 
-static void log_entry(lua_State *L, const ca_fw_entry *e) {
-  int fail = strcmp(e->op, "FailWorkerProcess") == 0;
-  int refs = strcmp(e->op, "AddRef") == 0 || strcmp(e->op, "Release") == 0;
+static void log_entry(lua_State *L, const ca_log_entry *e) {
+  int fail = e->op == CA_FW_FAIL;
+  int refs = e->op == CA_FW_ADDREF || e->op == CA_FW_RELEASE;
   lua_createtable(L, 0, 6);
-  lua_pushstring(L, e->op);
+  lua_pushstring(L, ca_fw_op_names[e->op]);
   lua_setfield(L, -2, "op");
-  if (e->what != NULL && !fail) {
+  if (e->what != NULL) {
     lua_pushstring(L, e->what);
     lua_setfield(L, -2, refs ? "interface" : "what");
   }
@@ -477,14 +476,14 @@ static void log_entry(lua_State *L, const ca_fw_entry *e) {
     lua_setfield(L, -2, "id");
   }
   if (refs) {
-    lua_pushinteger(L, (lua_Integer)e->value);
+    lua_pushinteger(L, (lua_Integer)e->result);
     lua_setfield(L, -2, "refs");
-  } else if (strcmp(e->op, "RecycleWorkerProcess") != 0) {
+  } else if (e->op != CA_FW_RECYCLE) {
     ca_lhr_push(L, (uint32_t)e->result);
     lua_setfield(L, -2, fail ? "hr" : "result");
   }
   if (fail) {
-    lua_pushboolean(L, e->what != NULL);
+    lua_pushboolean(L, e->final);
     lua_setfield(L, -2, "fail_on_next_ping");
   }
   if (e->text != NULL) {
@@ -494,17 +493,6 @@ static void log_entry(lua_State *L, const ca_fw_entry *e) {
   lua_pushinteger(L, (lua_Integer)e->thread);
   lua_setfield(L, -2, "thread");
   ca_lprintable(L, -1, "framework_call");
-}
-
-#define LOGBOX_MT "customaction.fw_log_box"
-
-typedef struct fw_box { ca_fw_entry *e; size_t n; } fw_box;
-
-static int box_gc(lua_State *L) {
-  fw_box *b = lua_touserdata(L, 1);
-  ca_fw_log_free(b->e, b->n);
-  b->e = NULL;
-  return 0;
 }
 
 /***
@@ -521,30 +509,16 @@ application id), `hr` and `fail_on_next_ping` (FailWorkerProcess);
 */
 static int m_log(lua_State *L) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
-  size_t n, dropped, i;
-  fw_box *box;
+  size_t n, dropped;
+  ca_llog *box;
   int clear = lua_toboolean(L, 2);
   luaL_argcheck(L, p->fw != NULL, 1, "protocol manager is closed");
   lua_settop(L, 1);
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->e = NULL;
-  box->n = 0;
-  if (luaL_newmetatable(L, LOGBOX_MT)) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  box = ca_llog_box(L);
   box->e = ca_framework_log(p->fw, &n, &dropped, clear);
   if (box->e == NULL) return luaL_error(L, "not enough memory");
   box->n = n;
-  lua_createtable(L, (int)n, 1);
-  for (i = 0; i < n; i++) {
-    log_entry(L, &box->e[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_pushinteger(L, (lua_Integer)dropped);
-  lua_setfield(L, -2, "dropped");
-  ca_lprintable(L, -1, "customaction.framework_log");
+  ca_llog_push(L, box, dropped, log_entry, "customaction.framework_log");
   return 1;
 }
 

@@ -281,8 +281,9 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
 }
 
 static int64_t idle_wait(lua_State *L, int opts) {
-  static const ca_intrange range = {"idle_wait_ms", 0, 86400000};
-  int64_t ms = 1000;
+  static const ca_intrange range = {"idle_wait_ms", 0,
+                                    CA_MAX_WAIT_MS};
+  int64_t ms = CA_DEFAULT_IDLE_WAIT_MS;
   if (lua_getfield(L, opts, "idle_wait_ms") != LUA_TNIL)
     ms = ca_lcheckint(L, -1, opts, "option ", &range);
   lua_pop(L, 1);
@@ -558,7 +559,7 @@ static int call_start(lua_State *L, int shape) {
   HRESULT hr;
   ca_lcallback_expose(L, 4);
   ca_provider_addref(p);   /* the caller's reference: an action may close */
-  if (shape == 1) {
+  if (shape == CA_SHAPE_V1) {
     IPmCustomActions *pm = ca_provider_v1(p);
     hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
   } else {
@@ -580,7 +581,7 @@ RunCustomAction with the callback's v1 pointer.
 @treturn hresult what the action's ReportResult returned when it answered
 inside the call, else S_OK; E_NOTIMPL for an unknown name
 */
-static int pv_run(lua_State *L) { return call_start(L, 1); }
+static int pv_run(lua_State *L) { return call_start(L, CA_SHAPE_V1); }
 
 /***
 RegisterCustomActionCallback with the callback's v2 pointer.
@@ -591,7 +592,9 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @treturn hresult S_OK, E_NOTIMPL for an unknown name,
 HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) for a registered one
 */
-static int pv_register(lua_State *L) { return call_start(L, 2); }
+static int pv_register(lua_State *L) {
+  return call_start(L, CA_SHAPE_V2);
+}
 
 /***
 UnregisterCustomActionCallback: the reply is cancelled (its on_cancel

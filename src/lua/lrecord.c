@@ -4,7 +4,8 @@
 ** assert.same and scripts index them freely); a shared metatable per kind
 ** gives them a __name and a __tostring that shows their fields, sorted,
 ** nested records inline, so that the REPL prints `callback_stats{ ... }`
-** instead of an address.
+** instead of an address. Logs (the issuer's, a loaded library's
+** framework calls) reach Lua through one view here.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -128,4 +129,42 @@ void ca_lprintable(lua_State *L, int idx, const char *name) {
     lua_setfield(L, -2, "__tostring");
   }
   lua_setmetatable(L, idx);
+}
+
+#define LOGBOX_MT "customaction.log_box"
+
+static int logbox_gc(lua_State *L) {
+  ca_llog *b = lua_touserdata(L, 1);
+  ca_log_free(b->e, b->n);
+  b->e = NULL;
+  return 0;
+}
+
+ca_llog *ca_llog_box(lua_State *L) {
+  ca_llog *box = lua_newuserdatauv(L, sizeof *box, 0);
+  box->e = NULL;
+  box->n = 0;
+  if (luaL_newmetatable(L, LOGBOX_MT)) {
+    lua_pushcfunction(L, logbox_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return box;
+}
+
+void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
+                  void (*push)(lua_State *L, const ca_log_entry *e),
+                  const char *name) {
+  size_t i;
+  lua_createtable(L, (int)box->n, 1);
+  for (i = 0; i < box->n; i++) {
+    push(L, &box->e[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)dropped);
+  lua_setfield(L, -2, "dropped");
+  ca_lprintable(L, -1, name);
+  ca_log_free(box->e, box->n);
+  box->e = NULL;
+  lua_replace(L, -2);   /* the box */
 }

@@ -35,11 +35,6 @@
 #define SCRIPT_ENV "CUSTOMACTION_LUAPM_SCRIPT"
 #define LOAD_ENV "CUSTOMACTION_LUAPM_LOAD_MS"
 #define SHUTDOWN_ENV "CUSTOMACTION_LUAPM_SHUTDOWN_MS"
-#define LOAD_MS_DEFAULT 30000
-#define SHUTDOWN_MS_DEFAULT 10000
-#define MS_MAX 86400000
-#define E_FILE_NOT_FOUND_ ((HRESULT)0x80070002)
-#define E_TIMEOUT_ ((HRESULT)0x800705B4)   /* HRESULT_FROM_WIN32(ERROR_TIMEOUT) */
 /* VM instructions between two looks at the interrupt flag */
 #define HOOK_COUNT 1000
 
@@ -392,7 +387,7 @@ static HRESULT pm_shutdown(IProtocolManager *self, BOOL immediate) {
   if (immediate || on_script_thread(pm)) return hr;
   if (wait_thread(pm, pm->shutdown_ms)) return hr;
   stop_script(pm, CUT_SHUTDOWN);
-  return E_TIMEOUT_;
+  return CA_E_TIMEOUT;
 }
 
 static const IProtocolManagerVtbl luapm_vtbl = {
@@ -431,12 +426,14 @@ static int env_ms(const char *name, int64_t min, int64_t def, int64_t *ms) {
   if (s == NULL || *s == '\0') return 0;
   errno = 0;
   v = strtoll(s, &end, 10);
-  if (errno == 0 && end != s && *end == '\0' && v >= min && v <= MS_MAX) {
+  if (errno == 0 && end != s && *end == '\0' && v >= min &&
+      v <= CA_MAX_WAIT_MS) {
     *ms = v;
     return 0;
   }
   fprintf(stderr, "luapm: %s must be a whole number of milliseconds from "
-          "%lld to %d (got \"%s\")\n", name, (long long)min, MS_MAX, s);
+          "%lld to %d (got \"%s\")\n", name, (long long)min,
+          CA_MAX_WAIT_MS, s);
   return -1;
 }
 
@@ -444,8 +441,8 @@ static HRESULT new_luapm(IWorkerProcessFramework *fw, luapm **out) {
   luapm *pm = calloc(1, sizeof *pm);
   *out = NULL;
   if (pm == NULL) return CA_E_OUTOFMEMORY;
-  if (env_ms(LOAD_ENV, 1, LOAD_MS_DEFAULT, &pm->load_ms) != 0 ||
-      env_ms(SHUTDOWN_ENV, 0, SHUTDOWN_MS_DEFAULT, &pm->shutdown_ms) != 0) {
+  if (env_ms(LOAD_ENV, 1, CA_DEFAULT_LUAPM_LOAD_MS, &pm->load_ms) != 0 ||
+      env_ms(SHUTDOWN_ENV, 0, CA_DEFAULT_LUAPM_SHUTDOWN_MS, &pm->shutdown_ms) != 0) {
     free(pm);
     return CA_E_INVALIDARG;
   }
@@ -506,7 +503,7 @@ static HRESULT wait_ready(luapm *pm) {
     if (left <= 0) break;
     ca_cond_timedwait(&pm->c, &pm->m, left);
   }
-  hr = pm->ready ? pm->init_hr : E_TIMEOUT_;
+  hr = pm->ready ? pm->init_hr : CA_E_TIMEOUT;
   ca_mutex_unlock(&pm->m);
   return hr;
 }
@@ -525,14 +522,14 @@ HRESULT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
   if (hr != CA_S_OK) return hr;
   /* its thread may outlive the host's use of it: never unmapped */
   ca_pin_module((const void *)(uintptr_t)GetProtocolManager);
-  if (!script_exists(pm)) hr = E_FILE_NOT_FOUND_;
+  if (!script_exists(pm)) hr = CA_E_FILE_NOT_FOUND;
   else if (start_thread(pm) != 0) hr = CA_E_FAIL;
   else hr = wait_ready(pm);
   if (hr == CA_S_OK) {
     *ppProtocolManager = (IProtocolManager *)pm;
     return hr;
   }
-  if (hr == E_TIMEOUT_) {
+  if (hr == CA_E_TIMEOUT) {
     fprintf(stderr, "luapm: %s did not finish loading within %lld ms (%s); "
             "it is interrupted\n", pm->script, (long long)pm->load_ms,
             LOAD_ENV);

@@ -77,14 +77,14 @@ static ca_op *new_op(PCWSTR name16, PCWSTR args16, HRESULT *hr) {
 /* Lock held: may op start? The refusal is logged. */
 static HRESULT admit(ca_issuer *is, ca_op *op, int shape, ca_def **d) {
   HRESULT hr = CA_S_OK;
-  int iis = shape == 1 && is->sync_run;
+  int iis = shape == CA_SHAPE_V1 && is->sync_run;
   *d = is->closed ? NULL : find_def(is, op->name);
   if (is->closed) hr = CA_RPC_E_DISCONNECTED;
   else if (*d == NULL) hr = iis ? CA_E_NOTIMPL : CA_E_NOT_FOUND;
-  else if (shape == 2 && find_bound(is, op->name) != NULL)
+  else if (shape == CA_SHAPE_V2 && find_bound(is, op->name) != NULL)
     hr = CA_E_ALREADY_EXISTS;
   if (hr != CA_S_OK)
-    ca_sim_log_call_locked(is, shape == 1 ? CA_LOG_RUN : CA_LOG_REGISTER,
+    ca_sim_log_call_locked(is, shape == CA_SHAPE_V1 ? CA_LOG_RUN : CA_LOG_REGISTER,
                            op->name, shape, hr);
   return hr;
 }
@@ -97,8 +97,8 @@ static void launch(ca_issuer *is, ca_op *op, ca_def *d, int shape, void *cb) {
   op->sc = d->sc;
   d->sc->refs++;
   op->state = ST_ACTIVE;
-  op->named = shape == 2;
-  op->sync = shape == 1 && is->sync_run;
+  op->named = shape == CA_SHAPE_V2;
+  op->sync = shape == CA_SHAPE_V1 && is->sync_run;
   op->never_release = ca_sc_fault(d->sc, CA_FAULT_NEVER_RELEASE) != NULL;
   op->rng = j && j->seed ? j->seed : 0x9E3779B97F4A7C15ull;
   op->due = ca_time_add(ca_sim_now(is), op->sync ? 0 : d->sc->delay);
@@ -141,7 +141,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   if (op == NULL) return hr;
   ca_mutex_lock(&is->lock);
   hr = admit(is, op, shape, &d);
-  if (hr == CA_S_OK && !(shape == 1 && is->sync_run) &&
+  if (hr == CA_S_OK && !(shape == CA_SHAPE_V1 && is->sync_run) &&
       ca_sched_assign(is, op) != 0)
     hr = CA_E_OUTOFMEMORY;   /* no worker thread could start */
   if (hr != CA_S_OK) {
@@ -153,7 +153,7 @@ static HRESULT start(ca_issuer *is, int shape, PCWSTR name16, PCWSTR args16,
   if (op->sync) {
     hr = run_inside(is, op);
   } else {
-    ca_sim_log_call_locked(is, shape == 1 ? CA_LOG_RUN : CA_LOG_REGISTER,
+    ca_sim_log_call_locked(is, shape == CA_SHAPE_V1 ? CA_LOG_RUN : CA_LOG_REGISTER,
                            op->name, shape, CA_S_OK);
     ca_cond_broadcast(&is->work);
   }
@@ -198,7 +198,7 @@ static ULONG pm1_release(IPmCustomActions *self) {
 }
 static HRESULT pm1_run(IPmCustomActions *self, PCWSTR name, PCWSTR args,
                        ICustomActionResultCallback *cb) {
-  return start(IS_FROM(self, v1), 1, name, args, cb);
+  return start(IS_FROM(self, v1), CA_SHAPE_V1, name, args, cb);
 }
 static ULONG pm2_addref(IPmCustomActions2 *self) {
   return ca_issuer_addref(IS_FROM(self, v2));
@@ -208,7 +208,7 @@ static ULONG pm2_release(IPmCustomActions2 *self) {
 }
 static HRESULT pm2_register(IPmCustomActions2 *self, PCWSTR name,
                             PCWSTR args, ICustomAction2ResultCallback *cb) {
-  return start(IS_FROM(self, v2), 2, name, args, cb);
+  return start(IS_FROM(self, v2), CA_SHAPE_V2, name, args, cb);
 }
 static HRESULT pm2_unregister(IPmCustomActions2 *self, PCWSTR name) {
   return unregister(IS_FROM(self, v2), name);

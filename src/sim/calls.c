@@ -11,13 +11,13 @@
 #include "hresult.h"
 
 ULONG ca_sim_addref(void *cb, int shape) {
-  return shape == 1
+  return shape == CA_SHAPE_V1
     ? ((ICustomActionResultCallback *)cb)->lpVtbl->AddRef(cb)
     : ((ICustomAction2ResultCallback *)cb)->lpVtbl->AddRef(cb);
 }
 
 ULONG ca_sim_release(void *cb, int shape) {
-  return shape == 1
+  return shape == CA_SHAPE_V1
     ? ((ICustomActionResultCallback *)cb)->lpVtbl->Release(cb)
     : ((ICustomAction2ResultCallback *)cb)->lpVtbl->Release(cb);
 }
@@ -26,7 +26,7 @@ HRESULT ca_sim_report(void *cb, int shape, HRESULT st, int final,
                       const BYTE *buf, DWORD len) {
   /* the interfaces take a non-const buffer; callbacks only read it */
   BYTE *b = (BYTE *)(uintptr_t)buf;
-  if (shape == 1)
+  if (shape == CA_SHAPE_V1)
     return ((ICustomActionResultCallback *)cb)->lpVtbl->ReportResult(
         cb, st, b, len);
   return ((ICustomAction2ResultCallback *)cb)->lpVtbl->ReportResult(

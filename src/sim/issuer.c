@@ -12,14 +12,15 @@
 
 #include "utf16.h"
 
-static const ca_intrange threads_range = {"threads", 1, 64};
+static const ca_intrange threads_range = {"threads", 1,
+                                          CA_MAX_ISSUER_THREADS};
 static const ca_intrange log_limit_range = {"log_limit", 0, CA_COUNT_MAX};
 
 void ca_issuer_opts_init(ca_issuer_opts *o) {
-  o->threads = 1;
+  o->threads = CA_DEFAULT_ISSUER_THREADS;
   o->threads_set = 0;
   o->log = 1;
-  o->log_limit = 1000000;
+  o->log_limit = CA_DEFAULT_ISSUER_LOG_LIMIT;
   o->run = CA_RUN_SYNC;
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "intrange.h"
+#include "oplog.h"
 #include "scenario.h"
 #include "wpf.h"
 #include "visibility.h"
@@ -31,18 +32,8 @@ enum ca_log_op {
 };
 extern const char *const ca_log_op_names[CA_NLOGOPS];
 
-typedef struct ca_log_entry {
-  enum ca_log_op op;
-  char *action;
-  HRESULT status;    /* report: hrStatus */
-  int final;         /* report: fFinalResponse */
-  int64_t bytes;     /* report: cbResponse */
-  int null_buf;      /* report: pbResponse was NULL */
-  int64_t result;    /* what the call returned (HRESULT, or refs) */
-  unsigned long thread;
-  int64_t time;      /* ms on the issuer's clock */
-  int shape;         /* 1: v1 callback, 2: v2 */
-} ca_log_entry;
+/* Its entries are the project's one log (oplog.h): text is the action's
+   name, time the issuer's clock. */
 
 /* How RunCustomAction answers. */
 enum ca_run_mode {
@@ -104,10 +95,10 @@ int ca_issuer_pending(ca_issuer *is);
 /* Cancels everything (E_ABORT finals), releases, stops the workers. */
 void ca_issuer_close(ca_issuer *is);
 
-/* Copies the log (caller frees with ca_log_free); clears it when asked. */
+/* Copies the log (caller frees with ca_log_free); clears it when asked;
+   NULL when out of memory. */
 ca_log_entry *ca_issuer_log(ca_issuer *is, size_t *n, size_t *dropped,
                             int clear);
-void ca_log_free(ca_log_entry *e, size_t n);
 
 CA_HIDDEN_END
 #endif

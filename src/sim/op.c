@@ -15,7 +15,7 @@
 #include "hresult.h"
 
 int64_t ca_op_last(const ca_op *op) {
-  return op->shape == 1 ? 1 : op->sc->count;
+  return op->shape == CA_SHAPE_V1 ? 1 : op->sc->count;
 }
 
 void ca_op_free(ca_op *op) {
@@ -126,7 +126,7 @@ void ca_op_perform(ca_issuer *is, ca_op *op, ca_event *ev) {
       ev->result = respond(is, op, op->sent, 1, 0);
       break;
     case EV_AFTER_FINAL:
-      ev->result = respond(is, op, op->sent + 1, op->shape == 1, 0);
+      ev->result = respond(is, op, op->sent + 1, op->shape == CA_SHAPE_V1, 0);
       break;
     case EV_ABORT:
       ev->result = ca_sim_report(op->cb, op->shape, CA_E_ABORT, 1,
@@ -157,7 +157,7 @@ static void after_response(ca_issuer *is, ca_op *op, ca_event *ev,
     /* backpressure: the same response again, one interval later */
     int64_t e = interval(op);
     op->due = ca_time_add(now, e > 0 ? e : 1);
-    if (final && op->shape == 2 && find_bound(is, op->name) == NULL)
+    if (final && op->shape == CA_SHAPE_V2 && find_bound(is, op->name) == NULL)
       op->named = 1;   /* the final did not go out after all */
     return;
   }

@@ -1,12 +1,11 @@
 /*
-** sched.c: the scheduler and the two clocks. Each operation belongs to
-** one worker, so all its reports come from one thread and reach the
-** callback in the order made, as with a real protocol manager's
+** sched.c: the scheduler and the virtual clock's advance. Each operation
+** belongs to one worker, so all its reports come from one thread and
+** reach the callback in the order made, as with a real protocol manager's
 ** per-registration worker. Workers start when the first operation is
 ** given to them, so an issuer that reports nothing in real time holds no
 ** thread. On the virtual clock ca_issuer_advance runs the same steps on
-** the calling thread. Clock arithmetic saturates at CA_TIME_NEVER, a time
-** no event is ever due at.
+** the calling thread. The clocks themselves are in clock.c.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -14,16 +13,6 @@
 #include "sim.h"
 
 const ca_intrange ca_advance_range = {"ms", 0, CA_MS_MAX};
-
-int64_t ca_time_add(int64_t t, int64_t ms) {
-  if (ms > 0 && t > CA_TIME_NEVER - ms) return CA_TIME_NEVER;
-  return t + ms;
-}
-
-int64_t ca_sim_now(ca_issuer *is) {
-  if (is->is_virtual) return is->vnow;
-  return (ca_now_ns() - is->start_ns) / 1000000;
-}
 
 /* The next operation due; worker < 0 takes any (the virtual clock). */
 ca_op *ca_sched_earliest(ca_issuer *is, int worker) {

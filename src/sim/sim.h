@@ -4,7 +4,7 @@
 ** others: scenario.c (the data), log.c (the protocol log), calls.c
 ** (calling callbacks, also from a thread made for one report), payload.c
 ** (what a response carries), op.c (one operation's state machine),
-** sched.c (the scheduler and both clocks), issuer.c (the native
+** clock.c (both clocks), sched.c (the scheduler), issuer.c (the native
 ** interface and the issuer's lifetime). Callers outside src/sim include
 ** issuer.h and scenario.h only.
 */
@@ -14,17 +14,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "constants.h"
 #include "issuer.h"
 #include "platform.h"
 #include "scenario.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
-
-#define CA_E_NOT_FOUND ((HRESULT)0x80070490)       /* E_NOT_SET */
-#define CA_E_ALREADY_EXISTS ((HRESULT)0x800700B7)  /* ERROR_ALREADY_EXISTS */
-#ifndef CA_E_NOTIMPL
-#define CA_E_NOTIMPL ((HRESULT)0x80004001)
-#endif
 
 /* A time no event is ever due at: saturated clock arithmetic ends here. */
 #define CA_TIME_NEVER INT64_MAX
@@ -72,7 +67,7 @@ typedef struct ca_op {
   size_t args_len;
   char *args16;                /* UTF-16LE bytes, for echo */
   size_t args16_len;
-  int shape;                   /* 1: run through v1, 2: registration, v2 */
+  int shape;                   /* CA_SHAPE_V1 run, CA_SHAPE_V2 register */
   void *cb;
   ca_scenario *sc;
   int64_t due;
@@ -100,12 +95,6 @@ typedef struct ca_def {
   char *name;
   ca_scenario *sc;
 } ca_def;
-
-typedef struct ca_log {
-  int on;                      /* fixed at creation */
-  size_t limit, n, cap, dropped;
-  ca_log_entry *e;
-} ca_log;
 
 typedef struct ca_worker {
   struct ca_issuer *is;
@@ -138,13 +127,11 @@ struct ca_issuer {
   size_t nleaked;
 };
 
-/* clock (sched.c) */
+/* clock.c */
 int64_t ca_sim_now(ca_issuer *is);                  /* lock held */
 int64_t ca_time_add(int64_t t, int64_t ms);         /* saturates */
 
 /* log.c; the *_locked ones expect the issuer's lock held */
-void ca_log_init(ca_log *log, int on, size_t limit);
-void ca_log_destroy(ca_log *log);
 void ca_sim_log_call_locked(ca_issuer *is, enum ca_log_op op,
                             const char *name, int shape, HRESULT result);
 void ca_sim_log_stop_locked(ca_issuer *is, const ca_op *op, HRESULT result);

@@ -12,12 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua.h"
-#include "lauxlib.h"
-#include "lualib.h"
+#include "luahost.h"
 #include "wpf.h"
 
-int luaopen_customaction_core(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static lua_State *L;
@@ -25,18 +22,16 @@ static ICustomActionResultCallback *v1;
 static ICustomAction2ResultCallback *v2;
 
 static void setup(void) {
-  L = luaL_newstate();
-  luaL_openlibs(L);
-  luaL_requiref(L, "customaction.core", luaopen_customaction_core, 0);
-  lua_setglobal(L, "ca");
-  if (luaL_dostring(L,
+  L = luahost_new();
+  if (L == NULL || !luahost_run(L,
+      "ca = require 'customaction.core'\n"
       "got = nil\n"
       "cb = ca.callback(function(s, r, f)\n"
       "  got = { s.value, r, f }\n"
       "  if r and #r % 7 == 3 then error('odd length') end\n"
       "  return r and #r or 0\n"
       "end, { reuse = true, max_response = 256, on_error = function() end })\n"
-      "p1, p2 = cb:interface('v1'), cb:interface('v2')\n") != LUA_OK)
+      "p1, p2 = cb:interface('v1'), cb:interface('v2')\n"))
     abort();
   lua_getglobal(L, "p1");
   v1 = lua_touserdata(L, -1);

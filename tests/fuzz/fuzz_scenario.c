@@ -12,11 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua.h"
-#include "lauxlib.h"
-#include "lualib.h"
+#include "luahost.h"
 
-int luaopen_customaction_core(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static lua_State *L;
@@ -61,11 +58,9 @@ static void push_value(const uint8_t *d, size_t n, int depth) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int i, nf;
   if (L == NULL) {
-    L = luaL_newstate();
-    luaL_openlibs(L);
-    luaL_requiref(L, "customaction.core", luaopen_customaction_core, 0);
-    lua_setglobal(L, "ca");
-    if (luaL_dostring(L,
+    L = luahost_new();
+    if (L == NULL || !luahost_run(L,
+        "ca = require 'customaction.core'\n"
         "function try(t)\n"
         "  local pm = ca.issuer({ clock = 'virtual' })\n"
         "  local ok = pcall(pm.define, pm, 'A', t)\n"
@@ -79,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         "    ca.dispatch()\n"
         "  end\n"
         "  pm:close()\n"
-        "end\n") != LUA_OK)
+        "end\n"))
       abort();
   }
   pos = 0;
