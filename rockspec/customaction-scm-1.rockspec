@@ -50,6 +50,7 @@ build = {
         "src/lua/lutf16.c", "src/lua/lscenario.c", "src/lua/lissuer.c", "src/lua/lrecord.c",
         "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lpm.c", "src/lua/lprovider.c",
         "src/lua/lreply.c",
+        "src/lua/lcall.c",
         "src/lua/lapi.c",
         "src/lua/lcore.c",
       },

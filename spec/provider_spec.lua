@@ -399,8 +399,11 @@ describe("the caller's methods", function()
     assert.equal(E_NOTIMPL, pm:run("Nope", "", cb))
     assert.same({ "one!", "!" }, responses(got))
     assert.equal(ca.E_ABORT, got[2].status)
-    assert.error_matches(function() pm:run("Echo", "x", function() end) end,
-                         "customaction.callback expected")
+    local plain
+    assert.equal(ca.S_OK, pm:run("Echo", "x", function(_, response) plain = response end))
+    assert.equal("x", plain)
+    assert.error_matches(function() pm:run("Echo", "x", 42) end,
+                         "customaction.callback or function expected")
     assert.error_matches(function() pm:run("Ech" .. string.char(255), "x", cb) end,
                          "bad argument #1 to 'run' %(invalid UTF%-8")
   end)

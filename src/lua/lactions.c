@@ -101,27 +101,11 @@ A wrapped native provider (`customaction.actions`).
 @type actions
 */
 
-static int need(lua_State *L, const void *p, const char *method,
-                const char *iface, const char *shape) {
-  if (p != NULL) return 1;
-  return luaL_error(L, "%s needs an %s: this object wraps none (wrap one "
-                    "with shape \"%s\")", method, iface, shape);
-}
-
-/* run and register: the same call but for the interface shape. */
-static int call_start(lua_State *L, int v2) {
+/* run and register: the one caller path (lcall.c), which also says
+   which interface a call needs when this object wraps none. */
+static int call_start(lua_State *L, int shape) {
   ca_lactions *p = checkopen(L, 1);
-  WCHAR *name, *args;
-  ca_lcallback *cb;
-  if (v2) need(L, p->f.v2, "register", "IPmCustomActions2", "v2");
-  else need(L, p->f.v1, "run", "IPmCustomActions", "v1");
-  name = ca_lutf16_check_wide(L, 2, 0);
-  args = ca_lutf16_check_wide(L, 3, 1);
-  cb = ca_lcallback_checkorwrap(L, 4);
-  ca_lcallback_expose(L, 4);
-  ca_lhr_push(L, (uint32_t)(v2 ? ca_foreign_register(&p->f, name, args, cb->obj)
-                               : ca_foreign_run(&p->f, name, args, cb->obj)));
-  return 1;
+  return ca_lcall_start(L, p->f.v1, p->f.v2, shape, NULL);
 }
 
 /***
@@ -134,7 +118,7 @@ callback's v1 pointer.
 callback)
 @treturn hresult what RunCustomAction returned
 */
-static int a_run(lua_State *L) { return call_start(L, 0); }
+static int a_run(lua_State *L) { return call_start(L, 1); }
 
 /***
 RegisterCustomActionCallback through the wrapped IPmCustomActions2,
@@ -145,7 +129,7 @@ with the callback's v2 pointer.
 @tparam callback|function cb the callback (a function is wrapped)
 @treturn hresult what RegisterCustomActionCallback returned
 */
-static int a_register(lua_State *L) { return call_start(L, 1); }
+static int a_register(lua_State *L) { return call_start(L, 2); }
 
 /***
 UnregisterCustomActionCallback through the wrapped IPmCustomActions2.
@@ -154,12 +138,7 @@ UnregisterCustomActionCallback through the wrapped IPmCustomActions2.
 @treturn hresult what UnregisterCustomActionCallback returned
 */
 static int a_unregister(lua_State *L) {
-  ca_lactions *p = checkopen(L, 1);
-  WCHAR *name;
-  need(L, p->f.v2, "unregister", "IPmCustomActions2", "v2");
-  name = ca_lutf16_check_wide(L, 2, 0);
-  ca_lhr_push(L, (uint32_t)ca_foreign_unregister(&p->f, name));
-  return 1;
+  return ca_lcall_unregister(L, checkopen(L, 1)->f.v2, NULL);
 }
 
 /***

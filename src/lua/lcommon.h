@@ -153,6 +153,33 @@ int ca_lprovider_field(lua_State *L, int proxy, const char *k);
 void ca_lreply_push(lua_State *L, int proxy, struct ca_provider *p,
                     struct ca_preq *r);
 
+/* lcall.c: the one caller path into native code (see its opening). */
+#define CA_LHOLD_MAX 4
+typedef struct ca_lhold {
+  int n;
+  struct { void *obj; void (*drop)(void *); } held[CA_LHOLD_MAX];
+} ca_lhold;
+void ca_lhold_init(ca_lhold *h);
+/* take(obj) now, drop(obj) at ca_lhold_drop; NULL obj: nothing. */
+void ca_lhold_add(ca_lhold *h, void *obj, void (*take)(void *),
+                  void (*drop)(void *));
+/* AddRef of any IWpfReferencedObject-derived pointer, Released at drop. */
+void ca_lhold_iface(ca_lhold *h, void *iface);
+void ca_lhold_drop(ca_lhold *h);
+/* A name (or an optional argument) as UTF-16, refused with an argument
+   error when it holds a NUL or is not UTF-8. */
+WCHAR *ca_lcall_name(lua_State *L, int arg);
+WCHAR *ca_lcall_args(lua_State *L, int arg);
+/* The callback at arg, or one made from the function there; exposed to
+   native code. */
+ca_callback *ca_lcall_callback(lua_State *L, int arg);
+/* run (shape 1) or register (shape 2) with arguments 2..4, and
+   unregister with argument 2, holding the interface (and also, a second
+   interface the call may reach) across the call; push the HRESULT. */
+int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
+                   int shape, void *also);
+int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2, void *also);
+
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);
 

@@ -210,29 +210,11 @@ static void define_all(lua_State *L, ca_lissuer *p, int t) {
 
 /* ---- calls through the native interface --------------------------------- */
 
-/* register and run: the same native call but for the interface shape. */
+/* register and run: the one caller path (lcall.c) through our vtables. */
 static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_checkorwrap(L, 4);
-  HRESULT hr;
-  ca_lcallback_expose(L, 4);
-  /* a caller holds its reference across the call, as COM callers do */
-  if (shape == 1) {
-    IPmCustomActions *pm = ca_issuer_v1(p->is);
-    pm->lpVtbl->AddRef(pm);
-    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
-    pm->lpVtbl->Release(pm);
-  } else {
-    IPmCustomActions2 *pm = ca_issuer_v2(p->is);
-    pm->lpVtbl->AddRef(pm);
-    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                  ca_callback_v2(cb->obj));
-    pm->lpVtbl->Release(pm);
-  }
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_start(L, ca_issuer_v1(p->is), ca_issuer_v2(p->is), shape,
+                        NULL);
 }
 
 /***
@@ -270,16 +252,8 @@ report, then the callback is released.
 @treturn hresult S_OK, or E_NOT_SET for an unknown or finished name
 */
 static int pm_unregister(lua_State *L) {
-  ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  IPmCustomActions2 *pm = ca_issuer_v2(p->is);
-  HRESULT hr;
   /* on a virtual clock the E_ABORT final runs a handler in here */
-  pm->lpVtbl->AddRef(pm);
-  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
-  pm->lpVtbl->Release(pm);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_unregister(L, ca_issuer_v2(checkissuer(L, 1)->is), NULL);
 }
 
 /***

@@ -14,7 +14,9 @@
 #include "alloc.h"
 #include <string.h>
 
+#include "foreign.h"
 #include "framework.h"
+#include "hresult.h"
 #include "lcommon.h"
 #include "pmhost.h"
 #include "utf16.h"
@@ -304,14 +306,53 @@ static int push_failure(lua_State *L, HRESULT hr) {
   return 2;
 }
 
-static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
+/*
+** Every call into the library goes through enter/leave (lcall.c's hold):
+** the library and our framework, which it may call back, live until the
+** call returns, however the Lua code it runs (on_fail) closes us. leave
+** answers whether the object is still open: when it is not, the caller
+** uses and caches nothing the call gave.
+*/
+static ca_lpm *enter(lua_State *L, ca_lhold *h) {
   ca_lpm *p = checkopen(L);
+  ca_lhold_init(h);
+  ca_lhold_iface(h, p->pm);
+  ca_lhold_add(h, p->fw, ca_framework_hold, ca_framework_unhold);
+  return p;
+}
+
+static int leave(ca_lpm *p, ca_lhold *h) {
+  ca_lhold_drop(h);
+  return p->pm != NULL;
+}
+
+/* GetPmInterface or GetCustomInterface under the hold; a pointer got by
+   an object closed meanwhile is released, and the call answers
+   RPC_E_DISCONNECTED. */
+static HRESULT get_interface(lua_State *L, ca_lpm **pp, int custom, DWORD id,
+                             void **out) {
+  ca_lhold h;
+  ca_lpm *p = enter(L, &h);
+  HRESULT hr = ca_pm_interface(p->pm, custom, id, out);
+  if (!leave(p, &h)) {
+    if (*out != NULL) ca_ref_release(*out);
+    *out = NULL;
+    hr = CA_RPC_E_DISCONNECTED;
+  }
+  *pp = p;
+  return hr;
+}
+
+static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
+  ca_lpm *p;
   void *ptr;
-  HRESULT hr = ca_pm_interface(p->pm, custom, id, &ptr);
+  HRESULT hr = get_interface(L, &p, custom, id, &ptr);
   if (WPF_FAILED(hr) || ptr == NULL) return push_failure(L, hr);
+  /* the wrapper takes its own reference; this one came with the call (a
+     wrapper's allocation that fails must not leak it: released first,
+     the wrapper below still holds one) */
   ca_lactions_push(L, v2 ? NULL : ptr, v2 ? ptr : NULL);
-  /* the wrapper holds its own reference; this one came with the call */
-  ((IWpfReferencedObject *)ptr)->lpVtbl->Release(ptr);
+  ca_ref_release(ptr);
   return 1;
 }
 
@@ -384,7 +425,7 @@ static int m_interface(lua_State *L) {
   if (p->ncache == NCACHE)
     return luaL_error(L, "interface: at most %d interfaces are kept",
                       NCACHE);
-  hr = ca_pm_interface(p->pm, custom, id, &ptr);
+  hr = get_interface(L, &p, custom, id, &ptr);
   if (WPF_FAILED(hr) || ptr == NULL) return push_failure(L, hr);
   p->cache[p->ncache].ptr = ptr;
   p->cache[p->ncache].id = id;
@@ -394,9 +435,10 @@ static int m_interface(lua_State *L) {
 }
 
 /* The monitor, with a reference the caller releases; NULL and *hr. */
-static IPmHealthAndIdleMonitor *monitor(ca_lpm *p, HRESULT *hr) {
+static IPmHealthAndIdleMonitor *monitor(lua_State *L, ca_lpm **pp,
+                                        HRESULT *hr) {
   void *m;
-  *hr = ca_pm_interface(p->pm, 0, PM_HEALTH_AND_IDLE_MONITOR_ID, &m);
+  *hr = get_interface(L, pp, 0, PM_HEALTH_AND_IDLE_MONITOR_ID, &m);
   return WPF_FAILED(*hr) ? NULL : m;
 }
 
@@ -406,18 +448,25 @@ static IPmHealthAndIdleMonitor *monitor(ca_lpm *p, HRESULT *hr) {
 healthy, S_FALSE for unhealthy (queued when it comes from another
 thread). `check_health` waits for it for you.
 @function protocol_manager:check_health_async
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped in a new
+callback)
 @treturn hresult what CheckHealth (or GetPmInterface) returned
 */
 static int m_check_health_async(lua_State *L) {
-  ca_lpm *p = checkopen(L);
-  ca_lcallback *cb = ca_lcallback_check(L, 2);
+  ca_lpm *p;
+  ca_callback *cb;
   HRESULT hr;
-  IPmHealthAndIdleMonitor *m = monitor(p, &hr);
+  IPmHealthAndIdleMonitor *m;
+  checkopen(L);
+  cb = ca_lcall_callback(L, 2);
+  m = monitor(L, &p, &hr);
   if (m != NULL) {
-    ca_lcallback_expose(L, 2);
-    hr = ca_pm_check_health(m, cb->obj);
-    m->lpVtbl->Release(m);
+    ca_lhold h;
+    enter(L, &h);
+    ca_lhold_iface(&h, m);
+    hr = ca_pm_check_health(m, cb);
+    ca_lhold_drop(&h);
+    ca_ref_release(m);
   }
   ca_lhr_push(L, (uint32_t)hr);
   return 1;
@@ -431,13 +480,19 @@ static int m_check_health_async(lua_State *L) {
 @treturn[2] hresult what CheckIdle (or GetPmInterface) returned
 */
 static int m_check_idle(lua_State *L) {
-  ca_lpm *p = checkopen(L);
+  ca_lpm *p;
   HRESULT hr;
   int idle = 0;
-  IPmHealthAndIdleMonitor *m = monitor(p, &hr);
+  IPmHealthAndIdleMonitor *m = monitor(L, &p, &hr);
   if (m == NULL) return push_failure(L, hr);
-  hr = ca_pm_check_idle(m, &idle);
-  m->lpVtbl->Release(m);
+  {
+    ca_lhold h;
+    enter(L, &h);
+    ca_lhold_iface(&h, m);
+    hr = ca_pm_check_idle(m, &idle);
+    ca_lhold_drop(&h);
+  }
+  ca_ref_release(m);
   if (WPF_FAILED(hr)) return push_failure(L, hr);
   lua_pushboolean(L, idle);
   return 1;
@@ -451,13 +506,12 @@ interfaces) until `close`.
 @treturn hresult what Shutdown returned
 */
 static int m_shutdown(lua_State *L) {
-  ca_lpm *p = checkopen(L);
-  IProtocolManager *pm = p->pm;
+  ca_lhold h;
+  ca_lpm *p = enter(L, &h);   /* handlers run inside may close us */
   HRESULT hr;
   p->shut = 1;
-  pm->lpVtbl->AddRef(pm);   /* handlers run inside may close us */
-  hr = ca_pm_shutdown(pm, lua_toboolean(L, 2));
-  pm->lpVtbl->Release(pm);
+  hr = ca_pm_shutdown(p->pm, lua_toboolean(L, 2));
+  leave(p, &h);
   ca_lhr_push(L, (uint32_t)hr);
   return 1;
 }

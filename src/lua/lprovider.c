@@ -549,25 +549,10 @@ runs the action at once.
 @section provider_calls
 */
 
+/* run and register: the one caller path (lcall.c). */
 static int call_start(lua_State *L, int shape) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_check(L, 4);
-  HRESULT hr;
-  ca_lcallback_expose(L, 4);
-  ca_provider_addref(p);   /* the caller's reference: an action may close */
-  if (shape == 1) {
-    IPmCustomActions *pm = ca_provider_v1(p);
-    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
-  } else {
-    IPmCustomActions2 *pm = ca_provider_v2(p);
-    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                  ca_callback_v2(cb->obj));
-  }
-  ca_provider_release(p);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_start(L, ca_provider_v1(p), ca_provider_v2(p), shape, NULL);
 }
 
 /***
@@ -575,7 +560,8 @@ RunCustomAction with the callback's v1 pointer.
 @function provider:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped in a new
+callback)
 @treturn hresult what the action's ReportResult returned when it answered
 inside the call, else S_OK; E_NOTIMPL for an unknown name
 */
@@ -586,7 +572,7 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @function provider:register
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped)
 @treturn hresult S_OK, E_NOTIMPL for an unknown name,
 HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) for a registered one
 */
@@ -600,15 +586,8 @@ runs) and one final E_ABORT goes to the callback.
 @treturn hresult S_OK, or HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
 */
 static int pv_unregister(lua_State *L) {
-  ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  IPmCustomActions2 *pm = ca_provider_v2(p);
-  HRESULT hr;
-  ca_provider_addref(p);
-  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
-  ca_provider_release(p);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_unregister(L, ca_provider_v2(checkprovider(L, 1)->obj),
+                             NULL);
 }
 
 /***
