@@ -47,9 +47,9 @@ local issuer = require "customaction.issuer"
 M.issuer = issuer.new
 M.issuer_methods, M.issuer_builtins = nil, nil
 M.actions = require("customaction.actions").new
-M.actions_methods = nil
+M.actions_methods, M.actions_wait = nil, nil
 M.load = require("customaction.pm").load
-M.pm_methods = nil
+M.pm_methods, M.pm_hooks = nil, nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"
 function core.provider_methods.stream(p, name, args)

@@ -27,7 +27,7 @@ static ca_lactions *checkopen(lua_State *L, int arg) {
 
 void ca_lactions_push(lua_State *L, IPmCustomActions *v1,
                       IPmCustomActions2 *v2) {
-  ca_lactions *p = lua_newuserdatauv(L, sizeof *p, 0);
+  ca_lactions *p = lua_newuserdatauv(L, sizeof *p, 1);
   p->f.v1 = NULL;
   p->f.v2 = NULL;
   luaL_setmetatable(L, CA_ACTIONS_MT);
@@ -44,11 +44,12 @@ static void *checkptr(lua_State *L, int idx, int arg, const char *what) {
 
 static void *table_ptr(lua_State *L, const char *k) {
   void *p = NULL;
+  int top = lua_gettop(L);
   if (lua_getfield(L, 1, k) != LUA_TNIL) {
     int idx = lua_gettop(L);
     p = checkptr(L, idx, 1, lua_pushfstring(L, "field '%s'", k));
   }
-  lua_settop(L, 1);
+  lua_settop(L, top);
   return p;
 }
 
@@ -74,25 +75,49 @@ The object trusts the pointer's layout and nothing else.
 `{ v1 = ptr, v2 = ptr }` wrapping both interfaces of one provider
 @tparam[opt="v2"] string shape `"v1"` (IPmCustomActions) or `"v2"`
 (IPmCustomActions2), for a single pointer
+@tparam[opt] table opts `wait`: `function(actions)` that a stream calls
+when no response is at hand, returning false once nothing more can come
+(for providers that need driving, such as a simulator on a virtual
+clock, or for an event loop); by default streams wait with `ca.wait`.
+Unknown keys are an error.
 @treturn actions
 @usage local acts = ca.actions(native_pointer, "v2")
 acts:register("Counters", "site=1", function(status, response, final) end)
 */
 static int l_actions(lua_State *L) {
   static const char *const kinds[] = {"v1", "v2", NULL};
+  static const char *const option_names[] = {"wait", NULL};
   void *v1 = NULL, *v2 = NULL;
+  int opts = lua_istable(L, 2) && lua_isnoneornil(L, 3) ? 2 : 3;
+  if (!lua_isnoneornil(L, opts)) {
+    luaL_checktype(L, opts, LUA_TTABLE);
+    ca_lcheckoptions(L, opts, opts, option_names);
+    ca_lcheckfunction(L, opts, opts, "wait");
+  }
   if (lua_type(L, 1) == LUA_TTABLE) {
-    luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "no shape with a table of "
-                  "pointers: its keys 'v1' and 'v2' say the shapes");
+    luaL_argcheck(L, opts == 2 || lua_isnoneornil(L, 2), 2, "no shape with "
+                  "a table of pointers: its keys 'v1' and 'v2' say the shapes");
     v1 = table_ptr(L, "v1");
     v2 = table_ptr(L, "v2");
     if (v1 == NULL && v2 == NULL)
       return luaL_argerror(L, 1, "table has neither 'v1' nor 'v2'");
   } else {
     void *p = checkptr(L, 1, 1, "pointer");
-    if (luaL_checkoption(L, 2, "v2", kinds) == 0) v1 = p; else v2 = p;
+    if (opts == 3 && luaL_checkoption(L, 2, "v2", kinds) == 0) v1 = p;
+    else v2 = p;
   }
+  lua_settop(L, 3);
+  if (lua_istable(L, opts)) lua_getfield(L, opts, "wait"); else lua_pushnil(L);
   ca_lactions_push(L, v1, v2);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);   /* the stream's wait, for the facade */
+  return 1;
+}
+
+/* core.actions_wait(acts): the wait function given to actions, or nil. */
+static int l_actions_wait(lua_State *L) {
+  luaL_checkudata(L, 1, CA_ACTIONS_MT);
+  lua_getiuservalue(L, 1, 1);
   return 1;
 }
 
@@ -206,4 +231,6 @@ void ca_lactions_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_actions);
   lua_setfield(L, -2, "actions");
+  lua_pushcfunction(L, l_actions_wait);
+  lua_setfield(L, -2, "actions_wait");
 }

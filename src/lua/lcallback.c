@@ -134,21 +134,6 @@ static const char *const option_names[] = {
   "name", "on_error", "max_response", "reuse", NULL
 };
 
-static void check_options(lua_State *L, int opts) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    int i, known = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) known = 1;
-    if (!known)
-      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s' "
-                    "(expected name, on_error, max_response, reuse)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
-
 /***
 Callback objects: a Lua function behind ICustomActionResultCallback and
 ICustomAction2ResultCallback.
@@ -191,7 +176,7 @@ int ca_lcallback_new(lua_State *L) {
     luaL_typeerror(L, 1, "function or callable object");
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    check_options(L, 2);
+    ca_lcheckoptions(L, 2, 2, option_names);
     lua_getfield(L, 2, "name");
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING)

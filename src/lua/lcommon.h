@@ -88,6 +88,16 @@ int64_t ca_lcheckint(lua_State *L, int idx, int arg, const char *prefix,
                      const ca_intrange *r);
 /* Raises the core's message, after prefix, as an error in argument arg. */
 int ca_lerror(lua_State *L, int arg, const char *prefix, const ca_err *e);
+/* The one option checker (lcore.c): every key of the table at t is in
+   names (NULL-terminated), else "unknown <what> 'k' (expected a, b, ...)"
+   in argument arg; ca_lcheckoptions says "option". */
+void ca_lcheckkeys(lua_State *L, int t, int arg, const char *what,
+                   const char *const names[]);
+void ca_lcheckoptions(lua_State *L, int t, int arg,
+                      const char *const names[]);
+/* Option k of the table at t is nil or a function, else
+   "option 'k' must be a function" in argument arg. */
+void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k);
 
 /* lhresult.c */
 void ca_lhr_open(lua_State *L, ca_lstate *s);

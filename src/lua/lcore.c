@@ -2,11 +2,14 @@
 ** lcore.c: luaopen_customaction_core, which assembles the module table
 ** from the per-type files. Requiring it again in the same state reuses
 ** the state's record, so HRESULT values stay interned and callbacks keep
-** one hub.
+** one hub. It also holds the helpers every file shares: the integer
+** rule's argument check and the one option checker.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include <string.h>
+
 #include "lcommon.h"
 #include "platform.h"
 #include "version.h"
@@ -41,4 +44,52 @@ int64_t ca_lcheckint(lua_State *L, int idx, int arg, const char *prefix,
 
 int ca_lerror(lua_State *L, int arg, const char *prefix, const ca_err *e) {
   return luaL_argerror(L, arg, lua_pushfstring(L, "%s%s", prefix, e->msg));
+}
+
+/*
+** The one option checker: every key of the table at t is a string in
+** names (NULL-terminated, each name written once, where the caller
+** lists what it reads); otherwise "unknown <what> 'k' (expected a, b)"
+** as an error in argument arg. A key holding a NUL matches nothing.
+*/
+void ca_lcheckkeys(lua_State *L, int t, int arg, const char *what,
+                   const char *const names[]) {
+  t = lua_absindex(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int i, found = 0;
+    size_t len = 0;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tolstring(L, -2, &len);
+      for (i = 0; names[i] && !found; i++)
+        found = strlen(names[i]) == len && memcmp(k, names[i], len) == 0;
+    }
+    if (!found) {
+      luaL_Buffer b;
+      const char *k = luaL_tolstring(L, -2, NULL);
+      luaL_buffinit(L, &b);
+      for (i = 0; names[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, names[i]);
+      }
+      luaL_pushresult(&b);
+      luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s' (expected %s)",
+                    what, k, lua_tostring(L, -1)));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+void ca_lcheckoptions(lua_State *L, int t, int arg,
+                      const char *const names[]) {
+  ca_lcheckkeys(L, t, arg, "option", names);
+}
+
+/* Option k of the table at t is nil or a function. */
+void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k) {
+  int ty = lua_getfield(L, t, k);
+  if (ty != LUA_TNIL && ty != LUA_TFUNCTION)
+    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a function",
+                                          k));
+  lua_pop(L, 1);
 }

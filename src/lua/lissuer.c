@@ -57,26 +57,8 @@ default true). Integers follow docs/simulator.md's rule.
 @usage local pm = ca.issuer{ clock = "virtual" }
 pm:define("Counters", { every = 10, count = 3, format = "requests=%d" })
 */
-/* Every key of opts is a known option. */
-static void check_keys(lua_State *L) {
-  static const char *const known[] = {"threads", "clock", "log", "log_limit",
-                                      "run", "builtins", NULL};
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    int i, ok = 0;
-    size_t len = 0;
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *k = lua_tolstring(L, -2, &len);
-      for (i = 0; known[i]; i++)
-        ok |= strlen(known[i]) == len && memcmp(k, known[i], len) == 0;
-    }
-    if (!ok)
-      luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s' (expected "
-                    "threads, clock, log, log_limit, run, builtins)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
+static const char *const option_names[] = {"threads", "clock", "log",
+  "log_limit", "run", "builtins", NULL};
 
 /* A string option through its core setter. */
 static void string_opt(lua_State *L, const char *k, ca_issuer_opts *o,
@@ -109,7 +91,7 @@ static int bool_opt(lua_State *L, const char *k, int dflt) {
 
 static void read_options(lua_State *L, ca_issuer_opts *o, int *builtins) {
   ca_err e;
-  check_keys(L);
+  ca_lcheckoptions(L, 1, 1, option_names);
   string_opt(L, "clock", o, ca_issuer_opts_clock);
   if (lua_getfield(L, 1, "threads") != LUA_TNIL &&
       ca_issuer_opts_threads(o, ca_lnumber(L, -1), &e) != 0)

@@ -163,27 +163,10 @@ static const char *const option_names[] = {"init", "settings",
   "applications", "version", "actions2_id", "log_limit", "on_recycle",
   "on_fail", "on_error", NULL};
 
-static void check_options(lua_State *L) {
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    int i, ok = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) ok = 1;
-    if (!ok)
-      luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (expected "
-                    "init, settings, applications, version, actions2_id, "
-                    "log_limit, on_recycle, on_fail, on_error)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
-
 static void read_options(lua_State *L, ca_lpm *p) {
   DWORD major = 1, minor = 0;
   if (lua_isnoneornil(L, 2)) return;
   luaL_checktype(L, 2, LUA_TTABLE);
-  check_options(L);
   read_settings(L, p->fw);
   read_apps(L, p->fw);
   if (lua_getfield(L, 2, "version") != LUA_TNIL) {
@@ -235,30 +218,68 @@ static int load_error(lua_State *L, int r, const char *path, const char *init,
                     luaL_tolstring(L, -1, NULL));
 }
 
-/*
-** core.load(path, opts, events): the facade's ca.load makes the events
-** callback (on_recycle, on_fail) and documents the whole.
-*/
-static int l_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+/* A string argument or option sent to the loader as a C string: a NUL
+   would cut it, and an empty path names the host program itself. */
+static const char *c_string(lua_State *L, int idx, int arg, const char *what) {
+  size_t len;
+  const char *v = lua_tolstring(L, idx, &len);
+  if (strlen(v) != len)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must not hold a NUL byte",
+                                          what));
+  if (len == 0)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s must not be empty", what));
+  return v;
+}
+
+/* opts at 2 checked; its init name pushed (or nil); the log limit. */
+static const char *check_load_options(lua_State *L, lua_Integer *limit) {
   const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
+  if (lua_isnil(L, 2)) { lua_pushnil(L); return init; }
+  luaL_checktype(L, 2, LUA_TTABLE);
+  ca_lcheckoptions(L, 2, 2, option_names);
+  ca_lcheckfunction(L, 2, 2, "on_recycle");
+  ca_lcheckfunction(L, 2, 2, "on_fail");
+  ca_lcheckfunction(L, 2, 2, "on_error");
+  if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
+    *limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
+  lua_pop(L, 1);
+  if (lua_getfield(L, 2, "init") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, 2, "option 'init' must be a string");
+    init = c_string(L, -1, 2, "option 'init'");   /* stays on the stack */
+  }
+  return init;
+}
+
+/*
+** The callback the library's recycle and fail requests reach Lua
+** through, made by the facade's hook (pm.lua) from the checked options;
+** pushed, or nil when there is nothing to call.
+*/
+static void push_events(lua_State *L) {
+  if (lua_isnil(L, 2) ||
+      lua_getfield(L, lua_upvalueindex(1), "events") != LUA_TFUNCTION) {
+    if (!lua_isnil(L, 2)) lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 1);
+}
+
+/* ca.load(path, opts): documented in the manual, and with `load` below. */
+static int l_load(lua_State *L) {
+  const char *path, *init;
   char err[512];
   HRESULT hr;
   lua_Integer limit = DEFAULT_LOG_LIMIT;
   int r;
   ca_lpm *p;
-  lua_settop(L, 3);
-  if (!lua_isnil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    if (lua_getfield(L, 2, "init") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, 2, "option 'init' must be a string");
-      init = lua_tostring(L, -1);   /* stays on the stack */
-    }
-    if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
-      limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
-    lua_pop(L, 1);
-  }
+  luaL_checkstring(L, 1);
+  path = c_string(L, 1, 1, "path");
+  lua_settop(L, 2);
+  init = check_load_options(L, &limit);    /* 3 */
+  push_events(L);                          /* 4 */
   p = lua_newuserdatauv(L, sizeof *p, 2);
   memset(p, 0, sizeof *p);
   luaL_setmetatable(L, CA_PM_MT);
@@ -268,11 +289,11 @@ static int l_load(lua_State *L) {
   p->fw = ca_framework_new((size_t)limit);
   if (p->fw == NULL) return luaL_error(L, "not enough memory");
   read_options(L, p);
-  if (!lua_isnil(L, 3)) {
-    ca_lcallback *cb = ca_lcallback_check(L, 3);
-    ca_lcallback_expose(L, 3);
+  if (!lua_isnil(L, 4)) {
+    ca_lcallback *cb = ca_lcallback_check(L, 4);
+    ca_lcallback_expose(L, 4);
     ca_framework_set_events(p->fw, cb->obj);
-    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
     lua_setiuservalue(L, -2, 2);
   }
   r = ca_pm_load(path, init, ca_framework_iface(p->fw), &p->pm, &hr, err,
@@ -689,7 +710,12 @@ void ca_lpm_open(lua_State *L) {
   lua_setfield(L, -4, "pm_methods");   /* the facade adds check_health() */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_load);
+  /* the facade's hooks (pm.lua: events), an upvalue of load so that it
+     needs no Lua wrapper, whose line an error would name */
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "pm_hooks");
+  lua_pushcclosure(L, l_load, 1);
   lua_setfield(L, -2, "load");
   lua_pushcfunction(L, l_load_settings);
   lua_setfield(L, -2, "load_settings");

@@ -223,31 +223,12 @@ static const char *const option_names[] = {
   "idle_wait_ms", NULL
 };
 
-static void check_function(lua_State *L, int opts, const char *k) {
-  int t = lua_getfield(L, opts, k);
-  if (t != LUA_TNIL && t != LUA_TFUNCTION)
-    luaL_argerror(L, opts, lua_pushfstring(L, "option '%s' must be a "
-                  "function", k));
-  lua_pop(L, 1);
-}
-
 static void check_options(lua_State *L, int opts) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    int i, known = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) known = 1;
-    if (!known)
-      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s' "
-                    "(expected actions, health, idle, shutdown, name, "
-                    "on_error, idle_wait_ms)", luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-  check_function(L, opts, "health");
-  check_function(L, opts, "idle");
-  check_function(L, opts, "shutdown");
-  check_function(L, opts, "on_error");
+  ca_lcheckoptions(L, opts, opts, option_names);
+  ca_lcheckfunction(L, opts, opts, "health");
+  ca_lcheckfunction(L, opts, opts, "idle");
+  ca_lcheckfunction(L, opts, opts, "shutdown");
+  ca_lcheckfunction(L, opts, opts, "on_error");
 }
 
 /* Pushes a copy of opts.actions and a block of their names (*names). */
