@@ -14,7 +14,7 @@ SIM_SRC = src/sim/scenario.c src/sim/log.c src/sim/calls.c src/sim/payload.c \
   src/sim/op.c src/sim/sched.c src/sim/actions.c src/sim/issuer.c
 LUA_SRC = src/lua/lhresult.c src/lua/ldeliver.c src/lua/lcallback.c src/lua/lhub.c \
   src/lua/lutf16.c src/lua/lscenario.c src/lua/lissuer.c src/lua/lrecord.c src/lua/lactions.c \
-  src/lua/lbinary.c src/lua/lpm.c src/lua/lprovider.c src/lua/lreply.c \
+  src/lua/lbinary.c src/lua/lpm.c src/lua/lpmopts.c src/lua/lprovider.c src/lua/lreply.c \
   src/lua/lcall.c src/lua/lapi.c src/lua/lcore.c
 # The Lua facade, installed as customaction.*
 LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customaction/busted.lua \

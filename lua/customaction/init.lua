@@ -83,10 +83,10 @@ customaction %s: Lua functions as ReportResult handlers
 
   acts = ca.actions(ptr [, "v1"|"v2"])   a native IPmCustomActions(2) pointer
   acts:run  acts:register  acts:unregister  acts:stream  (as pm's)
-  acts:interface()  acts:close()
+  acts:interface([name])  acts:close()   interface: "v1", "v2" (default), "pm", "monitor"
 
   lib = ca.load(path [, { settings, applications, version, on_recycle, on_fail }])
-  lib:custom_actions()  lib:custom_actions2([id])  lib:interface(id)
+  lib:custom_actions()  lib:custom_actions2([id])  lib:interface([name or id [, custom]])
   lib:check_health([timeout])  lib:check_health_async(cb)  lib:check_idle()
   lib:shutdown([immediate])  lib:log([clear])  lib:close()
   ca.load_settings()   the settings ca.load takes: name -> "string", "dword", ...
@@ -97,7 +97,7 @@ customaction %s: Lua functions as ReportResult handlers
 
   p = ca.provider{ actions = { Name = function(args, reply) ... end },
                    health, idle, shutdown, name, on_error, idle_wait_ms }
-  p:interface("pm"|"v1"|"v2"|"monitor")  p:define(name, fn)  p:active(name)
+  p:interface([name])  p:define(name, fn)  p:active(name)
   p:run  p:register  p:unregister  p:stream  p:is_virtual()  p:stats()  p:close()
   reply:send(status, response [, final])  reply:finish(status [, response])
   reply.cancelled  reply.done  reply.on_cancel = fn   (docs/provider.md)

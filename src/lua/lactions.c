@@ -169,16 +169,17 @@ static int a_unregister(lua_State *L) {
 /***
 The wrapped pointer of one shape, or nil when not wrapped.
 @function actions:interface
-@tparam[opt="v2"] string shape `"v1"` or `"v2"`
-@treturn ?lightuserdata
+@tparam[opt="v2"] string name `"v1"`, `"v2"`, `"pm"` or `"monitor"`: the
+one table of docs/manual.md ("One API on every surface")
+@treturn[1] lightuserdata
+@treturn[2] nil
+@treturn[2] hresult E_NOINTERFACE: the object has no interface of that name
 */
 static int a_interface(lua_State *L) {
-  static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lactions *p = checkopen(L, 1);
-  void *ptr = luaL_checkoption(L, 2, "v2", kinds) == 0 ? (void *)p->f.v1
-                                                       : (void *)p->f.v2;
-  if (ptr == NULL) lua_pushnil(L); else lua_pushlightuserdata(L, ptr);
-  return 1;
+  int k = ca_linterface_name(L, 2);
+  return ca_linterface_push(L, k == CA_LIFACE_V1 ? (void *)p->f.v1
+                            : k == CA_LIFACE_V2 ? (void *)p->f.v2 : NULL);
 }
 
 /***

@@ -298,18 +298,20 @@ cycle, or the script keeps `cb` until it has; otherwise a collection may
 free the object. Once native code holds a reference the proxy stays
 reachable and the handler keeps running (docs/reliability.md).
 @function callback:interface
-@tparam[opt="v2"] string shape `"v1"` (ICustomActionResultCallback) or
-`"v2"` (ICustomAction2ResultCallback)
-@treturn lightuserdata
+@tparam[opt="v2"] string name `"v1"` (ICustomActionResultCallback),
+`"v2"` (ICustomAction2ResultCallback), `"pm"` or `"monitor"` (none): the
+one table of docs/manual.md
+@treturn[1] lightuserdata
+@treturn[2] nil
+@treturn[2] hresult E_NOINTERFACE: the object has no interface of that name
 */
 static int cb_interface(lua_State *L) {
-  static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lcallback *p = checkopen(L, 1);
-  int k = luaL_checkoption(L, 2, "v2", kinds);
-  ca_lcallback_expose(L, 1);
-  if (k == 0) lua_pushlightuserdata(L, ca_callback_v1(p->obj));
-  else lua_pushlightuserdata(L, ca_callback_v2(p->obj));
-  return 1;
+  int k = ca_linterface_name(L, 2);
+  void *ptr = k == CA_LIFACE_V1 ? (void *)ca_callback_v1(p->obj)
+            : k == CA_LIFACE_V2 ? (void *)ca_callback_v2(p->obj) : NULL;
+  if (ptr != NULL) ca_lcallback_expose(L, 1);
+  return ca_linterface_push(L, ptr);
 }
 
 /***

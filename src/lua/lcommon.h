@@ -98,6 +98,12 @@ void ca_lcheckoptions(lua_State *L, int t, int arg,
 /* Option k of the table at t is nil or a function, else
    "option 'k' must be a function" in argument arg. */
 void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k);
+/* interface([name]) on every object (lcore.c): the name at arg as
+   CA_LIFACE_*, and the answer pushed (the pointer, or nil and
+   E_NOINTERFACE for NULL). */
+enum { CA_LIFACE_V1, CA_LIFACE_V2, CA_LIFACE_PM, CA_LIFACE_MONITOR };
+int ca_linterface_name(lua_State *L, int arg);
+int ca_linterface_push(lua_State *L, void *ptr);
 
 /* lhresult.c */
 void ca_lhr_open(lua_State *L, ca_lstate *s);
@@ -207,6 +213,16 @@ void ca_lbinary_open(lua_State *L);
 
 /* lpm.c */
 void ca_lpm_open(lua_State *L);
+/* lpmopts.c: ca.load's options (argument 2). check: every key known, the
+   hooks functions, *limit the log limit; pushes and returns the init
+   name. read: the framework's data, *actions2_id when given. cstring:
+   the string at idx for a C API, refused with a NUL or empty. */
+#define CA_LPM_LOG_LIMIT 100000
+struct ca_framework;
+const char *ca_lpm_check_options(lua_State *L, lua_Integer *limit);
+void ca_lpm_read_options(lua_State *L, struct ca_framework *fw,
+                         DWORD *actions2_id);
+const char *ca_lpm_cstring(lua_State *L, int idx, int arg, const char *what);
 
 /* lscenario.c: the scenario table at idx as a scenario, owned by a box
    pushed on the stack (its __gc frees what an error leaves behind);

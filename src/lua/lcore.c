@@ -10,6 +10,7 @@
 #endif
 #include <string.h>
 
+#include "hresult.h"
 #include "lcommon.h"
 #include "platform.h"
 #include "version.h"
@@ -92,4 +93,29 @@ void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k) {
     luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a function",
                                           k));
   lua_pop(L, 1);
+}
+
+/*
+** interface([name]): one meaning on every object (the table in
+** docs/manual.md). The names, once: "v1" and "v2" (the custom-actions
+** interfaces of the object's side: IPmCustomActions(2) of a provider,
+** ICustomAction(2)ResultCallback of a callback), "pm" (IProtocolManager),
+** "monitor" (IPmHealthAndIdleMonitor); "v2" when left out. An unknown
+** name is the same argument error everywhere.
+*/
+int ca_linterface_name(lua_State *L, int arg) {
+  static const char *const names[] = {"v1", "v2", "pm", "monitor", NULL};
+  return luaL_checkoption(L, arg, "v2", names);
+}
+
+/* The answer of interface(): the borrowed pointer, or nil and
+   E_NOINTERFACE when the object has none of that name. */
+int ca_linterface_push(lua_State *L, void *ptr) {
+  if (ptr != NULL) {
+    lua_pushlightuserdata(L, ptr);
+    return 1;
+  }
+  lua_pushnil(L);
+  ca_lhr_push(L, (uint32_t)CA_E_NOINTERFACE);
+  return 2;
 }

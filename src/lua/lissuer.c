@@ -400,18 +400,19 @@ static int pm_log(lua_State *L) {
 /***
 The issuer's interface pointer, for native code.
 @function issuer:interface
-@tparam[opt="v2"] string shape `"v1"` (IPmCustomActions) or `"v2"`
-(IPmCustomActions2)
-@treturn lightuserdata
+@tparam[opt="v2"] string name `"v1"` (IPmCustomActions), `"v2"`
+(IPmCustomActions2), `"pm"` or `"monitor"` (none): the one table of
+docs/manual.md
+@treturn[1] lightuserdata
+@treturn[2] nil
+@treturn[2] hresult E_NOINTERFACE: the object has no interface of that name
 */
 static int pm_interface(lua_State *L) {
-  static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lissuer *p = checkissuer(L, 1);
-  if (luaL_checkoption(L, 2, "v2", kinds) == 0)
-    lua_pushlightuserdata(L, ca_issuer_v1(p->is));
-  else
-    lua_pushlightuserdata(L, ca_issuer_v2(p->is));
-  return 1;
+  int k = ca_linterface_name(L, 2);
+  return ca_linterface_push(L, k == CA_LIFACE_V1 ? (void *)ca_issuer_v1(p->is)
+                            : k == CA_LIFACE_V2 ? (void *)ca_issuer_v2(p->is)
+                            : NULL);
 }
 
 /***

@@ -2,7 +2,8 @@
 ** lpm.c: customaction.protocol_manager, a protocol-manager library loaded
 ** with a worker-process framework of ours (src/core/framework.c) and
 ** driven through its interfaces (src/core/pmhost.c). Options become C data
-** before the library runs, so its threads never touch Lua; its recycle
+** before the library runs (lpmopts.c), so its threads never touch Lua;
+** every call into it holds it and our framework (lcall.c's hold); its recycle
 ** and fail requests arrive as reports of an events callback the facade
 ** makes. References: one on the IProtocolManager from the init function,
 ** one per interface asked for with interface(), one on our framework; all
@@ -23,7 +24,6 @@
 
 #define NCACHE 16
 #define DEFAULT_ACTIONS2_ID 2
-#define DEFAULT_LOG_LIMIT 100000
 
 typedef struct cached { void *ptr; DWORD id; int custom; } cached;
 
@@ -40,145 +40,6 @@ static ca_lpm *checkopen(lua_State *L) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
   if (p->pm == NULL) luaL_argerror(L, 1, "protocol manager is closed");
   return p;
-}
-
-/* ---- options ------------------------------------------------------------ */
-
-static WCHAR *wide_of(lua_State *L, int idx, size_t *n, const char *what) {
-  size_t len, where;
-  const char *s = lua_tolstring(L, idx, &len);
-  WCHAR *w;
-  int e = ca_utf8_measure(s, len, 0, n, &where);
-  if (e != CA_UTF_OK)
-    luaL_argerror(L, 2, lua_pushfstring(L, "%s: %s at byte %d", what,
-                                        ca_utf_error(e), (int)where + 1));
-  w = lua_newuserdatauv(L, (*n + 1) * sizeof *w, 0);
-  ca_utf8_fill16(s, len, w);
-  return w;
-}
-
-static void oom(lua_State *L, int r) {
-  if (r != 0) luaL_error(L, "not enough memory");
-}
-
-/* The integer at idx in 0..max by the core's rule (intrange.h); errors
-   blame the options, argument 2, after prefix. */
-static int64_t int_opt(lua_State *L, int idx, const char *prefix,
-                       const char *name, int64_t max) {
-  ca_intrange r;
-  r.name = name;
-  r.min = 0;
-  r.max = max;
-  return ca_lcheckint(L, idx, 2, prefix, &r);
-}
-
-/* opts.settings: the value on top, for setting name. */
-static void one_setting(lua_State *L, ca_framework *fw, const char *name) {
-  int kind, id;
-  int64_t v;
-  size_t n;
-  if (ca_setting_lookup(name, &kind, &id) != 0)
-    luaL_argerror(L, 2, lua_pushfstring(L, "settings: unknown setting '%s' "
-                  "(expected a WPF_SETTINGS_*_ENUM name such as "
-                  "APP_POOL_NAME)", name));
-  if (kind == CA_SET_STRING) {
-    WCHAR *w;
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, 2, lua_pushfstring(L, "settings: %s must be a "
-                    "string", name));
-    w = wide_of(L, -1, &n, name);
-    oom(L, ca_framework_set_string(fw, id, w, n));
-    lua_pop(L, 1);
-  } else if (kind == CA_SET_BOOL) {
-    if (lua_type(L, -1) != LUA_TBOOLEAN)
-      luaL_argerror(L, 2, lua_pushfstring(L, "settings: %s must be a "
-                    "boolean", name));
-    ca_framework_set_number(fw, kind, id, (uint64_t)lua_toboolean(L, -1));
-  } else if (kind == CA_SET_HANDLE && lua_islightuserdata(L, -1)) {
-    ca_framework_set_handle(fw, id, lua_touserdata(L, -1));
-  } else {
-    v = int_opt(L, -1, "settings: ", name,
-                kind == CA_SET_DWORD ? 0xFFFFFFFF : INT64_MAX);
-    if (kind == CA_SET_HANDLE)
-      ca_framework_set_handle(fw, id, (HANDLE)(intptr_t)v);
-    else
-      ca_framework_set_number(fw, kind, id, (uint64_t)v);
-  }
-}
-
-static void read_settings(lua_State *L, ca_framework *fw) {
-  if (lua_getfield(L, 2, "settings") == LUA_TNIL) { lua_pop(L, 1); return; }
-  if (!lua_istable(L, -1)) luaL_argerror(L, 2, "option 'settings' must be "
-                                         "a table");
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, 2, "settings: keys must be setting names");
-    one_setting(L, fw, lua_tostring(L, -2));
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-}
-
-static void read_apps(lua_State *L, ca_framework *fw) {
-  lua_Integer i, n;
-  if (lua_getfield(L, 2, "applications") == LUA_TNIL) { lua_pop(L, 1); return; }
-  if (!lua_istable(L, -1))
-    luaL_argerror(L, 2, "option 'applications' must be a list of tables");
-  n = (lua_Integer)luaL_len(L, -1);
-  for (i = 1; i <= n; i++) {
-    WCHAR *id, *vpath;
-    size_t idn, vn;
-    int64_t site;
-    if (lua_rawgeti(L, -1, i) != LUA_TTABLE ||
-        lua_getfield(L, -1, "id") != LUA_TSTRING ||
-        lua_getfield(L, -2, "vpath") != LUA_TSTRING ||
-        lua_getfield(L, -3, "site") != LUA_TNUMBER)
-      luaL_argerror(L, 2, lua_pushfstring(L, "applications: item %d must be "
-                    "{ id = string, vpath = string, site = integer }",
-                    (int)i));
-    /* the prefix goes on the stack: the site is then one below */
-    site = int_opt(L, -2, lua_pushfstring(L, "applications: item %d: ",
-                                          (int)i), "site", 0xFFFFFFFF);
-    lua_pop(L, 1);
-    id = wide_of(L, -3, &idn, "applications id");
-    vpath = wide_of(L, -3, &vn, "applications vpath");
-    oom(L, ca_framework_add_app(fw, id, idn, vpath, vn, (DWORD)site));
-    lua_pop(L, 6);
-  }
-  lua_pop(L, 1);
-}
-
-static DWORD dword_field(lua_State *L, int t, const char *k, lua_Integer i,
-                         DWORD dflt, const char *what) {
-  int ty = k ? lua_getfield(L, t, k) : lua_rawgeti(L, t, i);
-  int64_t v;
-  if (ty == LUA_TNIL) { lua_pop(L, 1); return dflt; }
-  v = int_opt(L, -1, "option ", what, 0xFFFFFFFF);
-  lua_pop(L, 1);
-  return (DWORD)v;
-}
-
-static const char *const option_names[] = {"init", "settings",
-  "applications", "version", "actions2_id", "log_limit", "on_recycle",
-  "on_fail", "on_error", NULL};
-
-static void read_options(lua_State *L, ca_lpm *p) {
-  DWORD major = 1, minor = 0;
-  if (lua_isnoneornil(L, 2)) return;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  read_settings(L, p->fw);
-  read_apps(L, p->fw);
-  if (lua_getfield(L, 2, "version") != LUA_TNIL) {
-    if (!lua_istable(L, -1))
-      luaL_argerror(L, 2, "option 'version' must be { major, minor }");
-    major = dword_field(L, lua_gettop(L), NULL, 1, 1, "version[1]");
-    minor = dword_field(L, lua_gettop(L), NULL, 2, 0, "version[2]");
-  }
-  lua_pop(L, 1);
-  ca_framework_set_version(p->fw, major, minor);
-  p->actions2_id = dword_field(L, 2, "actions2_id", 0, DEFAULT_ACTIONS2_ID,
-                               "actions2_id");
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -218,39 +79,6 @@ static int load_error(lua_State *L, int r, const char *path, const char *init,
                     luaL_tolstring(L, -1, NULL));
 }
 
-/* A string argument or option sent to the loader as a C string: a NUL
-   would cut it, and an empty path names the host program itself. */
-static const char *c_string(lua_State *L, int idx, int arg, const char *what) {
-  size_t len;
-  const char *v = lua_tolstring(L, idx, &len);
-  if (strlen(v) != len)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must not hold a NUL byte",
-                                          what));
-  if (len == 0)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must not be empty", what));
-  return v;
-}
-
-/* opts at 2 checked; its init name pushed (or nil); the log limit. */
-static const char *check_load_options(lua_State *L, lua_Integer *limit) {
-  const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
-  if (lua_isnil(L, 2)) { lua_pushnil(L); return init; }
-  luaL_checktype(L, 2, LUA_TTABLE);
-  ca_lcheckoptions(L, 2, 2, option_names);
-  ca_lcheckfunction(L, 2, 2, "on_recycle");
-  ca_lcheckfunction(L, 2, 2, "on_fail");
-  ca_lcheckfunction(L, 2, 2, "on_error");
-  if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
-    *limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
-  lua_pop(L, 1);
-  if (lua_getfield(L, 2, "init") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, 2, "option 'init' must be a string");
-    init = c_string(L, -1, 2, "option 'init'");   /* stays on the stack */
-  }
-  return init;
-}
-
 /*
 ** The callback the library's recycle and fail requests reach Lua
 ** through, made by the facade's hook (pm.lua) from the checked options;
@@ -272,13 +100,13 @@ static int l_load(lua_State *L) {
   const char *path, *init;
   char err[512];
   HRESULT hr;
-  lua_Integer limit = DEFAULT_LOG_LIMIT;
+  lua_Integer limit = CA_LPM_LOG_LIMIT;
   int r;
   ca_lpm *p;
   luaL_checkstring(L, 1);
-  path = c_string(L, 1, 1, "path");
+  path = ca_lpm_cstring(L, 1, 1, "path");
   lua_settop(L, 2);
-  init = check_load_options(L, &limit);    /* 3 */
+  init = ca_lpm_check_options(L, &limit);  /* 3 */
   push_events(L);                          /* 4 */
   p = lua_newuserdatauv(L, sizeof *p, 2);
   memset(p, 0, sizeof *p);
@@ -288,7 +116,7 @@ static int l_load(lua_State *L) {
   p->actions2_id = DEFAULT_ACTIONS2_ID;
   p->fw = ca_framework_new((size_t)limit);
   if (p->fw == NULL) return luaL_error(L, "not enough memory");
-  read_options(L, p);
+  ca_lpm_read_options(L, p->fw, &p->actions2_id);
   if (!lua_isnil(L, 4)) {
     ca_lcallback *cb = ca_lcallback_check(L, 4);
     ca_lcallback_expose(L, 4);
@@ -414,14 +242,43 @@ static const char *const pm_ids[] = {"PM_LISTENER_CHANNEL_MANAGER_ID",
   "PM_HEALTH_AND_IDLE_MONITOR_ID", "PM_CUSTOM_ACTIONS_ID",
   "PM_APPLICATION_PRELOAD_ID", "PM_IDLE_TIMEOUT_ID", NULL};
 
+/*
+** interface()'s argument as an id and a custom flag: a name of the one
+** table (lcore.c), a PM_INTERFACE_ID_ENUM name or value, or a custom id
+** with custom true. 0 when the answer needs no call (pushed: "pm").
+*/
+static int interface_id(lua_State *L, ca_lpm *p, DWORD *id, int *custom) {
+  const char *s = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  *custom = lua_toboolean(L, 3);
+  if (lua_type(L, 2) == LUA_TNUMBER || *custom) {
+    *id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
+  } else if (s != NULL && strncmp(s, "PM_", 3) == 0) {
+    *id = (DWORD)luaL_checkoption(L, 2, NULL, pm_ids) + 1;
+  } else {
+    switch (ca_linterface_name(L, 2)) {
+      case CA_LIFACE_PM: ca_linterface_push(L, p->pm); return 0;
+      case CA_LIFACE_V1: *id = PM_CUSTOM_ACTIONS_ID; break;
+      case CA_LIFACE_V2: *id = p->actions2_id; *custom = 1; break;
+      default: *id = PM_HEALTH_AND_IDLE_MONITOR_ID;
+    }
+  }
+  return 1;
+}
+
 /***
-A raw interface pointer of the protocol manager, for native code:
-`GetPmInterface(id)`, or `GetCustomInterface(id)` when `custom` is true.
-The reference that comes with it is kept until `close`, so the pointer
-stays valid until then; asking again gives the same pointer.
+An interface pointer of the protocol manager, for native code: the one
+meaning of `interface` (`"v1"`, `"v2"` (default), `"pm"`, `"monitor"`;
+docs/manual.md), or, beyond it, `GetPmInterface(id)` for a
+PM_INTERFACE_ID_ENUM value or name, or `GetCustomInterface(id)` when
+`custom` is true. The reference that comes with it is kept until `close`,
+so the pointer stays valid until then; asking again gives the same
+pointer. A library that closes this object from inside the call (an
+`on_fail` that calls `close`) gets nothing cached: nil and
+RPC_E_DISCONNECTED.
 @function protocol_manager:interface
-@tparam int|string id a PM_INTERFACE_ID_ENUM value or name
-(`"PM_CUSTOM_ACTIONS_ID"`), or a custom id
+@tparam[opt="v2"] int|string id `"v1"`, `"v2"`, `"pm"`, `"monitor"`, a
+PM_INTERFACE_ID_ENUM value or name (`"PM_CUSTOM_ACTIONS_ID"`), or a
+custom id
 @tparam[opt] boolean custom ask GetCustomInterface
 @treturn[1] lightuserdata
 @treturn[2] nil
@@ -429,15 +286,11 @@ stays valid until then; asking again gives the same pointer.
 */
 static int m_interface(lua_State *L) {
   ca_lpm *p = checkopen(L);
-  int custom = lua_toboolean(L, 3), i;
+  int custom, i;
   DWORD id;
   void *ptr;
   HRESULT hr;
-  if (lua_type(L, 2) == LUA_TSTRING && !custom) {
-    id = (DWORD)luaL_checkoption(L, 2, NULL, pm_ids) + 1;
-  } else {
-    id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
-  }
+  if (!interface_id(L, p, &id, &custom)) return 1;
   for (i = 0; i < p->ncache; i++)
     if (p->cache[i].id == id && p->cache[i].custom == custom) {
       lua_pushlightuserdata(L, p->cache[i].ptr);

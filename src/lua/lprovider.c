@@ -373,23 +373,21 @@ RPC_E_DISCONNECTED.
 /***
 An interface pointer to hand to native code (borrowed: AddRef it to keep it).
 @function provider:interface
-@tparam[opt="pm"] string kind `"pm"` (IProtocolManager), `"v1"`
+@tparam[opt="v2"] string name `"pm"` (IProtocolManager), `"v1"`
 (IPmCustomActions), `"v2"` (IPmCustomActions2) or `"monitor"`
-(IPmHealthAndIdleMonitor)
+(IPmHealthAndIdleMonitor): the one table of docs/manual.md
 @treturn lightuserdata
 */
 static int pv_interface(lua_State *L) {
-  static const char *const kinds[] = {"pm", "v1", "v2", "monitor", NULL};
   ca_lprovider *lp = checkprovider(L, 1);
   void *ptr;
-  switch (luaL_checkoption(L, 2, "pm", kinds)) {
-    case 0: ptr = ca_provider_pm(lp->obj); break;
-    case 1: ptr = ca_provider_v1(lp->obj); break;
-    case 2: ptr = ca_provider_v2(lp->obj); break;
+  switch (ca_linterface_name(L, 2)) {
+    case CA_LIFACE_PM: ptr = ca_provider_pm(lp->obj); break;
+    case CA_LIFACE_V1: ptr = ca_provider_v1(lp->obj); break;
+    case CA_LIFACE_V2: ptr = ca_provider_v2(lp->obj); break;
     default: ptr = ca_provider_monitor(lp->obj);
   }
-  lua_pushlightuserdata(L, ptr);
-  return 1;
+  return ca_linterface_push(L, ptr);
 }
 
 /***
