@@ -197,3 +197,30 @@ describe("argument errors of every constructor", function()
     end)
   end
 end)
+
+describe("one call policy for user code", function()
+  it("gives on_error the same text for the same error object on every owner", function()
+    local got = {}
+    local obj = {}
+    local cb = ca.callback(function() error(obj) end,
+      { on_error = function(msg) got.callback = msg end })
+    cb:report(ca.S_OK, "x", true)
+    local p = ca.provider{ actions = { Boom = function() error(obj) end },
+      on_error = function(msg) got.provider = msg end }
+    local status
+    p:run("Boom", nil, function(st) status = st end)
+    assert.equal(ca.DISP_E_EXCEPTION, status)
+    assert.matches("^%(error object is a table value%)\nstack traceback:", got.callback)
+    assert.matches("^%(error object is a table value%)\nstack traceback:", got.provider)
+    p:close()
+  end)
+
+  it("passes the owner to on_error", function()
+    local owner
+    local p = ca.provider{ actions = { Boom = function() error("boom") end },
+      on_error = function(_, who) owner = who end }
+    p:run("Boom", nil, function() end)
+    assert.equal(p, owner)
+    p:close()
+  end)
+end)

@@ -133,8 +133,18 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s);
 HRESULT ca_ldeliver(ca_hub *hub, ca_callback *cb, HRESULT status, int final,
                     const BYTE *buf, DWORD len);
 
-/* The message handler deliveries use: adds a traceback. */
+/* The one message handler (also luapm's): any error object as text (a
+   non-string one as "(error object is a <type> value)", or its
+   __tostring), with a traceback. */
 int ca_lmsgh(lua_State *L);
+/* The one call policy for user code: lua_pcall of the function below its
+   nargs arguments with ca_lmsgh; the message on top on error. */
+int ca_lpcall(lua_State *L, int nargs, int nres);
+/* A user function's error (at msg) to on_error(msg, owner) (stack index,
+   0 for none) under the same policy, else to stderr as
+   "customaction: <what> '<name>': msg". Protected callers only. */
+void ca_lroute_error(lua_State *L, int msg, int on_error, int owner,
+                     const char *what, const char *name);
 /* 1 when obj's handler runs now: its live entry then goes when that
    delivery ends, not at once (lcallback.c's close). */
 int ca_ldeliver_defer_close(ca_lstate *s, ca_callback *obj);

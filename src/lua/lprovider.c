@@ -53,20 +53,8 @@ int ca_lprovider_field(lua_State *L, int proxy, const char *k) {
 static int route_error(lua_State *L) {
   ca_lprovider *lp = lua_touserdata(L, 2);
   const char *name = lp->obj != NULL ? lp->obj->name : "(closed)";
-  if (getopt(L, 2, "on_error") != LUA_TNIL) {
-    lua_pushcfunction(L, ca_lmsgh);
-    lua_insert(L, -2);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    if (lua_pcall(L, 2, 0, -4) == LUA_OK) return 0;
-    fprintf(stderr, "customaction: on_error of provider '%s' raised: %s\n"
-            "  while handling: %s\n", name, lua_tostring(L, -1),
-            lua_tostring(L, 1));
-  } else {
-    fprintf(stderr, "customaction: provider '%s': %s\n", name,
-            lua_tostring(L, 1));
-  }
-  fflush(stderr);
+  int on_error = getopt(L, 2, "on_error") != LUA_TNIL ? lua_gettop(L) : 0;
+  ca_lroute_error(L, 1, on_error, 2, "provider", name);
   return 0;
 }
 
@@ -77,17 +65,8 @@ static int route_error(lua_State *L) {
 static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
                       ca_provider *p) {
   int fn = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, ca_lmsgh);
-  lua_insert(L, fn);
-  if (lua_pcall(L, nargs, nres, fn) == LUA_OK) {
-    lua_remove(L, fn);
-    return 1;
-  }
+  if (ca_lpcall(L, nargs, nres) == LUA_OK) return 1;
   atomic_fetch_add(&p->stats.errors, 1);
-  if (lua_type(L, -1) != LUA_TSTRING) {
-    lua_pushliteral(L, "(error object is not a string)");
-    lua_replace(L, -2);
-  }
   lua_pushcfunction(L, route_error);
   lua_insert(L, -2);
   lua_pushvalue(L, proxy);
