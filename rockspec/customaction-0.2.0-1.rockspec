@@ -45,6 +45,7 @@ build = {
         "src/core/bufpool.c", "src/core/queue.c", "src/core/hub.c", "src/core/callback.c",
         "src/core/utf16.c", "src/core/foreign.c", "src/core/framework.c", "src/core/pmhost.c",
         "src/core/intrange.c", "src/core/provider.c",
+        "src/core/provider_view.c",
         "src/sim/scenario.c", "src/sim/log.c", "src/sim/calls.c", "src/sim/payload.c",
         "src/sim/op.c", "src/sim/sched.c", "src/sim/actions.c", "src/sim/issuer.c",
         "src/lua/lhresult.c", "src/lua/ldeliver.c", "src/lua/lcallback.c", "src/lua/lhub.c",

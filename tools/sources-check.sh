@@ -17,7 +17,7 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
   fi
 }
 words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
-echo "1..7"
+echo "1..9"
 check "the rockspec compiles the sources of mk/sources.mk" \
   "$(echo "$SRC" | words)" "$(grep -o '"src/[^"]*\.c"' $rock | tr -d '"' | words)"
 check "the rockspec installs the Lua modules of mk/sources.mk" \
@@ -30,6 +30,10 @@ lua_in_core=$(grep -l '#include *"\(lua\|lauxlib\|lualib\|lcompat\|lcommon\)\.h"
   $(echo "$CORE" | tr ' ' '\n' | sed -n 's/\.c$/.h/p' | while read -r h; do [ -f "$h" ] && echo "$h"; done) \
   2>/dev/null | words)
 check "no file of the core or the simulator includes a Lua header" "" "$lua_in_core"
+private_in_binding=$(grep -l '#include *"[A-Za-z0-9_]*_impl\.h"' src/lua/*.c src/lua/*.h 2>/dev/null | words)
+check "the binding includes no core private header (*_impl.h)" "" "$private_in_binding"
+lock_in_binding=$(grep -l '\(ca_mutex_\|ca_cond_\|pthread_\)[a-z_]*(' src/lua/*.c src/lua/*.h 2>/dev/null | words)
+check "the binding takes no lock (ca_mutex_*, ca_cond_*, pthread_*)" "" "$lock_in_binding"
 long_fn=$(ctags --fields=+ne --c-kinds=f -o - src/*/*.c 2>/dev/null |
   awk -F'\t' '{ for (i = 4; i <= NF; i++) { if ($i ~ /^line:/) l = substr($i, 6); if ($i ~ /^end:/) e = substr($i, 5) }
                if (e - l + 1 > 60) printf "%s:%s(%d) ", $2, $1, e - l + 1 }')

@@ -10,7 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "alloc.h"
-#include "provider.h"
+#include "provider_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

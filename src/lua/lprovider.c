@@ -37,7 +37,6 @@ static ca_lprovider *checkprovider(lua_State *L, int arg) {
   return lp;
 }
 
-#define getopt ca_lprovider_field
 
 int ca_lprovider_field(lua_State *L, int proxy, const char *k) {
   lua_getiuservalue(L, proxy, 1);
@@ -52,8 +51,8 @@ int ca_lprovider_field(lua_State *L, int proxy, const char *k) {
 */
 static int route_error(lua_State *L) {
   ca_lprovider *lp = lua_touserdata(L, 2);
-  const char *name = lp->obj != NULL ? lp->obj->name : "(closed)";
-  int on_error = getopt(L, 2, "on_error") != LUA_TNIL ? lua_gettop(L) : 0;
+  const char *name = lp->obj != NULL ? ca_provider_name(lp->obj) : "(closed)";
+  int on_error = ca_lprovider_field(L, 2, "on_error") != LUA_TNIL ? lua_gettop(L) : 0;
   ca_lroute_error(L, 1, on_error, 2, "provider", name);
   return 0;
 }
@@ -66,7 +65,7 @@ static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
                       ca_provider *p) {
   int fn = lua_gettop(L) - nargs;
   if (ca_lpcall(L, nargs, nres) == LUA_OK) return 1;
-  atomic_fetch_add(&p->stats.errors, 1);
+  ca_provider_count_error(p);
   lua_pushcfunction(L, route_error);
   lua_insert(L, -2);
   lua_pushvalue(L, proxy);
@@ -80,30 +79,33 @@ static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
 /* RUN and REGISTER: fn(args, reply) for the action of that name. */
 static void run_action(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
-  if (r->done) return;
-  if (atomic_load(&r->cancelled)) {   /* unregistered before it ran */
+  size_t len;
+  const char *args;
+  if (ca_preq_done(r)) return;
+  if (ca_preq_cancelled(r)) {   /* unregistered before it ran */
     ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
     return;
   }
-  getopt(L, proxy, "actions");
-  lua_getfield(L, -1, r->name);
+  ca_lprovider_field(L, proxy, "actions");
+  lua_getfield(L, -1, ca_preq_name(r));
   lua_remove(L, -2);
   if (lua_isnil(L, -1)) {   /* undefined after the call was accepted */
     lua_pop(L, 1);
     ca_preq_report(c->p, r, CA_E_NOTIMPL, 1, NULL, 0);
     return;
   }
-  if (r->args != NULL) lua_pushlstring(L, r->args, r->args_len);
+  args = ca_preq_args(r, &len);
+  if (args != NULL) lua_pushlstring(L, args, len);
   else lua_pushnil(L);
   ca_lreply_push(L, proxy, c->p, r);
-  if (!pcall_user(L, proxy, 2, 0, c->p) && !r->done)
+  if (!pcall_user(L, proxy, 2, 0, c->p) && !ca_preq_done(r))
     ca_preq_report(c->p, r, CA_DISP_E_EXCEPTION, 1, NULL, 0);
 }
 
 /* One registration ends: its reply's on_cancel, then a final E_ABORT. */
 static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
-  if (t->done) return;
-  getopt(L, proxy, "replies");
+  if (ca_preq_done(t)) return;
+  ca_lprovider_field(L, proxy, "replies");
   if (lua_rawgetp(L, -1, t) == LUA_TUSERDATA) {
     lua_getiuservalue(L, -1, 1);
     if (lua_getfield(L, -1, "on_cancel") != LUA_TNIL) {
@@ -121,10 +123,10 @@ static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
 static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
   int i, ok, v;
-  switch (r->kind) {
+  switch (ca_preq_kind(r)) {
     case CA_PREQ_HEALTH:
       v = 1;
-      if (getopt(L, proxy, "health") == LUA_TNIL) lua_pop(L, 1);
+      if (ca_lprovider_field(L, proxy, "health") == LUA_TNIL) lua_pop(L, 1);
       else if ((ok = pcall_user(L, proxy, 0, 1, c->p)) != 0)
         v = lua_isnil(L, -1) || lua_toboolean(L, -1);
       else
@@ -135,18 +137,18 @@ static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
     case CA_PREQ_IDLE:
       v = 0;
       ok = 1;
-      if (getopt(L, proxy, "idle") == LUA_TNIL) lua_pop(L, 1);
+      if (ca_lprovider_field(L, proxy, "idle") == LUA_TNIL) lua_pop(L, 1);
       else if ((ok = pcall_user(L, proxy, 0, 1, c->p)) != 0)
         v = lua_toboolean(L, -1);
       lua_settop(L, proxy);
       ca_preq_answer_idle(c->p, r, ok ? CA_S_OK : CA_DISP_E_EXCEPTION, v);
       break;
     default:   /* CANCEL, SHUTDOWN */
-      for (i = 0; i < r->ntargets; i++)
-        cancel_one(L, proxy, c->p, r->targets[i]);
-      if (r->kind == CA_PREQ_SHUTDOWN &&
-          getopt(L, proxy, "shutdown") != LUA_TNIL) {
-        lua_pushboolean(L, r->flag);
+      for (i = 0; i < ca_preq_ntargets(r); i++)
+        cancel_one(L, proxy, c->p, ca_preq_target(r, i));
+      if (ca_preq_kind(r) == CA_PREQ_SHUTDOWN &&
+          ca_lprovider_field(L, proxy, "shutdown") != LUA_TNIL) {
+        lua_pushboolean(L, ca_preq_flag(r));
         pcall_user(L, proxy, 1, 0, c->p);
       }
       lua_settop(L, proxy);
@@ -161,9 +163,11 @@ static int trampoline(lua_State *L) {
     ca_preq_end(c->p, c->r, CA_RPC_E_DISCONNECTED);
     return 0;
   }
-  if (c->r->kind == CA_PREQ_RUN || c->r->kind == CA_PREQ_REGISTER) {
+  int kind = ca_preq_kind(c->r);
+  HRESULT last;
+  if (kind == CA_PREQ_RUN || kind == CA_PREQ_REGISTER) {
     run_action(L, 3, c);
-    if (c->r->kind == CA_PREQ_RUN && c->r->answered) c->hr = c->r->last;
+    if (kind == CA_PREQ_RUN && ca_preq_answered(c->r, &last)) c->hr = last;
   } else {
     run_hooks(L, 3, c);
   }
@@ -172,7 +176,7 @@ static int trampoline(lua_State *L) {
 
 /* The provider's run function: what the native call returns. */
 static HRESULT run(ca_provider *p, ca_preq *r) {
-  ca_lstate *s = p->binding;
+  ca_lstate *s = ca_provider_binding(p);
   lua_State *L = s->L;
   run_ctx c;
   int base, rc;
@@ -190,7 +194,7 @@ static HRESULT run(ca_provider *p, ca_preq *r) {
   lua_settop(L, base);
   if (rc != LUA_OK) {   /* only memory errors reach here */
     c.hr = CA_E_OUTOFMEMORY;
-    if (!r->done) ca_preq_end(p, r, c.hr);
+    if (!ca_preq_done(r)) ca_preq_end(p, r, c.hr);
   }
   return c.hr;
 }
@@ -332,7 +336,7 @@ static int l_provider(lua_State *L) {
   lua_setiuservalue(L, -2, 1);
   lp->obj = ca_provider_new(s->hub, name, names, n, run, s);
   if (lp->obj == NULL) return luaL_error(L, "not enough memory");
-  lp->obj->idle_wait_ms = wait_ms;
+  ca_provider_set_idle_wait(lp->obj, wait_ms);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
   lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, lp->obj);
@@ -380,7 +384,7 @@ static int pv_define(lua_State *L) {
   const char *name = luaL_checkstring(L, 2);
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
-  getopt(L, 1, "actions");
+  ca_lprovider_field(L, 1, "actions");
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);
   lua_rawset(L, -3);
@@ -398,18 +402,12 @@ Is an action registered (by a native caller, and not yet ended)?
 static int pv_active(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
   const char *name = luaL_checkstring(L, 2);
-  ca_preq *r;
-  int found = 0;
-  ca_mutex_lock(&lp->obj->lock);
-  for (r = lp->obj->regs; r != NULL; r = r->tnext)
-    if (strcmp(r->name, name) == 0) found = 1;
-  ca_mutex_unlock(&lp->obj->lock);
-  lua_pushboolean(L, found);
+  lua_pushboolean(L, ca_provider_active(lp->obj, name));
   return 1;
 }
 
-static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
-  lua_pushinteger(L, (lua_Integer)atomic_load(v));
+static void setcount(lua_State *L, const char *k, unsigned long v) {
+  lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
 }
 
@@ -422,20 +420,21 @@ queue, timeout, no_memory } }`
 */
 static int pv_stats(lua_State *L) {
   ca_provider *p = checkprovider(L, 1)->obj;
+  ca_pcounts c;
   int i;
+  ca_provider_counts(p, &c);
   lua_createtable(L, 0, 8);
-  lua_pushstring(L, p->name);
+  lua_pushstring(L, ca_provider_name(p));
   lua_setfield(L, -2, "name");
-  lua_pushinteger(L, (lua_Integer)atomic_load(&p->refs));
-  lua_setfield(L, -2, "refs");
-  setcount(L, "calls", &p->stats.calls);
-  setcount(L, "queued", &p->stats.queued);
-  setcount(L, "reports", &p->stats.reports);
-  setcount(L, "cancelled", &p->stats.cancelled);
-  setcount(L, "errors", &p->stats.errors);
+  setcount(L, "refs", ca_provider_refs(p));
+  setcount(L, "calls", c.calls);
+  setcount(L, "queued", c.queued);
+  setcount(L, "reports", c.reports);
+  setcount(L, "cancelled", c.cancelled);
+  setcount(L, "errors", c.errors);
   lua_createtable(L, 0, CA_NPREFUSALS);
   for (i = 0; i < CA_NPREFUSALS; i++)
-    setcount(L, ca_prefusal_names[i], &p->stats.refused[i]);
+    setcount(L, ca_prefusal_names[i], c.refused[i]);
   lua_setfield(L, -2, "refused");
   return 1;
 }
@@ -445,7 +444,7 @@ static int end_replies(lua_State *L) {
   ca_provider *p = lua_touserdata(L, 2);
   int i, n = 0;
   lua_settop(L, 2);
-  getopt(L, 1, "replies");              /* 3 */
+  ca_lprovider_field(L, 1, "replies");              /* 3 */
   lua_newtable(L);                      /* 4: a copy; ending may re-enter */
   lua_pushnil(L);
   while (lua_next(L, 3)) lua_rawseti(L, 4, ++n);
@@ -453,7 +452,7 @@ static int end_replies(lua_State *L) {
     ca_lreply *rp;
     lua_rawgeti(L, 4, i);
     rp = lua_touserdata(L, -1);
-    if (rp->r != NULL && !rp->r->done)
+    if (rp->r != NULL && !ca_preq_done(rp->r))
       ca_preq_report(p, rp->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
     lua_pop(L, 1);
   }
@@ -491,10 +490,13 @@ static int pv_tostring(lua_State *L) {
   if (lp->obj == NULL)
     lua_pushliteral(L, "customaction.provider (closed)");
   else
+  {
+    ca_pcounts c;
+    ca_provider_counts(lp->obj, &c);
     lua_pushfstring(L, "customaction.provider '%s' (refs %d, calls %d): %p",
-                    lp->obj->name, (int)atomic_load(&lp->obj->refs),
-                    (int)atomic_load(&lp->obj->stats.calls),
-                    (void *)lp->obj);
+                    ca_provider_name(lp->obj), (int)ca_provider_refs(lp->obj),
+                    (int)c.calls, (void *)lp->obj);
+  }
   return 1;
 }
 

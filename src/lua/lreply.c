@@ -60,7 +60,7 @@ static HRESULT reply_report(lua_State *L, ca_lreply *rp, int final) {
   size_t len = 0;
   const char *buf = luaL_optlstring(L, 3, NULL, &len);
   luaL_argcheck(L, len <= 0xFFFFFFFFu, 3, "response longer than 4 GiB");
-  if (rp->r == NULL || rp->r->done) return CA_E_ILLEGAL_METHOD_CALL;
+  if (rp->r == NULL || ca_preq_done(rp->r)) return CA_E_ILLEGAL_METHOD_CALL;
   return ca_preq_report(rp->p, rp->r, status, final, (const BYTE *)buf,
                         (DWORD)len);
 }
@@ -113,16 +113,18 @@ static int rp_index(lua_State *L) {
   } else if (r == NULL) {
     lua_pushnil(L);
   } else if (strcmp(k, "name") == 0) {
-    lua_pushstring(L, r->name);
+    lua_pushstring(L, ca_preq_name(r));
   } else if (strcmp(k, "args") == 0) {
-    if (r->args != NULL) lua_pushlstring(L, r->args, r->args_len);
+    size_t len;
+    const char *args = ca_preq_args(r, &len);
+    if (args != NULL) lua_pushlstring(L, args, len);
     else lua_pushnil(L);
   } else if (strcmp(k, "shape") == 0) {
-    lua_pushstring(L, r->kind == CA_PREQ_RUN ? "v1" : "v2");
+    lua_pushstring(L, ca_preq_kind(r) == CA_PREQ_RUN ? "v1" : "v2");
   } else if (strcmp(k, "cancelled") == 0) {
-    lua_pushboolean(L, atomic_load(&r->cancelled));
+    lua_pushboolean(L, ca_preq_cancelled(r));
   } else if (strcmp(k, "done") == 0) {
-    lua_pushboolean(L, r->done);
+    lua_pushboolean(L, ca_preq_done(r));
   } else {
     lua_pushnil(L);
   }
@@ -149,7 +151,7 @@ static int rp_gc(lua_State *L) {
   if (r == NULL) return 0;
   rp->r = NULL;
   rp->p = NULL;
-  if (!r->done) ca_preq_report(p, r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+  if (!ca_preq_done(r)) ca_preq_report(p, r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
   ca_preq_release(r);
   ca_provider_release(p);
   return 0;
@@ -160,10 +162,11 @@ static int rp_tostring(lua_State *L) {
   if (rp->r == NULL)
     lua_pushliteral(L, "customaction.reply (released)");
   else
-    lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p", rp->r->name,
-                    rp->r->kind == CA_PREQ_RUN ? "v1" : "v2",
-                    rp->r->done ? ", done" : "",
-                    atomic_load(&rp->r->cancelled) ? ", cancelled" : "",
+    lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p",
+                    ca_preq_name(rp->r),
+                    ca_preq_kind(rp->r) == CA_PREQ_RUN ? "v1" : "v2",
+                    ca_preq_done(rp->r) ? ", done" : "",
+                    ca_preq_cancelled(rp->r) ? ", cancelled" : "",
                     (void *)rp->r);
   return 1;
 }
