@@ -224,3 +224,29 @@ describe("one call policy for user code", function()
     p:close()
   end)
 end)
+
+describe("names a native caller cannot send", function()
+  it("are refused by every surface that defines actions, naming the caller's line", function()
+    local pm = ca.issuer{ clock = "virtual" }
+    local p = ca.provider{ actions = {} }
+    local cases = {
+      { function() ca.provider{ actions = { ["a\0b"] = print } } end,
+        "bad argument #1 to 'provider' %(action name: embedded NUL at byte 2%)" },
+      { function() ca.provider{ actions = { ["\255"] = print } } end,
+        "bad argument #1 to 'provider' %(action name: invalid UTF%-8" },
+      { function() ca.provider{ name = "a\0b" } end,
+        "bad argument #1 to 'provider' %(option 'name' must not hold a NUL byte%)" },
+      { function() p:define("a\0b", print) end, "bad argument #1 to 'define' %(embedded NUL at byte 2%)" },
+      { function() p:define("\255", print) end, "bad argument #1 to 'define' %(invalid UTF%-8" },
+      { function() pm:define("a\0b", {}) end, "bad argument #1 to 'define' %(.*NUL" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(c[1])
+      assert.is_false(ok)
+      assert.matches("^" .. THIS:gsub("%p", "%%%0") .. ":%d+: " .. c[2], err)
+    end
+    assert.is_false(p:active("a\0b"))
+    p:close()
+    pm:close()
+  end)
+end)

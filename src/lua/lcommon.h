@@ -161,6 +161,11 @@ void ca_lutf16_open(lua_State *L);
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
+/* The one check of a string bound for native code: no NUL, valid UTF-8,
+   else "[what: ]<problem> at byte N" in argument arg; *n (if not NULL)
+   its length in UTF-16 units. */
+const char *ca_lutf8_check(lua_State *L, int idx, int arg, const char *what,
+                           size_t *len, size_t *n);
 
 /* lprovider.c, lreply.c */
 struct ca_provider;

@@ -216,6 +216,7 @@ static void check_options(lua_State *L, int opts) {
 
 /* Pushes a copy of opts.actions and a block of their names (*names). */
 static int copy_actions(lua_State *L, int opts, const char ***names) {
+  size_t len;
   int n = 0, t = lua_getfield(L, opts, "actions");
   const char **v;
   lua_newtable(L);
@@ -227,6 +228,7 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
       luaL_argerror(L, opts, lua_pushfstring(L, "action '%s' must be a "
                     "function named by a string (got a %s)",
                     luaL_tolstring(L, -2, NULL), luaL_typename(L, -2)));
+    ca_lutf8_check(L, -2, opts, "action name", &len, NULL);
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
@@ -322,9 +324,12 @@ static int l_provider(lua_State *L) {
   lua_settop(L, 1);
   check_options(L, 1);
   if (lua_getfield(L, 1, "name") != LUA_TNIL) {
+    size_t len;
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_argerror(L, 1, "option 'name' must be a string");
-    name = lua_tostring(L, -1);
+    name = lua_tolstring(L, -1, &len);
+    if (strlen(name) != len)   /* C keeps the name: it would be cut */
+      luaL_argerror(L, 1, "option 'name' must not hold a NUL byte");
   }
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */
@@ -381,7 +386,9 @@ Adds, replaces or (with nil) removes an action.
 */
 static int pv_define(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  const char *name = luaL_checkstring(L, 2);
+  size_t len;
+  const char *name = (luaL_checkstring(L, 2),
+                      ca_lutf8_check(L, 2, 2, NULL, &len, NULL));
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
   ca_lprovider_field(L, 1, "actions");
@@ -401,8 +408,10 @@ Is an action registered (by a native caller, and not yet ended)?
 */
 static int pv_active(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  const char *name = luaL_checkstring(L, 2);
-  lua_pushboolean(L, ca_provider_active(lp->obj, name));
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  /* a name holding a NUL can never have been registered */
+  lua_pushboolean(L, strlen(name) == len && ca_provider_active(lp->obj, name));
   return 1;
 }
 

@@ -33,21 +33,35 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
 }
 
 /*
+** The one check of a string bound for native code (a name or argument):
+** the string at idx, refused as "[what: ]<problem> at byte N" in
+** argument arg when it holds a NUL or is not UTF-8; *n its UTF-16 units.
+*/
+const char *ca_lutf8_check(lua_State *L, int idx, int arg, const char *what,
+                           size_t *len, size_t *n) {
+  size_t where, units;
+  const char *s = lua_tolstring(L, idx, len);
+  int e = ca_utf8_measure(s, *len, 0, &units, &where);
+  if (e != CA_UTF_OK)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s%s%s at byte %d",
+                  what ? what : "", what ? ": " : "", ca_utf_error(e),
+                  (int)where + 1));
+  if (n != NULL) *n = units;
+  return s;
+}
+
+/*
 ** Pushes a NUL-terminated UTF-16 copy of the string at arg, as userdata
 ** the GC owns, for a native call's PCWSTR; NULL for an absent optional
 ** argument. Malformed UTF-8 and embedded NULs raise for argument arg.
 */
 WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional) {
-  size_t len, n, where;
+  size_t len, n;
   const char *s;
   WCHAR *w;
-  int e;
   if (optional && lua_isnoneornil(L, arg)) return NULL;
-  s = luaL_checklstring(L, arg, &len);
-  e = ca_utf8_measure(s, len, 0, &n, &where);
-  if (e != CA_UTF_OK)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
-                                          (int)where + 1));
+  luaL_checkstring(L, arg);
+  s = ca_lutf8_check(L, arg, arg, NULL, &len, &n);
   w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
   ca_utf8_fill16(s, len, w);
   w[n] = 0;
