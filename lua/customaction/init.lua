@@ -34,7 +34,7 @@ M.hresult = setmetatable({
   from_win32 = core.hresult_from_win32,
   --- Every named HRESULT, as a list of rows
   -- `{ name, value, message, win32 = code or nil, alias = boolean }`,
-  -- in the order of the project's table (src/hresult_table.h).
+  -- in the order of the project's table (src/core/hresult_table.h).
   -- @function hresult.table
   -- @treturn table
   table = core.hresult_table,

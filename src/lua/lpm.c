@@ -192,7 +192,7 @@ static HRESULT get_interface(lua_State *L, ca_lpm **pp, int custom, DWORD id,
   return hr;
 }
 
-static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
+static int wrap_actions(lua_State *L, int custom, DWORD id, int shape) {
   ca_lpm *p;
   void *ptr;
   HRESULT hr = get_interface(L, &p, custom, id, &ptr);
@@ -200,7 +200,7 @@ static int wrap_actions(lua_State *L, int custom, DWORD id, int v2) {
   /* the wrapper takes its own reference; this one came with the call (a
      wrapper's allocation that fails must not leak it: released first,
      the wrapper below still holds one) */
-  ca_lactions_push(L, v2 ? NULL : ptr, v2 ? ptr : NULL);
+  ca_lactions_push(L, shape == 1 ? ptr : NULL, shape == 2 ? ptr : NULL);
   ca_ref_release(ptr);
   return 1;
 }
@@ -215,7 +215,7 @@ The protocol manager's IPmCustomActions, from
 @treturn[2] hresult what GetPmInterface returned
 */
 static int m_custom_actions(lua_State *L) {
-  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, 0);
+  return wrap_actions(L, 0, PM_CUSTOM_ACTIONS_ID, 1);
 }
 
 /***
@@ -235,7 +235,7 @@ static int m_custom_actions2(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
   }
-  return wrap_actions(L, 1, id, 1);
+  return wrap_actions(L, 1, id, 2);
 }
 
 static const char *const pm_ids[] = {"PM_LISTENER_CHANNEL_MANAGER_ID",
