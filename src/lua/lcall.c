@@ -16,6 +16,8 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include <string.h>
+
 #include "foreign.h"
 #include "lcommon.h"
 
@@ -56,6 +58,14 @@ ca_callback *ca_lcall_callback(lua_State *L, int arg) {
   ca_lcallback *cb = ca_lcallback_checkorwrap(L, arg);
   ca_lcallback_expose(L, arg);
   return cb->obj;
+}
+
+/* A name to look up (active): NULL when it holds a NUL, since no native
+   caller can have registered such a name. */
+const char *ca_lcall_lookup(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  return strlen(s) == len ? s : NULL;
 }
 
 static void need(lua_State *L, const void *p, const char *method,

@@ -204,6 +204,8 @@ WCHAR *ca_lcall_args(lua_State *L, int arg);
 /* The callback at arg, or one made from the function there; exposed to
    native code. */
 ca_callback *ca_lcall_callback(lua_State *L, int arg);
+/* A name to look up: NULL when it holds a NUL (never registered). */
+const char *ca_lcall_lookup(lua_State *L, int arg);
 /* run (shape 1) or register (shape 2) with arguments 2..4, and
    unregister with argument 2, holding the interface (and also, a second
    interface the call may reach) across the call; push the HRESULT. */

@@ -278,10 +278,8 @@ Is `name` registered and not finished?
 */
 static int pm_active(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
-  /* a name holding a NUL can never have been registered */
-  lua_pushboolean(L, strlen(name) == len && ca_issuer_active(p->is, name));
+  const char *name = ca_lcall_lookup(L, 2);
+  lua_pushboolean(L, name != NULL && ca_issuer_active(p->is, name));
   return 1;
 }
 

@@ -408,10 +408,8 @@ Is an action registered (by a native caller, and not yet ended)?
 */
 static int pv_active(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
-  /* a name holding a NUL can never have been registered */
-  lua_pushboolean(L, strlen(name) == len && ca_provider_active(lp->obj, name));
+  const char *name = ca_lcall_lookup(L, 2);
+  lua_pushboolean(L, name != NULL && ca_provider_active(lp->obj, name));
   return 1;
 }
 
