@@ -479,9 +479,15 @@ static int do_close(lua_State *L, int immediate) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
   IProtocolManager *pm = p->pm;
   if (pm != NULL) {
-    /* detach first: handlers run inside Shutdown may close us again */
+    ca_lhold h;
+    /* detach first: handlers run inside Shutdown may close us again; the
+       reference kept in pm, and the hold on our framework, last until the
+       call returns */
     p->pm = NULL;
+    ca_lhold_init(&h);
+    ca_lhold_add(&h, p->fw, ca_framework_hold, ca_framework_unhold);
     if (!p->shut) ca_pm_shutdown(pm, immediate);
+    ca_lhold_drop(&h);
     p->shut = 1;
     release_all(p);
     pm->lpVtbl->Release(pm);
