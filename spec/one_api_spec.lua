@@ -8,6 +8,16 @@ local support = require "support"
 local SAMPLE = support.pm_library("samplepm", "CA_SAMPLEPM")
 local THIS = "spec/one_api_spec.lua"
 
+-- Each case { f, pattern }: f raises an error that starts with this
+-- file's name and a line, then the pattern.
+local function errors_name_this_line(cases)
+  for _, c in ipairs(cases) do
+    local ok, err = pcall(c[1])
+    assert.is_false(ok)
+    assert.matches("^" .. THIS:gsub("%p", "%%%0") .. ":%d+: " .. c[2], err)
+  end
+end
+
 -- Waits (with a deadline) until done() holds.
 local function wait_for(done, seconds)
   local deadline = ca.clock() + (seconds or 5)
@@ -87,11 +97,19 @@ for label, make in pairs(impls) do
         { function() it_.obj:run("a", nil, 42) end,
           "bad argument #3 to 'run' %(customaction.callback or function expected" },
       }
-      for _, c in ipairs(cases) do
-        local ok, err = pcall(c[1])
-        assert.is_false(ok)
-        assert.matches("^" .. THIS:gsub("%p", "%%%0") .. ":%d+: " .. c[2], err)
-      end
+      errors_name_this_line(cases)
+    end)
+
+    it("stream refuses a name it cannot send, naming this line", function()
+      local cases = {
+        { function() local it = it_.obj:stream("a\0b") return it end,
+          "bad argument #1 to 'stream' %(embedded NUL at byte 2%)" },
+        { function() local it = it_.obj:stream("a", "\255") return it end,
+          "bad argument #2 to 'stream' %(invalid UTF%-8" },
+        { function() local it = it_.obj:stream(5) return it end,
+          "bad argument #1 to 'stream' %(string expected, got number%)" },
+      }
+      errors_name_this_line(cases)
     end)
 
     it("interface() takes the one table's names, the same error for others", function()
@@ -140,6 +158,19 @@ describe("interface() on every object", function()
     assert.equal(lib:interface("v1"), lib:interface("PM_CUSTOM_ACTIONS_ID"))
     lib:close()
     p:close()
+  end)
+end)
+
+describe("a loaded library's check_health", function()
+  it("refuses a timeout that is not a number of seconds >= 0 (NaN too)", function()
+    local lib = ca.load(SAMPLE)
+    for _, t in ipairs { -1, 0 / 0, "1" } do
+      local ok, err = pcall(function() local h = lib:check_health(t) return h end)
+      assert.is_false(ok)
+      assert.matches("^" .. THIS:gsub("%p", "%%%0") ..
+        ":%d+: bad argument #1 to 'check_health' %(seconds >= 0 expected%)", err)
+    end
+    lib:close()
   end)
 end)
 
@@ -240,11 +271,7 @@ describe("names a native caller cannot send", function()
       { function() p:define("\255", print) end, "bad argument #1 to 'define' %(invalid UTF%-8" },
       { function() pm:define("a\0b", {}) end, "bad argument #1 to 'define' %(.*NUL" },
     }
-    for _, c in ipairs(cases) do
-      local ok, err = pcall(c[1])
-      assert.is_false(ok)
-      assert.matches("^" .. THIS:gsub("%p", "%%%0") .. ":%d+: " .. c[2], err)
-    end
+    errors_name_this_line(cases)
     assert.is_false(p:active("a\0b"))
     p:close()
     pm:close()

@@ -34,13 +34,14 @@ M.new = core.actions
 -- @return iterator, nil, nil, and the stream (a closing value with `close`)
 function core.actions_methods.stream(acts, name, args)
   local wait = core.actions_wait(acts)
-  return stream.open(acts, name, args, {
+  local iter, a, b, st = stream.open(acts, name, args, {
     wait = wait and function() return wait(acts) end,
     -- a closed wrapper can unregister nothing
     active = function(s)
       return pcall(acts.interface, acts) and s.cb:stats().refs > 1
     end,
   })
+  return iter, a, b, st   -- not a tail call: errors name our caller
 end
 
 return M

@@ -42,6 +42,7 @@ M.hresult = setmetatable({
   __call = core.hresult_call,
 })
 M.hresult_from_win32, M.hresult_table, M.hresult_call = nil, nil, nil
+M.check_text = nil   -- the facade's
 
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new
@@ -53,7 +54,8 @@ M.pm_methods, M.pm_hooks = nil, nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"
 function core.provider_methods.stream(p, name, args)
-  return stream.open(p, name, args)
+  local iter, a, b, st = stream.open(p, name, args)   -- no tail call: errors
+  return iter, a, b, st                               -- name our caller
 end
 M.provider_methods = nil
 

@@ -52,7 +52,8 @@ local methods = core.pm_methods
 -- @treturn[2] hresult what CheckHealth returned, or
 -- HRESULT_FROM_WIN32(ERROR_TIMEOUT) when no report came in time
 function methods.check_health(pm, timeout)
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+  -- timeout ~= timeout: NaN, which every comparison lets through
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     error("bad argument #1 to 'check_health' (seconds >= 0 expected)", 2)
   end
   local healthy

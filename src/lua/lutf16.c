@@ -133,7 +133,43 @@ static const luaL_Reg funcs[] = {
 };
 
 /* Expects the module table on top; adds ca.utf16. */
+/*
+** core.check_text(v, arg, fname, level [, optional]): the facade's way to
+** the one string check (ca_lutf8_check) for a string it passes on to
+** native code: v unless it is not a string, holds a NUL or is not UTF-8;
+** then "bad argument #arg to 'fname' (...)" raised at level, counted as
+** error() counts it from the facade function that calls this.
+*/
+static int l_check_text(lua_State *L) {
+  int arg = (int)luaL_checkinteger(L, 2);
+  const char *fname = luaL_checkstring(L, 3);
+  int level = (int)luaL_checkinteger(L, 4);
+  const char *problem = NULL;
+  size_t len, units, where;
+  lua_settop(L, 5);
+  if (lua_isnil(L, 1) && lua_toboolean(L, 5)) return 1;
+  if (lua_type(L, 1) != LUA_TSTRING) {
+    problem = lua_pushfstring(L, "string expected, got %s",
+                              luaL_typename(L, 1));
+  } else {
+    const char *s = lua_tolstring(L, 1, &len);
+    int e = ca_utf8_measure(s, len, 0, &units, &where);
+    if (e == CA_UTF_OK) {
+      lua_settop(L, 1);
+      return 1;
+    }
+    problem = lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
+                              (int)where + 1);
+  }
+  luaL_where(L, level);
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, problem);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 void ca_lutf16_open(lua_State *L) {
   luaL_newlib(L, funcs);
   lua_setfield(L, -2, "utf16");
+  lua_pushcfunction(L, l_check_text);
+  lua_setfield(L, -2, "check_text");   /* the facade's; not in ca */
 }
