@@ -130,7 +130,7 @@ A wrapped native provider (`customaction.actions`).
    which interface a call needs when this object wraps none. */
 static int call_start(lua_State *L, int shape) {
   ca_lactions *p = checkopen(L, 1);
-  return ca_lcall_start(L, p->f.v1, p->f.v2, shape, NULL);
+  return ca_lcall_start(L, p->f.v1, p->f.v2, shape);
 }
 
 /***
@@ -163,7 +163,7 @@ UnregisterCustomActionCallback through the wrapped IPmCustomActions2.
 @treturn hresult what UnregisterCustomActionCallback returned
 */
 static int a_unregister(lua_State *L) {
-  return ca_lcall_unregister(L, checkopen(L, 1)->f.v2, NULL);
+  return ca_lcall_unregister(L, checkopen(L, 1)->f.v2);
 }
 
 /***

@@ -80,7 +80,7 @@ static void need(lua_State *L, const void *p, const char *method,
 ** (shape 2, through v2): arguments 2, 3 and 4; pushes the HRESULT.
 */
 int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
-                   int shape, void *also) {
+                   int shape) {
   WCHAR *name, *args;
   ca_callback *cb;
   ca_lhold h;
@@ -92,7 +92,6 @@ int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
   cb = ca_lcall_callback(L, 4);
   ca_lhold_init(&h);
   ca_lhold_iface(&h, shape == 1 ? (void *)v1 : (void *)v2);
-  ca_lhold_iface(&h, also);
   if (shape == 1)
     hr = v1->lpVtbl->RunCustomAction(v1, name, args, ca_callback_v1(cb));
   else
@@ -104,7 +103,7 @@ int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
 }
 
 /* obj:unregister(name): argument 2; pushes the HRESULT. */
-int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2, void *also) {
+int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2) {
   WCHAR *name;
   ca_lhold h;
   HRESULT hr;
@@ -112,7 +111,6 @@ int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2, void *also) {
   name = ca_lcall_name(L, 2);
   ca_lhold_init(&h);
   ca_lhold_iface(&h, v2);
-  ca_lhold_iface(&h, also);
   hr = v2->lpVtbl->UnregisterCustomActionCallback(v2, name);
   ca_lhold_drop(&h);
   ca_lhr_push(L, (uint32_t)hr);

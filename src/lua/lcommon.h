@@ -207,11 +207,11 @@ ca_callback *ca_lcall_callback(lua_State *L, int arg);
 /* A name to look up: NULL when it holds a NUL (never registered). */
 const char *ca_lcall_lookup(lua_State *L, int arg);
 /* run (shape 1) or register (shape 2) with arguments 2..4, and
-   unregister with argument 2, holding the interface (and also, a second
-   interface the call may reach) across the call; push the HRESULT. */
+   unregister with argument 2, holding the interface across the call;
+   push the HRESULT. */
 int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
-                   int shape, void *also);
-int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2, void *also);
+                   int shape);
+int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2);
 
 /* lissuer.c */
 void ca_lissuer_open(lua_State *L);

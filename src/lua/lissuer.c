@@ -195,8 +195,7 @@ static void define_all(lua_State *L, ca_lissuer *p, int t) {
 /* register and run: the one caller path (lcall.c) through our vtables. */
 static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);
-  return ca_lcall_start(L, ca_issuer_v1(p->is), ca_issuer_v2(p->is), shape,
-                        NULL);
+  return ca_lcall_start(L, ca_issuer_v1(p->is), ca_issuer_v2(p->is), shape);
 }
 
 /***
@@ -235,7 +234,7 @@ report, then the callback is released.
 */
 static int pm_unregister(lua_State *L) {
   /* on a virtual clock the E_ABORT final runs a handler in here */
-  return ca_lcall_unregister(L, ca_issuer_v2(checkissuer(L, 1)->is), NULL);
+  return ca_lcall_unregister(L, ca_issuer_v2(checkissuer(L, 1)->is));
 }
 
 /***

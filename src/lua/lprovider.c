@@ -519,7 +519,7 @@ runs the action at once.
 /* run and register: the one caller path (lcall.c). */
 static int call_start(lua_State *L, int shape) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  return ca_lcall_start(L, ca_provider_v1(p), ca_provider_v2(p), shape, NULL);
+  return ca_lcall_start(L, ca_provider_v1(p), ca_provider_v2(p), shape);
 }
 
 /***
@@ -553,8 +553,7 @@ runs) and one final E_ABORT goes to the callback.
 @treturn hresult S_OK, or HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
 */
 static int pv_unregister(lua_State *L) {
-  return ca_lcall_unregister(L, ca_provider_v2(checkprovider(L, 1)->obj),
-                             NULL);
+  return ca_lcall_unregister(L, ca_provider_v2(checkprovider(L, 1)->obj));
 }
 
 /***
