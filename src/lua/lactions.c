@@ -223,13 +223,8 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds actions and actions_methods. */
 void ca_lactions_open(lua_State *L) {
-  luaL_newmetatable(L, CA_ACTIONS_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "actions_methods");  /* the facade adds stream() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds stream() to actions_methods */
+  ca_ltype(L, CA_ACTIONS_MT, metamethods, methods, "actions_methods");
   lua_pushcfunction(L, l_actions);
   lua_setfield(L, -2, "actions");
   lua_pushcfunction(L, l_actions_wait);

@@ -362,11 +362,6 @@ static int cb_close(lua_State *L) {
   return 0;
 }
 
-static void setcount(lua_State *L, const char *k, unsigned long v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, k);
-}
-
 /* The object, open or closed (kept readable): stats and tostring. */
 static ca_callback *readable(ca_lcallback *p) {
   return p->obj != NULL ? p->obj : p->kept;
@@ -385,7 +380,6 @@ static int cb_stats(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   ca_callback *obj = readable(p);
   ca_callback_stats st;
-  int i;
   if (obj == NULL)   /* only a resurrected proxy's old self has none */
     return luaL_argerror(L, 1, "callback has no object");
   ca_callback_stats_get(obj, &st);
@@ -394,18 +388,15 @@ static int cb_stats(lua_State *L) {
   lua_setfield(L, -2, "name");
   lua_pushboolean(L, p->obj == NULL);
   lua_setfield(L, -2, "closed");
-  setcount(L, "refs", ca_callback_refs(obj));
+  ca_lsetcount(L, "refs", ca_callback_refs(obj));
   lua_pushboolean(L, ca_callback_finished(obj));
   lua_setfield(L, -2, "finished");
-  setcount(L, "reports", st.reports);
-  setcount(L, "delivered", st.delivered);
-  setcount(L, "queued", st.queued);
-  setcount(L, "errors", st.errors);
-  setcount(L, "failures", st.failures);
-  lua_createtable(L, 0, CA_NREFUSALS);
-  for (i = 0; i < CA_NREFUSALS; i++)
-    setcount(L, ca_refusal_names[i], st.refused[i]);
-  lua_setfield(L, -2, "refused");
+  ca_lsetcount(L, "reports", st.reports);
+  ca_lsetcount(L, "delivered", st.delivered);
+  ca_lsetcount(L, "queued", st.queued);
+  ca_lsetcount(L, "errors", st.errors);
+  ca_lsetcount(L, "failures", st.failures);
+  ca_lsetcounts(L, "refused", ca_refusal_names, st.refused, CA_NREFUSALS);
   ca_lprintable(L, -1, "customaction.callback_stats");
   return 1;
 }
@@ -532,11 +523,7 @@ static const luaL_Reg metamethods[] = {
 };
 
 void ca_lcallback_open(lua_State *L) {
-  luaL_newmetatable(L, CA_CALLBACK_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  ca_ltype(L, CA_CALLBACK_MT, metamethods, methods, NULL);
   lua_pushcfunction(L, ca_lcallback_new);
   lua_setfield(L, -2, "callback");
 }

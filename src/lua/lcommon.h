@@ -98,6 +98,11 @@ void ca_lcheckoptions(lua_State *L, int t, int arg,
 /* Option k of the table at t is nil or a function, else
    "option 'k' must be a function" in argument arg. */
 void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k);
+/* A type of the module (lcore.c), with the module table on top: its
+   metatable mt, with methods as __index, also at module[methods_field]
+   when that is not NULL. */
+void ca_ltype(lua_State *L, const char *mt, const luaL_Reg *metamethods,
+              const luaL_Reg *methods, const char *methods_field);
 /* interface([name]) on every object (lcore.c): the name at arg as
    CA_LIFACE_*, and the answer pushed (the pointer, or nil and
    E_NOINTERFACE for NULL). */
@@ -219,6 +224,11 @@ void ca_lissuer_open(lua_State *L);
 /* lrecord.c: gives the table at idx the record metatable `name`
    (__name and a __tostring listing its fields). */
 void ca_lprintable(lua_State *L, int idx, const char *name);
+/* t.k = v, and t.k = { names[i] = v[i] }, on the table on top: the
+   counters every stats() shows. */
+void ca_lsetcount(lua_State *L, const char *k, unsigned long v);
+void ca_lsetcounts(lua_State *L, const char *k, const char *const *names,
+                   const unsigned long *v, int n);
 /* lactions.c */
 void ca_lactions_open(lua_State *L);
 /* Pushes a new customaction.actions over v1 and/or v2 (AddRefs each). */

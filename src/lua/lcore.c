@@ -119,3 +119,23 @@ int ca_linterface_push(lua_State *L, void *ptr) {
   ca_lhr_push(L, (uint32_t)CA_E_NOINTERFACE);
   return 2;
 }
+
+/*
+** A Lua type of the module: its metatable mt with metamethods, and its
+** methods as __index. With the module table on top; methods_field, when
+** given, also names the methods table there (for the facade to extend;
+** init.lua takes it out of ca).
+*/
+void ca_ltype(lua_State *L, const char *mt, const luaL_Reg *metamethods,
+              const luaL_Reg *methods, const char *methods_field) {
+  luaL_newmetatable(L, mt);
+  luaL_setfuncs(L, metamethods, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  if (methods_field != NULL) {
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -4, methods_field);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

@@ -473,13 +473,8 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds issuer and issuer_methods. */
 void ca_lissuer_open(lua_State *L) {
-  luaL_newmetatable(L, CA_ISSUER_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "issuer_methods");  /* the facade adds stream() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds stream() to issuer_methods */
+  ca_ltype(L, CA_ISSUER_MT, metamethods, methods, "issuer_methods");
   /* the built-in actions: a table the facade fills, an upvalue of
      ca.issuer so that it needs no Lua wrapper (whose line an error in
      the options would name) */

@@ -562,13 +562,8 @@ static int l_load_settings(lua_State *L) {
 /* Expects the module table on top: adds load, load_settings and
    pm_methods. */
 void ca_lpm_open(lua_State *L) {
-  luaL_newmetatable(L, CA_PM_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "pm_methods");   /* the facade adds check_health() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds check_health() to pm_methods */
+  ca_ltype(L, CA_PM_MT, metamethods, methods, "pm_methods");
   /* the facade's hooks (pm.lua: events), an upvalue of load so that it
      needs no Lua wrapper, whose line an error would name */
   lua_newtable(L);

@@ -413,11 +413,6 @@ static int pv_active(lua_State *L) {
   return 1;
 }
 
-static void setcount(lua_State *L, const char *k, unsigned long v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, k);
-}
-
 /***
 The provider's counters.
 @function provider:stats
@@ -428,21 +423,17 @@ queue, timeout, no_memory } }`
 static int pv_stats(lua_State *L) {
   ca_provider *p = checkprovider(L, 1)->obj;
   ca_pcounts c;
-  int i;
   ca_provider_counts(p, &c);
   lua_createtable(L, 0, 8);
   lua_pushstring(L, ca_provider_name(p));
   lua_setfield(L, -2, "name");
-  setcount(L, "refs", ca_provider_refs(p));
-  setcount(L, "calls", c.calls);
-  setcount(L, "queued", c.queued);
-  setcount(L, "reports", c.reports);
-  setcount(L, "cancelled", c.cancelled);
-  setcount(L, "errors", c.errors);
-  lua_createtable(L, 0, CA_NPREFUSALS);
-  for (i = 0; i < CA_NPREFUSALS; i++)
-    setcount(L, ca_prefusal_names[i], c.refused[i]);
-  lua_setfield(L, -2, "refused");
+  ca_lsetcount(L, "refs", ca_provider_refs(p));
+  ca_lsetcount(L, "calls", c.calls);
+  ca_lsetcount(L, "queued", c.queued);
+  ca_lsetcount(L, "reports", c.reports);
+  ca_lsetcount(L, "cancelled", c.cancelled);
+  ca_lsetcount(L, "errors", c.errors);
+  ca_lsetcounts(L, "refused", ca_prefusal_names, c.refused, CA_NPREFUSALS);
   return 1;
 }
 
@@ -598,13 +589,8 @@ void ca_lprovider_open(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &providers_key);
   }
   lua_pop(L, 1);
-  luaL_newmetatable(L, CA_PROVIDER_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "provider_methods");  /* the facade adds stream() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds stream() to provider_methods */
+  ca_ltype(L, CA_PROVIDER_MT, metamethods, methods, "provider_methods");
   ca_lreply_open(L);
   lua_pushcfunction(L, l_provider);
   lua_setfield(L, -2, "provider");

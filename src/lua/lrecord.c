@@ -4,7 +4,7 @@
 ** assert.same and scripts index them freely); a shared metatable per kind
 ** gives them a __name and a __tostring that shows their fields, sorted,
 ** nested records inline, so that the REPL prints `callback_stats{ ... }`
-** instead of an address.
+** instead of an address. The counters every stats() shows are set here.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -128,4 +128,17 @@ void ca_lprintable(lua_State *L, int idx, const char *name) {
     lua_setfield(L, -2, "__tostring");
   }
   lua_setmetatable(L, idx);
+}
+
+void ca_lsetcount(lua_State *L, const char *k, unsigned long v) {
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, k);
+}
+
+void ca_lsetcounts(lua_State *L, const char *k, const char *const *names,
+                   const unsigned long *v, int n) {
+  int i;
+  lua_createtable(L, 0, n);
+  for (i = 0; i < n; i++) ca_lsetcount(L, names[i], v[i]);
+  lua_setfield(L, -2, k);
 }
