@@ -45,7 +45,7 @@ if lua5.4 -e 'require "luv"' 2>/dev/null; then
   done
 fi
 step roundtrip
-LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$B/bench_roundtrip" "${SAMPLEPM:-build/pm/samplepm.so}" | tee -a "$raw"
+LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$B/bench_roundtrip" "${SAMPLEPM:-build/pm/samplepm.so}" "${MINIPM:-build/pm/minipm.so}" | tee -a "$raw"
 step issuer
 LUA_CPATH="build/?.so;;" LUA_PATH="lua/?.lua;lua/?/init.lua;;" lua5.4 bench/issuer.lua | tee -a "$raw"
 lua5.4 bench/report.lua "$raw" > bench/results.md

@@ -4,7 +4,10 @@
 ** issuer, wrapped pointers, loaded libraries, providers) calls through
 ** here, so that each rule is written once: names and arguments become
 ** UTF-16 by one conversion that refuses an embedded NUL or invalid UTF-8
-** (never truncating), a plain function becomes a callback in one place,
+** (never truncating; short ones on the C stack, longer ones in GC
+** memory), a plain function becomes a callback in one place (an object
+** reused from call to call, made a callback proxy only when the library
+** keeps it past the call: lcallback.c),
 ** and one hold keeps a reference on the object called, and on the
 ** module's own objects the call may reach, for the call's duration (the
 ** reference rule of docs/reliability.md: Lua code run inside the call may
@@ -46,18 +49,12 @@ void ca_lhold_drop(ca_lhold *h) {
   }
 }
 
-WCHAR *ca_lcall_name(lua_State *L, int arg) {
-  return ca_lutf16_check_wide(L, arg, 0);
+WCHAR *ca_lcall_name(lua_State *L, int arg, WCHAR *buf) {
+  return ca_lutf16_check_wide(L, arg, 0, buf, CA_LWIDE);
 }
 
-WCHAR *ca_lcall_args(lua_State *L, int arg) {
-  return ca_lutf16_check_wide(L, arg, 1);
-}
-
-ca_callback *ca_lcall_callback(lua_State *L, int arg) {
-  ca_lcallback *cb = ca_lcallback_checkorwrap(L, arg);
-  ca_lcallback_expose(L, arg);
-  return cb->obj;
+WCHAR *ca_lcall_args(lua_State *L, int arg, WCHAR *buf) {
+  return ca_lutf16_check_wide(L, arg, 1, buf, CA_LWIDE);
 }
 
 /* A name to look up (active): NULL when it holds a NUL, since no native
@@ -81,34 +78,35 @@ static void need(lua_State *L, const void *p, const char *method,
 */
 int ca_lcall_start(lua_State *L, IPmCustomActions *v1, IPmCustomActions2 *v2,
                    int shape) {
-  WCHAR *name, *args;
-  ca_callback *cb;
+  WCHAR nbuf[CA_LWIDE], abuf[CA_LWIDE], *name, *args;
+  ca_lcbuse cb;
   ca_lhold h;
   HRESULT hr;
   if (shape == 1) need(L, v1, "run", "IPmCustomActions", "v1");
   else need(L, v2, "register", "IPmCustomActions2", "v2");
-  name = ca_lcall_name(L, 2);
-  args = ca_lcall_args(L, 3);
-  cb = ca_lcall_callback(L, 4);
+  name = ca_lcall_name(L, 2, nbuf);
+  args = ca_lcall_args(L, 3, abuf);
+  ca_lcallback_use(L, 4, &cb);   /* the last thing that may raise */
   ca_lhold_init(&h);
   ca_lhold_iface(&h, shape == 1 ? (void *)v1 : (void *)v2);
   if (shape == 1)
-    hr = v1->lpVtbl->RunCustomAction(v1, name, args, ca_callback_v1(cb));
+    hr = v1->lpVtbl->RunCustomAction(v1, name, args, ca_callback_v1(cb.obj));
   else
     hr = v2->lpVtbl->RegisterCustomActionCallback(v2, name, args,
-                                                  ca_callback_v2(cb));
+                                                  ca_callback_v2(cb.obj));
   ca_lhold_drop(&h);
-  ca_lhr_push(L, (uint32_t)hr);
+  ca_lcallback_unuse(L, &cb);
+  ca_lhr_push_s(L, cb.s, (uint32_t)hr);
   return 1;
 }
 
 /* obj:unregister(name): argument 2; pushes the HRESULT. */
 int ca_lcall_unregister(lua_State *L, IPmCustomActions2 *v2) {
-  WCHAR *name;
+  WCHAR buf[CA_LWIDE], *name;
   ca_lhold h;
   HRESULT hr;
   need(L, v2, "unregister", "IPmCustomActions2", "v2");
-  name = ca_lcall_name(L, 2);
+  name = ca_lcall_name(L, 2, buf);
   ca_lhold_init(&h);
   ca_lhold_iface(&h, v2);
   hr = v2->lpVtbl->UnregisterCustomActionCallback(v2, name);

@@ -30,19 +30,6 @@ ca_lcallback *ca_lcallback_check(lua_State *L, int arg) {
   return checkopen(L, arg);
 }
 
-ca_lcallback *ca_lcallback_checkorwrap(lua_State *L, int arg) {
-  arg = lua_absindex(L, arg);
-  if (lua_isfunction(L, arg)) {
-    lua_pushcfunction(L, ca_lcallback_new);
-    lua_pushvalue(L, arg);
-    lua_call(L, 1, 1);
-    lua_replace(L, arg);
-  } else if (!luaL_testudata(L, arg, CA_CALLBACK_MT)) {
-    luaL_typeerror(L, arg, "customaction.callback or function");
-  }
-  return checkopen(L, arg);
-}
-
 static int callable(lua_State *L, int idx) {
   if (lua_isfunction(L, idx)) return 1;
   if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return 0;
@@ -116,6 +103,7 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   if (!ca_ldeliver_defer_close(s, obj))
     settable_ref(L, s->live_ref, idx, obj, 0);
   settable_ref(L, s->anchors_ref, idx, NULL, 0);
+  p->anchored = 0;
   lua_pushnil(L);
   set_handler(L, s, key_of(obj), -1);
   lua_pop(L, 1);
@@ -128,6 +116,17 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   }
   while (n-- > 0) left = ca_callback_release(obj);
   return left;
+}
+
+/* A proxy owning nothing yet (its __gc then does nothing), pushed. */
+static ca_lcallback *new_proxy(lua_State *L) {
+  ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
+  p->obj = NULL;
+  p->held = 0;
+  p->anchored = 0;
+  p->kept = NULL;
+  luaL_setmetatable(L, CA_CALLBACK_MT);
+  return p;
 }
 
 static const char *const option_names[] = {
@@ -199,11 +198,7 @@ int ca_lcallback_new(lua_State *L) {
     lua_pushnil(L);  /* stand-ins for name and on_error */
     lua_pushnil(L);
   }
-  p = lua_newuserdatauv(L, sizeof *p, 2);
-  p->obj = NULL;
-  p->held = 0;
-  p->kept = NULL;
-  luaL_setmetatable(L, CA_CALLBACK_MT);
+  p = new_proxy(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, -2);          /* on_error, or nil */
@@ -218,8 +213,117 @@ int ca_lcallback_new(lua_State *L) {
 }
 
 void ca_lcallback_expose(lua_State *L, int idx) {
+  ca_lcallback *p = lua_touserdata(L, idx);
+  if (p->anchored) return;
+  settable_ref(L, ca_lstate_get(L)->anchors_ref, lua_absindex(L, idx), NULL,
+               1);
+  p->anchored = 1;
+}
+
+/* ---- a callback for one call ------------------------------------------ */
+
+/*
+** The state's spare object, made once: not counted by stats() while it
+** is the state's own (counted again once it becomes a proxy's or goes).
+*/
+static ca_callback *spare(lua_State *L, ca_lstate *s) {
+  if (s->spare == NULL) {
+    ca_callback *obj = ca_callback_new(s->hub, "callback",
+                                       CA_DEFAULT_MAX_RESPONSE, 0);
+    if (obj == NULL) luaL_error(L, "not enough memory");
+    ca_callback_set_user(obj, alloc_key(s));
+    ca_hub_count_callbacks(s->hub, -1);
+    s->spare = obj;
+  }
+  return s->spare;
+}
+
+/* A per-call object nobody else holds: the state's spare again, or gone. */
+static void retire(lua_State *L, ca_lstate *s, ca_callback *obj) {
+  lua_pushnil(L);   /* nil stores never allocate */
+  set_handler(L, s, key_of(obj), -1);
+  lua_pop(L, 1);
+  if (s->spare == NULL && s->hub != NULL && ca_callback_rearm(obj)) {
+    s->spare = obj;
+    return;
+  }
+  ca_callback_disconnect(obj);
+  free_key(s, key_of(obj));
+  ca_hub_count_callbacks(ca_callback_hub(obj), 1);
+  ca_callback_release(obj);
+}
+
+/* Protected: 1 the object, 2 the handler. The object becomes a callback
+   proxy's, anchored while native code holds it; it owns the object only
+   once everything that may fail is done. */
+static int promote(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  settable_ref(L, s->anchors_ref, lua_absindex(L, idx), NULL, 1);
+  ca_callback *obj = lua_touserdata(L, 1);
+  ca_lcallback *p = new_proxy(L);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, 3, 1);
+  settable_ref(L, s->anchors_ref, 3, NULL, 1);
+  p->anchored = 1;
+  settable_ref(L, s->live_ref, 3, obj, 1);
+  p->obj = obj;
+  p->held = 1;
+  ca_hub_count_callbacks(s->hub, 1);
+  return 0;
+}
+
+void ca_lcallback_use(lua_State *L, int arg, ca_lcbuse *u) {
+  ca_lcallback *p;
+  arg = lua_absindex(L, arg);
+  if (lua_type(L, arg) == LUA_TFUNCTION) {
+    ca_lstate *s = ca_lstate_get(L);
+    ca_callback *obj = spare(L, s);
+    set_handler(L, s, key_of(obj), arg);  /* may raise: still the spare */
+    s->spare = NULL;
+    u->s = s;
+    u->obj = obj;
+    u->fn = arg;
+    return;
+  }
+  p = luaL_testudata(L, arg, CA_CALLBACK_MT);
+  if (p == NULL) {
+    luaL_typeerror(L, arg, "customaction.callback or function");
+    return;
+  }
+  if (p->obj == NULL) luaL_argerror(L, arg, "callback is closed");
+  ca_lcallback_expose(L, arg);
+  u->s = ca_hub_binding(ca_callback_hub(p->obj));
+  u->obj = p->obj;
+  u->fn = 0;
+}
+
+/*
+** After the call: an object made for it that the library let go is kept
+** for the next call; one the library still holds becomes a proxy, or,
+** with no memory for one, is disconnected (reports refused as closed).
+*/
+void ca_lcallback_unuse(lua_State *L, ca_lcbuse *u) {
+  ca_callback *obj = u->obj;
+  if (u->fn == 0) return;
+  if (ca_callback_refs(obj) > 1 && u->s->hub != NULL &&
+      lua_checkstack(L, 4)) {
+    lua_pushcfunction(L, promote);
+    lua_pushlightuserdata(L, obj);
+    lua_pushvalue(L, u->fn);
+    if (lua_pcall(L, 2, 0, 0) == LUA_OK) return;
+    lua_pop(L, 1);
+    settable_ref(L, u->s->live_ref, u->fn, obj, 0);  /* a nil store */
+  }
+  retire(L, u->s, obj);
+}
+
+/* lua_close: the spare goes with the state. */
+static void drop_spare(ca_lstate *s) {
+  ca_callback *obj = s->spare;
+  if (obj == NULL) return;
+  s->spare = NULL;
+  ca_callback_disconnect(obj);
+  ca_hub_count_callbacks(s->hub, 1);
+  ca_callback_release(obj);
 }
 
 static int push_report(lua_State *L, ca_lcallback *p, int v1) {
@@ -432,16 +536,13 @@ static int cb_tostring(lua_State *L) {
 static int resurrect(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   ca_lcallback *old = lua_touserdata(L, 1);
-  ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
-  p->obj = NULL;
-  p->held = 0;
-  p->kept = NULL;
-  luaL_setmetatable(L, CA_CALLBACK_MT);
+  ca_lcallback *p = new_proxy(L);
   lua_getiuservalue(L, 1, 1);   /* weak entries went before __gc */
   lua_setiuservalue(L, 2, 1);
   lua_getiuservalue(L, 1, 2);
   lua_setiuservalue(L, 2, 2);
   settable_ref(L, s->anchors_ref, 2, NULL, 1);
+  p->anchored = 1;
   settable_ref(L, s->live_ref, 2, old->obj, 1);
   lua_getiuservalue(L, 2, 1);
   set_handler(L, s, key_of(old->obj), -1);
@@ -481,6 +582,7 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s) {
     ca_lcallback *p = lua_touserdata(L, -2);
     lua_pop(L, 1);
     if (p->obj == NULL || ca_callback_refs(p->obj) <= (unsigned)p->held) {
+      p->anchored = 0;
       lua_pushvalue(L, -1);
       lua_pushnil(L);
       lua_rawset(L, -4);  /* clearing a field during lua_next is allowed */
@@ -493,6 +595,7 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s) {
   /* every open proxy is in the live table, which lua_close does not clear:
      also one resurrected during lua_close, which has no finalizer and
      whose anchor a last sweep may have dropped */
+  drop_spare(s);
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
   lua_pushnil(L);
   while (lua_next(L, -2)) {

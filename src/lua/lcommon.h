@@ -56,6 +56,10 @@ typedef struct ca_lstate {
   ca_callback *running[CA_LRUNNING];
   unsigned char closed_running[CA_LRUNNING];
   int nrunning;
+  /* the callback object a call given a plain function uses when the
+     library keeps no reference past the call (lcallback.c): kept for
+     the next such call, never seen by Lua, not counted by stats() */
+  ca_callback *spare;
   int next_key;       /* handler keys: small integers, reused */
   int *free_keys;
   int nfree, capfree;
@@ -65,6 +69,7 @@ typedef struct ca_lstate {
 typedef struct ca_lcallback {
   ca_callback *obj;   /* NULL once closed */
   int held;           /* references this proxy holds: its own + addref()s */
+  int anchored;       /* in the anchors table (so expose costs one look) */
   ca_callback *kept;  /* once closed: the object, kept readable for stats
                          and tostring until the proxy is collected */
 } ca_lcallback;
@@ -124,11 +129,23 @@ void ca_lcallback_open(lua_State *L);
 ca_lcallback *ca_lcallback_check(lua_State *L, int arg);
 /* ca.callback(handler [, opts]) as a C function. */
 int ca_lcallback_new(lua_State *L);
-/* The callback at arg, or a new one made from the function there (which
-   then replaces it on the stack). */
-ca_lcallback *ca_lcallback_checkorwrap(lua_State *L, int arg);
 /* Native code is about to receive the object: keep the proxy reachable. */
 void ca_lcallback_expose(lua_State *L, int idx);
+/*
+** The callback for one native call (the one caller path, lcall.c): the
+** callback at arg, exposed, or for a plain function an object made for
+** the call (reused from call to call) that becomes a callback proxy only
+** when the library keeps a reference past the call. ca_lcallback_use
+** raises only before it takes anything; every use is ended by
+** ca_lcallback_unuse once the call returns, which raises nothing.
+*/
+typedef struct ca_lcbuse {
+  ca_lstate *s;
+  ca_callback *obj;
+  int fn;             /* the plain function's stack index, or 0 */
+} ca_lcbuse;
+void ca_lcallback_use(lua_State *L, int arg, ca_lcbuse *u);
+void ca_lcallback_unuse(lua_State *L, ca_lcbuse *u);
 /* Each GC cycle: drop anchors that no native holder needs any more. */
 void ca_lcallback_sweep(lua_State *L, ca_lstate *s);
 /* lua_close: disconnect and release every proxy still open. */
@@ -165,7 +182,10 @@ void ca_ldeliver_open(lua_State *L, ca_lstate *s);
 void ca_lutf16_open(lua_State *L);
 void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
                             int nul_ok);
-WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional);
+/* The string at arg as PCWSTR: in buf (cap units) when it fits, else in
+   GC memory pushed on the stack; NULL for an absent optional one. */
+WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional, WCHAR *buf,
+                            size_t cap);
 /* The one check of a string bound for native code: no NUL, valid UTF-8,
    else "[what: ]<problem> at byte N" in argument arg; *n (if not NULL)
    its length in UTF-16 units. */
@@ -203,12 +223,14 @@ void ca_lhold_add(ca_lhold *h, void *obj, void (*take)(void *),
 void ca_lhold_iface(ca_lhold *h, void *iface);
 void ca_lhold_drop(ca_lhold *h);
 /* A name (or an optional argument) as UTF-16, refused with an argument
-   error when it holds a NUL or is not UTF-8. */
-WCHAR *ca_lcall_name(lua_State *L, int arg);
-WCHAR *ca_lcall_args(lua_State *L, int arg);
-/* The callback at arg, or one made from the function there; exposed to
-   native code. */
-ca_callback *ca_lcall_callback(lua_State *L, int arg);
+   error when it holds a NUL or is not UTF-8: in buf (CA_LWIDE units, the
+   caller's stack) when it fits, else in GC memory pushed on the stack. */
+#define CA_LWIDE 128
+WCHAR *ca_lcall_name(lua_State *L, int arg, WCHAR *buf);
+WCHAR *ca_lcall_args(lua_State *L, int arg, WCHAR *buf);
+/* Pushes an HRESULT value through s's intern table (no registry lookup
+   for the state record). */
+void ca_lhr_push_s(lua_State *L, ca_lstate *s, uint32_t value);
 /* A name to look up: NULL when it holds a NUL (never registered). */
 const char *ca_lcall_lookup(lua_State *L, int arg);
 /* run (shape 1) or register (shape 2) with arguments 2..4, and

@@ -26,7 +26,10 @@ void ca_lhr_push_interned(lua_State *L, int intern_idx, uint32_t value) {
 }
 
 void ca_lhr_push(lua_State *L, uint32_t value) {
-  ca_lstate *s = ca_lstate_get(L);
+  ca_lhr_push_s(L, ca_lstate_get(L), value);
+}
+
+void ca_lhr_push_s(lua_State *L, ca_lstate *s, uint32_t value) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
   ca_lhr_push_interned(L, -1, value);
   lua_remove(L, -2);

@@ -328,21 +328,22 @@ callback)
 */
 static int m_check_health_async(lua_State *L) {
   ca_lpm *p;
-  ca_callback *cb;
+  ca_lcbuse cb;
   HRESULT hr;
   IPmHealthAndIdleMonitor *m;
   checkopen(L);
-  cb = ca_lcall_callback(L, 2);
+  ca_lcallback_use(L, 2, &cb);   /* nothing below raises before unuse */
   m = monitor(L, &p, &hr);
   if (m != NULL) {
     ca_lhold h;
     enter(L, &h);
     ca_lhold_iface(&h, m);
-    hr = ca_pm_check_health(m, cb);
+    hr = ca_pm_check_health(m, cb.obj);
     ca_lhold_drop(&h);
     ca_ref_release(m);
   }
-  ca_lhr_push(L, (uint32_t)hr);
+  ca_lcallback_unuse(L, &cb);
+  ca_lhr_push_s(L, cb.s, (uint32_t)hr);
   return 1;
 }
 

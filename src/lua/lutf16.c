@@ -50,19 +50,36 @@ const char *ca_lutf8_check(lua_State *L, int idx, int arg, const char *what,
   return s;
 }
 
+/* Plain ASCII without a NUL, widened into w (n + 1 units); 0 when the
+   string holds anything else, for the full check to look at. */
+static int ascii_into(const char *s, size_t len, WCHAR *w) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == 0 || c >= 0x80) return 0;
+    w[i] = c;
+  }
+  w[len] = 0;
+  return 1;
+}
+
 /*
-** Pushes a NUL-terminated UTF-16 copy of the string at arg, as userdata
-** the GC owns, for a native call's PCWSTR; NULL for an absent optional
-** argument. Malformed UTF-8 and embedded NULs raise for argument arg.
+** A NUL-terminated UTF-16 copy of the string at arg for a native call's
+** PCWSTR: in buf (cap units, the caller's stack) when it fits, else in
+** userdata the GC owns, pushed; NULL for an absent optional argument.
+** Malformed UTF-8 and embedded NULs raise for argument arg. Short ASCII
+** (names and arguments mostly are) takes one pass and no allocation.
 */
-WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional) {
+WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional, WCHAR *buf,
+                            size_t cap) {
   size_t len, n;
   const char *s;
   WCHAR *w;
   if (optional && lua_isnoneornil(L, arg)) return NULL;
-  luaL_checkstring(L, arg);
+  s = luaL_checklstring(L, arg, &len);
+  if (len < cap && ascii_into(s, len, buf)) return buf;
   s = ca_lutf8_check(L, arg, arg, NULL, &len, &n);
-  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
+  w = n < cap ? buf : lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
   ca_utf8_fill16(s, len, w);
   w[n] = 0;
   return w;
