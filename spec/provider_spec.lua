@@ -361,6 +361,31 @@ describe("lifetime", function()
     pm:close()   -- twice is nothing
   end)
 
+  it("closing ends a RunCustomAction answered later, also from inside its action",
+     function()
+    local pm = sample()
+    local cb, got = support.recorder(ca)
+    assert.equal(ca.S_OK.value, peer.call("run", pm:interface("v1"), "Later", "",
+      cb:interface("v1")))
+    assert.same({}, got)
+    pm:close()
+    assert.equal(ca.RPC_E_DISCONNECTED, got[1].status)
+    local self_closing
+    self_closing = ca.provider { actions = {
+      Quit = function(_, reply) _G.kept_reply = reply; self_closing:close() end,
+    } }
+    local cb2, got2 = support.recorder(ca)
+    peer.call("run", self_closing:interface("v1"), "Quit", "", cb2:interface("v1"))
+    assert.equal(1, #got2)
+    assert.equal(ca.RPC_E_DISCONNECTED, got2[1].status)
+    assert.is_true(_G.kept_reply.done)
+    _G.kept_reply = nil
+    collectgarbage()
+    collectgarbage()
+    assert.equal(1, cb:stats().refs)
+    assert.equal(1, cb2:stats().refs)
+  end)
+
   it("a request queued when the provider closes gets a final report",
      function()
     local pm = sample()

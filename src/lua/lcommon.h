@@ -45,6 +45,11 @@ typedef struct ca_lstate {
   int handlers_ref;   /* weak values: callback key -> handler */
   int trampoline_ref; /* the delivery closure (ldeliver.c), which keeps the
                          last status delivered as an upvalue */
+  int provider_ref;   /* a provider request's protected part (lprovider.c),
+                         a closure over the providers and the reply
+                         metatable, made once */
+  const void *hr_mt;  /* the HRESULT metatable, for a check without a
+                         registry lookup (ca_lhr_check_s) */
   uint32_t status_value;
   int status_cached;
 #if LUA_VERSION_NUM < 502
@@ -206,8 +211,10 @@ void ca_lprovider_open(lua_State *L);
 void ca_lreply_open(lua_State *L);
 /* Pushes field k of the provider proxy's table; returns its type. */
 int ca_lprovider_field(lua_State *L, int proxy, const char *k);
-void ca_lreply_push(lua_State *L, int proxy, struct ca_provider *p,
+void ca_lreply_push(lua_State *L, int proxy, int mt, struct ca_provider *p,
                     struct ca_preq *r);
+void ca_lreply_list(lua_State *L, int proxy, int idx, struct ca_preq *r);
+int ca_lreply_on_cancel(lua_State *L, int idx);
 
 /* lcall.c: the one caller path into native code (see its opening). */
 #define CA_LHOLD_MAX 4
@@ -233,6 +240,8 @@ WCHAR *ca_lcall_args(lua_State *L, int arg, WCHAR *buf);
 void ca_lhr_push_s(lua_State *L, ca_lstate *s, uint32_t value);
 /* A name to look up: NULL when it holds a NUL (never registered). */
 const char *ca_lcall_lookup(lua_State *L, int arg);
+/* ca_lhr_check, with an HRESULT value recognised by s's metatable. */
+uint32_t ca_lhr_check_s(lua_State *L, ca_lstate *s, int arg);
 /* run (shape 1) or register (shape 2) with arguments 2..4, and
    unregister with argument 2, holding the interface across the call;
    push the HRESULT. */

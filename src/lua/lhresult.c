@@ -86,6 +86,15 @@ uint32_t ca_lhr_check(lua_State *L, int arg) {
   return v;
 }
 
+uint32_t ca_lhr_check_s(lua_State *L, ca_lstate *s, int arg) {
+  if (lua_type(L, arg) == LUA_TUSERDATA && lua_getmetatable(L, arg)) {
+    int ours = lua_topointer(L, -1) == s->hr_mt;
+    lua_pop(L, 1);
+    if (ours) return ((ca_lhr *)lua_touserdata(L, arg))->value;
+  }
+  return ca_lhr_check(L, arg);
+}
+
 /*
 ** __call of the ca.hresult table: (table, x). Errors name x as argument
 ** #1 of 'hresult' and point at the caller's line, as for a plain function.
@@ -339,6 +348,7 @@ void ca_lhr_open(lua_State *L, ca_lstate *s) {
   int module = lua_gettop(L);
 
   luaL_newmetatable(L, CA_HRESULT_MT);
+  s->hr_mt = lua_topointer(L, -1);   /* the registry keeps it */
   luaL_newlib(L, hr_methods);
   lua_pushcclosure(L, hr_index, 1);
   lua_setfield(L, -2, "__index");

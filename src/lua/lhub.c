@@ -125,6 +125,7 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
   s->live_ref = s->anchors_ref = s->intern_ref = LUA_NOREF;
+  s->provider_ref = LUA_NOREF;
   s->L = main_thread(L);
   if (luaL_newmetatable(L, CA_STATE_MT)) {
     lua_pushcfunction(L, state_gc);

@@ -3,9 +3,10 @@
 ** Lua functions, and customaction.reply, the handle an action answers
 ** through. The native object (src/core/provider.c) decides everything a
 ** native caller must hear at once; what runs Lua happens here, on the
-** state's main thread, inside one protected call per request, and every
-** user function (action, hook, on_cancel) runs in a nested protected call
-** with a traceback whose error goes to on_error. The proxy's user value is
+** state's main thread, inside one protected call per request with a
+** traceback handler; an action runs directly in it, every other user
+** function (hook, on_cancel) in a nested protected call, and each one's
+** error goes to on_error. The proxy's user value is
 ** a table: actions, health, idle, shutdown, on_error, and replies (weak
 ** values: request pointer -> reply), through which unregistering finds
 ** the reply to cancel.
@@ -29,6 +30,7 @@ typedef struct run_ctx {
   ca_provider *p;
   ca_preq *r;
   HRESULT hr;
+  int in_action;   /* an error now is the action's own */
 } run_ctx;
 
 static ca_lprovider *checkprovider(lua_State *L, int arg) {
@@ -76,11 +78,30 @@ static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
 
 /* ---- requests, on the owning thread ------------------------------------- */
 
-/* RUN and REGISTER: fn(args, reply) for the action of that name. */
+/*
+** A RUN request's reply still open when its action returns: listed for
+** closing to find, or, when the action closed its provider, ended now
+** as closing ends every open reply.
+*/
+static void keep_open(lua_State *L, int proxy, int reply, run_ctx *c) {
+  if (((ca_lprovider *)lua_touserdata(L, proxy))->obj == NULL)
+    ca_preq_report(c->p, c->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+  else
+    ca_lreply_list(L, proxy, reply, c->r);
+}
+
+/*
+** RUN and REGISTER: fn(args, reply) for the action of that name, called
+** inside the request's own protected call (run) rather than a nested one:
+** its error unwinds to run, which routes it. A registration's reply is
+** listed first (unregistering may cancel it while the action runs); a
+** RUN reply only if the action leaves it open, which most do not.
+*/
 static void run_action(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
   size_t len;
   const char *args;
+  int fn;
   if (ca_preq_done(r)) return;
   if (ca_preq_cancelled(r)) {   /* unregistered before it ran */
     ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
@@ -88,18 +109,25 @@ static void run_action(lua_State *L, int proxy, run_ctx *c) {
   }
   ca_lprovider_field(L, proxy, "actions");
   lua_getfield(L, -1, ca_preq_name(r));
-  lua_remove(L, -2);
   if (lua_isnil(L, -1)) {   /* undefined after the call was accepted */
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     ca_preq_report(c->p, r, CA_E_NOTIMPL, 1, NULL, 0);
     return;
   }
+  fn = lua_gettop(L);
+  ca_lreply_push(L, proxy, lua_upvalueindex(2), c->p, r);   /* fn + 1 */
+  if (ca_preq_kind(r) == CA_PREQ_REGISTER) ca_lreply_list(L, proxy, fn + 1, r);
+  lua_pushvalue(L, fn);
   args = ca_preq_args(r, &len);
   if (args != NULL) lua_pushlstring(L, args, len);
   else lua_pushnil(L);
-  ca_lreply_push(L, proxy, c->p, r);
-  if (!pcall_user(L, proxy, 2, 0, c->p) && !ca_preq_done(r))
-    ca_preq_report(c->p, r, CA_DISP_E_EXCEPTION, 1, NULL, 0);
+  lua_pushvalue(L, fn + 1);
+  c->in_action = 1;
+  lua_call(L, 2, 0);
+  c->in_action = 0;
+  if (!ca_preq_done(r) && ca_preq_kind(r) == CA_PREQ_RUN)
+    keep_open(L, proxy, fn + 1, c);
+  lua_settop(L, fn - 2);
 }
 
 /* One registration ends: its reply's on_cancel, then a final E_ABORT. */
@@ -107,14 +135,12 @@ static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
   if (ca_preq_done(t)) return;
   ca_lprovider_field(L, proxy, "replies");
   if (lua_rawgetp(L, -1, t) == LUA_TUSERDATA) {
-    lua_getiuservalue(L, -1, 1);
-    if (lua_getfield(L, -1, "on_cancel") != LUA_TNIL) {
-      lua_pushvalue(L, -3);
+    if (ca_lreply_on_cancel(L, -1) != LUA_TNIL) {
+      lua_pushvalue(L, -2);
       pcall_user(L, proxy, 1, 0, p);
     } else {
       lua_pop(L, 1);
     }
-    lua_pop(L, 1);
   }
   lua_pop(L, 2);
   ca_preq_report(p, t, CA_E_ABORT, 1, (const BYTE *)"", 0);
@@ -155,47 +181,91 @@ static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
   }
 }
 
-/* The protected part of a request: 1 the context. */
+/*
+** The protected part of a request: 1 the context. A closure made once per
+** state (ca_lprovider_open), whose upvalues hold the providers table and
+** the reply metatable, so a request looks neither up in the registry.
+*/
 static int trampoline(lua_State *L) {
   run_ctx *c = lua_touserdata(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
-  if (lua_rawgetp(L, -1, c->p) != LUA_TUSERDATA) {
+  lua_settop(L, 1);
+  if (lua_rawgetp(L, lua_upvalueindex(1), c->p) != LUA_TUSERDATA) {
     ca_preq_end(c->p, c->r, CA_RPC_E_DISCONNECTED);
     return 0;
   }
   int kind = ca_preq_kind(c->r);
   HRESULT last;
   if (kind == CA_PREQ_RUN || kind == CA_PREQ_REGISTER) {
-    run_action(L, 3, c);
+    run_action(L, 2, c);
     if (kind == CA_PREQ_RUN && ca_preq_answered(c->r, &last)) c->hr = last;
   } else {
-    run_hooks(L, 3, c);
+    run_hooks(L, 2, c);
   }
   return 0;
 }
 
-/* The provider's run function: what the native call returns. */
+/* Protected: 1 the action's error, 2 the provider object. Counts it and
+   sends it to on_error (or stderr) like any user function's. */
+static int action_error(lua_State *L) {
+  ca_provider *p = lua_touserdata(L, 2);
+  ca_provider_count_error(p);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
+  if (lua_rawgetp(L, -1, p) != LUA_TUSERDATA) {   /* closed meanwhile */
+    ca_lroute_error(L, 1, 0, 0, "provider", ca_provider_name(p));
+    return 0;
+  }
+  lua_replace(L, 2);
+  lua_settop(L, 2);
+  return route_error(L);
+}
+
+/* The action raised (the request's protected call has ended): its error
+   routed, then the final DISP_E_EXCEPTION unless it reported one. */
+static void action_failed(lua_State *L, run_ctx *c, int msg) {
+  HRESULT last;
+  msg = lua_absindex(L, msg);
+  lua_pushcfunction(L, action_error);
+  lua_pushvalue(L, msg);
+  lua_pushlightuserdata(L, c->p);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+  if (!ca_preq_done(c->r))
+    ca_preq_report(c->p, c->r, CA_DISP_E_EXCEPTION, 1, NULL, 0);
+  if (ca_preq_kind(c->r) == CA_PREQ_RUN && ca_preq_answered(c->r, &last))
+    c->hr = last;
+}
+
+/*
+** The provider's run function: what the native call returns. One
+** protected call with the one message handler (ca_lmsgh) per request; an
+** error inside the action is the action's (action_failed), any other is
+** a memory error.
+*/
 static HRESULT run(ca_provider *p, ca_preq *r) {
   ca_lstate *s = ca_provider_binding(p);
   lua_State *L = s->L;
   run_ctx c;
-  int base, rc;
+  int base;
   c.p = p;
   c.r = r;
   c.hr = CA_S_OK;
-  if (!lua_checkstack(L, 3)) {
+  c.in_action = 0;
+  if (!lua_checkstack(L, 4)) {
     ca_preq_end(p, r, CA_E_OUTOFMEMORY);
     return CA_E_OUTOFMEMORY;
   }
   base = lua_gettop(L);
-  lua_pushcfunction(L, trampoline);
+  lua_pushcfunction(L, ca_lmsgh);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->provider_ref);
   lua_pushlightuserdata(L, &c);
-  rc = lua_pcall(L, 1, 0, 0);
-  lua_settop(L, base);
-  if (rc != LUA_OK) {   /* only memory errors reach here */
-    c.hr = CA_E_OUTOFMEMORY;
-    if (!ca_preq_done(r)) ca_preq_end(p, r, c.hr);
+  if (lua_pcall(L, 1, 0, base + 1) != LUA_OK) {
+    if (c.in_action) {
+      action_failed(L, &c, -1);
+    } else {   /* only memory errors reach here */
+      c.hr = CA_E_OUTOFMEMORY;
+      if (!ca_preq_done(r)) ca_preq_end(p, r, c.hr);
+    }
   }
+  lua_settop(L, base);
   return c.hr;
 }
 
@@ -580,6 +650,7 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds provider and provider_methods. */
 void ca_lprovider_open(lua_State *L) {
+  ca_lstate *s;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) != LUA_TTABLE) {
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -592,6 +663,13 @@ void ca_lprovider_open(lua_State *L) {
   /* the facade adds stream() to provider_methods */
   ca_ltype(L, CA_PROVIDER_MT, metamethods, methods, "provider_methods");
   ca_lreply_open(L);
+  s = ca_lstate_get(L);
+  if (s->provider_ref == LUA_NOREF) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
+    luaL_getmetatable(L, CA_REPLY_MT);
+    lua_pushcclosure(L, trampoline, 2);
+    s->provider_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   lua_pushcfunction(L, l_provider);
   lua_setfield(L, -2, "provider");
 }

@@ -2,9 +2,10 @@
 ** lreply.c: customaction.reply, the handle a provider's action answers
 ** through. It holds one reference to its request (and so to the native
 ** callback until the final report) and one to the provider; its user
-** value is a table with the provider's proxy and the on_cancel hook. A
-** reply collected before its final report ends the operation with
-** RPC_E_DISCONNECTED, so a native caller never waits for ever.
+** values are the provider's proxy and the on_cancel hook (no table per
+** reply: one is made for every call). A reply collected before its final
+** report ends the operation with RPC_E_DISCONNECTED, so a native caller
+** never waits for ever.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -19,24 +20,58 @@ static ca_lreply *checkreply(lua_State *L, int arg) {
   return luaL_checkudata(L, arg, CA_REPLY_MT);
 }
 
-/* Pushes a new reply for r, listed in the provider's replies table. */
-void ca_lreply_push(lua_State *L, int proxy, ca_provider *p, ca_preq *r) {
-  ca_lreply *rp = lua_newuserdatauv(L, sizeof *rp, 1);
+/* checkreply for the methods, whose upvalue is the reply metatable: no
+   registry lookup on the path every action takes. */
+static ca_lreply *method_self(lua_State *L) {
+  if (lua_getmetatable(L, 1)) {
+    int ours = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (ours) return lua_touserdata(L, 1);
+  }
+  return checkreply(L, 1);
+}
+
+enum { UV_PROVIDER = 1, UV_ON_CANCEL };
+
+/* Pushes a new reply for r (ca_lreply_list lists it for cancelling); mt
+   the reply metatable's index. */
+void ca_lreply_push(lua_State *L, int proxy, int mt, ca_provider *p,
+                    ca_preq *r) {
+  ca_lreply *rp;
+  proxy = lua_absindex(L, proxy);
+  mt = lua_absindex(L, mt);
+  rp = lua_newuserdatauv(L, sizeof *rp, 2);
   rp->r = NULL;
   rp->p = NULL;
-  luaL_setmetatable(L, CA_REPLY_MT);
-  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
   lua_pushvalue(L, proxy);
-  lua_setfield(L, -2, "provider");
-  lua_setiuservalue(L, -2, 1);
-  ca_lprovider_field(L, proxy, "replies");
-  lua_pushvalue(L, -2);
-  lua_rawsetp(L, -2, r);
-  lua_pop(L, 1);
+  lua_setiuservalue(L, -2, UV_PROVIDER);
   ca_preq_retain(r);
   ca_provider_addref(p);
   rp->r = r;
   rp->p = p;
+}
+
+/* Lists the reply at idx in the provider's replies table (weak values:
+   request -> reply), where cancelling and closing find it. */
+void ca_lreply_list(lua_State *L, int proxy, int idx, ca_preq *r) {
+  idx = lua_absindex(L, idx);
+  ca_lprovider_field(L, proxy, "replies");
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, r);
+  lua_pop(L, 1);
+}
+
+/* Pushes the reply's on_cancel hook, or nil. */
+int ca_lreply_on_cancel(lua_State *L, int idx) {
+  return lua_getiuservalue(L, idx, UV_ON_CANCEL);
+}
+
+/* The HRESULT a method returns, through the provider's state record. */
+static void push_hr(lua_State *L, ca_lreply *rp, HRESULT hr) {
+  if (rp->p != NULL) ca_lhr_push_s(L, ca_provider_binding(rp->p), (uint32_t)hr);
+  else ca_lhr_push(L, (uint32_t)hr);
 }
 
 /***
@@ -56,7 +91,9 @@ final RPC_E_DISCONNECTED.
 */
 
 static HRESULT reply_report(lua_State *L, ca_lreply *rp, int final) {
-  HRESULT status = (HRESULT)ca_lhr_check(L, 2);
+  HRESULT status = rp->p != NULL
+    ? (HRESULT)ca_lhr_check_s(L, ca_provider_binding(rp->p), 2)
+    : (HRESULT)ca_lhr_check(L, 2);
   size_t len = 0;
   const char *buf = luaL_optlstring(L, 3, NULL, &len);
   luaL_argcheck(L, len <= 0xFFFFFFFFu, 3, "response longer than 4 GiB");
@@ -76,8 +113,8 @@ the final one; after the final report the native callback is released.
 after the final report (the callback is not called)
 */
 static int rp_send(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  ca_lhr_push(L, (uint32_t)reply_report(L, rp, lua_toboolean(L, 4)));
+  ca_lreply *rp = method_self(L);
+  push_hr(L, rp, reply_report(L, rp, lua_toboolean(L, 4)));
   return 1;
 }
 
@@ -89,8 +126,8 @@ Sends the final report: `reply:send(status, response, true)`.
 @treturn hresult what ReportResult returned
 */
 static int rp_finish(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  ca_lhr_push(L, (uint32_t)reply_report(L, rp, 1));
+  ca_lreply *rp = method_self(L);
+  push_hr(L, rp, reply_report(L, rp, 1));
   return 1;
 }
 
@@ -100,16 +137,23 @@ static const luaL_Reg reply_methods[] = {
   {NULL, NULL}
 };
 
+/* The methods are looked up first, before the reply is even checked:
+   reply:finish(...) is what every action does. */
 static int rp_index(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  const char *k = luaL_checkstring(L, 2);
-  ca_preq *r = rp->r;
+  ca_lreply *rp;
+  const char *k;
+  ca_preq *r;
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
-  if (strcmp(k, "on_cancel") == 0 || strcmp(k, "provider") == 0) {
-    lua_getiuservalue(L, 1, 1);
-    lua_getfield(L, -1, k);
+  rp = checkreply(L, 1);
+  k = luaL_checkstring(L, 2);
+  r = rp->r;
+  if (strcmp(k, "on_cancel") == 0) {
+    lua_getiuservalue(L, 1, UV_ON_CANCEL);
+  } else if (strcmp(k, "provider") == 0) {
+    lua_getiuservalue(L, 1, UV_PROVIDER);
   } else if (r == NULL) {
     lua_pushnil(L);
   } else if (strcmp(k, "name") == 0) {
@@ -138,9 +182,8 @@ static int rp_newindex(lua_State *L) {
     return luaL_error(L, "a reply has one settable field, on_cancel "
                       "(got '%s')", luaL_tolstring(L, 2, NULL));
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_getiuservalue(L, 1, 1);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, "on_cancel");
+  lua_settop(L, 3);
+  lua_setiuservalue(L, 1, UV_ON_CANCEL);
   return 0;
 }
 
@@ -181,7 +224,9 @@ static const luaL_Reg reply_meta[] = {
 void ca_lreply_open(lua_State *L) {
   luaL_newmetatable(L, CA_REPLY_MT);
   luaL_setfuncs(L, reply_meta, 0);
-  luaL_newlib(L, reply_methods);
+  lua_createtable(L, 0, (int)(sizeof reply_methods / sizeof *reply_methods) - 1);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, reply_methods, 1);   /* each method's upvalue: the mt */
   lua_pushcclosure(L, rp_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
