@@ -84,6 +84,20 @@ describe("RunCustomAction on the Lua thread", function()
                                        fails:interface("v1")))
   end)
 
+  it("gives the action its name and argument as UTF-8, in any script", function()
+    local seen = {}
+    local pm = ca.provider{ actions = { ["Grüße"] = function(args, reply)
+      seen[#seen + 1] = reply.name .. "|" .. args
+      reply:finish(ca.S_OK)
+    end } }
+    -- through pm:run: UTF-8 to UTF-16 (the caller path), then back for
+    -- the action (the provider's request)
+    for _, args in ipairs({ "plain", "héllo 𝄞", "" }) do
+      assert.equal(ca.S_OK, pm:run("Grüße", args, function() end))
+    end
+    assert.same({ "Grüße|plain", "Grüße|héllo 𝄞", "Grüße|" }, seen)
+  end)
+
   it("gives the action nil for a NULL argument", function()
     local seen = "unset"
     local pm = ca.provider{ actions = { A = function(args, reply)

@@ -79,15 +79,26 @@ static char *to_utf8(PCWSTR s, size_t *len, int *nomem) {
   return rc == CA_UTF_OK ? out : NULL;
 }
 
-/* The UTF-8 length of a PCWSTR (units in *n); 0 when it is not UTF-16. */
+/* The UTF-8 length of a PCWSTR (units in *n); 0 when it is not UTF-16.
+   Plain ASCII, what names and arguments mostly are, takes one pass. */
 static int utf8_size(PCWSTR s, size_t *n, size_t *bytes) {
-  size_t where;
-  *n = ca_wcslen(s);
-  return ca_utf16_measure(s, *n, bytes, &where) == CA_UTF_OK;
+  size_t i, where;
+  unsigned all = 0;
+  for (i = 0; s[i] != 0; i++) all |= s[i];
+  *n = i;
+  if (all < 0x80) {
+    *bytes = i;
+    return 1;
+  }
+  return ca_utf16_measure(s, i, bytes, &where) == CA_UTF_OK;
 }
 
 static char *fill_utf8(PCWSTR s, size_t n, size_t bytes, char *out) {
-  ca_utf16_fill8(s, n, out);
+  size_t i;
+  if (bytes == n)   /* ASCII: one byte a unit */
+    for (i = 0; i < n; i++) out[i] = (char)s[i];
+  else
+    ca_utf16_fill8(s, n, out);
   out[bytes] = '\0';
   return out;
 }

@@ -20,8 +20,8 @@ static ca_lreply *checkreply(lua_State *L, int arg) {
   return luaL_checkudata(L, arg, CA_REPLY_MT);
 }
 
-/* checkreply for the methods, whose upvalue is the reply metatable: no
-   registry lookup on the path every action takes. */
+/* checkreply for the methods and __gc, whose upvalue is the reply
+   metatable: no registry lookup on the path every action takes. */
 static ca_lreply *method_self(lua_State *L) {
   if (lua_getmetatable(L, 1)) {
     int ours = lua_rawequal(L, -1, lua_upvalueindex(1));
@@ -188,7 +188,7 @@ static int rp_newindex(lua_State *L) {
 }
 
 static int rp_gc(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
+  ca_lreply *rp = method_self(L);
   ca_preq *r = rp->r;
   ca_provider *p = rp->p;
   if (r == NULL) return 0;
@@ -223,7 +223,8 @@ static const luaL_Reg reply_meta[] = {
 
 void ca_lreply_open(lua_State *L) {
   luaL_newmetatable(L, CA_REPLY_MT);
-  luaL_setfuncs(L, reply_meta, 0);
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, reply_meta, 1);   /* upvalue: the mt (method_self) */
   lua_createtable(L, 0, (int)(sizeof reply_methods / sizeof *reply_methods) - 1);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, reply_methods, 1);   /* each method's upvalue: the mt */
