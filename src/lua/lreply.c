@@ -20,7 +20,7 @@ static ca_lreply *checkreply(lua_State *L, int arg) {
   return luaL_checkudata(L, arg, CA_REPLY_MT);
 }
 
-/* checkreply for the methods and __gc, whose upvalue is the reply
+/* checkreply for the methods and __gc, whose first upvalue is the reply
    metatable: no registry lookup on the path every action takes. */
 static ca_lreply *method_self(lua_State *L) {
   if (lua_getmetatable(L, 1)) {
@@ -68,10 +68,10 @@ int ca_lreply_on_cancel(lua_State *L, int idx) {
   return lua_getiuservalue(L, idx, UV_ON_CANCEL);
 }
 
-/* The HRESULT a method returns, through the provider's state record. */
-static void push_hr(lua_State *L, ca_lreply *rp, HRESULT hr) {
-  if (rp->p != NULL) ca_lhr_push_s(L, ca_provider_binding(rp->p), (uint32_t)hr);
-  else ca_lhr_push(L, (uint32_t)hr);
+/* The HRESULT a method returns, through the intern table in its second
+   upvalue. */
+static void push_hr(lua_State *L, HRESULT hr) {
+  ca_lhr_push_interned(L, lua_upvalueindex(2), (uint32_t)hr);
 }
 
 /***
@@ -114,7 +114,7 @@ after the final report (the callback is not called)
 */
 static int rp_send(lua_State *L) {
   ca_lreply *rp = method_self(L);
-  push_hr(L, rp, reply_report(L, rp, lua_toboolean(L, 4)));
+  push_hr(L, reply_report(L, rp, lua_toboolean(L, 4)));
   return 1;
 }
 
@@ -127,7 +127,7 @@ Sends the final report: `reply:send(status, response, true)`.
 */
 static int rp_finish(lua_State *L) {
   ca_lreply *rp = method_self(L);
-  push_hr(L, rp, reply_report(L, rp, 1));
+  push_hr(L, reply_report(L, rp, 1));
   return 1;
 }
 
@@ -227,7 +227,8 @@ void ca_lreply_open(lua_State *L) {
   luaL_setfuncs(L, reply_meta, 1);   /* upvalue: the mt (method_self) */
   lua_createtable(L, 0, (int)(sizeof reply_methods / sizeof *reply_methods) - 1);
   lua_pushvalue(L, -2);
-  luaL_setfuncs(L, reply_methods, 1);   /* each method's upvalue: the mt */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ca_lstate_get(L)->intern_ref);
+  luaL_setfuncs(L, reply_methods, 2);   /* upvalues: the mt, the intern table */
   lua_pushcclosure(L, rp_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
