@@ -139,8 +139,8 @@ callback's v1 pointer.
 @function actions:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult what RunCustomAction returned
 */
 static int a_run(lua_State *L) { return call_start(L, 1); }

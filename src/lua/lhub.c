@@ -277,7 +277,9 @@ static int l_configure(lua_State *L) {
 /***
 State-wide counters.
 @function stats
-@treturn table `{ callbacks, pending, discarded, anchored }`
+@treturn table `{ callbacks, pending, discarded, anchored }` (`callbacks`:
+callback objects alive, leaving out the one the state keeps for calls
+given a plain function)
 */
 static int l_stats(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);

@@ -203,8 +203,8 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @function issuer:register
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
 (wrapped) for a registered one, RPC_E_DISCONNECTED after close
 */
@@ -219,8 +219,8 @@ E_NOT_SET for an undefined name).
 @function issuer:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult
 */
 static int pm_run(lua_State *L) { return call_start(L, 1); }

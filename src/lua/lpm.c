@@ -322,8 +322,8 @@ static IPmHealthAndIdleMonitor *monitor(lua_State *L, ca_lpm **pp,
 healthy, S_FALSE for unhealthy (queued when it comes from another
 thread). `check_health` waits for it for you.
 @function protocol_manager:check_health_async
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult what CheckHealth (or GetPmInterface) returned
 */
 static int m_check_health_async(lua_State *L) {

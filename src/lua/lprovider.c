@@ -588,8 +588,8 @@ RunCustomAction with the callback's v1 pointer.
 @function provider:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult what the action's ReportResult returned when it answered
 inside the call, else S_OK; E_NOTIMPL for an unknown name
 */
