@@ -18,8 +18,11 @@ typedef struct ca_lactions {
   ca_foreign f;     /* both NULL once closed */
 } ca_lactions;
 
+static const char type_key = 'A';   /* ca_lmark's mark on the metatable */
+
 static ca_lactions *checkopen(lua_State *L, int arg) {
-  ca_lactions *p = luaL_checkudata(L, arg, CA_ACTIONS_MT);
+  ca_lactions *p = ca_ltest(L, arg, &type_key);
+  if (p == NULL) p = luaL_checkudata(L, arg, CA_ACTIONS_MT);
   if (p->f.v1 == NULL && p->f.v2 == NULL)
     luaL_argerror(L, arg, "actions object is closed");
   return p;
@@ -225,6 +228,7 @@ static const luaL_Reg metamethods[] = {
 void ca_lactions_open(lua_State *L) {
   /* the facade adds stream() to actions_methods */
   ca_ltype(L, CA_ACTIONS_MT, metamethods, methods, "actions_methods");
+  ca_lmark(L, CA_ACTIONS_MT, &type_key);
   lua_pushcfunction(L, l_actions);
   lua_setfield(L, -2, "actions");
   lua_pushcfunction(L, l_actions_wait);

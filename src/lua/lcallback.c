@@ -19,8 +19,11 @@
 #include "hresult.h"
 #include "lcommon.h"
 
+static const char type_key = 'C';   /* ca_lmark's mark on the metatable */
+
 static ca_lcallback *checkopen(lua_State *L, int arg) {
-  ca_lcallback *p = luaL_checkudata(L, arg, CA_CALLBACK_MT);
+  ca_lcallback *p = ca_ltest(L, arg, &type_key);
+  if (p == NULL) p = luaL_checkudata(L, arg, CA_CALLBACK_MT);
   if (p->obj == NULL)
     luaL_argerror(L, arg, "callback is closed");
   return p;
@@ -284,7 +287,7 @@ void ca_lcallback_use(lua_State *L, int arg, ca_lcbuse *u) {
     u->fn = arg;
     return;
   }
-  p = luaL_testudata(L, arg, CA_CALLBACK_MT);
+  p = ca_ltest(L, arg, &type_key);
   if (p == NULL) {
     luaL_typeerror(L, arg, "customaction.callback or function");
     return;
@@ -627,6 +630,7 @@ static const luaL_Reg metamethods[] = {
 
 void ca_lcallback_open(lua_State *L) {
   ca_ltype(L, CA_CALLBACK_MT, metamethods, methods, NULL);
+  ca_lmark(L, CA_CALLBACK_MT, &type_key);
   lua_pushcfunction(L, ca_lcallback_new);
   lua_setfield(L, -2, "callback");
 }

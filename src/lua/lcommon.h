@@ -111,6 +111,12 @@ void ca_lcheckfunction(lua_State *L, int t, int arg, const char *k);
 /* A type of the module (lcore.c), with the module table on top: its
    metatable mt, with methods as __index, also at module[methods_field]
    when that is not NULL. */
+/* A type check without luaL_testudata's registry lookup by name, for the
+   hot paths: ca_lmark marks the metatable named mt with key (a static of
+   the type's file); ca_ltest gives the userdata at idx when its
+   metatable carries that mark, else NULL. */
+void ca_lmark(lua_State *L, const char *mt, const void *key);
+void *ca_ltest(lua_State *L, int idx, const void *key);
 void ca_ltype(lua_State *L, const char *mt, const luaL_Reg *metamethods,
               const luaL_Reg *methods, const char *methods_field);
 /* interface([name]) on every object (lcore.c): the name at arg as

@@ -126,6 +126,25 @@ int ca_linterface_push(lua_State *L, void *ptr) {
 ** given, also names the methods table there (for the facade to extend;
 ** init.lua takes it out of ca).
 */
+/* The mark is the metatable's array slot 1 (no metamethod reads integer
+   keys), which a check reads without hashing. */
+void ca_lmark(lua_State *L, const char *mt, const void *key) {
+  luaL_getmetatable(L, mt);
+  lua_pushlightuserdata(L, (void *)(uintptr_t)key);
+  lua_rawseti(L, -2, 1);
+  lua_pop(L, 1);
+}
+
+void *ca_ltest(lua_State *L, int idx, const void *key) {
+  void *p = NULL;
+  if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+    lua_rawgeti(L, -1, 1);
+    if (lua_touserdata(L, -1) == key) p = lua_touserdata(L, idx);
+    lua_pop(L, 2);
+  }
+  return p;
+}
+
 void ca_ltype(lua_State *L, const char *mt, const luaL_Reg *metamethods,
               const luaL_Reg *methods, const char *methods_field) {
   luaL_newmetatable(L, mt);
