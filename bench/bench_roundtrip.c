@@ -3,9 +3,14 @@
 ** operation and as a ratio to a same-thread 16 B report measured in the
 ** same run (ReportResult through the v2 vtable into a Lua handler, as
 ** bench_same measures it):
-**   actions_run   actions:run("Echo", 8 characters) from Lua on the sample
-**                 protocol manager loaded with ca.load, which answers
-**                 inside the call (16 B of UTF-16 back)
+**   actions_run   actions:run("Echo", 8 characters, cb) from Lua on a
+**                 library that does no work of its own (tests/pm/minipm.c,
+**                 loaded with ca.load): it answers inside the call with
+**                 the 16 B of UTF-16 it was given; cb a callback object
+**   actions_run_fn the same with a plain function as the handler (the
+**                 callback made for the call)
+**   actions_run_sample  the same as actions_run on the sample protocol
+**                 manager (examples/pm), whose own work is about a third
 **   provider_run  a native caller's RunCustomAction("Echo") on a Lua
 **                 provider (ca.provider), on the Lua thread, into a
 **                 native callback
@@ -16,8 +21,10 @@
 **                 call, then the Lua thread delivers them (the two halves
 **                 one after the other, not overlapped)
 ** A part whose API or library is missing prints a SKIP line saying why.
-** Usage: bench_roundtrip [path/to/samplepm.so]
-**        bench_roundtrip PM count report|actions_run|provider_run|stream N
+** Usage: bench_roundtrip [path/to/samplepm.so [path/to/minipm.so]]
+**        bench_roundtrip SAMPLEPM MINIPM count OP N  (OP: report,
+**          actions_run, actions_run_fn, actions_run_sample, provider_run,
+**          stream)
 **          one warm-up, then N operations inside measure(), for callgrind
 **          (tools/bench-check.sh): --toggle-collect=measure counts the Lua
 **          thread's part; a stream's library thread is counted by taking
@@ -34,7 +41,7 @@
 int luaopen_customaction_core(lua_State *L);
 
 static const char *setup =
-  "local pmpath = ...\n"
+  "local pmpath, minipath = ...\n"
   "local ca = require 'customaction'\n"
   "local ok, system = pcall(require, 'system')\n"
   "local now = ok and system.monotime or os.clock\n"
@@ -53,7 +60,7 @@ static const char *setup =
   "  local rcb = ca.callback(handler, { reuse = true })\n"
   "  -- on its virtual clock the library makes every report due at once\n"
   "  acts:run('Clock', 'virtual', rcb)\n"
-  "  function M.actions_run(iters)\n"
+  "  function M.actions_run_sample(iters)\n"
   "    local t0 = now()\n"
   "    for _ = 1, iters do acts:run('Echo', 'abcdefgh', rcb) end\n"
   "    return now() - t0\n"
@@ -73,6 +80,25 @@ static const char *setup =
   "    scb:close()\n"
   "    assert(got == count, 'stream: ' .. got .. ' of ' .. count)\n"
   "    return t\n"
+  "  end\n"
+  "end\n"
+  "if not ca.load then M.no_mini = 'ca.load is not in this build'\n"
+  "elseif not io.open(minipath or '') then\n"
+  "  M.no_mini = 'no minimal protocol manager at ' .. tostring(minipath)\n"
+  "else\n"
+  "  local mini = ca.load(minipath)\n"
+  "  M.mini = mini\n"
+  "  local acts = mini:custom_actions()\n"
+  "  local rcb = ca.callback(handler, { reuse = true })\n"
+  "  function M.actions_run(iters)\n"
+  "    local t0 = now()\n"
+  "    for _ = 1, iters do acts:run('Echo', 'abcdefgh', rcb) end\n"
+  "    return now() - t0\n"
+  "  end\n"
+  "  function M.actions_run_fn(iters)\n"
+  "    local t0 = now()\n"
+  "    for _ = 1, iters do acts:run('Echo', 'abcdefgh', handler) end\n"
+  "    return now() - t0\n"
   "  end\n"
   "end\n"
   "if not ca.provider then M.no_provider = 'ca.provider is not in this build'\n"
@@ -159,7 +185,8 @@ static double provider_ns(long n) {
   return t0 * 1e9 / (double)n;
 }
 
-/* The reason a part is skipped (M.no_load, M.no_provider), or NULL. */
+/* The reason a part is skipped (M.no_load, M.no_mini, M.no_provider), or
+   NULL. */
 static const char *missing(const char *field) {
   const char *why;
   lua_rawgeti(L, LUA_REGISTRYINDEX, M);
@@ -167,6 +194,15 @@ static const char *missing(const char *field) {
   why = lua_tostring(L, -1);
   lua_pop(L, 2);   /* the string stays reachable from M */
   return why;
+}
+
+/* Which part an operation needs, by its skip field; NULL for none. */
+static const char *needs(const char *op) {
+  if (strcmp(op, "report") == 0) return NULL;
+  if (strcmp(op, "provider_run") == 0) return "no_provider";
+  if (strcmp(op, "actions_run") == 0 || strcmp(op, "actions_run_fn") == 0)
+    return "no_mini";
+  return "no_load";
 }
 
 static void result(const char *name, double *v, double *ref, int runs) {
@@ -194,8 +230,7 @@ __attribute__((noinline)) static double measure(const char *op, long n) {
 }
 
 static int count_only(const char *op, long n) {
-  const char *why = strcmp(op, "provider_run") == 0 ? missing("no_provider")
-                  : strcmp(op, "report") == 0 ? NULL : missing("no_load");
+  const char *field = needs(op), *why = field ? missing(field) : NULL;
   if (why != NULL) {
     fprintf(stderr, "bench_roundtrip: %s: %s\n", op, why);
     return 2;
@@ -204,11 +239,16 @@ static int count_only(const char *op, long n) {
   return 0;
 }
 
+static const char *const ops[] = {"actions_run", "actions_run_fn",
+  "actions_run_sample", "provider_run", "stream"};
+#define NOPS (sizeof ops / sizeof ops[0])
+
 int main(int argc, char **argv) {
   int runs = bench_runs(), r;
-  long n = bench_quick() ? 50000 : 200000, nstream = n / 4;
-  double rep[9], ar[9], pr[9], st[9];
-  const char *no_load, *no_provider;
+  long n = bench_quick() ? 50000 : 200000;
+  double rep[9], v[NOPS][9];
+  const char *why[NOPS];
+  size_t k;
   L = luaL_newstate();
   luaL_openlibs(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -217,33 +257,28 @@ int main(int argc, char **argv) {
   lua_pop(L, 1);
   if (luaL_loadstring(L, setup) != LUA_OK ||
       (lua_pushstring(L, argc > 1 ? argv[1] : ""),
-       lua_pcall(L, 1, 1, 0) != LUA_OK)) {
+       lua_pushstring(L, argc > 2 ? argv[2] : ""),
+       lua_pcall(L, 2, 1, 0) != LUA_OK)) {
     fprintf(stderr, "%s\n", lua_tostring(L, -1));
     return 1;
   }
   M = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (argc == 5 && strcmp(argv[2], "count") == 0) {
-    r = count_only(argv[3], atol(argv[4]));
+  if (argc == 6 && strcmp(argv[3], "count") == 0) {
+    r = count_only(argv[4], atol(argv[5]));
     lua_close(L);
     return r;
   }
-  no_load = missing("no_load");
-  no_provider = missing("no_provider");
+  for (k = 0; k < NOPS; k++) why[k] = missing(needs(ops[k]));
   for (r = 0; r < runs; r++) {
     rep[r] = report_ns(n);
-    ar[r] = no_load ? -1 : lua_ns("actions_run", n);
-    pr[r] = no_provider ? -1 : provider_ns(n);
-    st[r] = no_load ? -1 : lua_ns("stream", nstream);
+    for (k = 0; k < NOPS; k++)
+      v[k][r] = why[k] ? -1 : run_op(ops[k], strcmp(ops[k], "stream") == 0
+                                     ? n / 4 : n);
   }
-  result("actions_run", ar, rep, runs);
-  result("provider_run", pr, rep, runs);
-  result("stream", st, rep, runs);
+  for (k = 0; k < NOPS; k++) result(ops[k], v[k], rep, runs);
   bench_report("roundtrip", "report", bench_summarise(rep, runs), "ns/op");
-  if (no_load) {
-    printf("SKIP roundtrip actions_run %s\n", no_load);
-    printf("SKIP roundtrip stream %s\n", no_load);
-  }
-  if (no_provider) printf("SKIP roundtrip provider_run %s\n", no_provider);
+  for (k = 0; k < NOPS; k++)
+    if (why[k]) printf("SKIP roundtrip %s %s\n", ops[k], why[k]);
   lua_close(L);
   return 0;
 }

@@ -45,7 +45,14 @@ if lua5.4 -e 'require "luv"' 2>/dev/null; then
   done
 fi
 step roundtrip
-LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$B/bench_roundtrip" "${SAMPLEPM:-build/pm/samplepm.so}" | tee -a "$raw"
+LUA_PATH="lua/?.lua;lua/?/init.lua;;" "$B/bench_roundtrip" "${SAMPLEPM:-build/pm/samplepm.so}" "${MINIPM:-build/pm/minipm.so}" | tee -a "$raw"
+if command -v valgrind >/dev/null 2>&1; then
+  # instructions per operation of each budget line (tools/bench-check.sh)
+  step "callgrind round trips"
+  BENCH_DIR="$B" BUDGETS=bench/budgets sh tools/bench-check.sh 2>/dev/null |
+    sed -n 's/^n*o*t* *ok [0-9]* - \([a-z_0-9A-Z]*\): \([0-9]*\) instructions.*/RESULT ops \1 \2 \2 \2 instructions/p' |
+    tee -a "$raw" || true
+fi
 step issuer
 LUA_CPATH="build/?.so;;" LUA_PATH="lua/?.lua;lua/?/init.lua;;" lua5.4 bench/issuer.lua | tee -a "$raw"
 lua5.4 bench/report.lua "$raw" > bench/results.md

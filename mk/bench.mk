@@ -2,8 +2,8 @@
 .PHONY: bench bench-versions bench-check
 
 ## make bench      benchmarks against the peers -> bench/results.md (QUICK=1)
-bench: $(MODULE) $(SAMPLEPM)
-	@QUICK=$(QUICK) SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' sh bench/run.sh
+bench: $(MODULE) $(SAMPLEPM) $(MINIPM)
+	@QUICK=$(QUICK) SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' MINIPM='$(MINIPM)' sh bench/run.sh
 
 ## make bench-versions  cb:report cost on each Lua, as a ratio to 5.4
 bench-versions:
@@ -12,5 +12,5 @@ bench-versions:
 
 ## make bench-check  instructions per operation (callgrind) against
 ##                 bench/budgets; fails when one is over by more than 5 %
-bench-check: $(MODULE) $(SAMPLEPM)
-	@SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' TALLY=$(TALLY) sh tools/bench-check.sh
+bench-check: $(MODULE) $(SAMPLEPM) $(MINIPM)
+	@SRC='$(SRC)' INCFLAGS='$(INCFLAGS)' SAMPLEPM='$(SAMPLEPM)' MINIPM='$(MINIPM)' TALLY=$(TALLY) sh tools/bench-check.sh

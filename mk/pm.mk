@@ -6,6 +6,7 @@
 # its -fsanitize=undefined, since our framework is a C object without the
 # C++ type information UBSan's vptr check reads).
 SAMPLEPM = $(BUILD)/pm/samplepm.so
+MINIPM = $(BUILD)/pm/minipm.so
 
 $(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h mk/pm.mk
 	@mkdir -p $(dir $@)

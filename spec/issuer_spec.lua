@@ -61,7 +61,7 @@ describe("pm:define", function()
         "'faults' item 1: 'at' must be an integer in 1..10000000 %(got 0%)" },
       { { faults = { { "null_buffer", when = 1 } } }, "unknown key 'when'" },
       { { encoding = "utf16", payload = "\255" }, "'payload' item 1: invalid UTF%-8 byte at byte 1" },
-      { { colour = "red" }, "scenario field 'colour' is unknown" },
+      { { colour = "red" }, "unknown scenario field 'colour' %(expected every, count" },
     }
     for _, c in ipairs(cases) do
       assert.error_matches(function() pm:define("X", c[1]) end,

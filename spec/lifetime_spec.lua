@@ -3,6 +3,7 @@
 -- while a report is in progress.
 local ca = require "customaction"
 local peer = require "nativepeer"
+local support = require "support"
 
 local function full_gc(n)
   for _ = 1, n or 6 do collectgarbage("collect") end
@@ -99,5 +100,107 @@ describe("v1 and v2 pointers", function()
     assert.equal(3, cb:stats().refs)
     assert.equal(2, peer.release(v2, "v2"))
     assert.equal(1, peer.release(v1, "v1"))
+  end)
+end)
+
+describe("a plain function given to a call", function()
+  local function sync_issuer()
+    local pm = ca.issuer({ clock = "virtual", builtins = false })
+    pm:define("Get", { payload = "now" })
+    return pm
+  end
+
+  it("makes no callback object per call when the library keeps none", function()
+    -- minipm answers inside the call and logs nothing, so Lua memory
+    -- that grows with the calls would be ours
+    local pm = ca.load(support.pm_library("minipm", "CA_MINIPM"))
+    local acts = pm:custom_actions()
+    local got, want = 0, ca.utf16.encode("abc")
+    local function handler(_, r, final)   -- no allocation of its own
+      if r == want and final then got = got + 1 end
+    end
+    local function calls(n)
+      local ok = 0
+      for _ = 1, n do
+        if acts:run("Echo", "abc", handler) == ca.S_OK then ok = ok + 1 end
+      end
+      return ok
+    end
+    calls(2000)   -- the first makes the object; LuaJIT compiles the loop
+    full_gc()
+    local before, anchored = ca.stats().callbacks, ca.stats().anchored
+    collectgarbage("stop")
+    local kb = collectgarbage("count")
+    local ok = calls(2000)
+    local grown = collectgarbage("count") - kb
+    collectgarbage("restart")
+    -- each call's final report is its own: none refused as after_final
+    assert.equal(2000, ok)
+    assert.equal(4000, got)
+    assert.equal(before, ca.stats().callbacks)
+    assert.equal(anchored, ca.stats().anchored)
+    assert.is_true(grown < 1, ("Lua memory grew by %.1f KiB"):format(grown))
+    acts:close()
+    pm:close()
+  end)
+
+  it("becomes a callback the library holds when it keeps a reference past the call", function()
+    local pm = ca.issuer({ clock = "virtual", builtins = false, run = "queued" })
+    pm:define("Get", { delay = 5, payload = "later" })
+    full_gc()
+    local before = ca.stats().callbacks
+    local got = {}
+    assert.equal(ca.S_OK, pm:run("Get", "", function(_, r) got[#got + 1] = r end))
+    full_gc()   -- the handler is reachable only through the library's reference
+    assert.equal(before + 1, ca.stats().callbacks)
+    pm:advance(100)
+    assert.same({ "later" }, got)
+    full_gc()
+    assert.equal(before, ca.stats().callbacks)
+    pm:close()
+  end)
+
+  it("works when a handler makes such a call inside one", function()
+    local pm = sync_issuer()
+    local order = {}
+    full_gc()
+    local before = ca.stats().callbacks
+    assert.equal(ca.S_OK, pm:run("Get", "", function()
+      order[#order + 1] = "outer"
+      assert.equal(ca.S_OK, pm:run("Get", "", function()
+        order[#order + 1] = "inner"
+      end))
+    end))
+    assert.same({ "outer", "inner" }, order)
+    assert.equal(ca.S_OK, pm:run("Get", "", function() order[#order + 1] = "again" end))
+    assert.same({ "outer", "inner", "again" }, order)
+    full_gc()
+    assert.equal(before, ca.stats().callbacks)
+    pm:close()
+  end)
+
+  it("routes the handler's error to stderr and the next call runs normally", function()
+    local pm = sync_issuer()
+    assert.equal(ca.DISP_E_EXCEPTION, pm:run("Get", "", function() error("boom") end))
+    local seen
+    assert.equal(ca.S_OK, pm:run("Get", "", function(_, r) seen = r end))
+    assert.equal("now", seen)
+    pm:close()
+  end)
+end)
+
+describe("names and arguments bound for native code", function()
+  it("are passed whole however long, and in any script", function()
+    local pm = ca.issuer({ clock = "virtual", builtins = false })
+    local long = ("n"):rep(5000)
+    for _, name in ipairs({ "Get", long, "Grüße", ("ü"):rep(300) }) do
+      pm:define(name, { payload = "ok" })
+      local r
+      assert.equal(ca.S_OK, pm:run(name, name, function(_, x) r = x end))
+      assert.equal("ok", r)
+    end
+    assert.error_matches(function() pm:run("G\0et", "", function() end) end,
+      "bad argument #1")
+    pm:close()
   end)
 end)

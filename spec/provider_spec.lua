@@ -84,6 +84,20 @@ describe("RunCustomAction on the Lua thread", function()
                                        fails:interface("v1")))
   end)
 
+  it("gives the action its name and argument as UTF-8, in any script", function()
+    local seen = {}
+    local pm = ca.provider{ actions = { ["Grüße"] = function(args, reply)
+      seen[#seen + 1] = reply.name .. "|" .. args
+      reply:finish(ca.S_OK)
+    end } }
+    -- through pm:run: UTF-8 to UTF-16 (the caller path), then back for
+    -- the action (the provider's request)
+    for _, args in ipairs({ "plain", "héllo 𝄞", "" }) do
+      assert.equal(ca.S_OK, pm:run("Grüße", args, function() end))
+    end
+    assert.same({ "Grüße|plain", "Grüße|héllo 𝄞", "Grüße|" }, seen)
+  end)
+
   it("gives the action nil for a NULL argument", function()
     local seen = "unset"
     local pm = ca.provider{ actions = { A = function(args, reply)
@@ -361,6 +375,31 @@ describe("lifetime", function()
     pm:close()   -- twice is nothing
   end)
 
+  it("closing ends a RunCustomAction answered later, also from inside its action",
+     function()
+    local pm = sample()
+    local cb, got = support.recorder(ca)
+    assert.equal(ca.S_OK.value, peer.call("run", pm:interface("v1"), "Later", "",
+      cb:interface("v1")))
+    assert.same({}, got)
+    pm:close()
+    assert.equal(ca.RPC_E_DISCONNECTED, got[1].status)
+    local self_closing
+    self_closing = ca.provider { actions = {
+      Quit = function(_, reply) _G.kept_reply = reply; self_closing:close() end,
+    } }
+    local cb2, got2 = support.recorder(ca)
+    peer.call("run", self_closing:interface("v1"), "Quit", "", cb2:interface("v1"))
+    assert.equal(1, #got2)
+    assert.equal(ca.RPC_E_DISCONNECTED, got2[1].status)
+    assert.is_true(_G.kept_reply.done)
+    _G.kept_reply = nil
+    collectgarbage()
+    collectgarbage()
+    assert.equal(1, cb:stats().refs)
+    assert.equal(1, cb2:stats().refs)
+  end)
+
   it("a request queued when the provider closes gets a final report",
      function()
     local pm = sample()
@@ -399,8 +438,11 @@ describe("the caller's methods", function()
     assert.equal(E_NOTIMPL, pm:run("Nope", "", cb))
     assert.same({ "one!", "!" }, responses(got))
     assert.equal(ca.E_ABORT, got[2].status)
-    assert.error_matches(function() pm:run("Echo", "x", function() end) end,
-                         "customaction.callback expected")
+    local plain
+    assert.equal(ca.S_OK, pm:run("Echo", "x", function(_, response) plain = response end))
+    assert.equal("x", plain)
+    assert.error_matches(function() pm:run("Echo", "x", 42) end,
+                         "customaction.callback or function expected")
     assert.error_matches(function() pm:run("Ech" .. string.char(255), "x", cb) end,
                          "bad argument #1 to 'run' %(invalid UTF%-8")
   end)

@@ -129,6 +129,20 @@ static const struct { const char *name; const char *code; } scenarios[] = {
    "ca.dispatch()\n"
    "for _ in pm:stream('Echo', 's') do end\n"
    "local st = pm:stats(); local t = tostring(pm); pm:close()\n"},
+  {"plain functions as handlers, kept or not past the call",
+   "local ca = require 'customaction'\n"
+   "local n = 0\n"
+   "local function h() n = n + 1 end\n"
+   "local pm = ca.issuer({ clock = 'virtual', builtins = false })\n"
+   "pm:define('G', { payload = 'now' }); pm:define(('L'):rep(200), { payload = 'x' })\n"
+   "pm:run('G', '', h); pm:run('G', '', function() pm:run('G', '', h) end)\n"
+   "pm:run(('L'):rep(200), ('ü'):rep(200), h)\n"
+   "local q = ca.issuer({ clock = 'virtual', builtins = false, run = 'queued' })\n"
+   "q:define('G', { delay = 1, payload = 'later' })\n"
+   "q:run('G', '', h); q:advance(10); ca.dispatch()\n"
+   "local kept\n"
+   "local pv = ca.provider{ actions = { Later = function(_, r) kept = r end } }\n"
+   "pv:run('Later', '', h); pv:close(); pm:close(); q:close()\n"},
 };
 
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])

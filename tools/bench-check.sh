@@ -8,6 +8,7 @@
 set -u
 B=${BENCH_DIR:-build/bench-check}
 PM=${SAMPLEPM:-build/pm/samplepm.so}
+MINI=${MINIPM:-build/pm/minipm.so}
 BUDGETS=${BUDGETS:-bench/budgets}
 N=${BENCH_CHECK_N:-20000}
 export LUA_PATH="lua/?.lua;lua/?/init.lua;;"
@@ -26,11 +27,11 @@ measure() {
   case $1 in
     report_16B) ir=$(cg run_vtable "$B/bench_same" count vtable 16 "$N"); d=$((N + 100)) ;;
     queued_16B) ir=$(cg measure_dispatch "$B/bench_cross" count queued "$N"); d=$N ;;
-    actions_run|provider_run)
-      ir=$(cg measure "$B/bench_roundtrip" "$PM" count "$1" "$N"); d=$N ;;
+    actions_run*|provider_run)
+      ir=$(cg measure "$B/bench_roundtrip" "$PM" "$MINI" count "$1" "$N"); d=$N ;;
     stream)   # both threads: the difference of two whole runs
-      a=$(cg all "$B/bench_roundtrip" "$PM" count stream "$N")
-      b=$(cg all "$B/bench_roundtrip" "$PM" count stream $((N * 2)))
+      a=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count stream "$N")
+      b=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count stream $((N * 2)))
       [ -n "$a" ] && [ -n "$b" ] && ir=$((b - a)); d=$N ;;
     *) ir= ;;
   esac

@@ -2,9 +2,10 @@
 # TAP: mk/sources.mk is the one list of sources. The rockspec must build
 # the same C files and install the same Lua modules, config.ld must
 # document every Lua module and every binding file that registers
-# functions, and the layers must hold: no file of the core or the
-# simulator includes a Lua header, and the hub, a transport, neither
-# includes callback.h nor calls a callback function. Also the size rules: no C function
+# functions (one with a luaL_Reg array), and the layers must hold: no file
+# of the core or the simulator includes a Lua header; the hub, a transport,
+# neither includes callback.h nor calls a callback function; the binding
+# includes no core private header and takes no lock. Also the size rules: no C function
 # over 60 lines, no C file over 700 (the HRESULT table aside), and every
 # C file defines _POSIX_C_SOURCE before its first #include.
 # Make passes SRC, CORE (the Lua-free sources) and MODULES.
@@ -18,13 +19,13 @@ check() {  # check DESCRIPTION EXPECTED ACTUAL
   fi
 }
 words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
-echo "1..8"
+echo "1..10"
 check "the rockspec compiles the sources of mk/sources.mk" \
   "$(echo "$SRC" | words)" "$(grep -o '"src/[^"]*\.c"' $rock | tr -d '"' | words)"
 check "the rockspec installs the Lua modules of mk/sources.mk" \
   "$(echo "$MODULES" | words)" "$(grep -o '"lua/[^"]*\.lua"' $rock | tr -d '"' | words)"
 documented=$(for f in $MODULES $SRC; do
-  case $f in *.lua) echo "$f" ;; src/lua/*) grep -q 'luaL_Reg' "$f" && echo "$f" ;; esac; done | words)
+  case $f in *.lua) echo "$f" ;; src/lua/*) grep -q 'const luaL_Reg [a-z_]*\[\]' "$f" && echo "$f" ;; esac; done | words)
 check "config.ld documents every module and registering binding file" \
   "$documented" "$(grep -o '"[^"]*\.\(lua\|c\)"' config.ld | tr -d '"' | words)"
 lua_in_core=$(grep -l '#include *"\(lua\|lauxlib\|lualib\|lcompat\|lcommon\)\.h"' $CORE include/*.h \
@@ -34,6 +35,10 @@ check "no file of the core or the simulator includes a Lua header" "" "$lua_in_c
 hub_calls=$(grep -n 'ca_callback_[a-z_0-9]* *(\|#include *"callback\.h"' src/core/hub.c src/core/hub.h |
   cut -d: -f1,2 | words)
 check "the hub calls no callback function" "" "$hub_calls"
+private_in_binding=$(grep -l '#include *"[A-Za-z0-9_]*_impl\.h"' src/lua/*.c src/lua/*.h 2>/dev/null | words)
+check "the binding includes no core private header (*_impl.h)" "" "$private_in_binding"
+lock_in_binding=$(grep -l '\(ca_mutex_\|ca_cond_\|pthread_\)[a-z_]*(' src/lua/*.c src/lua/*.h 2>/dev/null | words)
+check "the binding takes no lock (ca_mutex_*, ca_cond_*, pthread_*)" "" "$lock_in_binding"
 long_fn=$(ctags --fields=+ne --c-kinds=f -o - src/*/*.c 2>/dev/null |
   awk -F'\t' '{ for (i = 4; i <= NF; i++) { if ($i ~ /^line:/) l = substr($i, 6); if ($i ~ /^end:/) e = substr($i, 5) }
                if (e - l + 1 > 60) printf "%s:%s(%d) ", $2, $1, e - l + 1 }')

@@ -52,18 +52,20 @@ if getmetatable(M.utf16) == nil then   -- a plain table from the core
     __tostring = function() return "customaction.utf16: .encode(s), .decode(bytes)" end,
   })
 end
+M.check_text = nil   -- the facade's
 
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new
 M.issuer_methods, M.issuer_builtins = nil, nil
 M.actions = require("customaction.actions").new
-M.actions_methods = nil
+M.actions_methods, M.actions_wait = nil, nil
 M.load = require("customaction.pm").load
-M.pm_methods = nil
+M.pm_methods, M.pm_hooks = nil, nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"
 function core.provider_methods.stream(p, name, args)
-  return stream.open(p, name, args)
+  local iter, a, b, st = stream.open(p, name, args)   -- no tail call: errors
+  return iter, a, b, st                               -- name our caller
 end
 M.provider_methods = nil
 
@@ -149,10 +151,10 @@ customaction %s: Lua functions as ReportResult handlers
 
   acts = ca.actions(ptr [, "v1"|"v2"])   a native IPmCustomActions(2) pointer
   acts:run  acts:register  acts:unregister  acts:stream  (as pm's)
-  acts:interface()  acts:close()
+  acts:interface([name])  acts:close()   interface: "v1", "v2" (default), "pm", "monitor"
 
   lib = ca.load(path [, { settings, applications, version, on_recycle, on_fail }])
-  lib:custom_actions()  lib:custom_actions2([id])  lib:interface(id)
+  lib:custom_actions()  lib:custom_actions2([id])  lib:interface([name or id [, custom]])
   lib:check_health([timeout])  lib:check_health_async(cb)  lib:check_idle()
   lib:shutdown([immediate])  lib:log([clear])  lib:close()
   ca.load_settings()   the settings ca.load takes: name -> "string", "dword", ...
@@ -163,7 +165,7 @@ customaction %s: Lua functions as ReportResult handlers
 
   p = ca.provider{ actions = { Name = function(args, reply) ... end },
                    health, idle, shutdown, name, on_error, idle_wait_ms }
-  p:interface("pm"|"v1"|"v2"|"monitor")  p:define(name, fn)  p:active(name)
+  p:interface([name])  p:define(name, fn)  p:active(name)
   p:run  p:register  p:unregister  p:stream  p:is_virtual()  p:stats()  p:close()
   reply:send(status, response [, final])  reply:finish(status [, response])
   reply.cancelled  reply.done  reply.on_cancel = fn   (docs/provider.md)

@@ -72,7 +72,8 @@ function methods.stream(pm, name, args)
   if pm:is_virtual() then
     hooks.wait = function() return is_open(pm) and pm:advance() > 0 end
   end
-  return stream.open(pm, name, args, hooks)
+  local iter, a, b, st = stream.open(pm, name, args, hooks)   -- no tail call:
+  return iter, a, b, st                                         -- errors name our caller
 end
 
 return M

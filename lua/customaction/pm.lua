@@ -12,19 +12,12 @@ local core = require "customaction.core"
 
 local M = {}
 
-local function check_fn(opts, k)
-  local f = opts[k]
-  if f ~= nil and type(f) ~= "function" then
-    error(("bad argument #2 to 'load' (option '%s' must be a function)"):format(k), 3)
-  end
-  return f
-end
-
 -- Requests arrive as reports: the status is the HRESULT, the response a
 -- kind byte (R recycle, F fail, N fail on next ping) and the reason.
-local function events(opts)
-  local on_recycle, on_fail = check_fn(opts, "on_recycle"), check_fn(opts, "on_fail")
-  local on_error = check_fn(opts, "on_error")
+-- ca.load (C, which has checked the options) calls this to make the
+-- callback they reach Lua through.
+function core.pm_hooks.events(opts)
+  local on_recycle, on_fail = opts.on_recycle, opts.on_fail
   if not on_recycle and not on_fail then return nil end
   return core.callback(function(status, response)
     local kind, reason = response:sub(1, 1), response:sub(2)
@@ -33,20 +26,18 @@ local function events(opts)
     elseif on_fail then
       on_fail(reason, status, kind == "N")
     end
-  end, { name = "framework requests", reuse = true, on_error = on_error })
+  end, { name = "framework requests", reuse = true, on_error = opts.on_error })
 end
 
 --- Loads a protocol-manager library: `customaction.load` in the main
--- module, which documents the options.
+-- module, which documents the options. The C function itself, with no
+-- Lua frame in between, so that an error in its arguments names the
+-- caller's line.
+-- @function load
 -- @string path the library
 -- @tparam[opt] table opts
 -- @treturn protocol_manager
-function M.load(path, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #2 to 'load' (table expected, got %s)"):format(type(opts)), 2)
-  end
-  return core.load(path, opts, opts and events(opts))
-end
+M.load = core.load
 
 local methods = core.pm_methods
 
@@ -61,7 +52,8 @@ local methods = core.pm_methods
 -- @treturn[2] hresult what CheckHealth returned, or
 -- HRESULT_FROM_WIN32(ERROR_TIMEOUT) when no report came in time
 function methods.check_health(pm, timeout)
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+  -- timeout ~= timeout: NaN, which every comparison lets through
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     error("bad argument #1 to 'check_health' (seconds >= 0 expected)", 2)
   end
   local healthy

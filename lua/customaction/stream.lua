@@ -139,6 +139,10 @@ end
 -- @tparam[opt] table hooks as `start` takes them
 -- @return iterator, nil, nil, and the stream (a closing value with `close`)
 function M.open(owner, name, args, hooks)
+  -- the surfaces' stream methods call this without a tail call, so that
+  -- level 3 is their caller on every Lua version
+  core.check_text(name, 1, "stream", 3)
+  core.check_text(args, 2, "stream", 3, true)
   local stream, hr = M.start(owner, name, args, hooks)
   if not stream then
     error(("stream: registering %q failed: %s"):format(name, tostring(hr)), 3)

@@ -335,6 +335,15 @@ void ca_callback_count(ca_callback *cb, enum ca_count which) {
             : &cb->stats.failures);
 }
 
+struct ca_hub *ca_callback_hub(const ca_callback *cb) { return cb->hub; }
+
+int ca_callback_rearm(ca_callback *cb) {
+  if (atomic_load(&cb->refs) != 1 || !ca_callback_connected(cb)) return 0;
+  atomic_store(&cb->finished, 0);
+  cb->final_delivered = 0;
+  return 1;
+}
+
 void ca_callback_set_user(ca_callback *cb, intptr_t user) { cb->user = user; }
 
 intptr_t ca_callback_user(const ca_callback *cb) { return cb->user; }

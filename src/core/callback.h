@@ -103,6 +103,15 @@ void ca_callback_disconnect(ca_callback *cb);
 void ca_callback_stats_get(const ca_callback *cb, ca_callback_stats *s);
 /* Owning thread: counts a delivery, a handler error or a failure. */
 void ca_callback_count(ca_callback *cb, enum ca_count which);
+/* The hub the object reports to (NULL once the last reference went). */
+struct ca_hub *ca_callback_hub(const ca_callback *cb);
+/*
+** For a binding that reuses an object from call to call: when only its
+** creator holds it (refs 1) and it is still connected, forgets that a
+** final report was made, so the next use may make one; returns 1. Else 0
+** and nothing changes. Counters are not reset.
+*/
+int ca_callback_rearm(ca_callback *cb);
 /* A word the binding keeps with the object (its handler's key); the core
    never reads it. */
 void ca_callback_set_user(ca_callback *cb, intptr_t user);

@@ -37,33 +37,3 @@ void ca_foreign_release(ca_foreign *f) {
   if (v1 != NULL) ca_ref_release(v1);
   if (v2 != NULL) ca_ref_release(v2);
 }
-
-HRESULT ca_foreign_run(ca_foreign *f, PCWSTR name, PCWSTR args,
-                       ca_callback *cb) {
-  IPmCustomActions *pm = f->v1;
-  HRESULT hr;
-  ca_ref_addref(pm);
-  hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb));
-  ca_ref_release(pm);
-  return hr;
-}
-
-HRESULT ca_foreign_register(ca_foreign *f, PCWSTR name, PCWSTR args,
-                            ca_callback *cb) {
-  IPmCustomActions2 *pm = f->v2;
-  HRESULT hr;
-  ca_ref_addref(pm);
-  hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                ca_callback_v2(cb));
-  ca_ref_release(pm);
-  return hr;
-}
-
-HRESULT ca_foreign_unregister(ca_foreign *f, PCWSTR name) {
-  IPmCustomActions2 *pm = f->v2;
-  HRESULT hr;
-  ca_ref_addref(pm);
-  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
-  ca_ref_release(pm);
-  return hr;
-}

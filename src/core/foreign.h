@@ -1,10 +1,11 @@
 /*
-** foreign.h: calls through interface pointers the module did not make
+** foreign.h: interface pointers the module did not make
 ** (IPmCustomActions, IPmCustomActions2 and the protocol manager's own
-** interfaces), trusted for their layout only. Every reference taken here
-** is one AddRef balanced by exactly one Release, and every HRESULT the
-** foreign object returns is passed back unchanged. Nothing here depends
-** on Lua.
+** interfaces), trusted for their layout only: wrapping them, and AddRef
+** and Release of any of them. Every reference taken here is one AddRef
+** balanced by exactly one Release. The calls through them go by the
+** binding's one caller path (src/lua/lcall.c). Nothing here depends on
+** Lua.
 */
 #ifndef CA_FOREIGN_H
 #define CA_FOREIGN_H
@@ -25,17 +26,6 @@ void ca_foreign_wrap(ca_foreign *f, IPmCustomActions *v1,
                      IPmCustomActions2 *v2);
 /* Releases what wrap took, exactly once; later calls do nothing. */
 void ca_foreign_release(ca_foreign *f);
-
-/*
-** The three native calls. Each holds an extra reference across the call,
-** as COM callers do, so that a handler run inside it may release the
-** wrapper without freeing the object under its own feet.
-*/
-HRESULT ca_foreign_run(ca_foreign *f, PCWSTR name, PCWSTR args,
-                       ca_callback *cb);
-HRESULT ca_foreign_register(ca_foreign *f, PCWSTR name, PCWSTR args,
-                            ca_callback *cb);
-HRESULT ca_foreign_unregister(ca_foreign *f, PCWSTR name);
 
 /* AddRef/Release of any IWpfReferencedObject-derived pointer. */
 ULONG ca_ref_addref(void *obj);

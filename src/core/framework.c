@@ -70,6 +70,7 @@ struct ca_framework {
   const IWpfActionsVtbl *actions;
   const IWpfApplicationInfoUtilVtbl *appinfo;
   atomic_uint refs;
+  atomic_uint holds;  /* of refs, the host's holds across its calls */
   DWORD major, minor;
   unsigned char set[CA_SET_NKINDS][NDWORDS];
   uint64_t numbers[CA_SET_NKINDS][NDWORDS];   /* dword, ulonglong, bool */
@@ -149,7 +150,8 @@ ca_log_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
 
 static ULONG fw_addref(ca_framework *fw, const char *iface) {
   ULONG r = atomic_fetch_add(&fw->refs, 1) + 1;
-  note(fw, CA_FW_ADDREF, iface, -1, (int64_t)r, NULL);
+  note(fw, CA_FW_ADDREF, iface, -1,
+       (int64_t)(r - atomic_load(&fw->holds)), NULL);
   return r;
 }
 
@@ -169,18 +171,39 @@ static void fw_free(ca_framework *fw) {
 
 /* Counts down under the lock, so that no thread still logging its own
    Release can find the object freed by another's. */
-static ULONG fw_release(ca_framework *fw, const char *iface) {
+static ULONG fw_release_as(ca_framework *fw, const char *iface, int logged) {
   ULONG r;
   ca_mutex_lock(&fw->lock);
   r = atomic_fetch_sub(&fw->refs, 1) - 1;
-  if (r != 0) note_locked(fw, CA_FW_RELEASE, iface, -1, (int64_t)r, NULL);
+  if (r != 0 && logged)
+    note_locked(fw, CA_FW_RELEASE, iface, -1,
+                (int64_t)(r - atomic_load(&fw->holds)), NULL);
   ca_mutex_unlock(&fw->lock);
   if (r == 0) fw_free(fw);
   return r;
 }
 
+static ULONG fw_release(ca_framework *fw, const char *iface) {
+  return fw_release_as(fw, iface, 1);
+}
+
 ULONG ca_framework_release(ca_framework *fw) {
   return fw_release(fw, NULL);
+}
+
+/* The host's hold across its own call into the library: the library
+   made no call, so the log shows none, and the counts it shows leave
+   the hold out. */
+void ca_framework_hold(void *obj) {
+  ca_framework *fw = obj;
+  atomic_fetch_add(&fw->refs, 1);
+  atomic_fetch_add(&fw->holds, 1);
+}
+
+void ca_framework_unhold(void *obj) {
+  ca_framework *fw = obj;
+  atomic_fetch_sub(&fw->holds, 1);
+  fw_release_as(fw, NULL, 0);
 }
 
 #define REFS(T, field, label) \
@@ -403,6 +426,7 @@ ca_framework *ca_framework_new(size_t log_limit) {
   fw->actions = &actions_vtbl;
   fw->appinfo = &appinfo_vtbl;
   atomic_init(&fw->refs, 1);
+  atomic_init(&fw->holds, 0);
   fw->major = 1;
   ca_log_init(&fw->log, 1, log_limit);
   return fw;

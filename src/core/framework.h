@@ -57,6 +57,10 @@ typedef struct ca_framework ca_framework;
 ca_framework *ca_framework_new(size_t log_limit);
 IWorkerProcessFramework *ca_framework_iface(ca_framework *fw);
 ULONG ca_framework_release(ca_framework *fw);
+/* A reference the log does not show: the host's own, held across its
+   calls into the library (void *: usable as a ca_lhold pair). */
+void ca_framework_hold(void *fw);
+void ca_framework_unhold(void *fw);
 
 /* Set-up, before the protocol manager sees the object. set_string and
    add_app return 0, or -1 when out of memory; the others cannot fail.

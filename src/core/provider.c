@@ -10,7 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "alloc.h"
-#include "provider.h"
+#include "provider_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +49,10 @@ static void release_native(void *obj) {
 
 /* ---- requests ----------------------------------------------------------- */
 
-static ca_preq *preq_new(int kind) {
-  ca_preq *r = ca_calloc(1, sizeof *r);
+/* extra: bytes after the request for its name and arguments, which live
+   in the request's own allocation (one malloc per native call). */
+static ca_preq *preq_new(int kind, size_t extra) {
+  ca_preq *r = ca_calloc(1, sizeof *r + extra);
   if (r == NULL) return NULL;
   atomic_init(&r->refs, 1);
   atomic_init(&r->cancelled, 0);
@@ -66,9 +68,7 @@ void ca_preq_release(ca_preq *r) {
   for (i = 0; i < r->ntargets; i++) ca_preq_release(r->targets[i]);
   if (!r->done) release_native(r->cb);   /* never ran: nothing to report */
   free(r->targets);
-  free(r->name);
-  free(r->args);
-  free(r);
+  free(r);   /* name and args live in the same allocation */
 }
 
 static char *to_utf8(PCWSTR s, size_t *len, int *nomem) {
@@ -77,6 +77,30 @@ static char *to_utf8(PCWSTR s, size_t *len, int *nomem) {
   int rc = ca_utf16_to_utf8(s, ca_wcslen(s), &out, len ? len : &n, &where);
   *nomem = rc == CA_UTF_NOMEM;
   return rc == CA_UTF_OK ? out : NULL;
+}
+
+/* The UTF-8 length of a PCWSTR (units in *n); 0 when it is not UTF-16.
+   Plain ASCII, what names and arguments mostly are, takes one pass. */
+static int utf8_size(PCWSTR s, size_t *n, size_t *bytes) {
+  size_t i, where;
+  unsigned all = 0;
+  for (i = 0; s[i] != 0; i++) all |= s[i];
+  *n = i;
+  if (all < 0x80) {
+    *bytes = i;
+    return 1;
+  }
+  return ca_utf16_measure(s, i, bytes, &where) == CA_UTF_OK;
+}
+
+static char *fill_utf8(PCWSTR s, size_t n, size_t bytes, char *out) {
+  size_t i;
+  if (bytes == n)   /* ASCII: one byte a unit */
+    for (i = 0; i < n; i++) out[i] = (char)s[i];
+  else
+    ca_utf16_fill8(s, n, out);
+  out[bytes] = '\0';
+  return out;
 }
 
 static int known(ca_provider *p, const char *name) {
@@ -90,19 +114,21 @@ static int known(ca_provider *p, const char *name) {
 static HRESULT make_action(ca_provider *p, int kind, PCWSTR name16,
                            PCWSTR args16, void *cb, ca_preq **out) {
   ca_preq *r;
-  int nomem, ok;
+  size_t nn, nb, an = 0, ab = 0;
+  int ok;
   count(&p->stats.calls);
   if (!atomic_load(&p->connected) || atomic_load(&p->shut))
     return refuse(p, CA_PREFUSED_CLOSED);
   if (name16 == NULL || cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
-  r = preq_new(kind);
+  if (!utf8_size(name16, &nn, &nb) ||
+      (args16 != NULL && !utf8_size(args16, &an, &ab)))
+    return refuse(p, CA_PREFUSED_INVALID);
+  r = preq_new(kind, nb + 1 + (args16 != NULL ? ab + 1 : 0));
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
-  r->name = to_utf8(name16, NULL, &nomem);
-  if (r->name != NULL && args16 != NULL)
-    r->args = to_utf8(args16, &r->args_len, &nomem);
-  if (r->name == NULL || (args16 != NULL && r->args == NULL)) {
-    ca_preq_release(r);
-    return refuse(p, nomem ? CA_PREFUSED_NO_MEMORY : CA_PREFUSED_INVALID);
+  r->name = fill_utf8(name16, nn, nb, (char *)(r + 1));
+  if (args16 != NULL) {
+    r->args = fill_utf8(args16, an, ab, r->name + nb + 1);
+    r->args_len = ab;
   }
   ca_mutex_lock(&p->lock);
   ok = known(p, r->name);
@@ -372,7 +398,7 @@ static HRESULT register_action(IPmCustomActions2 *self, PCWSTR name,
 
 /* A CANCEL or SHUTDOWN request taking over n table references. */
 static ca_preq *ender(int kind, ca_preq **targets, int n) {
-  ca_preq *r = preq_new(kind);
+  ca_preq *r = preq_new(kind, 0);
   if (r == NULL) return NULL;
   r->targets = targets;
   r->ntargets = n;
@@ -427,7 +453,7 @@ static HRESULT check_health(IPmHealthAndIdleMonitor *self,
   count(&p->stats.calls);
   if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
   if (cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
-  r = preq_new(CA_PREQ_HEALTH);
+  r = preq_new(CA_PREQ_HEALTH, 0);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
   cb->lpVtbl->AddRef(cb);
   r->cb = cb;
@@ -464,7 +490,7 @@ static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
   count(&p->stats.calls);
   if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
   if (pf == NULL) return refuse(p, CA_PREFUSED_POINTER);
-  r = preq_new(CA_PREQ_IDLE);
+  r = preq_new(CA_PREQ_IDLE, 0);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
   if (!ca_hub_owned(p->hub)) return wait_idle(p, r, pf);
   p->run(p, r);

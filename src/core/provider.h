@@ -14,12 +14,9 @@
 #ifndef CA_PROVIDER_H
 #define CA_PROVIDER_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include "callback.h"
 #include "constants.h"
-#include "platform.h"
-#include "queue.h"
 #include "wpf.h"
 #include "visibility.h"
 CA_HIDDEN_BEGIN
@@ -52,67 +49,20 @@ enum ca_prefusal {
 extern const char *const ca_prefusal_names[CA_NPREFUSALS];
 
 typedef struct ca_preq ca_preq;
-struct ca_preq {
-  ca_preq *next;          /* FIFO link (provider lock) */
-  ca_preq *tnext;         /* registration table link (provider lock) */
-  atomic_int refs;
-  int kind;
-  char *name;             /* UTF-8, NUL-terminated */
-  char *args;             /* UTF-8; NULL for a NULL argument */
-  size_t args_len;
-  void *cb;               /* the native callback; one reference */
-  ca_preq **targets;      /* CANCEL, SHUTDOWN: one reference each */
-  int ntargets;
-  atomic_int cancelled;   /* unregistered or shut down */
-  int in_table;           /* provider lock */
-  int flag;               /* IDLE: the answer; SHUTDOWN: fImmediate */
-  int replied;            /* IDLE: answered (provider lock) */
-  /* owning thread only */
-  int done;               /* final report made, callback released */
-  int in_call;            /* running inside the native call */
-  int answered;           /* reported during the native call */
-  HRESULT last;           /* what the last report returned */
-  void *lua;              /* the binding's handle for this request */
-};
-
 typedef struct ca_provider ca_provider;
 
 /* Runs a request on the owning thread; returns what the call returns. */
 typedef HRESULT (*ca_provider_run_fn)(ca_provider *p, ca_preq *r);
 
-typedef struct ca_pstats {
-  atomic_ulong calls;       /* native calls, any thread */
-  atomic_ulong queued;      /* of which queued for the owning thread */
-  atomic_ulong refused[CA_NPREFUSALS];
-  atomic_ulong reports;     /* ReportResult calls made through replies */
-  atomic_ulong cancelled;   /* registrations ended by unregister/shutdown */
-  atomic_ulong errors;      /* actions or hooks that raised */
-} ca_pstats;
-
-struct ca_provider {
-  /* native code holds one of these four addresses */
-  const IProtocolManagerVtbl *pm;
-  const IPmCustomActionsVtbl *v1;
-  const IPmCustomActions2Vtbl *v2;
-  const IPmHealthAndIdleMonitorVtbl *monitor;
-  atomic_uint refs;
-  atomic_int connected;     /* cleared when Lua lets go or the state closes */
-  atomic_int shut;          /* Shutdown was called */
-  struct ca_hub *hub;       /* one hub reference */
-  ca_target bell;           /* the doorbell the hub runs; each posted one
-                               holds a provider reference */
-  ca_mutex lock;
-  ca_cond answered;         /* CheckIdle answers */
-  char **names;             /* actions, in no order; provider lock */
-  int nnames;
-  ca_preq *head, *tail;     /* waiting requests */
-  ca_preq *regs;            /* active registrations */
-  int64_t idle_wait_ms;     /* how long CheckIdle waits for Lua */
-  ca_provider_run_fn run;
-  void *binding;
-  char *name;
-  ca_pstats stats;
-};
+/* A provider's counters at one moment (ca_provider_counts). */
+typedef struct ca_pcounts {
+  unsigned long calls;      /* native calls, any thread */
+  unsigned long queued;     /* of which queued for the owning thread */
+  unsigned long refused[CA_NPREFUSALS];
+  unsigned long reports;    /* ReportResult calls made through replies */
+  unsigned long cancelled;  /* registrations ended by unregister/shutdown */
+  unsigned long errors;     /* actions or hooks that raised */
+} ca_pcounts;
 
 /* refs = 1; NULL when out of memory. names are copied. */
 ca_provider *ca_provider_new(struct ca_hub *hub, const char *name,
@@ -147,18 +97,37 @@ void ca_preq_answer_idle(ca_provider *p, ca_preq *r, HRESULT hr, int idle);
 void ca_preq_retain(ca_preq *r);
 void ca_preq_release(ca_preq *r);
 
-static inline IProtocolManager *ca_provider_pm(ca_provider *p) {
-  return (IProtocolManager *)&p->pm;
-}
-static inline IPmCustomActions *ca_provider_v1(ca_provider *p) {
-  return (IPmCustomActions *)&p->v1;
-}
-static inline IPmCustomActions2 *ca_provider_v2(ca_provider *p) {
-  return (IPmCustomActions2 *)&p->v2;
-}
-static inline IPmHealthAndIdleMonitor *ca_provider_monitor(ca_provider *p) {
-  return (IPmHealthAndIdleMonitor *)&p->monitor;
-}
+/*
+** The provider is opaque outside src/core (its layout is in
+** provider_impl.h): the binding reads it through these, and never takes
+** its lock.
+*/
+IProtocolManager *ca_provider_pm(ca_provider *p);
+IPmCustomActions *ca_provider_v1(ca_provider *p);
+IPmCustomActions2 *ca_provider_v2(ca_provider *p);
+IPmHealthAndIdleMonitor *ca_provider_monitor(ca_provider *p);
+const char *ca_provider_name(const ca_provider *p);
+unsigned ca_provider_refs(ca_provider *p);
+void *ca_provider_binding(const ca_provider *p);
+/* How long CheckIdle from another thread waits for the owning thread. */
+void ca_provider_set_idle_wait(ca_provider *p, int64_t ms);
+/* An action or hook raised (counted in errors). */
+void ca_provider_count_error(ca_provider *p);
+void ca_provider_counts(ca_provider *p, ca_pcounts *out);
+/* Is name registered by a native caller and not yet ended? */
+int ca_provider_active(ca_provider *p, const char *name);
+
+/* A request, as the owning thread reads it. */
+int ca_preq_kind(const ca_preq *r);                  /* CA_PREQ_* */
+const char *ca_preq_name(const ca_preq *r);          /* UTF-8 */
+const char *ca_preq_args(const ca_preq *r, size_t *len);  /* NULL: none */
+int ca_preq_done(const ca_preq *r);       /* final report made */
+int ca_preq_cancelled(ca_preq *r);        /* unregistered or shut down */
+int ca_preq_flag(const ca_preq *r);       /* SHUTDOWN: fImmediate */
+int ca_preq_ntargets(const ca_preq *r);   /* CANCEL, SHUTDOWN */
+ca_preq *ca_preq_target(const ca_preq *r, int i);
+/* RUN: did it report during the native call? *last: what that returned. */
+int ca_preq_answered(const ca_preq *r, HRESULT *last);
 
 CA_HIDDEN_END
 #endif

@@ -19,27 +19,17 @@
 #include "hresult.h"
 #include "lcommon.h"
 
+static const char type_key = 'C';   /* ca_lmark's mark on the metatable */
+
 static ca_lcallback *checkopen(lua_State *L, int arg) {
-  ca_lcallback *p = luaL_checkudata(L, arg, CA_CALLBACK_MT);
+  ca_lcallback *p = ca_ltest(L, arg, &type_key);
+  if (p == NULL) p = luaL_checkudata(L, arg, CA_CALLBACK_MT);
   if (p->obj == NULL)
     luaL_argerror(L, arg, "callback is closed");
   return p;
 }
 
 ca_lcallback *ca_lcallback_check(lua_State *L, int arg) {
-  return checkopen(L, arg);
-}
-
-ca_lcallback *ca_lcallback_checkorwrap(lua_State *L, int arg) {
-  arg = lua_absindex(L, arg);
-  if (lua_isfunction(L, arg)) {
-    lua_pushcfunction(L, ca_lcallback_new);
-    lua_pushvalue(L, arg);
-    lua_call(L, 1, 1);
-    lua_replace(L, arg);
-  } else if (!luaL_testudata(L, arg, CA_CALLBACK_MT)) {
-    luaL_typeerror(L, arg, "customaction.callback or function");
-  }
   return checkopen(L, arg);
 }
 
@@ -116,6 +106,7 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   if (!ca_ldeliver_defer_close(s, obj))
     settable_ref(L, s->live_ref, idx, obj, 0);
   settable_ref(L, s->anchors_ref, idx, NULL, 0);
+  p->anchored = 0;
   lua_pushnil(L);
   set_handler(L, s, key_of(obj), -1);
   lua_pop(L, 1);
@@ -130,24 +121,20 @@ static ULONG close_proxy(lua_State *L, ca_lstate *s, int idx,
   return left;
 }
 
+/* A proxy owning nothing yet (its __gc then does nothing), pushed. */
+static ca_lcallback *new_proxy(lua_State *L) {
+  ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
+  p->obj = NULL;
+  p->held = 0;
+  p->anchored = 0;
+  p->kept = NULL;
+  luaL_setmetatable(L, CA_CALLBACK_MT);
+  return p;
+}
+
 static const char *const option_names[] = {
   "name", "on_error", "max_response", "reuse", NULL
 };
-
-static void check_options(lua_State *L, int opts) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    int i, known = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) known = 1;
-    if (!known)
-      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s' "
-                    "(expected name, on_error, max_response, reuse)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
 
 /***
 Callback objects: a Lua function behind ICustomActionResultCallback and
@@ -191,7 +178,7 @@ int ca_lcallback_new(lua_State *L) {
     luaL_typeerror(L, 1, "function or callable object");
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    check_options(L, 2);
+    ca_lcheckoptions(L, 2, 2, option_names);
     lua_getfield(L, 2, "name");
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING)
@@ -214,11 +201,7 @@ int ca_lcallback_new(lua_State *L) {
     lua_pushnil(L);  /* stand-ins for name and on_error */
     lua_pushnil(L);
   }
-  p = lua_newuserdatauv(L, sizeof *p, 2);
-  p->obj = NULL;
-  p->held = 0;
-  p->kept = NULL;
-  luaL_setmetatable(L, CA_CALLBACK_MT);
+  p = new_proxy(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, -2);          /* on_error, or nil */
@@ -233,8 +216,117 @@ int ca_lcallback_new(lua_State *L) {
 }
 
 void ca_lcallback_expose(lua_State *L, int idx) {
+  ca_lcallback *p = lua_touserdata(L, idx);
+  if (p->anchored) return;
+  settable_ref(L, ca_lstate_get(L)->anchors_ref, lua_absindex(L, idx), NULL,
+               1);
+  p->anchored = 1;
+}
+
+/* ---- a callback for one call ------------------------------------------ */
+
+/*
+** The state's spare object, made once: not counted by stats() while it
+** is the state's own (counted again once it becomes a proxy's or goes).
+*/
+static ca_callback *spare(lua_State *L, ca_lstate *s) {
+  if (s->spare == NULL) {
+    ca_callback *obj = ca_callback_new(s->hub, "callback",
+                                       CA_DEFAULT_MAX_RESPONSE, 0);
+    if (obj == NULL) luaL_error(L, "not enough memory");
+    ca_callback_set_user(obj, alloc_key(s));
+    ca_hub_count_callbacks(s->hub, -1);
+    s->spare = obj;
+  }
+  return s->spare;
+}
+
+/* A per-call object nobody else holds: the state's spare again, or gone. */
+static void retire(lua_State *L, ca_lstate *s, ca_callback *obj) {
+  lua_pushnil(L);   /* nil stores never allocate */
+  set_handler(L, s, key_of(obj), -1);
+  lua_pop(L, 1);
+  if (s->spare == NULL && s->hub != NULL && ca_callback_rearm(obj)) {
+    s->spare = obj;
+    return;
+  }
+  ca_callback_disconnect(obj);
+  free_key(s, key_of(obj));
+  ca_hub_count_callbacks(ca_callback_hub(obj), 1);
+  ca_callback_release(obj);
+}
+
+/* Protected: 1 the object, 2 the handler. The object becomes a callback
+   proxy's, anchored while native code holds it; it owns the object only
+   once everything that may fail is done. */
+static int promote(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
-  settable_ref(L, s->anchors_ref, lua_absindex(L, idx), NULL, 1);
+  ca_callback *obj = lua_touserdata(L, 1);
+  ca_lcallback *p = new_proxy(L);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, 3, 1);
+  settable_ref(L, s->anchors_ref, 3, NULL, 1);
+  p->anchored = 1;
+  settable_ref(L, s->live_ref, 3, obj, 1);
+  p->obj = obj;
+  p->held = 1;
+  ca_hub_count_callbacks(s->hub, 1);
+  return 0;
+}
+
+void ca_lcallback_use(lua_State *L, int arg, ca_lcbuse *u) {
+  ca_lcallback *p;
+  arg = lua_absindex(L, arg);
+  if (lua_type(L, arg) == LUA_TFUNCTION) {
+    ca_lstate *s = ca_lstate_get(L);
+    ca_callback *obj = spare(L, s);
+    set_handler(L, s, key_of(obj), arg);  /* may raise: still the spare */
+    s->spare = NULL;
+    u->s = s;
+    u->obj = obj;
+    u->fn = arg;
+    return;
+  }
+  p = ca_ltest(L, arg, &type_key);
+  if (p == NULL) {
+    luaL_typeerror(L, arg, "customaction.callback or function");
+    return;
+  }
+  if (p->obj == NULL) luaL_argerror(L, arg, "callback is closed");
+  ca_lcallback_expose(L, arg);
+  u->s = ca_hub_binding(ca_callback_hub(p->obj));
+  u->obj = p->obj;
+  u->fn = 0;
+}
+
+/*
+** After the call: an object made for it that the library let go is kept
+** for the next call; one the library still holds becomes a proxy, or,
+** with no memory for one, is disconnected (reports refused as closed).
+*/
+void ca_lcallback_unuse(lua_State *L, ca_lcbuse *u) {
+  ca_callback *obj = u->obj;
+  if (u->fn == 0) return;
+  if (ca_callback_refs(obj) > 1 && u->s->hub != NULL &&
+      lua_checkstack(L, 4)) {
+    lua_pushcfunction(L, promote);
+    lua_pushlightuserdata(L, obj);
+    lua_pushvalue(L, u->fn);
+    if (lua_pcall(L, 2, 0, 0) == LUA_OK) return;
+    lua_pop(L, 1);
+    settable_ref(L, u->s->live_ref, u->fn, obj, 0);  /* a nil store */
+  }
+  retire(L, u->s, obj);
+}
+
+/* lua_close: the spare goes with the state. */
+static void drop_spare(ca_lstate *s) {
+  ca_callback *obj = s->spare;
+  if (obj == NULL) return;
+  s->spare = NULL;
+  ca_callback_disconnect(obj);
+  ca_hub_count_callbacks(s->hub, 1);
+  ca_callback_release(obj);
 }
 
 static int push_report(lua_State *L, ca_lcallback *p, int v1) {
@@ -313,18 +405,20 @@ cycle, or the script keeps `cb` until it has; otherwise a collection may
 free the object. Once native code holds a reference the proxy stays
 reachable and the handler keeps running (docs/reliability.md).
 @function callback:interface
-@tparam[opt="v2"] string shape `"v1"` (ICustomActionResultCallback) or
-`"v2"` (ICustomAction2ResultCallback)
-@treturn lightuserdata
+@tparam[opt="v2"] string name `"v1"` (ICustomActionResultCallback),
+`"v2"` (ICustomAction2ResultCallback), `"pm"` or `"monitor"` (none): the
+one table of docs/manual.md
+@treturn[1] lightuserdata
+@treturn[2] nil
+@treturn[2] hresult E_NOINTERFACE: the object has no interface of that name
 */
 static int cb_interface(lua_State *L) {
-  static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lcallback *p = checkopen(L, 1);
-  int k = luaL_checkoption(L, 2, "v2", kinds);
-  ca_lcallback_expose(L, 1);
-  if (k == 0) lua_pushlightuserdata(L, ca_callback_v1(p->obj));
-  else lua_pushlightuserdata(L, ca_callback_v2(p->obj));
-  return 1;
+  int k = ca_linterface_name(L, 2);
+  void *ptr = k == CA_LIFACE_V1 ? (void *)ca_callback_v1(p->obj)
+            : k == CA_LIFACE_V2 ? (void *)ca_callback_v2(p->obj) : NULL;
+  if (ptr != NULL) ca_lcallback_expose(L, 1);
+  return ca_linterface_push(L, ptr);
 }
 
 /***
@@ -375,11 +469,6 @@ static int cb_close(lua_State *L) {
   return 0;
 }
 
-static void setcount(lua_State *L, const char *k, unsigned long v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, k);
-}
-
 /* The object, open or closed (kept readable): stats and tostring. */
 static ca_callback *readable(ca_lcallback *p) {
   return p->obj != NULL ? p->obj : p->kept;
@@ -398,7 +487,6 @@ static int cb_stats(lua_State *L) {
   ca_lcallback *p = luaL_checkudata(L, 1, CA_CALLBACK_MT);
   ca_callback *obj = readable(p);
   ca_callback_stats st;
-  int i;
   if (obj == NULL)   /* only a resurrected proxy's old self has none */
     return luaL_argerror(L, 1, "callback has no object");
   ca_callback_stats_get(obj, &st);
@@ -407,18 +495,15 @@ static int cb_stats(lua_State *L) {
   lua_setfield(L, -2, "name");
   lua_pushboolean(L, p->obj == NULL);
   lua_setfield(L, -2, "closed");
-  setcount(L, "refs", ca_callback_refs(obj));
+  ca_lsetcount(L, "refs", ca_callback_refs(obj));
   lua_pushboolean(L, ca_callback_finished(obj));
   lua_setfield(L, -2, "finished");
-  setcount(L, "reports", st.reports);
-  setcount(L, "delivered", st.delivered);
-  setcount(L, "queued", st.queued);
-  setcount(L, "errors", st.errors);
-  setcount(L, "failures", st.failures);
-  lua_createtable(L, 0, CA_NREFUSALS);
-  for (i = 0; i < CA_NREFUSALS; i++)
-    setcount(L, ca_refusal_names[i], st.refused[i]);
-  lua_setfield(L, -2, "refused");
+  ca_lsetcount(L, "reports", st.reports);
+  ca_lsetcount(L, "delivered", st.delivered);
+  ca_lsetcount(L, "queued", st.queued);
+  ca_lsetcount(L, "errors", st.errors);
+  ca_lsetcount(L, "failures", st.failures);
+  ca_lsetcounts(L, "refused", ca_refusal_names, st.refused, CA_NREFUSALS);
   ca_lprintable(L, -1, "customaction.callback_stats");
   return 1;
 }
@@ -454,16 +539,13 @@ static int cb_tostring(lua_State *L) {
 static int resurrect(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   ca_lcallback *old = lua_touserdata(L, 1);
-  ca_lcallback *p = lua_newuserdatauv(L, sizeof *p, 2);
-  p->obj = NULL;
-  p->held = 0;
-  p->kept = NULL;
-  luaL_setmetatable(L, CA_CALLBACK_MT);
+  ca_lcallback *p = new_proxy(L);
   lua_getiuservalue(L, 1, 1);   /* weak entries went before __gc */
   lua_setiuservalue(L, 2, 1);
   lua_getiuservalue(L, 1, 2);
   lua_setiuservalue(L, 2, 2);
   settable_ref(L, s->anchors_ref, 2, NULL, 1);
+  p->anchored = 1;
   settable_ref(L, s->live_ref, 2, old->obj, 1);
   lua_getiuservalue(L, 2, 1);
   set_handler(L, s, key_of(old->obj), -1);
@@ -503,6 +585,7 @@ void ca_lcallback_sweep(lua_State *L, ca_lstate *s) {
     ca_lcallback *p = lua_touserdata(L, -2);
     lua_pop(L, 1);
     if (p->obj == NULL || ca_callback_refs(p->obj) <= (unsigned)p->held) {
+      p->anchored = 0;
       lua_pushvalue(L, -1);
       lua_pushnil(L);
       lua_rawset(L, -4);  /* clearing a field during lua_next is allowed */
@@ -515,6 +598,7 @@ void ca_lcallback_close_all(lua_State *L, ca_lstate *s) {
   /* every open proxy is in the live table, which lua_close does not clear:
      also one resurrected during lua_close, which has no finalizer and
      whose anchor a last sweep may have dropped */
+  drop_spare(s);
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
@@ -545,11 +629,8 @@ static const luaL_Reg metamethods[] = {
 };
 
 void ca_lcallback_open(lua_State *L) {
-  luaL_newmetatable(L, CA_CALLBACK_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  ca_ltype(L, CA_CALLBACK_MT, metamethods, methods, NULL);
+  ca_lmark(L, CA_CALLBACK_MT, &type_key);
   lua_pushcfunction(L, ca_lcallback_new);
   lua_setfield(L, -2, "callback");
 }

@@ -189,12 +189,16 @@ static inline void ca_compat_rawsetp(lua_State *L, int idx, const void *p) {
   lua_rawset(L, idx);
 }
 
+/* As 5.2's: each function a closure over the nup values on top, which
+   are popped. */
 static inline void ca_compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
-  (void)nup;  /* the binding registers plain functions only */
   for (; l->name != NULL; l++) {
-    lua_pushcfunction(L, l->func);
-    lua_setfield(L, -2, l->name);
+    int i;
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
   }
+  lua_pop(L, nup);
 }
 
 static inline void *ca_compat_testudata(lua_State *L, int ud, const char *tname) {

@@ -49,6 +49,46 @@ static int msgh(lua_State *L) {
 
 int ca_lmsgh(lua_State *L) { return msgh(L); }
 
+/*
+** The one call policy for user code: every Lua handler, action, hook and
+** on_error runs in a protected call with msgh (so any error object
+** becomes the same text, with a traceback), and its error is routed by
+** ca_lroute_error. Deliveries make the same protected call through their
+** trampoline, which saves a closure per report.
+*/
+int ca_lpcall(lua_State *L, int nargs, int nres) {
+  int fn = lua_gettop(L) - nargs, rc;
+  lua_pushcfunction(L, ca_lmsgh);
+  lua_insert(L, fn);
+  rc = lua_pcall(L, nargs, nres, fn);
+  lua_remove(L, fn);
+  return rc;
+}
+
+/*
+** Where a user function's error goes, the same for every owner: its
+** on_error(message, owner) (the function at on_error, 0 for none), under
+** the same policy, or stderr; an on_error that raises is reported there
+** with the message it was handling. Allocates: call it protected.
+*/
+void ca_lroute_error(lua_State *L, int msg, int on_error, int owner,
+                     const char *what, const char *name) {
+  msg = lua_absindex(L, msg);
+  if (on_error != 0) {
+    lua_pushvalue(L, on_error);
+    lua_pushvalue(L, msg);
+    if (owner != 0) lua_pushvalue(L, owner); else lua_pushnil(L);
+    if (ca_lpcall(L, 2, 0) == LUA_OK) return;
+    fprintf(stderr, "customaction: on_error of %s '%s' raised: %s\n"
+            "  while handling: %s\n", what, name, lua_tostring(L, -1),
+            lua_tostring(L, msg));
+  } else {
+    fprintf(stderr, "customaction: %s '%s': %s\n", what, name,
+            lua_tostring(L, msg));
+  }
+  fflush(stderr);
+}
+
 /* One report on its way to a handler; lives on the C stack. */
 typedef struct report_ctx {
   int batch;          /* the first field of a batch_ctx */
@@ -235,25 +275,13 @@ static int trampoline(lua_State *L) {
 static int route_error(lua_State *L) {
   ca_callback *obj = lua_touserdata(L, 1);
   ca_lstate *s = ca_lstate_get(L);
+  int proxy = 0, on_error = 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
-  if (lua_rawgetp(L, -1, obj) == LUA_TUSERDATA &&
-      lua_getiuservalue(L, -1, 2) != LUA_TNIL) {
-    int proxy = lua_gettop(L) - 1;
-    push_fn(L, s, FN_MSGH, msgh);
-    lua_insert(L, -2);
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, proxy);
-    if (lua_pcall(L, 2, 0, -4) != LUA_OK) {
-      fprintf(stderr, "customaction: on_error of callback '%s' raised: %s\n"
-              "  while handling: %s\n", ca_callback_name(obj), lua_tostring(L, -1),
-              lua_tostring(L, 2));
-      fflush(stderr);
-    }
-    return 0;
+  if (lua_rawgetp(L, -1, obj) == LUA_TUSERDATA) {
+    proxy = lua_gettop(L);
+    if (lua_getiuservalue(L, proxy, 2) != LUA_TNIL) on_error = proxy + 1;
   }
-  fprintf(stderr, "customaction: callback '%s': %s\n", ca_callback_name(obj),
-          lua_tostring(L, 2));
-  fflush(stderr);
+  ca_lroute_error(L, 2, on_error, proxy, "callback", ca_callback_name(obj));
   return 0;
 }
 

@@ -26,7 +26,10 @@ void ca_lhr_push_interned(lua_State *L, int intern_idx, uint32_t value) {
 }
 
 void ca_lhr_push(lua_State *L, uint32_t value) {
-  ca_lstate *s = ca_lstate_get(L);
+  ca_lhr_push_s(L, ca_lstate_get(L), value);
+}
+
+void ca_lhr_push_s(lua_State *L, ca_lstate *s, uint32_t value) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->intern_ref);
   ca_lhr_push_interned(L, -1, value);
   lua_remove(L, -2);
@@ -81,6 +84,15 @@ uint32_t ca_lhr_check(lua_State *L, int arg) {
   uint32_t v;
   if (!ca_lhr_to(L, arg, &v)) luaL_argerror(L, arg, push_bad(L, arg));
   return v;
+}
+
+uint32_t ca_lhr_check_s(lua_State *L, ca_lstate *s, int arg) {
+  if (lua_type(L, arg) == LUA_TUSERDATA && lua_getmetatable(L, arg)) {
+    int ours = lua_topointer(L, -1) == s->hr_mt;
+    lua_pop(L, 1);
+    if (ours) return ((ca_lhr *)lua_touserdata(L, arg))->value;
+  }
+  return ca_lhr_check(L, arg);
 }
 
 /*
@@ -337,6 +349,7 @@ void ca_lhr_open(lua_State *L, ca_lstate *s) {
   int module = lua_gettop(L);
 
   luaL_newmetatable(L, CA_HRESULT_MT);
+  s->hr_mt = lua_topointer(L, -1);   /* the registry keeps it */
   luaL_newlib(L, hr_methods);
   lua_pushcclosure(L, hr_index, 1);
   lua_setfield(L, -2, "__index");

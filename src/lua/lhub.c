@@ -125,6 +125,7 @@ ca_lstate *ca_lhub_state(lua_State *L) {
   s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
   s->live_ref = s->anchors_ref = s->intern_ref = LUA_NOREF;
+  s->provider_ref = LUA_NOREF;
   s->L = main_thread(L);
   if (luaL_newmetatable(L, CA_STATE_MT)) {
     lua_pushcfunction(L, state_gc);
@@ -245,23 +246,16 @@ RPC_E_SERVERCALL_RETRYLATER and counted.
 (payload), `block_ms` (defaults in `ca.defaults.configure`)
 @treturn table the limits now in force
 */
+static const char *const option_names[] = {"max_queued", "max_queued_bytes",
+  "block_ms", NULL};
+
 static int l_configure(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);
   ca_queue_limits lim;
   ca_hub_get_limits(s->hub, &lim);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                      : "";
-      if (strcmp(k, "max_queued") && strcmp(k, "max_queued_bytes") &&
-          strcmp(k, "block_ms"))
-        luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s' "
-                      "(expected max_queued, max_queued_bytes, block_ms)",
-                      luaL_tolstring(L, -2, NULL)));
-      lua_pop(L, 1);
-    }
+    ca_lcheckoptions(L, 1, 1, option_names);
     lim.max_count = (size_t)field_limit(L, &ca_range_max_queued,
                                         (int64_t)lim.max_count);
     lim.max_bytes = (size_t)field_limit(L, &ca_range_max_queued_bytes,
@@ -283,7 +277,9 @@ static int l_configure(lua_State *L) {
 /***
 State-wide counters.
 @function stats
-@treturn table `{ callbacks, pending, discarded, anchored }`
+@treturn table `{ callbacks, pending, discarded, anchored }` (`callbacks`:
+callback objects alive, leaving out the one the state keeps for calls
+given a plain function)
 */
 static int l_stats(lua_State *L) {
   ca_lstate *s = ca_lstate_get(L);

@@ -57,26 +57,8 @@ default true). Integers follow docs/simulator.md's rule.
 @usage local pm = ca.issuer{ clock = "virtual" }
 pm:define("Counters", { every = 10, count = 3, format = "requests=%d" })
 */
-/* Every key of opts is a known option. */
-static void check_keys(lua_State *L) {
-  static const char *const known[] = {"threads", "clock", "log", "log_limit",
-                                      "run", "builtins", NULL};
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    int i, ok = 0;
-    size_t len = 0;
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *k = lua_tolstring(L, -2, &len);
-      for (i = 0; known[i]; i++)
-        ok |= strlen(known[i]) == len && memcmp(k, known[i], len) == 0;
-    }
-    if (!ok)
-      luaL_argerror(L, 1, lua_pushfstring(L, "unknown option '%s' (expected "
-                    "threads, clock, log, log_limit, run, builtins)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
+static const char *const option_names[] = {"threads", "clock", "log",
+  "log_limit", "run", "builtins", NULL};
 
 /* A string option through its core setter. */
 static void string_opt(lua_State *L, const char *k, ca_issuer_opts *o,
@@ -109,7 +91,7 @@ static int bool_opt(lua_State *L, const char *k, int dflt) {
 
 static void read_options(lua_State *L, ca_issuer_opts *o, int *builtins) {
   ca_err e;
-  check_keys(L);
+  ca_lcheckoptions(L, 1, 1, option_names);
   string_opt(L, "clock", o, ca_issuer_opts_clock);
   if (lua_getfield(L, 1, "threads") != LUA_TNIL &&
       ca_issuer_opts_threads(o, ca_lnumber(L, -1), &e) != 0)
@@ -210,29 +192,10 @@ static void define_all(lua_State *L, ca_lissuer *p, int t) {
 
 /* ---- calls through the native interface --------------------------------- */
 
-/* register and run: the same native call but for the interface shape. */
+/* register and run: the one caller path (lcall.c) through our vtables. */
 static int call_start(lua_State *L, int shape) {
   ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_checkorwrap(L, 4);
-  HRESULT hr;
-  ca_lcallback_expose(L, 4);
-  /* a caller holds its reference across the call, as COM callers do */
-  if (shape == CA_SHAPE_V1) {
-    IPmCustomActions *pm = ca_issuer_v1(p->is);
-    pm->lpVtbl->AddRef(pm);
-    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
-    pm->lpVtbl->Release(pm);
-  } else {
-    IPmCustomActions2 *pm = ca_issuer_v2(p->is);
-    pm->lpVtbl->AddRef(pm);
-    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                  ca_callback_v2(cb->obj));
-    pm->lpVtbl->Release(pm);
-  }
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_start(L, ca_issuer_v1(p->is), ca_issuer_v2(p->is), shape);
 }
 
 /***
@@ -240,8 +203,8 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @function issuer:register
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult S_OK, E_NOT_SET for an undefined name, ERROR_ALREADY_EXISTS
 (wrapped) for a registered one, RPC_E_DISCONNECTED after close
 */
@@ -258,8 +221,8 @@ E_NOT_SET for an undefined name).
 @function issuer:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback|function cb the callback (a function is wrapped in a new
-callback)
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult
 */
 static int pm_run(lua_State *L) { return call_start(L, CA_SHAPE_V1); }
@@ -272,16 +235,8 @@ report, then the callback is released.
 @treturn hresult S_OK, or E_NOT_SET for an unknown or finished name
 */
 static int pm_unregister(lua_State *L) {
-  ca_lissuer *p = checkissuer(L, 1);
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  IPmCustomActions2 *pm = ca_issuer_v2(p->is);
-  HRESULT hr;
   /* on a virtual clock the E_ABORT final runs a handler in here */
-  pm->lpVtbl->AddRef(pm);
-  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
-  pm->lpVtbl->Release(pm);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_unregister(L, ca_issuer_v2(checkissuer(L, 1)->is));
 }
 
 /***
@@ -324,10 +279,8 @@ Is `name` registered and not finished?
 */
 static int pm_active(lua_State *L) {
   ca_lissuer *p = checkissuer(L, 1);
-  size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
-  /* a name holding a NUL can never have been registered */
-  lua_pushboolean(L, strlen(name) == len && ca_issuer_active(p->is, name));
+  const char *name = ca_lcall_lookup(L, 2);
+  lua_pushboolean(L, name != NULL && ca_issuer_active(p->is, name));
   return 1;
 }
 
@@ -414,18 +367,19 @@ static int pm_log(lua_State *L) {
 /***
 The issuer's interface pointer, for native code.
 @function issuer:interface
-@tparam[opt="v2"] string shape `"v1"` (IPmCustomActions) or `"v2"`
-(IPmCustomActions2)
-@treturn lightuserdata
+@tparam[opt="v2"] string name `"v1"` (IPmCustomActions), `"v2"`
+(IPmCustomActions2), `"pm"` or `"monitor"` (none): the one table of
+docs/manual.md
+@treturn[1] lightuserdata
+@treturn[2] nil
+@treturn[2] hresult E_NOINTERFACE: the object has no interface of that name
 */
 static int pm_interface(lua_State *L) {
-  static const char *const kinds[] = {"v1", "v2", NULL};
   ca_lissuer *p = checkissuer(L, 1);
-  if (luaL_checkoption(L, 2, "v2", kinds) == 0)
-    lua_pushlightuserdata(L, ca_issuer_v1(p->is));
-  else
-    lua_pushlightuserdata(L, ca_issuer_v2(p->is));
-  return 1;
+  int k = ca_linterface_name(L, 2);
+  return ca_linterface_push(L, k == CA_LIFACE_V1 ? (void *)ca_issuer_v1(p->is)
+                            : k == CA_LIFACE_V2 ? (void *)ca_issuer_v2(p->is)
+                            : NULL);
 }
 
 /***
@@ -489,13 +443,8 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds issuer and issuer_methods. */
 void ca_lissuer_open(lua_State *L) {
-  luaL_newmetatable(L, CA_ISSUER_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "issuer_methods");  /* the facade adds stream() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds stream() to issuer_methods */
+  ca_ltype(L, CA_ISSUER_MT, metamethods, methods, "issuer_methods");
   /* the built-in actions: a table the facade fills, an upvalue of
      ca.issuer so that it needs no Lua wrapper (whose line an error in
      the options would name) */

@@ -2,7 +2,8 @@
 ** lpm.c: customaction.protocol_manager, a protocol-manager library loaded
 ** with a worker-process framework of ours (src/core/framework.c) and
 ** driven through its interfaces (src/core/pmhost.c). Options become C data
-** before the library runs, so its threads never touch Lua; its recycle
+** before the library runs (lpmopts.c), so its threads never touch Lua;
+** every call into it holds it and our framework (lcall.c's hold); its recycle
 ** and fail requests arrive as reports of an events callback the facade
 ** makes. References: one on the IProtocolManager from the init function,
 ** one per interface asked for with interface(), one on our framework; all
@@ -14,7 +15,9 @@
 #include "alloc.h"
 #include <string.h>
 
+#include "foreign.h"
 #include "framework.h"
+#include "hresult.h"
 #include "lcommon.h"
 #include "pmhost.h"
 #include "utf16.h"
@@ -36,162 +39,6 @@ static ca_lpm *checkopen(lua_State *L) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
   if (p->pm == NULL) luaL_argerror(L, 1, "protocol manager is closed");
   return p;
-}
-
-/* ---- options ------------------------------------------------------------ */
-
-static WCHAR *wide_of(lua_State *L, int idx, size_t *n, const char *what) {
-  size_t len, where;
-  const char *s = lua_tolstring(L, idx, &len);
-  WCHAR *w;
-  int e = ca_utf8_measure(s, len, 0, n, &where);
-  if (e != CA_UTF_OK)
-    luaL_argerror(L, 2, lua_pushfstring(L, "%s: %s at byte %d", what,
-                                        ca_utf_error(e), (int)where + 1));
-  w = lua_newuserdatauv(L, (*n + 1) * sizeof *w, 0);
-  ca_utf8_fill16(s, len, w);
-  return w;
-}
-
-static void oom(lua_State *L, int r) {
-  if (r != 0) luaL_error(L, "not enough memory");
-}
-
-/* The integer at idx in 0..max by the core's rule (intrange.h); errors
-   blame the options, argument 2, after prefix. */
-static int64_t int_opt(lua_State *L, int idx, const char *prefix,
-                       const char *name, int64_t max) {
-  ca_intrange r;
-  r.name = name;
-  r.min = 0;
-  r.max = max;
-  return ca_lcheckint(L, idx, 2, prefix, &r);
-}
-
-/* opts.settings: the value on top, for setting name. */
-static void one_setting(lua_State *L, ca_framework *fw, const char *name) {
-  int kind, id;
-  int64_t v;
-  size_t n;
-  if (ca_setting_lookup(name, &kind, &id) != 0)
-    luaL_argerror(L, 2, lua_pushfstring(L, "settings: unknown setting '%s' "
-                  "(expected a WPF_SETTINGS_*_ENUM name such as "
-                  "APP_POOL_NAME)", name));
-  if (kind == CA_SET_STRING) {
-    WCHAR *w;
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, 2, lua_pushfstring(L, "settings: %s must be a "
-                    "string", name));
-    w = wide_of(L, -1, &n, name);
-    oom(L, ca_framework_set_string(fw, id, w, n));
-    lua_pop(L, 1);
-  } else if (kind == CA_SET_BOOL) {
-    if (lua_type(L, -1) != LUA_TBOOLEAN)
-      luaL_argerror(L, 2, lua_pushfstring(L, "settings: %s must be a "
-                    "boolean", name));
-    ca_framework_set_number(fw, kind, id, (uint64_t)lua_toboolean(L, -1));
-  } else if (kind == CA_SET_HANDLE && lua_islightuserdata(L, -1)) {
-    ca_framework_set_handle(fw, id, lua_touserdata(L, -1));
-  } else {
-    v = int_opt(L, -1, "settings: ", name,
-                kind == CA_SET_DWORD ? 0xFFFFFFFF : INT64_MAX);
-    if (kind == CA_SET_HANDLE)
-      ca_framework_set_handle(fw, id, (HANDLE)(intptr_t)v);
-    else
-      ca_framework_set_number(fw, kind, id, (uint64_t)v);
-  }
-}
-
-static void read_settings(lua_State *L, ca_framework *fw) {
-  if (lua_getfield(L, 2, "settings") == LUA_TNIL) { lua_pop(L, 1); return; }
-  if (!lua_istable(L, -1)) luaL_argerror(L, 2, "option 'settings' must be "
-                                         "a table");
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, 2, "settings: keys must be setting names");
-    one_setting(L, fw, lua_tostring(L, -2));
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-}
-
-static void read_apps(lua_State *L, ca_framework *fw) {
-  lua_Integer i, n;
-  if (lua_getfield(L, 2, "applications") == LUA_TNIL) { lua_pop(L, 1); return; }
-  if (!lua_istable(L, -1))
-    luaL_argerror(L, 2, "option 'applications' must be a list of tables");
-  n = (lua_Integer)luaL_len(L, -1);
-  for (i = 1; i <= n; i++) {
-    WCHAR *id, *vpath;
-    size_t idn, vn;
-    int64_t site;
-    if (lua_rawgeti(L, -1, i) != LUA_TTABLE ||
-        lua_getfield(L, -1, "id") != LUA_TSTRING ||
-        lua_getfield(L, -2, "vpath") != LUA_TSTRING ||
-        lua_getfield(L, -3, "site") != LUA_TNUMBER)
-      luaL_argerror(L, 2, lua_pushfstring(L, "applications: item %d must be "
-                    "{ id = string, vpath = string, site = integer }",
-                    (int)i));
-    /* the prefix goes on the stack: the site is then one below */
-    site = int_opt(L, -2, lua_pushfstring(L, "applications: item %d: ",
-                                          (int)i), "site", 0xFFFFFFFF);
-    lua_pop(L, 1);
-    id = wide_of(L, -3, &idn, "applications id");
-    vpath = wide_of(L, -3, &vn, "applications vpath");
-    oom(L, ca_framework_add_app(fw, id, idn, vpath, vn, (DWORD)site));
-    lua_pop(L, 6);
-  }
-  lua_pop(L, 1);
-}
-
-static DWORD dword_field(lua_State *L, int t, const char *k, lua_Integer i,
-                         DWORD dflt, const char *what) {
-  int ty = k ? lua_getfield(L, t, k) : lua_rawgeti(L, t, i);
-  int64_t v;
-  if (ty == LUA_TNIL) { lua_pop(L, 1); return dflt; }
-  v = int_opt(L, -1, "option ", what, 0xFFFFFFFF);
-  lua_pop(L, 1);
-  return (DWORD)v;
-}
-
-static const char *const option_names[] = {"init", "settings",
-  "applications", "version", "actions2_id", "log_limit", "on_recycle",
-  "on_fail", "on_error", NULL};
-
-static void check_options(lua_State *L) {
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    int i, ok = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) ok = 1;
-    if (!ok)
-      luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (expected "
-                    "init, settings, applications, version, actions2_id, "
-                    "log_limit, on_recycle, on_fail, on_error)",
-                    luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-}
-
-static void read_options(lua_State *L, ca_lpm *p) {
-  DWORD major = 1, minor = 0;
-  if (lua_isnoneornil(L, 2)) return;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  check_options(L);
-  read_settings(L, p->fw);
-  read_apps(L, p->fw);
-  if (lua_getfield(L, 2, "version") != LUA_TNIL) {
-    if (!lua_istable(L, -1))
-      luaL_argerror(L, 2, "option 'version' must be { major, minor }");
-    major = dword_field(L, lua_gettop(L), NULL, 1, 1, "version[1]");
-    minor = dword_field(L, lua_gettop(L), NULL, 2, 0, "version[2]");
-  }
-  lua_pop(L, 1);
-  ca_framework_set_version(p->fw, major, minor);
-  p->actions2_id = dword_field(L, 2, "actions2_id", 0, CA_DEFAULT_ACTIONS2_ID,
-                               "actions2_id");
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -232,29 +79,34 @@ static int load_error(lua_State *L, int r, const char *path, const char *init,
 }
 
 /*
-** core.load(path, opts, events): the facade's ca.load makes the events
-** callback (on_recycle, on_fail) and documents the whole.
+** The callback the library's recycle and fail requests reach Lua
+** through, made by the facade's hook (pm.lua) from the checked options;
+** pushed, or nil when there is nothing to call.
 */
+static void push_events(lua_State *L) {
+  if (lua_isnil(L, 2) ||
+      lua_getfield(L, lua_upvalueindex(1), "events") != LUA_TFUNCTION) {
+    if (!lua_isnil(L, 2)) lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 1);
+}
+
+/* ca.load(path, opts): documented in the manual, and with `load` below. */
 static int l_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
+  const char *path, *init;
   char err[512];
   HRESULT hr;
   lua_Integer limit = CA_DEFAULT_PM_LOG_LIMIT;
   int r;
   ca_lpm *p;
-  lua_settop(L, 3);
-  if (!lua_isnil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    if (lua_getfield(L, 2, "init") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, 2, "option 'init' must be a string");
-      init = lua_tostring(L, -1);   /* stays on the stack */
-    }
-    if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
-      limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
-    lua_pop(L, 1);
-  }
+  luaL_checkstring(L, 1);
+  path = ca_lpm_cstring(L, 1, 1, "path");
+  lua_settop(L, 2);
+  init = ca_lpm_check_options(L, &limit);  /* 3 */
+  push_events(L);                          /* 4 */
   p = lua_newuserdatauv(L, sizeof *p, 2);
   memset(p, 0, sizeof *p);
   luaL_setmetatable(L, CA_PM_MT);
@@ -263,12 +115,12 @@ static int l_load(lua_State *L) {
   p->actions2_id = CA_DEFAULT_ACTIONS2_ID;
   p->fw = ca_framework_new((size_t)limit);
   if (p->fw == NULL) return luaL_error(L, "not enough memory");
-  read_options(L, p);
-  if (!lua_isnil(L, 3)) {
-    ca_lcallback *cb = ca_lcallback_check(L, 3);
-    ca_lcallback_expose(L, 3);
+  ca_lpm_read_options(L, p->fw, &p->actions2_id);
+  if (!lua_isnil(L, 4)) {
+    ca_lcallback *cb = ca_lcallback_check(L, 4);
+    ca_lcallback_expose(L, 4);
     ca_framework_set_events(p->fw, cb->obj);
-    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
     lua_setiuservalue(L, -2, 2);
   }
   r = ca_pm_load(path, init, ca_framework_iface(p->fw), &p->pm, &hr, err,
@@ -302,15 +154,53 @@ static int push_failure(lua_State *L, HRESULT hr) {
   return 2;
 }
 
-static int wrap_actions(lua_State *L, int custom, DWORD id, int shape) {
-  int v2 = shape == CA_SHAPE_V2;
+/*
+** Every call into the library goes through enter/leave (lcall.c's hold):
+** the library and our framework, which it may call back, live until the
+** call returns, however the Lua code it runs (on_fail) closes us. leave
+** answers whether the object is still open: when it is not, the caller
+** uses and caches nothing the call gave.
+*/
+static ca_lpm *enter(lua_State *L, ca_lhold *h) {
   ca_lpm *p = checkopen(L);
+  ca_lhold_init(h);
+  ca_lhold_iface(h, p->pm);
+  ca_lhold_add(h, p->fw, ca_framework_hold, ca_framework_unhold);
+  return p;
+}
+
+static int leave(ca_lpm *p, ca_lhold *h) {
+  ca_lhold_drop(h);
+  return p->pm != NULL;
+}
+
+/* GetPmInterface or GetCustomInterface under the hold; a pointer got by
+   an object closed meanwhile is released, and the call answers
+   RPC_E_DISCONNECTED. */
+static HRESULT get_interface(lua_State *L, ca_lpm **pp, int custom, DWORD id,
+                             void **out) {
+  ca_lhold h;
+  ca_lpm *p = enter(L, &h);
+  HRESULT hr = ca_pm_interface(p->pm, custom, id, out);
+  if (!leave(p, &h)) {
+    if (*out != NULL) ca_ref_release(*out);
+    *out = NULL;
+    hr = CA_RPC_E_DISCONNECTED;
+  }
+  *pp = p;
+  return hr;
+}
+
+static int wrap_actions(lua_State *L, int custom, DWORD id, int shape) {
+  ca_lpm *p;
   void *ptr;
-  HRESULT hr = ca_pm_interface(p->pm, custom, id, &ptr);
+  HRESULT hr = get_interface(L, &p, custom, id, &ptr);
   if (WPF_FAILED(hr) || ptr == NULL) return push_failure(L, hr);
-  ca_lactions_push(L, v2 ? NULL : ptr, v2 ? ptr : NULL);
-  /* the wrapper holds its own reference; this one came with the call */
-  ((IWpfReferencedObject *)ptr)->lpVtbl->Release(ptr);
+  /* the wrapper takes its own reference; this one came with the call (a
+     wrapper's allocation that fails must not leak it: released first,
+     the wrapper below still holds one) */
+  ca_lactions_push(L, shape == 1 ? ptr : NULL, shape == 2 ? ptr : NULL);
+  ca_ref_release(ptr);
   return 1;
 }
 
@@ -351,14 +241,43 @@ static const char *const pm_ids[] = {"PM_LISTENER_CHANNEL_MANAGER_ID",
   "PM_HEALTH_AND_IDLE_MONITOR_ID", "PM_CUSTOM_ACTIONS_ID",
   "PM_APPLICATION_PRELOAD_ID", "PM_IDLE_TIMEOUT_ID", NULL};
 
+/*
+** interface()'s argument as an id and a custom flag: a name of the one
+** table (lcore.c), a PM_INTERFACE_ID_ENUM name or value, or a custom id
+** with custom true. 0 when the answer needs no call (pushed: "pm").
+*/
+static int interface_id(lua_State *L, ca_lpm *p, DWORD *id, int *custom) {
+  const char *s = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  *custom = lua_toboolean(L, 3);
+  if (lua_type(L, 2) == LUA_TNUMBER || *custom) {
+    *id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
+  } else if (s != NULL && strncmp(s, "PM_", 3) == 0) {
+    *id = (DWORD)luaL_checkoption(L, 2, NULL, pm_ids) + 1;
+  } else {
+    switch (ca_linterface_name(L, 2)) {
+      case CA_LIFACE_PM: ca_linterface_push(L, p->pm); return 0;
+      case CA_LIFACE_V1: *id = PM_CUSTOM_ACTIONS_ID; break;
+      case CA_LIFACE_V2: *id = p->actions2_id; *custom = 1; break;
+      default: *id = PM_HEALTH_AND_IDLE_MONITOR_ID;
+    }
+  }
+  return 1;
+}
+
 /***
-A raw interface pointer of the protocol manager, for native code:
-`GetPmInterface(id)`, or `GetCustomInterface(id)` when `custom` is true.
-The reference that comes with it is kept until `close`, so the pointer
-stays valid until then; asking again gives the same pointer.
+An interface pointer of the protocol manager, for native code: the one
+meaning of `interface` (`"v1"`, `"v2"` (default), `"pm"`, `"monitor"`;
+docs/manual.md), or, beyond it, `GetPmInterface(id)` for a
+PM_INTERFACE_ID_ENUM value or name, or `GetCustomInterface(id)` when
+`custom` is true. The reference that comes with it is kept until `close`,
+so the pointer stays valid until then; asking again gives the same
+pointer. A library that closes this object from inside the call (an
+`on_fail` that calls `close`) gets nothing cached: nil and
+RPC_E_DISCONNECTED.
 @function protocol_manager:interface
-@tparam int|string id a PM_INTERFACE_ID_ENUM value or name
-(`"PM_CUSTOM_ACTIONS_ID"`), or a custom id
+@tparam[opt="v2"] int|string id `"v1"`, `"v2"`, `"pm"`, `"monitor"`, a
+PM_INTERFACE_ID_ENUM value or name (`"PM_CUSTOM_ACTIONS_ID"`), or a
+custom id
 @tparam[opt] boolean custom ask GetCustomInterface
 @treturn[1] lightuserdata
 @treturn[2] nil
@@ -366,15 +285,11 @@ stays valid until then; asking again gives the same pointer.
 */
 static int m_interface(lua_State *L) {
   ca_lpm *p = checkopen(L);
-  int custom = lua_toboolean(L, 3), i;
+  int custom, i;
   DWORD id;
   void *ptr;
   HRESULT hr;
-  if (lua_type(L, 2) == LUA_TSTRING && !custom) {
-    id = (DWORD)luaL_checkoption(L, 2, NULL, pm_ids) + 1;
-  } else {
-    id = (DWORD)ca_lcheckint(L, 2, 2, "", &ca_range_dword_id);
-  }
+  if (!interface_id(L, p, &id, &custom)) return 1;
   for (i = 0; i < p->ncache; i++)
     if (p->cache[i].id == id && p->cache[i].custom == custom) {
       lua_pushlightuserdata(L, p->cache[i].ptr);
@@ -383,7 +298,7 @@ static int m_interface(lua_State *L) {
   if (p->ncache == NCACHE)
     return luaL_error(L, "interface: at most %d interfaces are kept",
                       NCACHE);
-  hr = ca_pm_interface(p->pm, custom, id, &ptr);
+  hr = get_interface(L, &p, custom, id, &ptr);
   if (WPF_FAILED(hr) || ptr == NULL) return push_failure(L, hr);
   p->cache[p->ncache].ptr = ptr;
   p->cache[p->ncache].id = id;
@@ -393,9 +308,10 @@ static int m_interface(lua_State *L) {
 }
 
 /* The monitor, with a reference the caller releases; NULL and *hr. */
-static IPmHealthAndIdleMonitor *monitor(ca_lpm *p, HRESULT *hr) {
+static IPmHealthAndIdleMonitor *monitor(lua_State *L, ca_lpm **pp,
+                                        HRESULT *hr) {
   void *m;
-  *hr = ca_pm_interface(p->pm, 0, PM_HEALTH_AND_IDLE_MONITOR_ID, &m);
+  *hr = get_interface(L, pp, 0, PM_HEALTH_AND_IDLE_MONITOR_ID, &m);
   return WPF_FAILED(*hr) ? NULL : m;
 }
 
@@ -405,20 +321,28 @@ static IPmHealthAndIdleMonitor *monitor(ca_lpm *p, HRESULT *hr) {
 healthy, S_FALSE for unhealthy (queued when it comes from another
 thread). `check_health` waits for it for you.
 @function protocol_manager:check_health_async
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult what CheckHealth (or GetPmInterface) returned
 */
 static int m_check_health_async(lua_State *L) {
-  ca_lpm *p = checkopen(L);
-  ca_lcallback *cb = ca_lcallback_check(L, 2);
+  ca_lpm *p;
+  ca_lcbuse cb;
   HRESULT hr;
-  IPmHealthAndIdleMonitor *m = monitor(p, &hr);
+  IPmHealthAndIdleMonitor *m;
+  checkopen(L);
+  ca_lcallback_use(L, 2, &cb);   /* nothing below raises before unuse */
+  m = monitor(L, &p, &hr);
   if (m != NULL) {
-    ca_lcallback_expose(L, 2);
-    hr = ca_pm_check_health(m, cb->obj);
-    m->lpVtbl->Release(m);
+    ca_lhold h;
+    enter(L, &h);
+    ca_lhold_iface(&h, m);
+    hr = ca_pm_check_health(m, cb.obj);
+    ca_lhold_drop(&h);
+    ca_ref_release(m);
   }
-  ca_lhr_push(L, (uint32_t)hr);
+  ca_lcallback_unuse(L, &cb);
+  ca_lhr_push_s(L, cb.s, (uint32_t)hr);
   return 1;
 }
 
@@ -430,13 +354,19 @@ static int m_check_health_async(lua_State *L) {
 @treturn[2] hresult what CheckIdle (or GetPmInterface) returned
 */
 static int m_check_idle(lua_State *L) {
-  ca_lpm *p = checkopen(L);
+  ca_lpm *p;
   HRESULT hr;
   int idle = 0;
-  IPmHealthAndIdleMonitor *m = monitor(p, &hr);
+  IPmHealthAndIdleMonitor *m = monitor(L, &p, &hr);
   if (m == NULL) return push_failure(L, hr);
-  hr = ca_pm_check_idle(m, &idle);
-  m->lpVtbl->Release(m);
+  {
+    ca_lhold h;
+    enter(L, &h);
+    ca_lhold_iface(&h, m);
+    hr = ca_pm_check_idle(m, &idle);
+    ca_lhold_drop(&h);
+  }
+  ca_ref_release(m);
   if (WPF_FAILED(hr)) return push_failure(L, hr);
   lua_pushboolean(L, idle);
   return 1;
@@ -450,13 +380,12 @@ interfaces) until `close`.
 @treturn hresult what Shutdown returned
 */
 static int m_shutdown(lua_State *L) {
-  ca_lpm *p = checkopen(L);
-  IProtocolManager *pm = p->pm;
+  ca_lhold h;
+  ca_lpm *p = enter(L, &h);   /* handlers run inside may close us */
   HRESULT hr;
   p->shut = 1;
-  pm->lpVtbl->AddRef(pm);   /* handlers run inside may close us */
-  hr = ca_pm_shutdown(pm, lua_toboolean(L, 2));
-  pm->lpVtbl->Release(pm);
+  hr = ca_pm_shutdown(p->pm, lua_toboolean(L, 2));
+  leave(p, &h);
   ca_lhr_push(L, (uint32_t)hr);
   return 1;
 }
@@ -526,9 +455,15 @@ static int do_close(lua_State *L, int immediate) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
   IProtocolManager *pm = p->pm;
   if (pm != NULL) {
-    /* detach first: handlers run inside Shutdown may close us again */
+    ca_lhold h;
+    /* detach first: handlers run inside Shutdown may close us again; the
+       reference kept in pm, and the hold on our framework, last until the
+       call returns */
     p->pm = NULL;
+    ca_lhold_init(&h);
+    ca_lhold_add(&h, p->fw, ca_framework_hold, ca_framework_unhold);
     if (!p->shut) ca_pm_shutdown(pm, immediate);
+    ca_lhold_drop(&h);
     p->shut = 1;
     release_all(p);
     pm->lpVtbl->Release(pm);
@@ -603,14 +538,14 @@ static int l_load_settings(lua_State *L) {
 /* Expects the module table on top: adds load, load_settings and
    pm_methods. */
 void ca_lpm_open(lua_State *L) {
-  luaL_newmetatable(L, CA_PM_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
+  /* the facade adds check_health() to pm_methods */
+  ca_ltype(L, CA_PM_MT, metamethods, methods, "pm_methods");
+  /* the facade's hooks (pm.lua: events), an upvalue of load so that it
+     needs no Lua wrapper, whose line an error would name */
+  lua_newtable(L);
   lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "pm_methods");   /* the facade adds check_health() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-  lua_pushcfunction(L, l_load);
+  lua_setfield(L, -3, "pm_hooks");
+  lua_pushcclosure(L, l_load, 1);
   lua_setfield(L, -2, "load");
   lua_pushcfunction(L, l_load_settings);
   lua_setfield(L, -2, "load_settings");

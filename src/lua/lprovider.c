@@ -3,9 +3,10 @@
 ** Lua functions, and customaction.reply, the handle an action answers
 ** through. The native object (src/core/provider.c) decides everything a
 ** native caller must hear at once; what runs Lua happens here, on the
-** state's main thread, inside one protected call per request, and every
-** user function (action, hook, on_cancel) runs in a nested protected call
-** with a traceback whose error goes to on_error. The proxy's user value is
+** state's main thread, inside one protected call per request with a
+** traceback handler; an action runs directly in it, every other user
+** function (hook, on_cancel) in a nested protected call, and each one's
+** error goes to on_error. The proxy's user value is
 ** a table: actions, health, idle, shutdown, on_error, and replies (weak
 ** values: request pointer -> reply), through which unregistering finds
 ** the reply to cancel.
@@ -29,6 +30,7 @@ typedef struct run_ctx {
   ca_provider *p;
   ca_preq *r;
   HRESULT hr;
+  int in_action;   /* an error now is the action's own */
 } run_ctx;
 
 static ca_lprovider *checkprovider(lua_State *L, int arg) {
@@ -37,7 +39,6 @@ static ca_lprovider *checkprovider(lua_State *L, int arg) {
   return lp;
 }
 
-#define getopt ca_lprovider_field
 
 int ca_lprovider_field(lua_State *L, int proxy, const char *k) {
   lua_getiuservalue(L, proxy, 1);
@@ -52,21 +53,9 @@ int ca_lprovider_field(lua_State *L, int proxy, const char *k) {
 */
 static int route_error(lua_State *L) {
   ca_lprovider *lp = lua_touserdata(L, 2);
-  const char *name = lp->obj != NULL ? lp->obj->name : "(closed)";
-  if (getopt(L, 2, "on_error") != LUA_TNIL) {
-    lua_pushcfunction(L, ca_lmsgh);
-    lua_insert(L, -2);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    if (lua_pcall(L, 2, 0, -4) == LUA_OK) return 0;
-    fprintf(stderr, "customaction: on_error of provider '%s' raised: %s\n"
-            "  while handling: %s\n", name, lua_tostring(L, -1),
-            lua_tostring(L, 1));
-  } else {
-    fprintf(stderr, "customaction: provider '%s': %s\n", name,
-            lua_tostring(L, 1));
-  }
-  fflush(stderr);
+  const char *name = lp->obj != NULL ? ca_provider_name(lp->obj) : "(closed)";
+  int on_error = ca_lprovider_field(L, 2, "on_error") != LUA_TNIL ? lua_gettop(L) : 0;
+  ca_lroute_error(L, 1, on_error, 2, "provider", name);
   return 0;
 }
 
@@ -77,17 +66,8 @@ static int route_error(lua_State *L) {
 static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
                       ca_provider *p) {
   int fn = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, ca_lmsgh);
-  lua_insert(L, fn);
-  if (lua_pcall(L, nargs, nres, fn) == LUA_OK) {
-    lua_remove(L, fn);
-    return 1;
-  }
-  atomic_fetch_add(&p->stats.errors, 1);
-  if (lua_type(L, -1) != LUA_TSTRING) {
-    lua_pushliteral(L, "(error object is not a string)");
-    lua_replace(L, -2);
-  }
+  if (ca_lpcall(L, nargs, nres) == LUA_OK) return 1;
+  ca_provider_count_error(p);
   lua_pushcfunction(L, route_error);
   lua_insert(L, -2);
   lua_pushvalue(L, proxy);
@@ -98,42 +78,69 @@ static int pcall_user(lua_State *L, int proxy, int nargs, int nres,
 
 /* ---- requests, on the owning thread ------------------------------------- */
 
-/* RUN and REGISTER: fn(args, reply) for the action of that name. */
+/*
+** A RUN request's reply still open when its action returns: listed for
+** closing to find, or, when the action closed its provider, ended now
+** as closing ends every open reply.
+*/
+static void keep_open(lua_State *L, int proxy, int reply, run_ctx *c) {
+  if (((ca_lprovider *)lua_touserdata(L, proxy))->obj == NULL)
+    ca_preq_report(c->p, c->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+  else
+    ca_lreply_list(L, proxy, reply, c->r);
+}
+
+/*
+** RUN and REGISTER: fn(args, reply) for the action of that name, called
+** inside the request's own protected call (run) rather than a nested one:
+** its error unwinds to run, which routes it. A registration's reply is
+** listed first (unregistering may cancel it while the action runs); a
+** RUN reply only if the action leaves it open, which most do not.
+*/
 static void run_action(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
-  if (r->done) return;
-  if (atomic_load(&r->cancelled)) {   /* unregistered before it ran */
+  size_t len;
+  const char *args;
+  int fn;
+  if (ca_preq_done(r)) return;
+  if (ca_preq_cancelled(r)) {   /* unregistered before it ran */
     ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
     return;
   }
-  getopt(L, proxy, "actions");
-  lua_getfield(L, -1, r->name);
-  lua_remove(L, -2);
+  ca_lprovider_field(L, proxy, "actions");
+  lua_getfield(L, -1, ca_preq_name(r));
   if (lua_isnil(L, -1)) {   /* undefined after the call was accepted */
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     ca_preq_report(c->p, r, CA_E_NOTIMPL, 1, NULL, 0);
     return;
   }
-  if (r->args != NULL) lua_pushlstring(L, r->args, r->args_len);
+  fn = lua_gettop(L);
+  ca_lreply_push(L, proxy, lua_upvalueindex(2), c->p, r);   /* fn + 1 */
+  if (ca_preq_kind(r) == CA_PREQ_REGISTER) ca_lreply_list(L, proxy, fn + 1, r);
+  lua_pushvalue(L, fn);
+  args = ca_preq_args(r, &len);
+  if (args != NULL) lua_pushlstring(L, args, len);
   else lua_pushnil(L);
-  ca_lreply_push(L, proxy, c->p, r);
-  if (!pcall_user(L, proxy, 2, 0, c->p) && !r->done)
-    ca_preq_report(c->p, r, CA_DISP_E_EXCEPTION, 1, NULL, 0);
+  lua_pushvalue(L, fn + 1);
+  c->in_action = 1;
+  lua_call(L, 2, 0);
+  c->in_action = 0;
+  if (!ca_preq_done(r) && ca_preq_kind(r) == CA_PREQ_RUN)
+    keep_open(L, proxy, fn + 1, c);
+  lua_settop(L, fn - 2);
 }
 
 /* One registration ends: its reply's on_cancel, then a final E_ABORT. */
 static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
-  if (t->done) return;
-  getopt(L, proxy, "replies");
+  if (ca_preq_done(t)) return;
+  ca_lprovider_field(L, proxy, "replies");
   if (lua_rawgetp(L, -1, t) == LUA_TUSERDATA) {
-    lua_getiuservalue(L, -1, 1);
-    if (lua_getfield(L, -1, "on_cancel") != LUA_TNIL) {
-      lua_pushvalue(L, -3);
+    if (ca_lreply_on_cancel(L, -1) != LUA_TNIL) {
+      lua_pushvalue(L, -2);
       pcall_user(L, proxy, 1, 0, p);
     } else {
       lua_pop(L, 1);
     }
-    lua_pop(L, 1);
   }
   lua_pop(L, 2);
   ca_preq_report(p, t, CA_E_ABORT, 1, (const BYTE *)"", 0);
@@ -142,10 +149,10 @@ static void cancel_one(lua_State *L, int proxy, ca_provider *p, ca_preq *t) {
 static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
   int i, ok, v;
-  switch (r->kind) {
+  switch (ca_preq_kind(r)) {
     case CA_PREQ_HEALTH:
       v = 1;
-      if (getopt(L, proxy, "health") == LUA_TNIL) lua_pop(L, 1);
+      if (ca_lprovider_field(L, proxy, "health") == LUA_TNIL) lua_pop(L, 1);
       else if ((ok = pcall_user(L, proxy, 0, 1, c->p)) != 0)
         v = lua_isnil(L, -1) || lua_toboolean(L, -1);
       else
@@ -156,63 +163,109 @@ static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
     case CA_PREQ_IDLE:
       v = 0;
       ok = 1;
-      if (getopt(L, proxy, "idle") == LUA_TNIL) lua_pop(L, 1);
+      if (ca_lprovider_field(L, proxy, "idle") == LUA_TNIL) lua_pop(L, 1);
       else if ((ok = pcall_user(L, proxy, 0, 1, c->p)) != 0)
         v = lua_toboolean(L, -1);
       lua_settop(L, proxy);
       ca_preq_answer_idle(c->p, r, ok ? CA_S_OK : CA_DISP_E_EXCEPTION, v);
       break;
     default:   /* CANCEL, SHUTDOWN */
-      for (i = 0; i < r->ntargets; i++)
-        cancel_one(L, proxy, c->p, r->targets[i]);
-      if (r->kind == CA_PREQ_SHUTDOWN &&
-          getopt(L, proxy, "shutdown") != LUA_TNIL) {
-        lua_pushboolean(L, r->flag);
+      for (i = 0; i < ca_preq_ntargets(r); i++)
+        cancel_one(L, proxy, c->p, ca_preq_target(r, i));
+      if (ca_preq_kind(r) == CA_PREQ_SHUTDOWN &&
+          ca_lprovider_field(L, proxy, "shutdown") != LUA_TNIL) {
+        lua_pushboolean(L, ca_preq_flag(r));
         pcall_user(L, proxy, 1, 0, c->p);
       }
       lua_settop(L, proxy);
   }
 }
 
-/* The protected part of a request: 1 the context. */
+/*
+** The protected part of a request: 1 the context. A closure made once per
+** state (ca_lprovider_open), whose upvalues hold the providers table and
+** the reply metatable, so a request looks neither up in the registry.
+*/
 static int trampoline(lua_State *L) {
   run_ctx *c = lua_touserdata(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
-  if (lua_rawgetp(L, -1, c->p) != LUA_TUSERDATA) {
+  lua_settop(L, 1);
+  if (lua_rawgetp(L, lua_upvalueindex(1), c->p) != LUA_TUSERDATA) {
     ca_preq_end(c->p, c->r, CA_RPC_E_DISCONNECTED);
     return 0;
   }
-  if (c->r->kind == CA_PREQ_RUN || c->r->kind == CA_PREQ_REGISTER) {
-    run_action(L, 3, c);
-    if (c->r->kind == CA_PREQ_RUN && c->r->answered) c->hr = c->r->last;
+  int kind = ca_preq_kind(c->r);
+  HRESULT last;
+  if (kind == CA_PREQ_RUN || kind == CA_PREQ_REGISTER) {
+    run_action(L, 2, c);
+    if (kind == CA_PREQ_RUN && ca_preq_answered(c->r, &last)) c->hr = last;
   } else {
-    run_hooks(L, 3, c);
+    run_hooks(L, 2, c);
   }
   return 0;
 }
 
-/* The provider's run function: what the native call returns. */
+/* Protected: 1 the action's error, 2 the provider object. Counts it and
+   sends it to on_error (or stderr) like any user function's. */
+static int action_error(lua_State *L) {
+  ca_provider *p = lua_touserdata(L, 2);
+  ca_provider_count_error(p);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
+  if (lua_rawgetp(L, -1, p) != LUA_TUSERDATA) {   /* closed meanwhile */
+    ca_lroute_error(L, 1, 0, 0, "provider", ca_provider_name(p));
+    return 0;
+  }
+  lua_replace(L, 2);
+  lua_settop(L, 2);
+  return route_error(L);
+}
+
+/* The action raised (the request's protected call has ended): its error
+   routed, then the final DISP_E_EXCEPTION unless it reported one. */
+static void action_failed(lua_State *L, run_ctx *c, int msg) {
+  HRESULT last;
+  msg = lua_absindex(L, msg);
+  lua_pushcfunction(L, action_error);
+  lua_pushvalue(L, msg);
+  lua_pushlightuserdata(L, c->p);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+  if (!ca_preq_done(c->r))
+    ca_preq_report(c->p, c->r, CA_DISP_E_EXCEPTION, 1, NULL, 0);
+  if (ca_preq_kind(c->r) == CA_PREQ_RUN && ca_preq_answered(c->r, &last))
+    c->hr = last;
+}
+
+/*
+** The provider's run function: what the native call returns. One
+** protected call with the one message handler (ca_lmsgh) per request; an
+** error inside the action is the action's (action_failed), any other is
+** a memory error.
+*/
 static HRESULT run(ca_provider *p, ca_preq *r) {
-  ca_lstate *s = p->binding;
+  ca_lstate *s = ca_provider_binding(p);
   lua_State *L = s->L;
   run_ctx c;
-  int base, rc;
+  int base;
   c.p = p;
   c.r = r;
   c.hr = CA_S_OK;
-  if (!lua_checkstack(L, 3)) {
+  c.in_action = 0;
+  if (!lua_checkstack(L, 4)) {
     ca_preq_end(p, r, CA_E_OUTOFMEMORY);
     return CA_E_OUTOFMEMORY;
   }
   base = lua_gettop(L);
-  lua_pushcfunction(L, trampoline);
+  lua_pushcfunction(L, ca_lmsgh);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->provider_ref);
   lua_pushlightuserdata(L, &c);
-  rc = lua_pcall(L, 1, 0, 0);
-  lua_settop(L, base);
-  if (rc != LUA_OK) {   /* only memory errors reach here */
-    c.hr = CA_E_OUTOFMEMORY;
-    if (!r->done) ca_preq_end(p, r, c.hr);
+  if (lua_pcall(L, 1, 0, base + 1) != LUA_OK) {
+    if (c.in_action) {
+      action_failed(L, &c, -1);
+    } else {   /* only memory errors reach here */
+      c.hr = CA_E_OUTOFMEMORY;
+      if (!ca_preq_done(r)) ca_preq_end(p, r, c.hr);
+    }
   }
+  lua_settop(L, base);
   return c.hr;
 }
 
@@ -223,35 +276,17 @@ static const char *const option_names[] = {
   "idle_wait_ms", NULL
 };
 
-static void check_function(lua_State *L, int opts, const char *k) {
-  int t = lua_getfield(L, opts, k);
-  if (t != LUA_TNIL && t != LUA_TFUNCTION)
-    luaL_argerror(L, opts, lua_pushfstring(L, "option '%s' must be a "
-                  "function", k));
-  lua_pop(L, 1);
-}
-
 static void check_options(lua_State *L, int opts) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    int i, known = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
-      for (i = 0; option_names[i]; i++)
-        if (strcmp(lua_tostring(L, -2), option_names[i]) == 0) known = 1;
-    if (!known)
-      luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s' "
-                    "(expected actions, health, idle, shutdown, name, "
-                    "on_error, idle_wait_ms)", luaL_tolstring(L, -2, NULL)));
-    lua_pop(L, 1);
-  }
-  check_function(L, opts, "health");
-  check_function(L, opts, "idle");
-  check_function(L, opts, "shutdown");
-  check_function(L, opts, "on_error");
+  ca_lcheckoptions(L, opts, opts, option_names);
+  ca_lcheckfunction(L, opts, opts, "health");
+  ca_lcheckfunction(L, opts, opts, "idle");
+  ca_lcheckfunction(L, opts, opts, "shutdown");
+  ca_lcheckfunction(L, opts, opts, "on_error");
 }
 
 /* Pushes a copy of opts.actions and a block of their names (*names). */
 static int copy_actions(lua_State *L, int opts, const char ***names) {
+  size_t len;
   int n = 0, t = lua_getfield(L, opts, "actions");
   const char **v;
   lua_newtable(L);
@@ -263,6 +298,7 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
       luaL_argerror(L, opts, lua_pushfstring(L, "action '%s' must be a "
                     "function named by a string (got a %s)",
                     luaL_tolstring(L, -2, NULL), luaL_typename(L, -2)));
+    ca_lutf8_check(L, -2, opts, "action name", &len, NULL);
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
@@ -359,9 +395,12 @@ static int l_provider(lua_State *L) {
   lua_settop(L, 1);
   check_options(L, 1);
   if (lua_getfield(L, 1, "name") != LUA_TNIL) {
+    size_t len;
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_argerror(L, 1, "option 'name' must be a string");
-    name = lua_tostring(L, -1);
+    name = lua_tolstring(L, -1, &len);
+    if (strlen(name) != len)   /* C keeps the name: it would be cut */
+      luaL_argerror(L, 1, "option 'name' must not hold a NUL byte");
   }
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */
@@ -373,7 +412,7 @@ static int l_provider(lua_State *L) {
   lua_setiuservalue(L, -2, 1);
   lp->obj = ca_provider_new(s->hub, name, names, n, run, s);
   if (lp->obj == NULL) return luaL_error(L, "not enough memory");
-  lp->obj->idle_wait_ms = wait_ms;
+  ca_provider_set_idle_wait(lp->obj, wait_ms);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
   lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, lp->obj);
@@ -393,23 +432,21 @@ RPC_E_DISCONNECTED.
 /***
 An interface pointer to hand to native code (borrowed: AddRef it to keep it).
 @function provider:interface
-@tparam[opt="pm"] string kind `"pm"` (IProtocolManager), `"v1"`
+@tparam[opt="v2"] string name `"pm"` (IProtocolManager), `"v1"`
 (IPmCustomActions), `"v2"` (IPmCustomActions2) or `"monitor"`
-(IPmHealthAndIdleMonitor)
+(IPmHealthAndIdleMonitor): the one table of docs/manual.md
 @treturn lightuserdata
 */
 static int pv_interface(lua_State *L) {
-  static const char *const kinds[] = {"pm", "v1", "v2", "monitor", NULL};
   ca_lprovider *lp = checkprovider(L, 1);
   void *ptr;
-  switch (luaL_checkoption(L, 2, "pm", kinds)) {
-    case 0: ptr = ca_provider_pm(lp->obj); break;
-    case 1: ptr = ca_provider_v1(lp->obj); break;
-    case 2: ptr = ca_provider_v2(lp->obj); break;
+  switch (ca_linterface_name(L, 2)) {
+    case CA_LIFACE_PM: ptr = ca_provider_pm(lp->obj); break;
+    case CA_LIFACE_V1: ptr = ca_provider_v1(lp->obj); break;
+    case CA_LIFACE_V2: ptr = ca_provider_v2(lp->obj); break;
     default: ptr = ca_provider_monitor(lp->obj);
   }
-  lua_pushlightuserdata(L, ptr);
-  return 1;
+  return ca_linterface_push(L, ptr);
 }
 
 /***
@@ -420,10 +457,12 @@ Adds, replaces or (with nil) removes an action.
 */
 static int pv_define(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  const char *name = luaL_checkstring(L, 2);
+  size_t len;
+  const char *name = (luaL_checkstring(L, 2),
+                      ca_lutf8_check(L, 2, 2, NULL, &len, NULL));
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
-  getopt(L, 1, "actions");
+  ca_lprovider_field(L, 1, "actions");
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);
   lua_rawset(L, -3);
@@ -440,20 +479,9 @@ Is an action registered (by a native caller, and not yet ended)?
 */
 static int pv_active(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  const char *name = luaL_checkstring(L, 2);
-  ca_preq *r;
-  int found = 0;
-  ca_mutex_lock(&lp->obj->lock);
-  for (r = lp->obj->regs; r != NULL; r = r->tnext)
-    if (strcmp(r->name, name) == 0) found = 1;
-  ca_mutex_unlock(&lp->obj->lock);
-  lua_pushboolean(L, found);
+  const char *name = ca_lcall_lookup(L, 2);
+  lua_pushboolean(L, name != NULL && ca_provider_active(lp->obj, name));
   return 1;
-}
-
-static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
-  lua_pushinteger(L, (lua_Integer)atomic_load(v));
-  lua_setfield(L, -2, k);
 }
 
 /***
@@ -465,21 +493,18 @@ queue, timeout, no_memory } }`
 */
 static int pv_stats(lua_State *L) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  int i;
+  ca_pcounts c;
+  ca_provider_counts(p, &c);
   lua_createtable(L, 0, 8);
-  lua_pushstring(L, p->name);
+  lua_pushstring(L, ca_provider_name(p));
   lua_setfield(L, -2, "name");
-  lua_pushinteger(L, (lua_Integer)atomic_load(&p->refs));
-  lua_setfield(L, -2, "refs");
-  setcount(L, "calls", &p->stats.calls);
-  setcount(L, "queued", &p->stats.queued);
-  setcount(L, "reports", &p->stats.reports);
-  setcount(L, "cancelled", &p->stats.cancelled);
-  setcount(L, "errors", &p->stats.errors);
-  lua_createtable(L, 0, CA_NPREFUSALS);
-  for (i = 0; i < CA_NPREFUSALS; i++)
-    setcount(L, ca_prefusal_names[i], &p->stats.refused[i]);
-  lua_setfield(L, -2, "refused");
+  ca_lsetcount(L, "refs", ca_provider_refs(p));
+  ca_lsetcount(L, "calls", c.calls);
+  ca_lsetcount(L, "queued", c.queued);
+  ca_lsetcount(L, "reports", c.reports);
+  ca_lsetcount(L, "cancelled", c.cancelled);
+  ca_lsetcount(L, "errors", c.errors);
+  ca_lsetcounts(L, "refused", ca_prefusal_names, c.refused, CA_NPREFUSALS);
   ca_lprintable(L, -1, "customaction.provider_stats");
   return 1;
 }
@@ -489,7 +514,7 @@ static int end_replies(lua_State *L) {
   ca_provider *p = lua_touserdata(L, 2);
   int i, n = 0;
   lua_settop(L, 2);
-  getopt(L, 1, "replies");              /* 3 */
+  ca_lprovider_field(L, 1, "replies");              /* 3 */
   lua_newtable(L);                      /* 4: a copy; ending may re-enter */
   lua_pushnil(L);
   while (lua_next(L, 3)) lua_rawseti(L, 4, ++n);
@@ -497,7 +522,7 @@ static int end_replies(lua_State *L) {
     ca_lreply *rp;
     lua_rawgeti(L, 4, i);
     rp = lua_touserdata(L, -1);
-    if (rp->r != NULL && !rp->r->done)
+    if (rp->r != NULL && !ca_preq_done(rp->r))
       ca_preq_report(p, rp->r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
     lua_pop(L, 1);
   }
@@ -535,10 +560,13 @@ static int pv_tostring(lua_State *L) {
   if (lp->obj == NULL)
     lua_pushliteral(L, "customaction.provider (closed)");
   else
+  {
+    ca_pcounts c;
+    ca_provider_counts(lp->obj, &c);
     lua_pushfstring(L, "customaction.provider '%s' (refs %d, calls %d): %p",
-                    lp->obj->name, (int)atomic_load(&lp->obj->refs),
-                    (int)atomic_load(&lp->obj->stats.calls),
-                    (void *)lp->obj);
+                    ca_provider_name(lp->obj), (int)ca_provider_refs(lp->obj),
+                    (int)c.calls, (void *)lp->obj);
+  }
   return 1;
 }
 
@@ -551,25 +579,10 @@ runs the action at once.
 @section provider_calls
 */
 
+/* run and register: the one caller path (lcall.c). */
 static int call_start(lua_State *L, int shape) {
   ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  WCHAR *args = ca_lutf16_check_wide(L, 3, 1);
-  ca_lcallback *cb = ca_lcallback_check(L, 4);
-  HRESULT hr;
-  ca_lcallback_expose(L, 4);
-  ca_provider_addref(p);   /* the caller's reference: an action may close */
-  if (shape == CA_SHAPE_V1) {
-    IPmCustomActions *pm = ca_provider_v1(p);
-    hr = pm->lpVtbl->RunCustomAction(pm, name, args, ca_callback_v1(cb->obj));
-  } else {
-    IPmCustomActions2 *pm = ca_provider_v2(p);
-    hr = pm->lpVtbl->RegisterCustomActionCallback(pm, name, args,
-                                                  ca_callback_v2(cb->obj));
-  }
-  ca_provider_release(p);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_start(L, ca_provider_v1(p), ca_provider_v2(p), shape);
 }
 
 /***
@@ -577,7 +590,8 @@ RunCustomAction with the callback's v1 pointer.
 @function provider:run
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is
+wrapped)
 @treturn hresult what the action's ReportResult returned when it answered
 inside the call, else S_OK; E_NOTIMPL for an unknown name
 */
@@ -588,7 +602,7 @@ RegisterCustomActionCallback with the callback's v2 pointer.
 @function provider:register
 @string name the action name
 @tparam ?string args the action argument
-@tparam callback cb the callback
+@tparam callback|function cb the callback (a function is wrapped)
 @treturn hresult S_OK, E_NOTIMPL for an unknown name,
 HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) for a registered one
 */
@@ -604,15 +618,7 @@ runs) and one final E_ABORT goes to the callback.
 @treturn hresult S_OK, or HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
 */
 static int pv_unregister(lua_State *L) {
-  ca_provider *p = checkprovider(L, 1)->obj;
-  WCHAR *name = ca_lutf16_check_wide(L, 2, 0);
-  IPmCustomActions2 *pm = ca_provider_v2(p);
-  HRESULT hr;
-  ca_provider_addref(p);
-  hr = pm->lpVtbl->UnregisterCustomActionCallback(pm, name);
-  ca_provider_release(p);
-  ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  return ca_lcall_unregister(L, ca_provider_v2(checkprovider(L, 1)->obj));
 }
 
 /***
@@ -648,6 +654,7 @@ static const luaL_Reg metamethods[] = {
 
 /* Expects the module table on top: adds provider and provider_methods. */
 void ca_lprovider_open(lua_State *L) {
+  ca_lstate *s;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key) != LUA_TTABLE) {
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -657,14 +664,16 @@ void ca_lprovider_open(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &providers_key);
   }
   lua_pop(L, 1);
-  luaL_newmetatable(L, CA_PROVIDER_MT);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "provider_methods");  /* the facade adds stream() */
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  /* the facade adds stream() to provider_methods */
+  ca_ltype(L, CA_PROVIDER_MT, metamethods, methods, "provider_methods");
   ca_lreply_open(L);
+  s = ca_lstate_get(L);
+  if (s->provider_ref == LUA_NOREF) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
+    luaL_getmetatable(L, CA_REPLY_MT);
+    lua_pushcclosure(L, trampoline, 2);
+    s->provider_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   lua_pushcfunction(L, l_provider);
   lua_setfield(L, -2, "provider");
 }

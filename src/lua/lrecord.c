@@ -5,7 +5,8 @@
 ** gives them a __name and a __tostring that shows their fields, sorted,
 ** nested records inline, so that the REPL prints `callback_stats{ ... }`
 ** instead of an address. Logs (the issuer's, a loaded library's
-** framework calls) reach Lua through one view here.
+** framework calls) reach Lua through one view here, and the counters
+** every stats() shows are set here.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -167,4 +168,17 @@ void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
   ca_log_free(box->e, box->n);
   box->e = NULL;
   lua_replace(L, -2);   /* the box */
+}
+
+void ca_lsetcount(lua_State *L, const char *k, unsigned long v) {
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, k);
+}
+
+void ca_lsetcounts(lua_State *L, const char *k, const char *const *names,
+                   const unsigned long *v, int n) {
+  int i;
+  lua_createtable(L, 0, n);
+  for (i = 0; i < n; i++) ca_lsetcount(L, names[i], v[i]);
+  lua_setfield(L, -2, k);
 }

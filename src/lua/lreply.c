@@ -2,9 +2,10 @@
 ** lreply.c: customaction.reply, the handle a provider's action answers
 ** through. It holds one reference to its request (and so to the native
 ** callback until the final report) and one to the provider; its user
-** value is a table with the provider's proxy and the on_cancel hook. A
-** reply collected before its final report ends the operation with
-** RPC_E_DISCONNECTED, so a native caller never waits for ever.
+** values are the provider's proxy and the on_cancel hook (no table per
+** reply: one is made for every call). A reply collected before its final
+** report ends the operation with RPC_E_DISCONNECTED, so a native caller
+** never waits for ever.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -19,24 +20,58 @@ static ca_lreply *checkreply(lua_State *L, int arg) {
   return luaL_checkudata(L, arg, CA_REPLY_MT);
 }
 
-/* Pushes a new reply for r, listed in the provider's replies table. */
-void ca_lreply_push(lua_State *L, int proxy, ca_provider *p, ca_preq *r) {
-  ca_lreply *rp = lua_newuserdatauv(L, sizeof *rp, 1);
+/* checkreply for the methods and __gc, whose first upvalue is the reply
+   metatable: no registry lookup on the path every action takes. */
+static ca_lreply *method_self(lua_State *L) {
+  if (lua_getmetatable(L, 1)) {
+    int ours = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (ours) return lua_touserdata(L, 1);
+  }
+  return checkreply(L, 1);
+}
+
+enum { UV_PROVIDER = 1, UV_ON_CANCEL };
+
+/* Pushes a new reply for r (ca_lreply_list lists it for cancelling); mt
+   the reply metatable's index. */
+void ca_lreply_push(lua_State *L, int proxy, int mt, ca_provider *p,
+                    ca_preq *r) {
+  ca_lreply *rp;
+  proxy = lua_absindex(L, proxy);
+  mt = lua_absindex(L, mt);
+  rp = lua_newuserdatauv(L, sizeof *rp, 2);
   rp->r = NULL;
   rp->p = NULL;
-  luaL_setmetatable(L, CA_REPLY_MT);
-  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
   lua_pushvalue(L, proxy);
-  lua_setfield(L, -2, "provider");
-  lua_setiuservalue(L, -2, 1);
-  ca_lprovider_field(L, proxy, "replies");
-  lua_pushvalue(L, -2);
-  lua_rawsetp(L, -2, r);
-  lua_pop(L, 1);
+  lua_setiuservalue(L, -2, UV_PROVIDER);
   ca_preq_retain(r);
   ca_provider_addref(p);
   rp->r = r;
   rp->p = p;
+}
+
+/* Lists the reply at idx in the provider's replies table (weak values:
+   request -> reply), where cancelling and closing find it. */
+void ca_lreply_list(lua_State *L, int proxy, int idx, ca_preq *r) {
+  idx = lua_absindex(L, idx);
+  ca_lprovider_field(L, proxy, "replies");
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, r);
+  lua_pop(L, 1);
+}
+
+/* Pushes the reply's on_cancel hook, or nil. */
+int ca_lreply_on_cancel(lua_State *L, int idx) {
+  return lua_getiuservalue(L, idx, UV_ON_CANCEL);
+}
+
+/* The HRESULT a method returns, through the intern table in its second
+   upvalue. */
+static void push_hr(lua_State *L, HRESULT hr) {
+  ca_lhr_push_interned(L, lua_upvalueindex(2), (uint32_t)hr);
 }
 
 /***
@@ -56,11 +91,13 @@ final RPC_E_DISCONNECTED.
 */
 
 static HRESULT reply_report(lua_State *L, ca_lreply *rp, int final) {
-  HRESULT status = (HRESULT)ca_lhr_check(L, 2);
+  HRESULT status = rp->p != NULL
+    ? (HRESULT)ca_lhr_check_s(L, ca_provider_binding(rp->p), 2)
+    : (HRESULT)ca_lhr_check(L, 2);
   size_t len = 0;
   const char *buf = luaL_optlstring(L, 3, NULL, &len);
   luaL_argcheck(L, len <= 0xFFFFFFFFu, 3, "response longer than 4 GiB");
-  if (rp->r == NULL || rp->r->done) return CA_E_ILLEGAL_METHOD_CALL;
+  if (rp->r == NULL || ca_preq_done(rp->r)) return CA_E_ILLEGAL_METHOD_CALL;
   return ca_preq_report(rp->p, rp->r, status, final, (const BYTE *)buf,
                         (DWORD)len);
 }
@@ -76,8 +113,8 @@ the final one; after the final report the native callback is released.
 after the final report (the callback is not called)
 */
 static int rp_send(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  ca_lhr_push(L, (uint32_t)reply_report(L, rp, lua_toboolean(L, 4)));
+  ca_lreply *rp = method_self(L);
+  push_hr(L, reply_report(L, rp, lua_toboolean(L, 4)));
   return 1;
 }
 
@@ -89,8 +126,8 @@ Sends the final report: `reply:send(status, response, true)`.
 @treturn hresult what ReportResult returned
 */
 static int rp_finish(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  ca_lhr_push(L, (uint32_t)reply_report(L, rp, 1));
+  ca_lreply *rp = method_self(L);
+  push_hr(L, reply_report(L, rp, 1));
   return 1;
 }
 
@@ -100,29 +137,38 @@ static const luaL_Reg reply_methods[] = {
   {NULL, NULL}
 };
 
+/* The methods are looked up first, before the reply is even checked:
+   reply:finish(...) is what every action does. */
 static int rp_index(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
-  const char *k = luaL_checkstring(L, 2);
-  ca_preq *r = rp->r;
+  ca_lreply *rp;
+  const char *k;
+  ca_preq *r;
+  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
-  if (strcmp(k, "on_cancel") == 0 || strcmp(k, "provider") == 0) {
-    lua_getiuservalue(L, 1, 1);
-    lua_getfield(L, -1, k);
+  rp = checkreply(L, 1);
+  k = luaL_checkstring(L, 2);
+  r = rp->r;
+  if (strcmp(k, "on_cancel") == 0) {
+    lua_getiuservalue(L, 1, UV_ON_CANCEL);
+  } else if (strcmp(k, "provider") == 0) {
+    lua_getiuservalue(L, 1, UV_PROVIDER);
   } else if (r == NULL) {
     lua_pushnil(L);
   } else if (strcmp(k, "name") == 0) {
-    lua_pushstring(L, r->name);
+    lua_pushstring(L, ca_preq_name(r));
   } else if (strcmp(k, "args") == 0) {
-    if (r->args != NULL) lua_pushlstring(L, r->args, r->args_len);
+    size_t len;
+    const char *args = ca_preq_args(r, &len);
+    if (args != NULL) lua_pushlstring(L, args, len);
     else lua_pushnil(L);
   } else if (strcmp(k, "shape") == 0) {
-    lua_pushstring(L, r->kind == CA_PREQ_RUN ? "v1" : "v2");
+    lua_pushstring(L, ca_preq_kind(r) == CA_PREQ_RUN ? "v1" : "v2");
   } else if (strcmp(k, "cancelled") == 0) {
-    lua_pushboolean(L, atomic_load(&r->cancelled));
+    lua_pushboolean(L, ca_preq_cancelled(r));
   } else if (strcmp(k, "done") == 0) {
-    lua_pushboolean(L, r->done);
+    lua_pushboolean(L, ca_preq_done(r));
   } else {
     lua_pushnil(L);
   }
@@ -136,20 +182,19 @@ static int rp_newindex(lua_State *L) {
     return luaL_error(L, "a reply has one settable field, on_cancel "
                       "(got '%s')", luaL_tolstring(L, 2, NULL));
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_getiuservalue(L, 1, 1);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, "on_cancel");
+  lua_settop(L, 3);
+  lua_setiuservalue(L, 1, UV_ON_CANCEL);
   return 0;
 }
 
 static int rp_gc(lua_State *L) {
-  ca_lreply *rp = checkreply(L, 1);
+  ca_lreply *rp = method_self(L);
   ca_preq *r = rp->r;
   ca_provider *p = rp->p;
   if (r == NULL) return 0;
   rp->r = NULL;
   rp->p = NULL;
-  if (!r->done) ca_preq_report(p, r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
+  if (!ca_preq_done(r)) ca_preq_report(p, r, CA_RPC_E_DISCONNECTED, 1, NULL, 0);
   ca_preq_release(r);
   ca_provider_release(p);
   return 0;
@@ -160,10 +205,11 @@ static int rp_tostring(lua_State *L) {
   if (rp->r == NULL)
     lua_pushliteral(L, "customaction.reply (released)");
   else
-    lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p", rp->r->name,
-                    rp->r->kind == CA_PREQ_RUN ? "v1" : "v2",
-                    rp->r->done ? ", done" : "",
-                    atomic_load(&rp->r->cancelled) ? ", cancelled" : "",
+    lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p",
+                    ca_preq_name(rp->r),
+                    ca_preq_kind(rp->r) == CA_PREQ_RUN ? "v1" : "v2",
+                    ca_preq_done(rp->r) ? ", done" : "",
+                    ca_preq_cancelled(rp->r) ? ", cancelled" : "",
                     (void *)rp->r);
   return 1;
 }
@@ -177,8 +223,12 @@ static const luaL_Reg reply_meta[] = {
 
 void ca_lreply_open(lua_State *L) {
   luaL_newmetatable(L, CA_REPLY_MT);
-  luaL_setfuncs(L, reply_meta, 0);
-  luaL_newlib(L, reply_methods);
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, reply_meta, 1);   /* upvalue: the mt (method_self) */
+  lua_createtable(L, 0, (int)(sizeof reply_methods / sizeof *reply_methods) - 1);
+  lua_pushvalue(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ca_lstate_get(L)->intern_ref);
+  luaL_setfuncs(L, reply_methods, 2);   /* upvalues: the mt, the intern table */
   lua_pushcclosure(L, rp_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);

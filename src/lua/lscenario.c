@@ -40,31 +40,6 @@ static int known(const char *const *names, const char *k) {
   return 0;
 }
 
-/* Every key of the table at t is a string in names (NULL-terminated). */
-static void known_keys(lua_State *L, int t, int arg,
-                       const char *const *names) {
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    size_t len = 0;
-    if (lua_type(L, -2) != LUA_TSTRING ||
-        !known(names, lua_tolstring(L, -2, &len)) ||
-        strlen(lua_tostring(L, -2)) != len) {
-      luaL_Buffer b;
-      int i;
-      const char *key = luaL_tolstring(L, -2, NULL);
-      luaL_buffinit(L, &b);
-      for (i = 0; names[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, names[i]);
-      }
-      luaL_pushresult(&b);
-      scenario_error(L, arg, lua_pushfstring(L, "'%s' is unknown (expected "
-                     "%s)", key, lua_tostring(L, -1)));
-    }
-    lua_pop(L, 1);
-  }
-}
-
 /* The table at t is a list 1..n (n distinct keys, none above n). */
 static int list_length(lua_State *L, int t, int arg, const char *field) {
   lua_Integer n = 0, i = 0, max = 0;
@@ -207,7 +182,7 @@ ca_scenario *ca_lscenario_read(lua_State *L, int idx, int arg) {
   int i;
   idx = lua_absindex(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
-  known_keys(L, idx, arg, ca_scenario_fields);
+  ca_lcheckkeys(L, idx, arg, "scenario field", ca_scenario_fields);
   box = lua_newuserdatauv(L, sizeof *box, 0);
   *box = NULL;
   if (luaL_newmetatable(L, BOX_MT)) {

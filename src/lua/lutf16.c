@@ -33,22 +33,53 @@ void ca_lutf16_push_encoded(lua_State *L, const char *s, size_t len, int arg,
 }
 
 /*
-** Pushes a NUL-terminated UTF-16 copy of the string at arg, as userdata
-** the GC owns, for a native call's PCWSTR; NULL for an absent optional
-** argument. Malformed UTF-8 and embedded NULs raise for argument arg.
+** The one check of a string bound for native code (a name or argument):
+** the string at idx, refused as "[what: ]<problem> at byte N" in
+** argument arg when it holds a NUL or is not UTF-8; *n its UTF-16 units.
 */
-WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional) {
-  size_t len, n, where;
+const char *ca_lutf8_check(lua_State *L, int idx, int arg, const char *what,
+                           size_t *len, size_t *n) {
+  size_t where, units;
+  const char *s = lua_tolstring(L, idx, len);
+  int e = ca_utf8_measure(s, *len, 0, &units, &where);
+  if (e != CA_UTF_OK)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s%s%s at byte %d",
+                  what ? what : "", what ? ": " : "", ca_utf_error(e),
+                  (int)where + 1));
+  if (n != NULL) *n = units;
+  return s;
+}
+
+/* Plain ASCII without a NUL, widened into w (n + 1 units); 0 when the
+   string holds anything else, for the full check to look at. */
+static int ascii_into(const char *s, size_t len, WCHAR *w) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == 0 || c >= 0x80) return 0;
+    w[i] = c;
+  }
+  w[len] = 0;
+  return 1;
+}
+
+/*
+** A NUL-terminated UTF-16 copy of the string at arg for a native call's
+** PCWSTR: in buf (cap units, the caller's stack) when it fits, else in
+** userdata the GC owns, pushed; NULL for an absent optional argument.
+** Malformed UTF-8 and embedded NULs raise for argument arg. Short ASCII
+** (names and arguments mostly are) takes one pass and no allocation.
+*/
+WCHAR *ca_lutf16_check_wide(lua_State *L, int arg, int optional, WCHAR *buf,
+                            size_t cap) {
+  size_t len, n;
   const char *s;
   WCHAR *w;
-  int e;
   if (optional && lua_isnoneornil(L, arg)) return NULL;
   s = luaL_checklstring(L, arg, &len);
-  e = ca_utf8_measure(s, len, 0, &n, &where);
-  if (e != CA_UTF_OK)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
-                                          (int)where + 1));
-  w = lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
+  if (len < cap && ascii_into(s, len, buf)) return buf;
+  s = ca_lutf8_check(L, arg, arg, NULL, &len, &n);
+  w = n < cap ? buf : lua_newuserdatauv(L, (n + 1) * sizeof *w, 0);
   ca_utf8_fill16(s, len, w);
   w[n] = 0;
   return w;
@@ -119,7 +150,43 @@ static const luaL_Reg funcs[] = {
 };
 
 /* Expects the module table on top; adds ca.utf16. */
+/*
+** core.check_text(v, arg, fname, level [, optional]): the facade's way to
+** the one string check (ca_lutf8_check) for a string it passes on to
+** native code: v unless it is not a string, holds a NUL or is not UTF-8;
+** then "bad argument #arg to 'fname' (...)" raised at level, counted as
+** error() counts it from the facade function that calls this.
+*/
+static int l_check_text(lua_State *L) {
+  int arg = (int)luaL_checkinteger(L, 2);
+  const char *fname = luaL_checkstring(L, 3);
+  int level = (int)luaL_checkinteger(L, 4);
+  const char *problem = NULL;
+  size_t len, units, where;
+  lua_settop(L, 5);
+  if (lua_isnil(L, 1) && lua_toboolean(L, 5)) return 1;
+  if (lua_type(L, 1) != LUA_TSTRING) {
+    problem = lua_pushfstring(L, "string expected, got %s",
+                              luaL_typename(L, 1));
+  } else {
+    const char *s = lua_tolstring(L, 1, &len);
+    int e = ca_utf8_measure(s, len, 0, &units, &where);
+    if (e == CA_UTF_OK) {
+      lua_settop(L, 1);
+      return 1;
+    }
+    problem = lua_pushfstring(L, "%s at byte %d", ca_utf_error(e),
+                              (int)where + 1);
+  }
+  luaL_where(L, level);
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, problem);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 void ca_lutf16_open(lua_State *L) {
   luaL_newlib(L, funcs);
   lua_setfield(L, -2, "utf16");
+  lua_pushcfunction(L, l_check_text);
+  lua_setfield(L, -2, "check_text");   /* the facade's; not in ca */
 }

@@ -29,6 +29,7 @@
 #include "lualib.h"
 #include "customaction.h"
 #include "hresult.h"
+#include "lcommon.h"
 #include "platform.h"
 #include "wpf.h"
 
@@ -287,14 +288,9 @@ static int drain(lua_State *L) {
   return 0;
 }
 
-static int msgh(lua_State *L) {
-  luaL_traceback(L, L, lua_tostring(L, 1), 1);
-  return 1;
-}
-
 static int protected(lua_State *L, lua_CFunction f, luapm *pm) {
   int rc;
-  lua_pushcfunction(L, msgh);
+  lua_pushcfunction(L, ca_lmsgh);   /* the binding's one message handler */
   lua_pushcfunction(L, f);
   lua_pushlightuserdata(L, pm);
   rc = lua_pcall(L, 1, 0, -3);

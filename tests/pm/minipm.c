@@ -5,7 +5,11 @@
 ** project. It proves that ca.load depends only on the interfaces' layout
 ** and calling rules, not on our headers or our C++ mirror. It answers
 ** RunCustomAction synchronously, as IIS's core protocol manager does, and
-** Shutdown reports whether every AddRef it made was released.
+** Shutdown reports whether every AddRef it made was released. Its second
+** init function, GetProtocolManagerFailing, makes one that calls
+** FailWorkerProcess synchronously inside GetPmInterface and
+** GetCustomInterface and then goes on using itself, as a library may: a
+** host that lets go of it from inside that call frees it under its feet.
 */
 #include <stdatomic.h>
 #include <stddef.h>
@@ -56,7 +60,16 @@ struct framework_vt {
 };
 struct framework { const struct framework_vt *vt; };
 
-enum { SETTINGS_ID = 3, APP_POOL_NAME = 1, CUSTOM_ACTIONS_ID = 3 };
+struct wpf_actions;
+struct wpf_actions_vt {
+  uint32_t (*add_ref)(struct wpf_actions *);
+  uint32_t (*release)(struct wpf_actions *);
+  void (*recycle)(struct wpf_actions *, const wchar16 *);
+  void (*fail)(struct wpf_actions *, const wchar16 *, hr_t, int);
+};
+struct wpf_actions { const struct wpf_actions_vt *vt; };
+
+enum { SETTINGS_ID = 3, ACTIONS_ID = 4, APP_POOL_NAME = 1, CUSTOM_ACTIONS_ID = 3 };
 
 typedef struct mini {
   const void *pm_vt;        /* IProtocolManager */
@@ -64,6 +77,8 @@ typedef struct mini {
   atomic_uint refs;
   struct framework *fw;
   atomic_int addrefs, releases;  /* on objects we were given */
+  int fail_in_call;         /* GetProtocolManagerFailing */
+  atomic_int calls;         /* interface requests answered */
 } mini;
 
 #define FROM_ACTIONS(p) ((mini *)((char *)(p) - offsetof(mini, actions_vt)))
@@ -103,9 +118,21 @@ static uint32_t mini_release_obj(mini *m) {
 static uint32_t pm_add_ref(void *self) { return atomic_fetch_add(&((mini *)self)->refs, 1) + 1; }
 static uint32_t pm_release(void *self) { return mini_release_obj(self); }
 
+/* FailWorkerProcess through the framework's IWpfActions, at once. */
+static void fail_now(mini *m) {
+  static const wchar16 reason[] = {'i', 'n', ' ', 'c', 'a', 'l', 'l', 0};
+  struct wpf_actions *a = NULL;
+  if (!m->fail_in_call || m->fw == NULL) return;
+  if (m->fw->vt->get_wpf_interface(m->fw, ACTIONS_ID, (void **)&a) < 0 || a == NULL) return;
+  a->vt->fail(a, reason, HR_E_UNEXPECTED, 0);
+  a->vt->release(a);
+}
+
 static hr_t pm_get_pm_interface(void *self, int id, void **out) {
   mini *m = self;
   if (out == NULL) return HR_E_POINTER;
+  fail_now(m);
+  atomic_fetch_add(&m->calls, 1);
   *out = NULL;
   if (id != CUSTOM_ACTIONS_ID) return HR_E_NOTIMPL;
   atomic_fetch_add(&m->refs, 1);
@@ -114,7 +141,10 @@ static hr_t pm_get_pm_interface(void *self, int id, void **out) {
 }
 
 static hr_t pm_get_custom_interface(void *self, uint32_t id, void **out) {
+  mini *m = self;
   if (out != NULL) *out = NULL;
+  fail_now(m);
+  atomic_fetch_add(&m->calls, 1);
   return HR_E_NOTIMPL;
 }
 
@@ -190,8 +220,9 @@ static const struct {
 } actions_vt = { act_add_ref, act_release, act_run };
 
 MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out);
+MINIPM_EXPORT hr_t GetProtocolManagerFailing(struct framework *fw, void **out);
 
-MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out) {
+static hr_t make(struct framework *fw, void **out, int fail_in_call) {
   mini *m;
   if (fw == NULL || out == NULL) return HR_E_POINTER;
   m = calloc(1, sizeof *m);
@@ -200,7 +231,16 @@ MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out) {
   m->actions_vt = &actions_vt;
   atomic_init(&m->refs, 1);
   m->fw = fw;
+  m->fail_in_call = fail_in_call;
   hold(m, fw);
   *out = &m->pm_vt;
   return HR_S_OK;
+}
+
+MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out) {
+  return make(fw, out, 0);
+}
+
+MINIPM_EXPORT hr_t GetProtocolManagerFailing(struct framework *fw, void **out) {
+  return make(fw, out, 1);
 }
