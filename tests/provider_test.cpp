@@ -188,12 +188,13 @@ static void close_with_references(lua_State *L, sdk::IProtocolManager *pm,
   ok(c.joined() == "80010108:nil!" && c.refs == 1 &&
      c.addrefs == c.releases,
      "lua_close: an open registration gets a final RPC_E_DISCONNECTED");
-  auto *v1 = get<sdk::IPmCustomActions>(pm, sdk::PM_CUSTOM_ACTIONS_ID);
-  V1 a;
-  ok(v1 != nullptr && v1->RunCustomAction(u"Echo", u"x", &a) ==
+  sdk::PVOID v1 = &c;
+  V2 a;
+  ok(pm->GetPmInterface(sdk::PM_CUSTOM_ACTIONS_ID, &v1) ==
+     RPC_E_DISCONNECTED_ && v1 == nullptr &&
+     v2->RegisterCustomActionCallback(u"Echo", u"x", &a) ==
      RPC_E_DISCONNECTED_ && a.addrefs == 0,
      "after lua_close: calls get RPC_E_DISCONNECTED, callbacks untouched");
-  if (v1 != nullptr) v1->Release();
   v2->Release();
   ok(pm->Release() == 0, "after lua_close: the last Release frees the object");
 }

@@ -42,6 +42,16 @@ static void count(atomic_ulong *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+/* The entry of every method but AddRef and Release: counts the call and,
+   once the binding closed or Shutdown ran, answers RPC_E_DISCONNECTED
+   before anything else is looked at or any hook can run. */
+static HRESULT enter(ca_provider *p) {
+  count(&p->stats.calls);
+  if (!atomic_load(&p->connected) || atomic_load(&p->shut))
+    return refuse(p, CA_PREFUSED_CLOSED);
+  return CA_S_OK;
+}
+
 static void release_native(void *obj) {
   IWpfReferencedObject *o = obj;
   if (o != NULL) o->lpVtbl->Release(o);
@@ -91,9 +101,8 @@ static HRESULT make_action(ca_provider *p, int kind, PCWSTR name16,
                            PCWSTR args16, void *cb, ca_preq **out) {
   ca_preq *r;
   int nomem, ok;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected) || atomic_load(&p->shut))
-    return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (name16 == NULL || cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(kind);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -330,10 +339,11 @@ static HRESULT register_action(IPmCustomActions2 *self, PCWSTR name,
   HRESULT hr = make_action(p, CA_PREQ_REGISTER, name, args, cb, &r);
   if (hr != CA_S_OK) return hr;
   ca_mutex_lock(&p->lock);
-  if (registered_locked(p, r->name)) {
+  if (atomic_load(&p->shut) || registered_locked(p, r->name)) {
+    int shut = atomic_load(&p->shut);   /* Shutdown took the table first */
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
-    return refuse(p, CA_PREFUSED_DUPLICATE);
+    return refuse(p, shut ? CA_PREFUSED_CLOSED : CA_PREFUSED_DUPLICATE);
   }
   r->tnext = p->regs;
   p->regs = r;
@@ -359,8 +369,8 @@ static HRESULT unregister_action(IPmCustomActions2 *self, PCWSTR name16) {
   ca_preq *r, **t, **pp;
   char *name;
   int nomem;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (name16 == NULL) return refuse(p, CA_PREFUSED_POINTER);
   name = to_utf8(name16, NULL, &nomem);
   if (name == NULL)
@@ -399,8 +409,8 @@ static HRESULT check_health(IPmHealthAndIdleMonitor *self,
                             IHealthStatusCallback *cb) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(CA_PREQ_HEALTH);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -435,9 +445,8 @@ static HRESULT wait_idle(ca_provider *p, ca_preq *r, BOOL *pf) {
 static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
-  HRESULT hr;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (pf == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(CA_PREQ_IDLE);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -454,8 +463,10 @@ static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
 static HRESULT get_pm_interface(IProtocolManager *self,
                                 PM_INTERFACE_ID_ENUM id, PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
-  if (ppv == NULL) return CA_E_POINTER;
-  *ppv = NULL;
+  HRESULT hr;
+  if (ppv != NULL) *ppv = NULL;
+  if ((hr = enter(p)) != CA_S_OK) return hr;
+  if (ppv == NULL) return refuse(p, CA_PREFUSED_POINTER);
   if (id == PM_CUSTOM_ACTIONS_ID) *ppv = ca_provider_v1(p);
   else if (id == PM_HEALTH_AND_IDLE_MONITOR_ID) *ppv = ca_provider_monitor(p);
   else return CA_E_NOTIMPL;
@@ -466,8 +477,10 @@ static HRESULT get_pm_interface(IProtocolManager *self,
 static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
                                     PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
-  if (ppv == NULL) return CA_E_POINTER;
-  *ppv = NULL;
+  HRESULT hr;
+  if (ppv != NULL) *ppv = NULL;
+  if ((hr = enter(p)) != CA_S_OK) return hr;
+  if (ppv == NULL) return refuse(p, CA_PREFUSED_POINTER);
   if (id != CA_PM_CUSTOM_ACTIONS2_ID) return CA_E_NOTIMPL;
   *ppv = ca_provider_v2(p);
   ca_provider_addref(p);
@@ -479,14 +492,18 @@ static HRESULT shutdown_pm(IProtocolManager *self, BOOL immediate) {
   ca_provider *p = FROM(self, pm);
   ca_preq *r, **t, *e;
   int n = 0;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   ca_mutex_lock(&p->lock);
-  atomic_store(&p->shut, 1);
+  if (atomic_exchange(&p->shut, 1)) {   /* another thread's Shutdown won */
+    ca_mutex_unlock(&p->lock);
+    return refuse(p, CA_PREFUSED_CLOSED);
+  }
   for (e = p->regs; e != NULL; e = e->tnext) n++;
   t = ca_malloc(sizeof *t * (size_t)(n ? n : 1));
   r = t != NULL ? ender(CA_PREQ_SHUTDOWN, t, n) : NULL;
   if (r == NULL) {
+    atomic_store(&p->shut, 0);   /* nothing ended: a later call may retry */
     ca_mutex_unlock(&p->lock);
     free(t);
     return refuse(p, CA_PREFUSED_NO_MEMORY);
