@@ -53,6 +53,29 @@ describe("ca.provider", function()
     assert.error_matches(function() ca.provider("x") end, "table expected")
   end)
 
+  it("refuses names native callers cannot send, as the issuer does",
+     function()
+    local fn = function() end
+    for _, bad in ipairs{ "a\0b", "\255", "caf\xC3", "\xED\xA0\x80" } do
+      assert.error_matches(function() ca.provider{ actions = { [bad] = fn } } end,
+        "bad argument #1 to 'provider' %(action name: .- at byte %d+ %(a name "
+        .. "must be text a native caller can send as UTF%-16%)%)")
+      assert.error_matches(function() ca.provider{ name = bad } end,
+        "bad argument #1 to 'provider' %(option 'name': .- at byte")
+      local pm = ca.provider{}
+      assert.error_matches(function() pm:define(bad, fn) end,
+        "bad argument #1 to 'define' %(action name: .- at byte")
+      assert.error_matches(function() pm:define(bad, nil) end,
+        "bad argument #1 to 'define' %(action name: .- at byte")
+      local issuer = ca.issuer()
+      assert.error_matches(function() issuer:define(bad, {}) end,
+        "a name must be text a native caller can send as UTF%-16")
+      issuer:close()
+    end
+    local pm = ca.provider{ actions = { ["a\0b"] = nil, ["é"] = fn } }
+    pm:define("ü", fn)
+  end)
+
   it("may start without actions and get them later", function()
     local pm = ca.provider{}
     local cb, got = support.recorder(ca)

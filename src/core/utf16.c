@@ -9,6 +9,7 @@
 #include "utf16.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 const char *ca_utf_error(int code) {
@@ -177,4 +178,13 @@ size_t ca_wcslen(PCWSTR s) {
   size_t n = 0;
   while (s[n]) n++;
   return n;
+}
+
+int ca_name_check(const char *s, size_t len, char *msg, size_t size) {
+  size_t units, where;
+  int r = ca_utf8_measure(s, len, 0, &units, &where);
+  if (r == CA_UTF_OK) return 0;
+  snprintf(msg, size, "%s at byte %lu (a name must be text a native caller "
+           "can send as UTF-16)", ca_utf_error(r), (unsigned long)where + 1);
+  return -1;
 }

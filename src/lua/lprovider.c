@@ -19,6 +19,7 @@
 #include "hresult.h"
 #include "lcommon.h"
 #include "provider.h"
+#include "utf16.h"
 
 
 /* A request on its way through the protected call. */
@@ -223,6 +224,17 @@ static const char *const option_names[] = {
   "idle_wait_ms", NULL
 };
 
+/* The name at idx, refused (for argument arg) as the issuer refuses it. */
+static const char *check_name(lua_State *L, int idx, int arg,
+                              const char *what) {
+  char why[160];
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if (ca_name_check(s, len, why, sizeof why) != 0)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s: %s", what, why));
+  return s;
+}
+
 static void check_function(lua_State *L, int opts, const char *k) {
   int t = lua_getfield(L, opts, k);
   if (t != LUA_TNIL && t != LUA_TFUNCTION)
@@ -263,6 +275,7 @@ static int copy_actions(lua_State *L, int opts, const char ***names) {
       luaL_argerror(L, opts, lua_pushfstring(L, "action '%s' must be a "
                     "function named by a string (got a %s)",
                     luaL_tolstring(L, -2, NULL), luaL_typename(L, -2)));
+    check_name(L, -2, opts, "action name");
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
@@ -360,7 +373,7 @@ static int l_provider(lua_State *L) {
   if (lua_getfield(L, 1, "name") != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_argerror(L, 1, "option 'name' must be a string");
-    name = lua_tostring(L, -1);
+    name = check_name(L, -1, 1, "option 'name'");
   }
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */
@@ -419,7 +432,9 @@ Adds, replaces or (with nil) removes an action.
 */
 static int pv_define(lua_State *L) {
   ca_lprovider *lp = checkprovider(L, 1);
-  const char *name = luaL_checkstring(L, 2);
+  const char *name;
+  luaL_checkstring(L, 2);
+  name = check_name(L, 2, 2, "action name");
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
   getopt(L, 1, "actions");
