@@ -88,6 +88,15 @@ describe("ca.load", function()
       "protocol manager '.*samplepm%.%a+': GetProtocolManagerDenied failed: E_ACCESSDENIED %(0x80070005%)")
   end)
 
+  it("refuses a path it would have to cut or that names no file", function()
+    assert.error_matches(function() ca.load(SAMPLE .. "\0.extra") end,
+      "bad argument #1 to 'load' %(path contains a NUL at byte " .. #SAMPLE + 1 .. "%)")
+    assert.error_matches(function() ca.load("") end,
+      "bad argument #1 to 'load' %(path is empty%)")
+    assert.error_matches(function() ca.load(nil) end,
+      "bad argument #1 to 'load' %(string expected, got nil%)")
+  end)
+
   it("checks its options, naming them", function()
     local cases = {
       { { colour = 1 }, "unknown option 'colour'" },
@@ -100,6 +109,9 @@ describe("ca.load", function()
       { { version = { "7" } }, "option 'version%[1%]' must be an integer in 0..4294967295 %(got a string%)" },
       { { on_fail = 5 }, "option 'on_fail' must be a function" },
       { { init = 5 }, "option 'init' must be a string" },
+      { { init = "GetProtocolManager\0x" },
+        "option 'init' contains a NUL at byte 19" },
+      { { init = "" }, "option 'init' is empty" },
     }
     for _, c in ipairs(cases) do
       assert.error_matches(function() ca.load(SAMPLE, c[1]) end, "bad argument #2 to 'load' %(.*" .. c[2])

@@ -233,25 +233,41 @@ static int load_error(lua_State *L, int r, const char *path, const char *init,
                     luaL_tolstring(L, -1, NULL));
 }
 
+/* A string the loader would cut at a NUL, or an empty one (dlopen("")
+   opens the host program itself), is refused for argument arg. */
+static const char *check_cstring(lua_State *L, int idx, int arg,
+                                 const char *what) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  size_t n = strlen(s);
+  if (n != len)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s contains a NUL at byte %d",
+                                          what, (int)n + 1));
+  if (len == 0) luaL_argerror(L, arg, lua_pushfstring(L, "%s is empty", what));
+  return s;
+}
+
 /*
 ** core.load(path, opts, events): the facade's ca.load makes the events
 ** callback (on_recycle, on_fail) and documents the whole.
 */
 static int l_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path;
   const char *init = WPF_DEFAULT_PM_INIT_FUNCTION;
   char err[512];
   HRESULT hr;
   lua_Integer limit = DEFAULT_LOG_LIMIT;
   int r;
   ca_lpm *p;
+  luaL_checkstring(L, 1);
+  path = check_cstring(L, 1, 1, "path");
   lua_settop(L, 3);
   if (!lua_isnil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     if (lua_getfield(L, 2, "init") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TSTRING)
         luaL_argerror(L, 2, "option 'init' must be a string");
-      init = lua_tostring(L, -1);   /* stays on the stack */
+      init = check_cstring(L, -1, 2, "option 'init'");   /* stays */
     }
     if (lua_getfield(L, 2, "log_limit") != LUA_TNIL)
       limit = int_opt(L, -1, "option ", "log_limit", CA_COUNT_MAX);
