@@ -309,6 +309,19 @@ describe("pm:check_health and pm:check_idle (IPmHealthAndIdleMonitor)", function
     pm:close()
   end)
 
+  it("refuses a bad timeout before it calls anything", function()
+    local pm = load()
+    local callbacks = ca.stats().callbacks
+    for _, t in ipairs{ 0/0, -1, math.huge, 1e10, "5", true } do
+      assert.error_matches(function() pm:check_health(t) end,
+        "bad argument #1 to 'check_health' %('timeout' must be a number of seconds "
+        .. "in 0..1000000000 %(got .-%)%)")
+      assert.equal(callbacks, ca.stats().callbacks)   -- no callback made
+    end
+    assert.is_true(pm:check_health(5))
+    pm:close()
+  end)
+
   it("returns CheckHealth's refusal after shutdown", function()
     local pm = load()
     pm:shutdown()

@@ -60,9 +60,15 @@ local methods = core.pm_methods
 -- @treturn[2] nil
 -- @treturn[2] hresult what CheckHealth returned, or
 -- HRESULT_FROM_WIN32(ERROR_TIMEOUT) when no report came in time
+local MAX_SECONDS = 1000000000   -- ca.wait's bound (src/core/intrange.c)
+
 function methods.check_health(pm, timeout)
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
-    error("bad argument #1 to 'check_health' (seconds >= 0 expected)", 2)
+  -- checked before anything is made or called: NaN fails every comparison
+  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0
+                             and timeout <= MAX_SECONDS) then
+    local got = type(timeout) == "number" and tostring(timeout) or "a " .. type(timeout)
+    error(("bad argument #1 to 'check_health' ('timeout' must be a number of "
+           .. "seconds in 0..%d (got %s))"):format(MAX_SECONDS, got), 2)
   end
   local healthy
   local cb = core.callback(function(status) healthy = status == core.S_OK end,
