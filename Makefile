@@ -86,17 +86,17 @@ $(BUILD)/test/stress_test: $(call obj,tests/stress_test.c $(SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
-$(BUILD)/test/pm_close_test: $(call obj,tests/pm_close_test.c $(SRC)) $(BUILD)/pm/samplepm.so
+$(BUILD)/test/pm_close_test: $(call obj,tests/pm_close_test.c $(SRC)) $(BUILD)/pm/samplepm.so $(BUILD)/pm/edgepm.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LUA_LIBS) -lm
 
-spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
+spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh
 
 ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
-test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(CTESTS)
+test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh $(CTESTS) tools/install-check.sh
 
 demo: $(MODULE) $(BUILD)/pm/samplepm.so

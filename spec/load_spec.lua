@@ -210,6 +210,38 @@ describe("framework requests (IWpfActions)", function()
   end)
 end)
 
+describe("framework requests with reasons that are not text", function()
+  -- tests/pm/edgepm.c sends them (POSIX threads: not built for Windows)
+  local it_posix = support.windows and function(name)
+    pending(name .. ": " .. support.posix_only("tests/pm/edgepm.c uses POSIX threads"))
+  end or it
+  it_posix("give U+FFFD for an unpaired surrogate with the raw units, and nil for NULL",
+           function()
+    local seen = {}
+    local pm = ca.load(support.pm_library("edgepm", "CA_EDGEPM"), {
+      on_fail = function(...) seen[#seen + 1] = { "fail", ... } end,
+      on_recycle = function(...) seen[#seen + 1] = { "recycle", ... } end,
+    })
+    local acts = pm:custom_actions()
+    for _, name in ipairs{ "FailOdd", "FailNull", "RecycleOdd", "RecycleNull" } do
+      run(acts, name, "")
+    end
+    assert.same({
+      { "fail", "a\239\191\189b", ca.E_FAIL, false, "a\0\0\216b\0" },
+      { "fail", nil, ca.E_FAIL, true },
+      { "recycle", "\239\191\189z", "\0\220z\0" },
+      { "recycle" },
+    }, seen)
+    local texts = {}
+    for _, e in ipairs(pm:log()) do
+      if e.op:find("WorkerProcess") then texts[#texts + 1] = e.text or "(nil)" end
+    end
+    assert.same({ "a\239\191\189b", "(nil)", "\239\191\189z", "(nil)" }, texts)
+    acts:close()
+    pm:close()
+  end)
+end)
+
 describe("pm:custom_actions2 (IPmCustomActions2, from the protocol manager's thread)", function()
   local pm, a2
   before_each(function() pm = load() a2 = pm:custom_actions2() end)

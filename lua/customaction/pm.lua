@@ -20,18 +20,30 @@ local function check_fn(opts, k)
   return f
 end
 
--- Requests arrive as reports: the status is the HRESULT, the response a
--- kind byte (R recycle, F fail, N fail on next ping) and the reason.
+-- Requests arrive as reports (src/core/framework.c, request): the status
+-- is the HRESULT, the response a kind byte (R recycle, F fail, N fail on
+-- next ping), a form byte (0 a NULL reason, T text, ? text in which
+-- unpaired surrogates became U+FFFD, then a NUL and the reason's own
+-- UTF-16LE units) and the reason.
+local function reason_of(response)
+  local form = response:sub(2, 2)
+  if form == "0" then return nil end
+  if form ~= "?" then return response:sub(3) end
+  local nul = response:find("\0", 3, true)
+  return response:sub(3, nul - 1), response:sub(nul + 1)
+end
+
 local function events(opts)
   local on_recycle, on_fail = check_fn(opts, "on_recycle"), check_fn(opts, "on_fail")
   local on_error = check_fn(opts, "on_error")
   if not on_recycle and not on_fail then return nil end
   return core.callback(function(status, response)
-    local kind, reason = response:sub(1, 1), response:sub(2)
+    local kind = response:sub(1, 1)
+    local reason, raw = reason_of(response)
     if kind == "R" then
-      if on_recycle then on_recycle(reason) end
+      if on_recycle then on_recycle(reason, raw) end
     elseif on_fail then
-      on_fail(reason, status, kind == "N")
+      on_fail(reason, status, kind == "N", raw)
     end
   end, { name = "framework requests", reuse = true, on_error = on_error })
 end

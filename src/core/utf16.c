@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *ca_utf_error(int code) {
   switch (code) {
@@ -164,6 +165,25 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
   *out = o;
   *len = bytes;
   return CA_UTF_OK;
+}
+
+int ca_utf16_to_utf8_lossy(const WCHAR *s, size_t n, char **out, size_t *len,
+                           size_t *replaced) {
+  WCHAR *w = ca_malloc((n ? n : 1) * sizeof *w);
+  size_t i = 0, where;
+  uint32_t cp;
+  int e;
+  *replaced = 0;
+  if (w == NULL) return CA_UTF_NOMEM;
+  memcpy(w, s, n * sizeof *w);
+  while (i < n)
+    if (next_unit(w, n, &i, &cp) != CA_UTF_OK) {   /* i stays on the unit */
+      w[i++] = 0xFFFD;
+      ++*replaced;
+    }
+  e = ca_utf16_to_utf8(w, n, out, len, &where);
+  free(w);
+  return e;
 }
 
 void ca_utf16_to_le(const WCHAR *w, size_t n, char *out) {

@@ -40,6 +40,14 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
                      size_t *where);
 
 /*
+** UTF-16 units -> UTF-8 for text that must get through whatever it holds
+** (a reason a library gives): each unpaired surrogate becomes U+FFFD and
+** *replaced counts them. CA_UTF_OK or CA_UTF_NOMEM.
+*/
+int ca_utf16_to_utf8_lossy(const WCHAR *s, size_t n, char **out, size_t *len,
+                           size_t *replaced);
+
+/*
 ** The same conversions in two steps, for callers that allocate the output
 ** themselves (the Lua binding, so that an error raised while it works
 ** leaves no malloc'd memory behind): measure validates and counts, fill
