@@ -6,6 +6,10 @@
 ** which joins that thread), release every reference on both sides and
 ** free everything, which ASan, TSan and valgrind check when this runs
 ** under them. CA_SAMPLEPM names the library (else CA_BUILD/pm/samplepm.so).
+** tests/pm/edgepm.c (CA_EDGEPM) adds the hostile cases: requests from four
+** threads of the library while lib:close() and lua_close run, and a
+** FailWorkerProcess made inside the Shutdown that lua_close runs, whose
+** on_fail must not run there (what it made would never be freed).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,15 @@ static void ok(int cond, const char *what) {
   fflush(stdout);
 }
 
+static int hooks_run = 0;
+
+/* hook(): counts a run of an on_fail or on_recycle the test set. */
+static int l_hook(lua_State *L) {
+  (void)L;
+  hooks_run++;
+  return 0;
+}
+
 static lua_State *new_state(const char *sample) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
@@ -37,6 +50,8 @@ static lua_State *new_state(const char *sample) {
   (void)luaL_dostring(L, "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path");
   lua_pushstring(L, sample);
   lua_setglobal(L, "SAMPLE");
+  lua_pushcfunction(L, l_hook);
+  lua_setglobal(L, "hook");
   return L;
 }
 
@@ -63,6 +78,54 @@ static const char *const streaming =
   "while n < 5 do ca.wait(1) end\n"
   "ca.wait(0.02, 0)\n";   /* let reports pile up undelivered */
 
+/* The library's threads report all along: from before close to after. */
+static const char *const threads =
+  "ca = require 'customaction'\n"
+  "n = 0\n"
+  "lib = ca.load(SAMPLE, { on_fail = function() n = n + 1 end,\n"
+  "  on_recycle = function() n = n + 1 end })\n"
+  "acts = lib:custom_actions()\n"
+  "assert(acts:run('Threads', '', function() end) == ca.S_OK)\n"
+  "local t = ca.clock() + 10\n"
+  "while n < 100 and ca.clock() < t do ca.wait(0.01) end\n"
+  "assert(n >= 100, 'no requests from the threads')\n";
+
+/* on_fail looks at the log and makes a callback: what leaked in lua_close */
+static const char *const fail_on_shutdown =
+  "ca = require 'customaction'\n"
+  "lib = ca.load(SAMPLE, { init = 'GetProtocolManagerFailOnShutdown',\n"
+  "  on_fail = function(reason)\n"
+  "    hook()\n"
+  "    assert(#lib:log() > 0)\n"
+  "    kept = ca.callback(function() end)\n"
+  "    local dropped = ca.callback(function() end)\n"
+  "  end })\n";
+
+static void edge_cases(const char *edge) {
+  lua_State *L = new_state(edge);
+  ok(run(L, threads) && run(L, "acts:close() lib:close()"),
+     "lib:close() while the library's threads report");
+  lua_close(L);
+  ok(1, "lua_close after that returns");
+
+  L = new_state(edge);
+  ok(run(L, threads), "the library's threads report again, in a new state");
+  lua_close(L);   /* __gc: Shutdown, Release; the last Release joins */
+  ok(1, "lua_close while they report returns");
+
+  hooks_run = 0;
+  L = new_state(edge);
+  ok(run(L, fail_on_shutdown) && run(L, "lib:close()") && hooks_run == 1,
+     "FailWorkerProcess inside lib:close()'s Shutdown runs on_fail");
+  lua_close(L);
+  hooks_run = 0;
+  L = new_state(edge);
+  ok(run(L, fail_on_shutdown), "a library that fails inside Shutdown");
+  lua_close(L);
+  ok(hooks_run == 0, "inside lua_close's Shutdown on_fail does not run "
+     "(the request is only logged; nothing made there leaks)");
+}
+
 int main(void) {
   const char *env = getenv("CA_SAMPLEPM"), *build = getenv("CA_BUILD");
   char path[1024];
@@ -83,6 +146,15 @@ int main(void) {
      "Shutdown while streaming: the sample finds its AddRefs and Releases balanced");
   lua_close(L);
   ok(1, "lua_close after Shutdown, with reports still queued, returns");
+
+  env = getenv("CA_EDGEPM");
+  if (env != NULL) snprintf(path, sizeof path, "%s", env);
+  else snprintf(path, sizeof path, "%s/pm/edgepm.so", build ? build : "build");
+#if defined(_WIN32)
+  ok(1, "# SKIP tests/pm/edgepm.c uses POSIX threads");
+#else
+  edge_cases(path);
+#endif
 
   printf("1..%d\n", test_no);
   return failed ? 1 : 0;
