@@ -220,9 +220,17 @@ HRESULT ca_preq_report(ca_provider *p, ca_preq *r, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
   void *cb = r->cb;
   HRESULT hr;
+  int tabled = 0;
   if (r->done || cb == NULL) return CA_E_ILLEGAL_METHOD_CALL;
   if (r->kind == CA_PREQ_RUN) final = 1;
-  if (final) r->done = 1;   /* before the call: it may re-enter us */
+  if (final) {   /* before the call, which may re-enter us */
+    r->done = 1;
+    /* the name is free before the final's handler runs, as the issuer's */
+    ca_mutex_lock(&p->lock);
+    tabled = r->in_table;
+    if (tabled) untable_locked(p, r);
+    ca_mutex_unlock(&p->lock);
+  }
   count(&p->stats.reports);
   if (r->kind == CA_PREQ_RUN) {
     ICustomActionResultCallback *c = cb;
@@ -235,14 +243,7 @@ HRESULT ca_preq_report(ca_provider *p, ca_preq *r, HRESULT status, int final,
   if (r->in_call) r->answered = 1;
   if (final) {
     r->cb = NULL;
-    ca_mutex_lock(&p->lock);
-    if (r->in_table) {
-      untable_locked(p, r);
-      ca_mutex_unlock(&p->lock);
-      ca_preq_release(r);   /* the table's reference; ours remains */
-    } else {
-      ca_mutex_unlock(&p->lock);
-    }
+    if (tabled) ca_preq_release(r);   /* the table's reference; ours remains */
     release_native(cb);
   }
   return hr;
