@@ -48,7 +48,7 @@ function M.provider.new(ca)
   local pm = ca.provider{ name = "model" }
   local acts = ca.actions{ v1 = pm:interface("v1"), v2 = pm:interface("v2") }
   -- the script: each action starts one operation of the model's scheduler
-  local function action(args, reply)
+  local function action(_, reply)
     local shape = reply.shape == "v1" and 1 or 2
     local op
     if shape == 2 then
