@@ -155,6 +155,10 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   HRESULT hr;
   ca_mutex_lock(&p->lock);
   if (!atomic_load(&p->connected)) {
+    if (r->in_table) {   /* the table's reference, as below */
+      untable_locked(p, r);
+      ca_preq_release(r);
+    }
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
     return refuse(p, CA_PREFUSED_CLOSED);
@@ -338,21 +342,24 @@ static HRESULT register_action(IPmCustomActions2 *self, PCWSTR name,
   ca_provider *p = FROM(self, v2);
   ca_preq *r = NULL;
   HRESULT hr = make_action(p, CA_PREQ_REGISTER, name, args, cb, &r);
+  int closed;
   if (hr != CA_S_OK) return hr;
+  cb->lpVtbl->AddRef(cb);
+  r->cb = cb;   /* before the table: whoever ends r releases it */
   ca_mutex_lock(&p->lock);
-  if (atomic_load(&p->shut) || registered_locked(p, r->name)) {
-    int shut = atomic_load(&p->shut);   /* Shutdown took the table first */
+  /* re-checked under the lock that Shutdown and disconnect take the table
+     under: a registration never enters a table already emptied */
+  closed = !atomic_load(&p->connected) || atomic_load(&p->shut);
+  if (closed || registered_locked(p, r->name)) {
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
-    return refuse(p, shut ? CA_PREFUSED_CLOSED : CA_PREFUSED_DUPLICATE);
+    return refuse(p, closed ? CA_PREFUSED_CLOSED : CA_PREFUSED_DUPLICATE);
   }
   r->tnext = p->regs;
   p->regs = r;
   r->in_table = 1;
   ca_preq_retain(r);   /* the table's reference */
   ca_mutex_unlock(&p->lock);
-  cb->lpVtbl->AddRef(cb);
-  r->cb = cb;
   return submit(p, r);
 }
 
