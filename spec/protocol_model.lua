@@ -145,6 +145,7 @@ function Issuer:earliest()
 end
 
 function Issuer:report(op, status, final, response)
+  if final then op.final_sent = true end   -- a reply's `done`
   local hr = self.world:issuer_report(op.cb, status, final, response)
   self:emit("report", op.name, { status = status, final = final, result = hr })
   return hr
@@ -335,12 +336,30 @@ function World.foreign_report(_, cb, ring, response, final)
   return HR.S_OK
 end
 
+-- A report from the thread of a queued target (luapm): checked where it
+-- is made, delivered at the next dispatch, with its status.
+function World:queued_report(cb, status, final, response)
+  local hr = refusal(cb, final)
+  if hr then return hr end
+  if self.lring == nil then
+    self.lring = {}
+    self.rings[#self.rings + 1] = self.lring
+  end
+  self.lring[#self.lring + 1] = { cb = cb, status = status, response = response, final = final }
+  return HR.S_OK
+end
+
+function World:has_pending()
+  for _, ring in ipairs(self.rings) do if #ring > 0 then return true end end
+  return false
+end
+
 -- Each native thread has a ring; a dispatch starts with the newest ring
 -- (the rings of exited threads were freed by the previous dispatch).
 function World:dispatch()
   local n = 0
   local rings = self.rings
-  self.rings = {}
+  self.rings, self.lring = {}, nil
   for i = #rings, 1, -1 do
     for _, r in ipairs(rings[i]) do
       local cb = r.cb
@@ -349,12 +368,72 @@ function World:dispatch()
       elseif cb.final_delivered then
         cb.refused.after_final = cb.refused.after_final + 1
       else
-        self:deliver(cb, HR.S_OK, r.final, r.response)
+        self:deliver(cb, r.status or HR.S_OK, r.final, r.response)
         n = n + 1
       end
     end
   end
   return n
+end
+
+---------------------------------------------------------------------------
+-- A queued target (diff.queued: luapm): its script runs the scheduler on
+-- a thread of its own. A call is decided on the caller's thread at once
+-- (names known and registered) and answered S_OK; what the script then
+-- does comes back through the report queue. The sequence waits, after
+-- every step, until the script is idle and every report is delivered
+-- (`settle`); an unregister or close made by a handler meanwhile takes
+-- effect in the script before the next round of deliveries.
+
+local Queued = {}
+Queued.__index = Queued
+
+local function new_queued(w, diff)
+  local inner = new_issuer(setmetatable({}, { __index = {
+    issuer_report = function(_, cb, status, final, response)
+      return w:queued_report(cb, status, final, response)
+    end } }), diff)
+  return setmetatable({ inner = inner, w = w, diff = diff, defs = inner.defs,
+                        closed = false, log = {}, pending = {} }, Queued)
+end
+
+function Queued:start(shape, name, cb)
+  if self.defs[name] == nil then return unknown_name(self, shape) end
+  if shape == 2 and self.inner:find_bound(name) then return HR.EXISTS end
+  self.inner:start(shape, name, cb)
+  return HR.S_OK
+end
+
+function Queued:unregister(name)
+  local op = self.inner:find_bound(name)
+  if op == nil then return ca_hresult(self.diff.not_found) end
+  op.named = false
+  self.pending[#self.pending + 1] = { op = op }
+  return HR.S_OK
+end
+
+function Queued:advance(ms) return self.inner:advance(ms) end
+
+function Queued:close()
+  if self.closed then return end
+  self.closed = true
+  self.pending[#self.pending + 1] = { close = true }
+end
+
+function Queued:settle()
+  while true do
+    while #self.pending > 0 do
+      local p = table.remove(self.pending, 1)
+      if p.close then
+        self.inner:close()
+      elseif self.inner:alive(p.op) and not p.op.final_sent then
+        self.inner:cancelled(p.op, true)   -- on_cancel, then the E_ABORT
+        self.inner:finish_now(p.op)
+      end
+    end
+    if not self.w:has_pending() then return end
+    self.w:dispatch()
+  end
 end
 
 ---------------------------------------------------------------------------
@@ -410,7 +489,7 @@ function M.virtual(ca, peer, seed, nops, target)
   local w = setmetatable({ trace = {}, rings = {} }, World)
   local real = { real_trace = {} }
   local diff = target and target.diff or M.ISSUER
-  w.pm = new_issuer(w, diff)
+  w.pm = diff.queued and new_queued(w, diff) or new_issuer(w, diff)
   real.pm = target and target.new(ca, peer) or ca.issuer({ clock = "virtual", builtins = false })
   local cbs, reals = {}, {}
   local steps = {}
@@ -554,6 +633,11 @@ function M.virtual(ca, peer, seed, nops, target)
       return fail(("returned %s, the model predicts %s"):format(tostring(got),
         tostring(want)))
     end
+    if diff.queued then
+      w.pm:settle()
+      local ok, err = pcall(real.pm.settle, real.pm)
+      if not ok then return fail("settling: " .. tostring(err)) end
+    end
     local err = compare_lists("handler calls", w.trace, real.real_trace)
     if err then return fail(err) end
     if not w.pm.closed and diff.log then
@@ -569,6 +653,11 @@ function M.virtual(ca, peer, seed, nops, target)
   end
   real.pm:close()
   w.pm:close()
+  if diff.queued then
+    w.pm:settle()
+    local ok, err = pcall(real.pm.settle, real.pm)
+    if not ok then return fail("settling: " .. tostring(err)) end
+  end
   w:dispatch()
   ca.dispatch()
   local err = compare_lists("handler calls at the end", w.trace, real.real_trace)
