@@ -84,19 +84,19 @@ $(BUILD)/test/%_test: tests/%_test.cpp $(TEST_HOST_OBJ) $(wildcard tests/*.hpp t
 	  -Itests -o $@ $(filter %.cpp %.o,$^) $(LUA_LIBS) -lm
 
 $(BUILD)/test/abi_test: $(call obj,tests/abi_c_side.c)
-$(BUILD)/test/pm_close_test: $(BUILD)/pm/samplepm.so
+$(BUILD)/test/pm_close_test: $(BUILD)/pm/samplepm.so $(BUILD)/pm/edgepm.so
 
 $(BUILD)/test/core_test: $(call obj,tests/core_test.c $(NATIVE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS)
 
-spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
+spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh
 
 ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
-test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(CTESTS)
+test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh $(CTESTS) tools/install-check.sh
 
 demo: $(MODULE) $(BUILD)/pm/samplepm.so

@@ -18,3 +18,11 @@ $(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp includ
 $(BUILD)/pm/minipm.so: tests/pm/minipm.c mk/pm.mk
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -o $@ $< $(LDFLAGS) $(CFLAGS)
+
+# A protocol manager that calls the framework the way ordinary ones do not
+# (reasons that are not UTF-16, NULL reasons, requests from its own threads
+# while the binding closes, a request inside Shutdown). POSIX threads: the
+# specs that load it skip on Windows.
+$(BUILD)/pm/edgepm.so: tests/pm/edgepm.c include/wpf.h mk/pm.mk
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -pthread -Iinclude -o $@ $< $(LDFLAGS) $(CFLAGS)

@@ -34,10 +34,10 @@ $(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/luahost.c tests/peer
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LUA_LIBS) -lm
 
 ## make sanitize   specs and C tests under ASan+UBSan (both runtimes checked)
-sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
-	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(ASAN_DIR)/pm/samplepm.so \
+sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so
+	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(ASAN_DIR)/pm/samplepm.so $(ASAN_DIR)/pm/edgepm.so \
 	  $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
-	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_LUAPM=$(ASAN_DIR)/customaction/luapm.so \
+	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_EDGEPM=$(ASAN_DIR)/pm/edgepm.so CA_LUAPM=$(ASAN_DIR)/customaction/luapm.so \
 	  CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
 	  LUA=$(ASAN_DIR)/test/host TALLY=$(TALLY) sh tools/run-all.sh \
 	  "tools/sanitizer-check.sh $(ASAN_DIR)/test/host" $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
@@ -51,8 +51,8 @@ TSAN_TESTS = $(TSAN_DIR)/test/core_test $(TSAN_DIR)/test/stress_test $(TSAN_DIR)
   $(TSAN_DIR)/test/provider_test $(TSAN_DIR)/test/luapm_test
 tsan:
 	@$(call san_make,$(TSAN_DIR),$(TSAN_FLAGS)) $(TSAN_DIR)/test/host $(TSAN_TESTS) \
-	  $(TSAN_DIR)/pm/samplepm.so
-	@$(TSAN_ENV) CA_SAMPLEPM=$(TSAN_DIR)/pm/samplepm.so CA_LUAPM=$(TSAN_DIR)/customaction/luapm.so \
+	  $(TSAN_DIR)/pm/samplepm.so $(TSAN_DIR)/pm/edgepm.so
+	@$(TSAN_ENV) CA_SAMPLEPM=$(TSAN_DIR)/pm/samplepm.so CA_EDGEPM=$(TSAN_DIR)/pm/edgepm.so CA_LUAPM=$(TSAN_DIR)/customaction/luapm.so \
 	  LUA_PATH='$(LUA_PATH_DEV)' LUA=$(TSAN_DIR)/test/host \
 	  SPEC_ARGS='$(TSAN_SPECS)' TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_TESTS)
 
@@ -65,8 +65,8 @@ VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stres
   $(VG_DIR)/test/luapm_test
 valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
-	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_TESTS)
-	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_MODEL_SCALE=0.02 \
+	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_DIR)/pm/edgepm.so $(VG_TESTS)
+	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_EDGEPM=$(VG_DIR)/pm/edgepm.so CA_MODEL_SCALE=0.02 \
 	  LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  SPEC_ARGS='$(VG_SPEC_ARGS)' WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
 

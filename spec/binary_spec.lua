@@ -83,6 +83,29 @@ describe("ca.reader", function()
     assert.error_matches(function() ca.reader({}) end, "bad argument #1 to 'reader' %(string expected")
   end)
 
+  it("moves nothing when a UTF-16 read fails on a bad unit", function()
+    local r = ca.reader("A\0\0\216B\0\0\0")
+    assert.error_matches(function() r:utf16(2) end, "unpaired UTF%-16 surrogate at offset 2")
+    assert.equal(0, r:offset())
+    assert.error_matches(function() r:utf16z() end, "unpaired UTF%-16 surrogate at offset 2")
+    assert.equal(0, r:offset())
+    assert.equal("A", r:utf16(1))
+    assert.equal(2, r:offset())
+  end)
+
+  it("names the true size of a huge count", function()
+    local r = ca.reader("abcd")
+    for _, c in ipairs{
+      { "bytes", 2^31, "2147483648" }, { "bytes", 2^32, "4294967296" },
+      { "bytes", 2^53, "9007199254740992" }, { "utf16", 2^32 + 1, "8589934594" },
+      { "utf16", 2^31, "4294967296" }, { "utf16", 2^53, "18014398509481984" },
+    } do
+      assert.error_matches(function() r[c[1]](r, c[2]) end,
+        "reader: " .. c[1] .. " wants " .. c[3] .. " bytes at offset 0, but only 4 remain %(of 4%)")
+      assert.equal(0, r:offset())
+    end
+  end)
+
   it("prints where it is", function()
     assert.equal("customaction.reader (offset 0 of 4)", tostring(ca.reader("abcd")))
   end)

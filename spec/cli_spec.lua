@@ -477,6 +477,16 @@ describe("customaction run, stream and health", function()
                       status = json.null, fail_on_next_ping = json.null } }, doc.requests)
     end)
 
+    it("shows a NULL reason as NULL, and null in JSON", function()
+      local edge = (os.getenv("CA_BUILD") or "build") .. "/pm/edgepm.so"   -- tests/pm/edgepm.c
+      local out, err, code = cli(("run %s RecycleNull"):format(edge))
+      assert.equal(3, code, err)
+      assert.matches(": the library called RecycleWorkerProcess %(reason NULL%)\n$", out)
+      local doc = document((cli(("--json run %s FailNull"):format(edge))))
+      assert.same({ { type = "request", library = edge, call = "FailWorkerProcess", reason = json.null,
+                      status = expected_hresult(ca.E_FAIL), fail_on_next_ping = true } }, doc.requests)
+    end)
+
     it("takes every setting the module lists, as the kind the module gives", function()
       local text = { string = "text", dword = "4294967295", ulonglong = "123456789012",
                      boolean = "true", handle = "0" }

@@ -88,6 +88,15 @@ describe("ca.load", function()
       "protocol manager '.*samplepm%.%a+': GetProtocolManagerDenied failed: E_ACCESSDENIED %(0x80070005%)")
   end)
 
+  it("refuses a path it would have to cut or that names no file", function()
+    assert.error_matches(function() ca.load(SAMPLE .. "\0.extra") end,
+      "bad argument #1 to 'load' %(path must not hold a NUL byte%)")
+    assert.error_matches(function() ca.load("") end,
+      "bad argument #1 to 'load' %(path must not be empty%)")
+    assert.error_matches(function() ca.load(nil) end,
+      "bad argument #1 to 'load' %(string expected, got nil%)")
+  end)
+
   it("checks its options, naming them", function()
     local cases = {
       { { colour = 1 }, "unknown option 'colour'" },
@@ -100,6 +109,9 @@ describe("ca.load", function()
       { { version = { "7" } }, "option 'version%[1%]' must be an integer in 0..4294967295 %(got a string%)" },
       { { on_fail = 5 }, "option 'on_fail' must be a function" },
       { { init = 5 }, "option 'init' must be a string" },
+      { { init = "GetProtocolManager\0x" },
+        "option 'init' must not hold a NUL byte" },
+      { { init = "" }, "option 'init' must not be empty" },
     }
     for _, c in ipairs(cases) do
       assert.error_matches(function() ca.load(SAMPLE, c[1]) end, "bad argument #2 to 'load' %(.*" .. c[2])
@@ -194,6 +206,38 @@ describe("framework requests (IWpfActions)", function()
     for _, e in ipairs(pm:log()) do if e.op == "FailWorkerProcess" then threads[#threads + 1] = e.thread end end
     assert.equal(1, #threads)
     a2:close()
+    pm:close()
+  end)
+end)
+
+describe("framework requests with reasons that are not text", function()
+  -- tests/pm/edgepm.c sends them (POSIX threads: not built for Windows)
+  local it_posix = support.windows and function(name)
+    pending(name .. ": " .. support.posix_only("tests/pm/edgepm.c uses POSIX threads"))
+  end or it
+  it_posix("give U+FFFD for an unpaired surrogate with the raw units, and nil for NULL",
+           function()
+    local seen = {}
+    local pm = ca.load(support.pm_library("edgepm", "CA_EDGEPM"), {
+      on_fail = function(...) seen[#seen + 1] = { "fail", ... } end,
+      on_recycle = function(...) seen[#seen + 1] = { "recycle", ... } end,
+    })
+    local acts = pm:custom_actions()
+    for _, name in ipairs{ "FailOdd", "FailNull", "RecycleOdd", "RecycleNull" } do
+      run(acts, name, "")
+    end
+    assert.same({
+      { "fail", "a\239\191\189b", ca.E_FAIL, false, "a\0\0\216b\0" },
+      { "fail", nil, ca.E_FAIL, true },
+      { "recycle", "\239\191\189z", "\0\220z\0" },
+      { "recycle" },
+    }, seen)
+    local texts = {}
+    for _, e in ipairs(pm:log()) do
+      if e.op:find("WorkerProcess") then texts[#texts + 1] = e.text or "(nil)" end
+    end
+    assert.same({ "a\239\191\189b", "(nil)", "\239\191\189z", "(nil)" }, texts)
+    acts:close()
     pm:close()
   end)
 end)
@@ -294,6 +338,19 @@ describe("pm:check_health and pm:check_idle (IPmHealthAndIdleMonitor)", function
     assert.is_false(pm:check_idle())
     a2:unregister("Ticker")
     a2:close()
+    pm:close()
+  end)
+
+  it("refuses a bad timeout before it calls anything", function()
+    local pm = load()
+    local callbacks = ca.stats().callbacks
+    for _, t in ipairs{ 0/0, -1, math.huge, 1e10, "5", true } do
+      assert.error_matches(function() pm:check_health(t) end,
+        "bad argument #1 to 'check_health' %('timeout' must be a number of seconds "
+        .. "in 0..1000000000 %(got .-%)%)")
+      assert.equal(callbacks, ca.stats().callbacks)   -- no callback made
+    end
+    assert.is_true(pm:check_health(5))
     pm:close()
   end)
 

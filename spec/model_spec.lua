@@ -6,11 +6,16 @@
 --                         make valgrind use less than 1)
 --   CA_MODEL_VIRTUAL=n    virtual-clock sequences (default 2000)
 --   CA_MODEL_THREADED=n   threaded sequences (default 200)
+--   CA_MODEL_PROVIDER=n   virtual-clock sequences against ca.provider
+--                         behind ca.actions (default 1000)
+--   CA_MODEL_LUAPM=n      the same against luapm loaded with ca.load
+--                         (default 500)
 --
 -- A failure names its seed and the steps that led to it.
 local ca = require "customaction"
 local peer = require "nativepeer"
 local model = require "protocol_model"
+local targets = require "model_targets"
 
 local scale = tonumber(os.getenv("CA_MODEL_SCALE") or "1")
 local replay = tonumber(os.getenv("CA_MODEL_SEED") or "")
@@ -32,6 +37,27 @@ describe("the protocol, against its model", function()
     for _, seed in ipairs(seeds(n, 0)) do
       local err = model.virtual(ca, peer, seed)
       if err then error(err .. "\n  replay: CA_MODEL_SEED=" .. seed, 0) end
+    end
+  end)
+
+  it("agrees on every handler call and HRESULT against ca.provider behind ca.actions",
+     function()
+    -- the same seeds as the issuer's: the same sequences
+    local n = count("CA_MODEL_PROVIDER", 1000)
+    for _, seed in ipairs(seeds(n, 0)) do
+      local err = model.virtual(ca, peer, seed, nil, targets.provider)
+      if err then error(err .. "\n  target: " .. targets.provider.name
+                        .. "\n  replay: CA_MODEL_SEED=" .. seed, 0) end
+    end
+  end)
+
+  it("agrees on every handler call and HRESULT against luapm loaded with ca.load",
+     function()
+    local n = count("CA_MODEL_LUAPM", 500)
+    for _, seed in ipairs(seeds(n, 0)) do
+      local err = model.virtual(ca, peer, seed, nil, targets.luapm)
+      if err then error(err .. "\n  target: " .. targets.luapm.name
+                        .. "\n  replay: CA_MODEL_SEED=" .. seed, 0) end
     end
   end)
 

@@ -168,7 +168,7 @@ describe("a loaded library's check_health", function()
       local ok, err = pcall(function() local h = lib:check_health(t) return h end)
       assert.is_false(ok)
       assert.matches("^" .. THIS:gsub("%p", "%%%0") ..
-        ":%d+: bad argument #1 to 'check_health' %(seconds >= 0 expected%)", err)
+        ":%d+: bad argument #1 to 'check_health' %('timeout' must be a number of seconds", err)
     end
     lib:close()
   end)
@@ -266,7 +266,7 @@ describe("names a native caller cannot send", function()
       { function() ca.provider{ actions = { ["\255"] = print } } end,
         "bad argument #1 to 'provider' %(action name: invalid UTF%-8" },
       { function() ca.provider{ name = "a\0b" } end,
-        "bad argument #1 to 'provider' %(option 'name' must not hold a NUL byte%)" },
+        "bad argument #1 to 'provider' %(option 'name': embedded NUL at byte 2%)" },
       { function() p:define("a\0b", print) end, "bad argument #1 to 'define' %(embedded NUL at byte 2%)" },
       { function() p:define("\255", print) end, "bad argument #1 to 'define' %(invalid UTF%-8" },
       { function() pm:define("a\0b", {}) end, "bad argument #1 to 'define' %(.*NUL" },

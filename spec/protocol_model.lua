@@ -8,6 +8,11 @@
 -- call returns, and the issuer's log (op, action, status, final, result,
 -- time) must be what the model predicts.
 --
+-- `M.virtual(ca, peer, seed, nops, target)` runs the same sequence against
+-- another implementation: target (spec/model_targets.lua) makes it and
+-- states, in one descriptor, where its documented semantics differ from
+-- the issuer's; the model follows the descriptor.
+--
 -- `M.threaded(ca, peer, seed)` runs native producer threads and a
 -- threaded issuer against the queue and checks what cannot be predicted
 -- exactly: each thread's reports arrive in order, and every report ends
@@ -32,7 +37,9 @@ local function pick(r, t) return t[r(#t)] end
 -- unknown name); `run_semantics` and `unknown_name` say so.
 
 local HR = {}
+local ca_hresult
 local function hrs(ca)
+  ca_hresult = ca.hresult
   HR.S_OK = ca.S_OK
   HR.E_FAIL = ca.E_FAIL
   HR.E_ABORT = ca.E_ABORT
@@ -44,8 +51,20 @@ local function hrs(ca)
   HR.DISP = ca.DISP_E_EXCEPTION
 end
 
--- What run/register answer for a name nobody defined.
-local function unknown_name(shape) return shape == 1 and HR.NOTIMPL or HR.NOT_FOUND end
+-- The issuer's semantics where implementations differ (the descriptor's
+-- fields; spec/model_targets.lua gives the others'): what run and
+-- register answer for a name nobody defined, what unregister answers for
+-- a name not registered, whether a stream whose report failed ends with a
+-- final E_ABORT (the issuer just stops), whether an unregister from
+-- inside the stream's own handler sends its E_ABORT at once (the issuer
+-- sends it at its next step), and whether the implementation keeps a log.
+M.ISSUER = { name = "issuer", unknown_run = "E_NOTIMPL", unknown_register = "E_NOT_SET",
+             not_found = "E_NOT_SET", stop_final = false, cancel_nested = false,
+             log = true }
+
+local function unknown_name(pm, shape)
+  return ca_hresult(shape == 1 and pm.diff.unknown_run or pm.diff.unknown_register)
+end
 
 -- run: its one response inside the call, then the Release; the call
 -- returns what the report returned, and is logged when it returns.
@@ -66,9 +85,16 @@ end
 local Issuer = {}
 Issuer.__index = Issuer
 
-local function new_issuer(world)
-  return setmetatable({ world = world, vnow = 0, defs = {}, ops = {},
-                        closed = false, advancing = false, log = {} }, Issuer)
+local function new_issuer(world, diff)
+  return setmetatable({ world = world, diff = diff or M.ISSUER, vnow = 0, defs = {},
+                        ops = {}, closed = false, advancing = false, log = {} }, Issuer)
+end
+
+-- The scheduler itself, for a target whose script runs the same actions
+-- (world:issuer_report(op.cb, status, final, response) makes each report).
+function M.scheduler(ca, world, diff)
+  hrs(ca)
+  return new_issuer(world, diff)
 end
 
 function Issuer:emit(op, action, t)
@@ -92,7 +118,7 @@ function Issuer:start(shape, name, cb)
   local def = self.defs[name]
   local hr
   if self.closed then hr = HR.DISCONNECTED
-  elseif def == nil then hr = unknown_name(shape)
+  elseif def == nil then hr = unknown_name(self, shape)
   elseif shape == 2 and self:find_bound(name) then hr = HR.EXISTS end
   if hr then
     self:emit(what, name, { result = hr })
@@ -119,6 +145,7 @@ function Issuer:earliest()
 end
 
 function Issuer:report(op, status, final, response)
+  if final then op.final_sent = true end   -- a reply's `done`
   local hr = self.world:issuer_report(op.cb, status, final, response)
   self:emit("report", op.name, { status = status, final = final, result = hr })
   return hr
@@ -146,9 +173,11 @@ function Issuer:step(op)
     op.sent = k
     if last >= 0 and k >= last then
       op.state, op.named, op.due = "extras", false, self.vnow
-    elseif op.state == "cancel" then
-      op.due = self.vnow
+    elseif op.state == "cancel" or op.state == "ending" then
+      op.due = self.vnow   -- ending: cancelled from inside its own handler
     elseif result:failed() then
+      op.named = false
+      if self.diff.stop_final then self:report(op, HR.E_ABORT, true, "") end
       self:emit("stop", op.name, { result = result })
       op.state, op.named, op.due = "ending", false, self.vnow
     else
@@ -200,13 +229,22 @@ end
 function Issuer:unregister(name)
   local op = self:find_bound(name)
   if op == nil then
-    self:emit("unregister", name, { result = HR.NOT_FOUND })
-    return HR.NOT_FOUND
+    local hr = ca_hresult(self.diff.not_found)
+    self:emit("unregister", name, { result = hr })
+    return hr
   end
   op.named, op.state, op.due = false, "cancel", self.vnow
+  if self.diff.cancel_nested then self:cancelled(op, true) end
   self:emit("unregister", name, { result = HR.S_OK })
   self:finish_now(op)
   return HR.S_OK
+end
+
+-- A cancel that ends op at once (report: with its final E_ABORT, which
+-- a target's own layer may send instead); its next step only releases.
+function Issuer:cancelled(op, report)
+  op.named, op.state, op.due = false, "ending", self.vnow
+  if report then self:report(op, HR.E_ABORT, true, "") end
 end
 
 function Issuer:close()
@@ -298,12 +336,30 @@ function World.foreign_report(_, cb, ring, response, final)
   return HR.S_OK
 end
 
+-- A report from the thread of a queued target (luapm): checked where it
+-- is made, delivered at the next dispatch, with its status.
+function World:queued_report(cb, status, final, response)
+  local hr = refusal(cb, final)
+  if hr then return hr end
+  if self.lring == nil then
+    self.lring = {}
+    self.rings[#self.rings + 1] = self.lring
+  end
+  self.lring[#self.lring + 1] = { cb = cb, status = status, response = response, final = final }
+  return HR.S_OK
+end
+
+function World:has_pending()
+  for _, ring in ipairs(self.rings) do if #ring > 0 then return true end end
+  return false
+end
+
 -- Each native thread has a ring; a dispatch starts with the newest ring
 -- (the rings of exited threads were freed by the previous dispatch).
 function World:dispatch()
   local n = 0
   local rings = self.rings
-  self.rings = {}
+  self.rings, self.lring = {}, nil
   for i = #rings, 1, -1 do
     for _, r in ipairs(rings[i]) do
       local cb = r.cb
@@ -312,12 +368,72 @@ function World:dispatch()
       elseif cb.final_delivered then
         cb.refused.after_final = cb.refused.after_final + 1
       else
-        self:deliver(cb, HR.S_OK, r.final, r.response)
+        self:deliver(cb, r.status or HR.S_OK, r.final, r.response)
         n = n + 1
       end
     end
   end
   return n
+end
+
+---------------------------------------------------------------------------
+-- A queued target (diff.queued: luapm): its script runs the scheduler on
+-- a thread of its own. A call is decided on the caller's thread at once
+-- (names known and registered) and answered S_OK; what the script then
+-- does comes back through the report queue. The sequence waits, after
+-- every step, until the script is idle and every report is delivered
+-- (`settle`); an unregister or close made by a handler meanwhile takes
+-- effect in the script before the next round of deliveries.
+
+local Queued = {}
+Queued.__index = Queued
+
+local function new_queued(w, diff)
+  local inner = new_issuer(setmetatable({}, { __index = {
+    issuer_report = function(_, cb, status, final, response)
+      return w:queued_report(cb, status, final, response)
+    end } }), diff)
+  return setmetatable({ inner = inner, w = w, diff = diff, defs = inner.defs,
+                        closed = false, log = {}, pending = {} }, Queued)
+end
+
+function Queued:start(shape, name, cb)
+  if self.defs[name] == nil then return unknown_name(self, shape) end
+  if shape == 2 and self.inner:find_bound(name) then return HR.EXISTS end
+  self.inner:start(shape, name, cb)
+  return HR.S_OK
+end
+
+function Queued:unregister(name)
+  local op = self.inner:find_bound(name)
+  if op == nil then return ca_hresult(self.diff.not_found) end
+  op.named = false
+  self.pending[#self.pending + 1] = { op = op }
+  return HR.S_OK
+end
+
+function Queued:advance(ms) return self.inner:advance(ms) end
+
+function Queued:close()
+  if self.closed then return end
+  self.closed = true
+  self.pending[#self.pending + 1] = { close = true }
+end
+
+function Queued:settle()
+  while true do
+    while #self.pending > 0 do
+      local p = table.remove(self.pending, 1)
+      if p.close then
+        self.inner:close()
+      elseif self.inner:alive(p.op) and not p.op.final_sent then
+        self.inner:cancelled(p.op, true)   -- on_cancel, then the E_ABORT
+        self.inner:finish_now(p.op)
+      end
+    end
+    if not self.w:has_pending() then return end
+    self.w:dispatch()
+  end
 end
 
 ---------------------------------------------------------------------------
@@ -367,13 +483,14 @@ local function compare_lists(what, want, got)
 end
 
 -- Runs seed's sequence; nil when the module did what the model predicts.
-function M.virtual(ca, peer, seed, nops)
+function M.virtual(ca, peer, seed, nops, target)
   hrs(ca)
   local r = rng(seed)
   local w = setmetatable({ trace = {}, rings = {} }, World)
   local real = { real_trace = {} }
-  w.pm = new_issuer(w)
-  real.pm = ca.issuer({ clock = "virtual", builtins = false })
+  local diff = target and target.diff or M.ISSUER
+  w.pm = diff.queued and new_queued(w, diff) or new_issuer(w, diff)
+  real.pm = target and target.new(ca, peer) or ca.issuer({ clock = "virtual", builtins = false })
   local cbs, reals = {}, {}
   local steps = {}
   local function fail(msg)
@@ -498,7 +615,7 @@ function M.virtual(ca, peer, seed, nops)
       want, got = "ok", "ok"
     else
       steps[#steps + 1] = "close issuer"
-      if not w.pm.closed then
+      if not w.pm.closed and diff.log then
         -- the log of a closed issuer cannot be read: compare it first
         local err = compare_lists("log", (function()
           local t = {} for j, e in ipairs(w.pm.log) do t[j] = entry_text(e) end return t
@@ -516,9 +633,14 @@ function M.virtual(ca, peer, seed, nops)
       return fail(("returned %s, the model predicts %s"):format(tostring(got),
         tostring(want)))
     end
+    if diff.queued then
+      w.pm:settle()
+      local ok, err = pcall(real.pm.settle, real.pm)
+      if not ok then return fail("settling: " .. tostring(err)) end
+    end
     local err = compare_lists("handler calls", w.trace, real.real_trace)
     if err then return fail(err) end
-    if not w.pm.closed then
+    if not w.pm.closed and diff.log then
       local mine, theirs = {}, {}
       for j, e in ipairs(w.pm.log) do mine[j] = entry_text(e) end
       for j, e in ipairs(real.pm:log(true)) do theirs[j] = entry_text(e) end
@@ -531,6 +653,11 @@ function M.virtual(ca, peer, seed, nops)
   end
   real.pm:close()
   w.pm:close()
+  if diff.queued then
+    w.pm:settle()
+    local ok, err = pcall(real.pm.settle, real.pm)
+    if not ok then return fail("settling: " .. tostring(err)) end
+  end
   w:dispatch()
   ca.dispatch()
   local err = compare_lists("handler calls at the end", w.trace, real.real_trace)

@@ -10,6 +10,7 @@ local E_NOTIMPL = ca.hresult(0x80004001)
 local ALREADY_EXISTS = ca.hresult.from_win32(183)
 local NOT_FOUND = ca.hresult.from_win32(1168)
 local TIMEOUT = ca.hresult.from_win32(1460)
+local unpack = table.unpack or unpack   -- 5.1 has only the global
 
 local function responses(got)
   local out = {}
@@ -50,6 +51,28 @@ describe("ca.provider", function()
     assert.error_matches(function() ca.provider{ health = true } end,
                          "option 'health' must be a function")
     assert.error_matches(function() ca.provider("x") end, "table expected")
+  end)
+
+  it("refuses names native callers cannot send, as the issuer does",
+     function()
+    local fn = function() end
+    for _, bad in ipairs{ "a\0b", "\255", "caf\xC3", "\xED\xA0\x80" } do
+      assert.error_matches(function() ca.provider{ actions = { [bad] = fn } } end,
+        "bad argument #1 to 'provider' %(action name: .- at byte %d+")
+      assert.error_matches(function() ca.provider{ name = bad } end,
+        "bad argument #1 to 'provider' %(option 'name'")
+      local pm = ca.provider{}
+      assert.error_matches(function() pm:define(bad, fn) end,
+        "bad argument #1 to 'define' %(.- at byte")
+      assert.error_matches(function() pm:define(bad, nil) end,
+        "bad argument #1 to 'define' %(.- at byte")
+      local issuer = ca.issuer()
+      assert.error_matches(function() issuer:define(bad, {}) end,
+        "a name must be text a native caller can send as UTF%-16")
+      issuer:close()
+    end
+    local pm = ca.provider{ actions = { ["a\0b"] = nil, ["é"] = fn } }
+    pm:define("ü", fn)
   end)
 
   it("may start without actions and get them later", function()
@@ -352,6 +375,44 @@ describe("IProtocolManager", function()
     assert.equal(ca.E_ABORT, got[1].status)
     assert.equal(ca.RPC_E_DISCONNECTED.value, peer.call("register",
       pm:interface("v2"), "Count", "1", cb:interface("v2")))
+  end)
+
+  it("after Shutdown every method answers RPC_E_DISCONNECTED and runs no hook",
+     function()
+    local hooks = {}
+    local function hook(name, value)
+      return function() hooks[name] = (hooks[name] or 0) + 1; return value end
+    end
+    local pm = sample{ health = hook("health", true), idle = hook("idle", true),
+                       shutdown = hook("shutdown") }
+    local cb = support.recorder(ca)
+    local mon, v2 = pm:interface("monitor"), pm:interface("v2")
+    assert.equal(0, peer.call("register", v2, "Later", "", cb:interface("v2")))
+    assert.equal(0, peer.call("shutdown", pm:interface("pm"), nil, nil))
+    assert.equal(1, hooks.shutdown)
+    local closed = ca.RPC_E_DISCONNECTED.value
+    local h = peer.health_callback()
+    for _, call in ipairs{
+      { "unregister", v2, "Later" }, { "health", mon, nil, nil, h },
+      { "idle", mon, nil, nil, true }, { "shutdown", pm:interface("pm") },
+      { "run", pm:interface("v1"), "Echo", "x", cb:interface("v1") },
+      { "register", v2, "Count", "1", cb:interface("v2") },
+    } do
+      assert.equal(closed, (peer.call(unpack(call, 1, 5))), call[1])
+    end
+    local jobs = {
+      health = peer.call("health", mon, nil, nil, h, "thread"),
+      idle = peer.call("idle", mon, nil, nil, true, "thread"),
+      shutdown = peer.call("shutdown", pm:interface("pm"), nil, nil, nil,
+                           "thread") }
+    for name, job in pairs(jobs) do
+      assert.equal(closed, (job:join()), name .. " from another thread")
+    end
+    ca.dispatch()
+    assert.same({ shutdown = 1 }, hooks)
+    assert.same({ 0, false, 1 }, { peer.health_state(h) })
+    assert.equal(9, pm:stats().refused.closed)
+    peer.release(h)
   end)
 end)
 

@@ -6,6 +6,10 @@
 ** which joins that thread), release every reference on both sides and
 ** free everything, which ASan, TSan and valgrind check when this runs
 ** under them. CA_SAMPLEPM names the library (else CA_BUILD/pm/samplepm.so).
+** tests/pm/edgepm.c (CA_EDGEPM) adds the hostile cases: requests from four
+** threads of the library while lib:close() and lua_close run, and a
+** FailWorkerProcess made inside the Shutdown that lua_close runs, whose
+** on_fail must not run there (what it made would never be freed).
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -17,10 +21,21 @@
 #include "luahost.h"
 #include "tap.h"
 
+static int hooks_run = 0;
+
+/* hook(): counts a run of an on_fail or on_recycle the test set. */
+static int l_hook(lua_State *L) {
+  (void)L;
+  hooks_run++;
+  return 0;
+}
+
 static lua_State *new_state(const char *sample) {
   lua_State *L = luahost_new();
   lua_pushstring(L, sample);
   lua_setglobal(L, "SAMPLE");
+  lua_pushcfunction(L, l_hook);
+  lua_setglobal(L, "hook");
   return L;
 }
 
@@ -68,6 +83,54 @@ static const char *const streaming =
   "end\n"
   "ca.wait(0.02, 0)\n";   /* let reports pile up undelivered */
 
+#if !defined(_WIN32)
+/* The library's threads report all along: from before close to after. */
+static const char *const reporting =
+  "ca = require 'customaction'\n"
+  "n = 0\n"
+  "lib = ca.load(SAMPLE, { on_fail = function() n = n + 1 end,\n"
+  "  on_recycle = function() n = n + 1 end })\n"
+  "acts = lib:custom_actions()\n"
+  "assert(acts:run('Threads', '', function() end) == ca.S_OK)\n"
+  "local t = ca.clock() + 10\n"
+  "while n < 100 and ca.clock() < t do ca.wait(0.01) end\n"
+  "assert(n >= 100, 'no requests from the threads')\n";
+
+/* on_fail looks at the log and makes a callback: what leaked in lua_close */
+static const char *const fail_on_shutdown =
+  "ca = require 'customaction'\n"
+  "lib = ca.load(SAMPLE, { init = 'GetProtocolManagerFailOnShutdown',\n"
+  "  on_fail = function(reason)\n"
+  "    hook()\n"
+  "    assert(#lib:log() > 0)\n"
+  "    kept = ca.callback(function() end)\n"
+  "    local dropped = ca.callback(function() end)\n"
+  "  end })\n";
+
+static void edge_cases(const char *edge) {
+  lua_State *L = new_state(edge);
+  ok(luahost_run(L, reporting) && luahost_run(L, "acts:close() lib:close()"),
+     "lib:close() while the library's threads report");
+  lua_close(L);   /* returning (no crash, no hang) is the check */
+
+  L = new_state(edge);
+  ok(luahost_run(L, reporting), "the library's threads report again, in a new state");
+  lua_close(L);   /* __gc: Shutdown, Release; the last Release joins */
+
+  hooks_run = 0;
+  L = new_state(edge);
+  ok(luahost_run(L, fail_on_shutdown) && luahost_run(L, "lib:close()") && hooks_run == 1,
+     "FailWorkerProcess inside lib:close()'s Shutdown runs on_fail");
+  lua_close(L);
+  hooks_run = 0;
+  L = new_state(edge);
+  ok(luahost_run(L, fail_on_shutdown), "a library that fails inside Shutdown");
+  lua_close(L);
+  ok(hooks_run == 0, "inside lua_close's Shutdown on_fail does not run "
+     "(the request is only logged; nothing made there leaks)");
+}
+#endif
+
 int main(void) {
   const char *env = getenv("CA_SAMPLEPM"), *build = getenv("CA_BUILD");
   char path[1024];
@@ -94,5 +157,14 @@ int main(void) {
   lua_close(L);
   threads_check(before, 0, "lua_close after Shutdown, with reports still "
                 "queued: no thread is left");
+
+  env = getenv("CA_EDGEPM");
+  if (env != NULL) snprintf(path, sizeof path, "%s", env);
+  else snprintf(path, sizeof path, "%s/pm/edgepm.so", build ? build : "build");
+#if defined(_WIN32)
+  ok(1, "# SKIP tests/pm/edgepm.c uses POSIX threads");
+#else
+  edge_cases(path);
+#endif
   return tap_done();
 }

@@ -6,6 +6,7 @@
 // references on both sides; last, lua_close with references outstanding.
 // Output is TAP.
 #include <cstring>
+#include <memory>
 
 #include "luahost.h"
 #include "client.hpp"
@@ -96,7 +97,7 @@ static void on_lua_thread(lua_State *L, sdk::IPmCustomActions *v1,
      "Lua thread: unregister runs on_cancel and sends one final E_ABORT");
   ok(a.refs == 1 && b.refs == 1 && c.refs == 1 && d.refs == 1 &&
      a.addrefs == a.releases && b.addrefs == b.releases &&
-     c.addrefs == c.releases && d.addrefs == 0,
+     c.addrefs == c.releases && d.addrefs == d.releases,
      "Lua thread: every AddRef on our callbacks is released");
 }
 
@@ -179,14 +180,114 @@ static void close_with_references(lua_State *L, sdk::IProtocolManager *pm,
   ok(c.joined() == "80010108:nil!" && c.refs == 1 &&
      c.addrefs == c.releases,
      "lua_close: an open registration gets a final RPC_E_DISCONNECTED");
-  auto *v1 = get<sdk::IPmCustomActions>(pm, sdk::PM_CUSTOM_ACTIONS_ID);
-  V1 a;
-  ok(v1 != nullptr && v1->RunCustomAction(u"Echo", u"x", &a) ==
+  sdk::PVOID v1 = &c;
+  V2 a;
+  ok(pm->GetPmInterface(sdk::PM_CUSTOM_ACTIONS_ID, &v1) ==
+     RPC_E_DISCONNECTED_ && v1 == nullptr &&
+     v2->RegisterCustomActionCallback(u"Echo", u"x", &a) ==
      RPC_E_DISCONNECTED_ && a.addrefs == 0,
      "after lua_close: calls get RPC_E_DISCONNECTED, callbacks untouched");
-  if (v1 != nullptr) v1->Release();
   v2->Release();
   ok(pm->Release() == 0, "after lua_close: the last Release frees the object");
+}
+
+// An accepted call (S_OK) got exactly one final report, a refused one
+// none, and every reference taken on the caller's object was given back.
+template <class T> static bool settled(HRESULT hr, T &o) {
+  if (o.refs != 1 || o.addrefs != o.releases) return false;
+  if (hr != S_OK_) return o.size() == 0;
+  std::string all = o.joined();
+  return !all.empty() && all.back() == '!' &&
+         all.find('!') == all.size() - 1;
+}
+
+// What one caller thread did. Refused calls are checked at once; accepted
+// ones are kept until the end, when their reports can be counted.
+struct Caller {
+  std::vector<std::unique_ptr<V1>> runs;
+  std::vector<std::unique_ptr<V2>> regs;
+  std::vector<std::unique_ptr<Health>> checks;
+  size_t calls = 0, refused = 0, bad = 0;
+  HRESULT last[5] = {0, 0, 0, 0, 0};
+  template <class T> void keep(HRESULT hr, std::unique_ptr<T> o,
+                               std::vector<std::unique_ptr<T>> &v, int i) {
+    calls++;
+    last[i] = hr;
+    if (hr == S_OK_) { v.push_back(std::move(o)); return; }
+    refused++;
+    if (!settled(hr, *o)) bad++;
+  }
+};
+
+static bool settled(HRESULT hr, Health &h) {
+  return h.refs == 1 && h.reports == (hr == S_OK_ ? 1 : 0);
+}
+
+static void call_everything(Caller &c, sdk::IPmCustomActions *v1,
+                            sdk::IPmCustomActions2 *v2,
+                            sdk::IPmHealthAndIdleMonitor *mon,
+                            std::atomic<bool> &stop) {
+  while (!stop) {
+    std::unique_ptr<V1> a(new V1);
+    HRESULT hr = v1->RunCustomAction(u"Echo", u"x", a.get());
+    c.keep(hr, std::move(a), c.runs, 0);
+    std::unique_ptr<V2> r(new V2);
+    hr = v2->RegisterCustomActionCallback(u"Hold", u"", r.get());
+    c.keep(hr, std::move(r), c.regs, 1);
+    c.last[2] = v2->UnregisterCustomActionCallback(u"Hold");
+    std::unique_ptr<Health> h(new Health);
+    hr = mon->CheckHealth(h.get());
+    c.keep(hr, std::move(h), c.checks, 3);
+    sdk::BOOL idle = 0;
+    c.last[4] = mon->CheckIdle(&idle);
+  }
+}
+
+// Native callers on four threads call every method while Lua closes the
+// provider and then the state; TSan checks the threads, this the counts.
+static void close_under_fire() {
+  sdk::IProtocolManager *pm = nullptr;
+  lua_State *L = new_host(&pm);
+  if (L == nullptr) return;
+  pm->AddRef();
+  auto *v1 = get<sdk::IPmCustomActions>(pm, sdk::PM_CUSTOM_ACTIONS_ID);
+  auto *v2 = get<sdk::IPmCustomActions2>(pm, CUSTOM_ACTIONS2_ID, true);
+  auto *mon = get<sdk::IPmHealthAndIdleMonitor>(
+      pm, sdk::PM_HEALTH_AND_IDLE_MONITOR_ID);
+  const int T = 4;
+  std::vector<Caller> callers(T);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < T; t++)
+    ts.emplace_back([&, t] { call_everything(callers[t], v1, v2, mon, stop); });
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) customaction_wait(L, 0.005, -1);
+  luaL_dostring(L, "pm:close()");
+  customaction_wait(L, 0.02, -1);
+  lua_close(L);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop = true;
+  for (auto &t : ts) t.join();
+  size_t accepted = 0, calls = 0;
+  bool all = true, closed = true;
+  for (auto &c : callers) {
+    for (auto &x : c.runs) all = all && settled(S_OK_, *x);
+    for (auto &x : c.regs) all = all && settled(S_OK_, *x);
+    for (auto &x : c.checks) all = all && settled(S_OK_, *x);
+    all = all && c.bad == 0;
+    accepted += c.calls - c.refused;
+    calls += c.calls;
+    for (HRESULT hr : c.last) closed = closed && hr == RPC_E_DISCONNECTED_;
+  }
+  std::printf("# %zu calls from %d threads, %zu accepted\n", calls, T, accepted);
+  ok(accepted > 0 && all, "4 threads calling every method while Lua closes "
+     "the provider and the state: one final report per accepted call, "
+     "none otherwise, every reference back");
+  ok(closed, "after that every method answers RPC_E_DISCONNECTED");
+  v1->Release();
+  v2->Release();
+  mon->Release();
+  ok(pm->Release() == 0, "the last Release frees the provider");
 }
 
 int main() {
@@ -209,5 +310,6 @@ int main() {
   luaL_dostring(L, "held = {} collectgarbage() collectgarbage()");
   ok(provider_refs(L) == 3, "the provider counts the client's references");
   close_with_references(L, pm, v2);
+  close_under_fire();
   return tap_done();
 }

@@ -12,19 +12,31 @@ local core = require "customaction.core"
 
 local M = {}
 
--- Requests arrive as reports: the status is the HRESULT, the response a
--- kind byte (R recycle, F fail, N fail on next ping) and the reason.
+-- Requests arrive as reports (src/core/framework.c, request): the status
+-- is the HRESULT, the response a kind byte (R recycle, F fail, N fail on
+-- next ping), a form byte (0 a NULL reason, T text, ? text in which
+-- unpaired surrogates became U+FFFD, then a NUL and the reason's own
+-- UTF-16LE units) and the reason.
+local function reason_of(response)
+  local form = response:sub(2, 2)
+  if form == "0" then return nil end
+  if form ~= "?" then return response:sub(3) end
+  local nul = response:find("\0", 3, true)
+  return response:sub(3, nul - 1), response:sub(nul + 1)
+end
+
 -- ca.load (C, which has checked the options) calls this to make the
--- callback they reach Lua through.
+-- callback the requests reach Lua through.
 function core.pm_hooks.events(opts)
   local on_recycle, on_fail = opts.on_recycle, opts.on_fail
   if not on_recycle and not on_fail then return nil end
   return core.callback(function(status, response)
-    local kind, reason = response:sub(1, 1), response:sub(2)
+    local kind = response:sub(1, 1)
+    local reason, raw = reason_of(response)
     if kind == "R" then
-      if on_recycle then on_recycle(reason) end
+      if on_recycle then on_recycle(reason, raw) end
     elseif on_fail then
-      on_fail(reason, status, kind == "N")
+      on_fail(reason, status, kind == "N", raw)
     end
   end, { name = "framework requests", reuse = true, on_error = opts.on_error })
 end
@@ -51,10 +63,15 @@ local methods = core.pm_methods
 -- @treturn[2] nil
 -- @treturn[2] hresult what CheckHealth returned, or
 -- HRESULT_FROM_WIN32(ERROR_TIMEOUT) when no report came in time
+local MAX_SECONDS = 1000000000   -- ca.wait's bound (src/core/intrange.c)
+
 function methods.check_health(pm, timeout)
-  -- timeout ~= timeout: NaN, which every comparison lets through
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
-    error("bad argument #1 to 'check_health' (seconds >= 0 expected)", 2)
+  -- checked before anything is made or called: NaN fails every comparison
+  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0
+                             and timeout <= MAX_SECONDS) then
+    local got = type(timeout) == "number" and tostring(timeout) or "a " .. type(timeout)
+    error(("bad argument #1 to 'check_health' ('timeout' must be a number of "
+           .. "seconds in 0..%d (got %s))"):format(MAX_SECONDS, got), 2)
   end
   local healthy
   local cb = core.callback(function(status) healthy = status == core.S_OK end,

@@ -96,14 +96,15 @@ const char *const ca_fw_op_names[CA_NFWOPS] = {
 
 /* ---- the log ------------------------------------------------------------- */
 
-static char *utf8_of(PCWSTR s) {
+/* A reason or an id as UTF-8, each unpaired surrogate as U+FFFD (counted
+   in *replaced when asked); NULL for NULL and when out of memory. */
+static char *utf8_of(PCWSTR s, size_t *replaced) {
   char *out = NULL;
-  size_t len, where;
+  size_t len, n;
   if (s == NULL) return NULL;
-  if (ca_utf16_to_utf8(s, ca_wcslen(s), &out, &len, &where) != CA_UTF_OK) {
-    free(out);
-    return ca_strdup("(invalid UTF-16)");
-  }
+  if (ca_utf16_to_utf8_lossy(s, ca_wcslen(s), &out, &len,
+                             replaced ? replaced : &n) != CA_UTF_OK)
+    return NULL;
   return out;
 }
 
@@ -123,7 +124,7 @@ static ca_log_entry *note_locked(ca_framework *fw, enum ca_fw_op op,
 /* The same with the lock taken; final is FailWorkerProcess's flag. */
 static void note_final(ca_framework *fw, enum ca_fw_op op, const char *what,
                        int64_t id, int64_t result, PCWSTR text, int final) {
-  char *t = utf8_of(text);
+  char *t = utf8_of(text, NULL);
   ca_log_entry *e;
   ca_mutex_lock(&fw->lock);
   e = note_locked(fw, op, what, id, result, t);
@@ -346,21 +347,32 @@ static HRESULT get_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
 
 /* ---- IWpfActions --------------------------------------------------------- */
 
-/* A request as a report of the events callback: kind byte, then the
-   reason in UTF-8. Queued when it comes from another thread. */
+/*
+** A request as a report of the events callback: the kind byte, a form
+** byte (CA_REASON_NULL, _TEXT, or _REPLACED when unpaired surrogates
+** became U+FFFD), the reason in UTF-8, and after _REPLACED a NUL and the
+** reason's own UTF-16LE units. Queued when it comes from another thread.
+*/
 static void request(ca_framework *fw, char kind, HRESULT hr, PCWSTR reason) {
   ca_callback *cb;
-  char *t = utf8_of(reason);
-  size_t n = t ? strlen(t) : 0;
-  BYTE *buf = ca_malloc(n + 1);
+  size_t replaced = 0, units = reason ? ca_wcslen(reason) : 0;
+  char *t = utf8_of(reason, &replaced);
+  size_t n = t ? strlen(t) : 0, raw = replaced ? 1 + 2 * units : 0;
+  BYTE *buf = ca_malloc(2 + n + raw);
   ca_mutex_lock(&fw->lock);
   cb = fw->events;
   if (cb != NULL) ca_callback_addref(cb);
   ca_mutex_unlock(&fw->lock);
   if (cb != NULL && buf != NULL) {
     buf[0] = (BYTE)kind;
-    if (n) memcpy(buf + 1, t, n);
-    ca_callback_report(cb, hr, 0, buf, (DWORD)(n + 1));
+    buf[1] = reason == NULL ? CA_REASON_NULL
+           : replaced ? CA_REASON_REPLACED : CA_REASON_TEXT;
+    if (n) memcpy(buf + 2, t, n);
+    if (raw) {
+      buf[2 + n] = 0;
+      ca_utf16_to_le(reason, units, (char *)buf + 3 + n);
+    }
+    ca_callback_report(cb, hr, 0, buf, (DWORD)(2 + n + raw));
   }
   if (cb != NULL) ca_callback_release(cb);
   free(buf);

@@ -32,6 +32,10 @@ const char *ca_setting_name(int kind, int id);
 #define CA_EVENT_RECYCLE 'R'
 #define CA_EVENT_FAIL 'F'         /* fFailOnNextPing FALSE */
 #define CA_EVENT_FAIL_NEXT 'N'    /* fFailOnNextPing TRUE */
+/* The second byte: what the reason was. */
+#define CA_REASON_NULL '0'        /* a NULL pointer: no text follows */
+#define CA_REASON_TEXT 'T'        /* valid UTF-16: its UTF-8 follows */
+#define CA_REASON_REPLACED '?'    /* UTF-8 with U+FFFD, NUL, UTF-16LE units */
 
 /*
 ** What the framework's log records (the project's one log, oplog.h);

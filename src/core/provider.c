@@ -42,6 +42,16 @@ static void count(atomic_ulong *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+/* The entry of every method but AddRef and Release: counts the call and,
+   once the binding closed or Shutdown ran, answers RPC_E_DISCONNECTED
+   before anything else is looked at or any hook can run. */
+static HRESULT enter(ca_provider *p) {
+  count(&p->stats.calls);
+  if (!atomic_load(&p->connected) || atomic_load(&p->shut))
+    return refuse(p, CA_PREFUSED_CLOSED);
+  return CA_S_OK;
+}
+
 static void release_native(void *obj) {
   IWpfReferencedObject *o = obj;
   if (o != NULL) o->lpVtbl->Release(o);
@@ -116,9 +126,8 @@ static HRESULT make_action(ca_provider *p, int kind, PCWSTR name16,
   ca_preq *r;
   size_t nn, nb, an = 0, ab = 0;
   int ok;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected) || atomic_load(&p->shut))
-    return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (name16 == NULL || cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
   if (!utf8_size(name16, &nn, &nb) ||
       (args16 != NULL && !utf8_size(args16, &an, &ab)))
@@ -185,6 +194,10 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   HRESULT hr;
   ca_mutex_lock(&p->lock);
   if (!atomic_load(&p->connected)) {
+    if (r->in_table) {   /* the table's reference, as below */
+      untable_locked(p, r);
+      ca_preq_release(r);
+    }
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
     return refuse(p, CA_PREFUSED_CLOSED);
@@ -263,9 +276,17 @@ HRESULT ca_preq_report(ca_provider *p, ca_preq *r, HRESULT status, int final,
                        const BYTE *buf, DWORD len) {
   void *cb = r->cb;
   HRESULT hr;
+  int tabled = 0;
   if (r->done || cb == NULL) return CA_E_ILLEGAL_METHOD_CALL;
   if (r->kind == CA_PREQ_RUN) final = 1;
-  if (final) r->done = 1;   /* before the call: it may re-enter us */
+  if (final) {   /* before the call, which may re-enter us */
+    r->done = 1;
+    /* the name is free before the final's handler runs, as the issuer's */
+    ca_mutex_lock(&p->lock);
+    tabled = r->in_table;
+    if (tabled) untable_locked(p, r);
+    ca_mutex_unlock(&p->lock);
+  }
   count(&p->stats.reports);
   if (r->kind == CA_PREQ_RUN) {
     ICustomActionResultCallback *c = cb;
@@ -278,14 +299,7 @@ HRESULT ca_preq_report(ca_provider *p, ca_preq *r, HRESULT status, int final,
   if (r->in_call) r->answered = 1;
   if (final) {
     r->cb = NULL;
-    ca_mutex_lock(&p->lock);
-    if (r->in_table) {
-      untable_locked(p, r);
-      ca_mutex_unlock(&p->lock);
-      ca_preq_release(r);   /* the table's reference; ours remains */
-    } else {
-      ca_mutex_unlock(&p->lock);
-    }
+    if (tabled) ca_preq_release(r);   /* the table's reference; ours remains */
     release_native(cb);
   }
   return hr;
@@ -379,20 +393,24 @@ static HRESULT register_action(IPmCustomActions2 *self, PCWSTR name,
   ca_provider *p = FROM(self, v2);
   ca_preq *r = NULL;
   HRESULT hr = make_action(p, CA_PREQ_REGISTER, name, args, cb, &r);
+  int closed;
   if (hr != CA_S_OK) return hr;
+  cb->lpVtbl->AddRef(cb);
+  r->cb = cb;   /* before the table: whoever ends r releases it */
   ca_mutex_lock(&p->lock);
-  if (registered_locked(p, r->name)) {
+  /* re-checked under the lock that Shutdown and disconnect take the table
+     under: a registration never enters a table already emptied */
+  closed = !atomic_load(&p->connected) || atomic_load(&p->shut);
+  if (closed || registered_locked(p, r->name)) {
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
-    return refuse(p, CA_PREFUSED_DUPLICATE);
+    return refuse(p, closed ? CA_PREFUSED_CLOSED : CA_PREFUSED_DUPLICATE);
   }
   r->tnext = p->regs;
   p->regs = r;
   r->in_table = 1;
   ca_preq_retain(r);   /* the table's reference */
   ca_mutex_unlock(&p->lock);
-  cb->lpVtbl->AddRef(cb);
-  r->cb = cb;
   return submit(p, r);
 }
 
@@ -410,8 +428,8 @@ static HRESULT unregister_action(IPmCustomActions2 *self, PCWSTR name16) {
   ca_preq *r, **t, **pp;
   char *name;
   int nomem;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (name16 == NULL) return refuse(p, CA_PREFUSED_POINTER);
   name = to_utf8(name16, NULL, &nomem);
   if (name == NULL)
@@ -450,8 +468,8 @@ static HRESULT check_health(IPmHealthAndIdleMonitor *self,
                             IHealthStatusCallback *cb) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (cb == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(CA_PREQ_HEALTH, 0);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -486,9 +504,8 @@ static HRESULT wait_idle(ca_provider *p, ca_preq *r, BOOL *pf) {
 static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
-  HRESULT hr;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   if (pf == NULL) return refuse(p, CA_PREFUSED_POINTER);
   r = preq_new(CA_PREQ_IDLE, 0);
   if (r == NULL) return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -505,8 +522,10 @@ static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
 static HRESULT get_pm_interface(IProtocolManager *self,
                                 PM_INTERFACE_ID_ENUM id, PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
-  if (ppv == NULL) return CA_E_POINTER;
-  *ppv = NULL;
+  HRESULT hr;
+  if (ppv != NULL) *ppv = NULL;
+  if ((hr = enter(p)) != CA_S_OK) return hr;
+  if (ppv == NULL) return refuse(p, CA_PREFUSED_POINTER);
   if (id == PM_CUSTOM_ACTIONS_ID) *ppv = ca_provider_v1(p);
   else if (id == PM_HEALTH_AND_IDLE_MONITOR_ID) *ppv = ca_provider_monitor(p);
   else return CA_E_NOTIMPL;
@@ -517,8 +536,10 @@ static HRESULT get_pm_interface(IProtocolManager *self,
 static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
                                     PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
-  if (ppv == NULL) return CA_E_POINTER;
-  *ppv = NULL;
+  HRESULT hr;
+  if (ppv != NULL) *ppv = NULL;
+  if ((hr = enter(p)) != CA_S_OK) return hr;
+  if (ppv == NULL) return refuse(p, CA_PREFUSED_POINTER);
   if (id != CA_DEFAULT_ACTIONS2_ID) return CA_E_NOTIMPL;
   *ppv = ca_provider_v2(p);
   ca_provider_addref(p);
@@ -530,14 +551,18 @@ static HRESULT shutdown_pm(IProtocolManager *self, BOOL immediate) {
   ca_provider *p = FROM(self, pm);
   ca_preq *r, **t, *e;
   int n = 0;
-  count(&p->stats.calls);
-  if (!atomic_load(&p->connected)) return refuse(p, CA_PREFUSED_CLOSED);
+  HRESULT hr = enter(p);
+  if (hr != CA_S_OK) return hr;
   ca_mutex_lock(&p->lock);
-  atomic_store(&p->shut, 1);
+  if (atomic_exchange(&p->shut, 1)) {   /* another thread's Shutdown won */
+    ca_mutex_unlock(&p->lock);
+    return refuse(p, CA_PREFUSED_CLOSED);
+  }
   for (e = p->regs; e != NULL; e = e->tnext) n++;
   t = ca_malloc(sizeof *t * (size_t)(n ? n : 1));
   r = t != NULL ? ender(CA_PREQ_SHUTDOWN, t, n) : NULL;
   if (r == NULL) {
+    atomic_store(&p->shut, 0);   /* nothing ended: a later call may retry */
     ca_mutex_unlock(&p->lock);
     free(t);
     return refuse(p, CA_PREFUSED_NO_MEMORY);

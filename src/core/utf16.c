@@ -9,7 +9,9 @@
 #include "utf16.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *ca_utf_error(int code) {
   switch (code) {
@@ -165,6 +167,25 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
   return CA_UTF_OK;
 }
 
+int ca_utf16_to_utf8_lossy(const WCHAR *s, size_t n, char **out, size_t *len,
+                           size_t *replaced) {
+  WCHAR *w = ca_malloc((n ? n : 1) * sizeof *w);
+  size_t i = 0, where;
+  uint32_t cp;
+  int e;
+  *replaced = 0;
+  if (w == NULL) return CA_UTF_NOMEM;
+  memcpy(w, s, n * sizeof *w);
+  while (i < n)
+    if (next_unit(w, n, &i, &cp) != CA_UTF_OK) {   /* i stays on the unit */
+      w[i++] = 0xFFFD;
+      ++*replaced;
+    }
+  e = ca_utf16_to_utf8(w, n, out, len, &where);
+  free(w);
+  return e;
+}
+
 void ca_utf16_to_le(const WCHAR *w, size_t n, char *out) {
   size_t i;
   for (i = 0; i < n; i++) {
@@ -177,4 +198,13 @@ size_t ca_wcslen(PCWSTR s) {
   size_t n = 0;
   while (s[n]) n++;
   return n;
+}
+
+int ca_name_check(const char *s, size_t len, char *msg, size_t size) {
+  size_t units, where;
+  int r = ca_utf8_measure(s, len, 0, &units, &where);
+  if (r == CA_UTF_OK) return 0;
+  snprintf(msg, size, "%s at byte %lu (a name must be text a native caller "
+           "can send as UTF-16)", ca_utf_error(r), (unsigned long)where + 1);
+  return -1;
 }

@@ -40,6 +40,14 @@ int ca_utf16_to_utf8(const WCHAR *s, size_t n, char **out, size_t *len,
                      size_t *where);
 
 /*
+** UTF-16 units -> UTF-8 for text that must get through whatever it holds
+** (a reason a library gives): each unpaired surrogate becomes U+FFFD and
+** *replaced counts them. CA_UTF_OK or CA_UTF_NOMEM.
+*/
+int ca_utf16_to_utf8_lossy(const WCHAR *s, size_t n, char **out, size_t *len,
+                           size_t *replaced);
+
+/*
 ** The same conversions in two steps, for callers that allocate the output
 ** themselves (the Lua binding, so that an error raised while it works
 ** leaves no malloc'd memory behind): measure validates and counts, fill
@@ -53,6 +61,13 @@ void ca_utf16_fill8(const WCHAR *s, size_t n, char *out);
 
 /* Writes n units as 2n bytes of UTF-16LE, whatever the host's order. */
 void ca_utf16_to_le(const WCHAR *w, size_t n, char *out);
+
+/*
+** A name native callers can send as a PCWSTR (an action or provider name):
+** UTF-8 without NUL. 0, or -1 with the reason, naming the byte, written to
+** msg. Every surface that takes a name refuses through this one check.
+*/
+int ca_name_check(const char *s, size_t len, char *msg, size_t size);
 
 /* Units of a NUL-terminated UTF-16 string. */
 size_t ca_wcslen(PCWSTR s);

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "alloc.h"
+#include <stdio.h>
 #include <string.h>
 
 #include "lcommon.h"
@@ -29,16 +30,31 @@ static ca_reader *checkreader(lua_State *L) {
   return luaL_checkudata(L, 1, CA_READER_MT);
 }
 
-/* The next n bytes, or an error saying what was wanted where. */
-static const unsigned char *take(lua_State *L, ca_reader *r, size_t n,
+/*
+** Where n items of unit bytes start, if that many remain, or an error
+** saying what was wanted where. n is compared with what remains before
+** any product (a count is at most 2^53, so the size in the message is the
+** true one, whatever size_t's width). The offset does not move: a read
+** moves it only once it has succeeded.
+*/
+static const unsigned char *peek(lua_State *L, ca_reader *r, uint64_t n,
+                                 unsigned unit, const char *what) {
+  uint64_t left = (uint64_t)(r->len - r->pos);
+  char msg[160];
+  if (n <= left / unit) return r->s + r->pos;
+  snprintf(msg, sizeof msg, "reader: %s wants %llu bytes at offset %llu, "
+           "but only %llu remain (of %llu)", what,
+           (unsigned long long)(n * unit), (unsigned long long)r->pos,
+           (unsigned long long)left, (unsigned long long)r->len);
+  luaL_error(L, "%s", msg);
+  return NULL;
+}
+
+/* The next n bytes, and the offset moves past them. */
+static const unsigned char *take(lua_State *L, ca_reader *r, uint64_t n,
                                  const char *what) {
-  const unsigned char *p;
-  if (n > r->len - r->pos)
-    luaL_error(L, "reader: %s wants %d bytes at offset %d, but only %d "
-               "remain (of %d)", what, (int)n, (int)r->pos,
-               (int)(r->len - r->pos), (int)r->len);
-  p = r->s + r->pos;
-  r->pos += n;
+  const unsigned char *p = peek(L, r, n, 1, what);
+  r->pos += (size_t)n;
   return p;
 }
 
@@ -161,8 +177,9 @@ static int64_t checkint(lua_State *L, int arg, const char *what,
   return ca_lcheckint(L, arg, arg, "", &r);
 }
 
-static size_t checkcount(lua_State *L, int arg, const char *what) {
-  return (size_t)checkint(L, arg, what, 0, CA_COUNT_MAX);
+/* 0..2^53, kept 64 bits wide until peek has compared it with the rest. */
+static uint64_t checkcount(lua_State *L, int arg, const char *what) {
+  return (uint64_t)checkint(L, arg, what, 0, CA_COUNT_MAX);
 }
 
 /***
@@ -173,9 +190,9 @@ static size_t checkcount(lua_State *L, int arg, const char *what) {
 */
 static int r_bytes(lua_State *L) {
   ca_reader *r = checkreader(L);
-  size_t n = checkcount(L, 2, "count");
+  uint64_t n = checkcount(L, 2, "count");
   const unsigned char *p = take(L, r, n, "bytes");
-  lua_pushlstring(L, (const char *)p, n);
+  lua_pushlstring(L, (const char *)p, (size_t)n);
   return 1;
 }
 
@@ -204,10 +221,10 @@ static void push_utf16(lua_State *L, const unsigned char *p, size_t n,
 */
 static int r_utf16(lua_State *L) {
   ca_reader *r = checkreader(L);
-  size_t n = checkcount(L, 2, "character count"), at = r->pos;
-  const unsigned char *p = take(L, r, n > ((size_t)-1) / 2 ? (size_t)-1
-                                                          : 2 * n, "utf16");
-  push_utf16(L, p, n, at);
+  uint64_t n = checkcount(L, 2, "character count");
+  const unsigned char *p = peek(L, r, n, 2, "utf16");
+  push_utf16(L, p, (size_t)n, r->pos);   /* raises at a bad unit */
+  r->pos += 2 * (size_t)n;
   return 1;
 }
 
@@ -222,9 +239,8 @@ static int r_utf16z(lua_State *L) {
   size_t i, at = r->pos;
   for (i = r->pos; i + 1 < r->len; i += 2)
     if (r->s[i] == 0 && r->s[i + 1] == 0) {
-      size_t n = (i - at) / 2;
+      push_utf16(L, r->s + at, (i - at) / 2, at);   /* raises at a bad unit */
       r->pos = i + 2;
-      push_utf16(L, r->s + at, n, at);
       return 1;
     }
   return luaL_error(L, "reader: utf16z wants a NUL-terminated UTF-16 "

@@ -69,6 +69,7 @@ typedef struct ca_lstate {
   int next_key;       /* handler keys: small integers, reused */
   int *free_keys;
   int nfree, capfree;
+  int closing;        /* lua_close has begun: the close marker ran (lhub.c) */
 } ca_lstate;
 
 /* The Lua proxy of a callback object. User values: 1 handler, 2 on_error. */

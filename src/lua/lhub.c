@@ -58,6 +58,7 @@ static int marker_gc(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &marker_key);
   current = lua_rawequal(L, 1, -1);
   lua_pop(L, 1);
+  if (current && s != NULL) s->closing = 1;
   if (current && s != NULL && s->hub != NULL) ca_hub_closing(s->hub);
   return 0;
 }

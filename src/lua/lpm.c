@@ -78,6 +78,7 @@ static int load_error(lua_State *L, int r, const char *path, const char *init,
                     luaL_tolstring(L, -1, NULL));
 }
 
+
 /*
 ** The callback the library's recycle and fail requests reach Lua
 ** through, made by the facade's hook (pm.lua) from the checked options;
@@ -129,6 +130,7 @@ static int l_load(lua_State *L) {
     drop_framework(p);
     return load_error(L, r, path, init, hr, err);
   }
+  ca_lhub_mark_close(L);   /* newer than us: lua_close tells us it began */
   return 1;
 }
 
@@ -451,9 +453,16 @@ static int m_log(lua_State *L) {
   return 1;
 }
 
+/*
+** Inside lua_close no Lua may run for the library: what a handler made
+** there would never be finalized. So once the close marker has run, the
+** requests the library makes (even inside Shutdown) are only logged.
+*/
 static int do_close(lua_State *L, int immediate) {
   ca_lpm *p = luaL_checkudata(L, 1, CA_PM_MT);
   IProtocolManager *pm = p->pm;
+  ca_lstate *s = ca_lstate_get(L);
+  if (p->fw != NULL && (s == NULL || s->closing)) ca_framework_detach(p->fw);
   if (pm != NULL) {
     ca_lhold h;
     /* detach first: handlers run inside Shutdown may close us again; the

@@ -20,6 +20,7 @@
 #include "hresult.h"
 #include "lcommon.h"
 #include "provider.h"
+#include "utf16.h"
 
 
 /* A request on its way through the protected call. */
@@ -398,9 +399,8 @@ static int l_provider(lua_State *L) {
     size_t len;
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_argerror(L, 1, "option 'name' must be a string");
-    name = lua_tolstring(L, -1, &len);
-    if (strlen(name) != len)   /* C keeps the name: it would be cut */
-      luaL_argerror(L, 1, "option 'name' must not hold a NUL byte");
+    /* C keeps the name: a NUL would cut it */
+    name = ca_lutf8_check(L, -1, 1, "option 'name'", &len, NULL);
   }
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */

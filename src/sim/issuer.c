@@ -129,12 +129,9 @@ ULONG ca_issuer_release(ca_issuer *is) {
 
 /* A name native callers can send: UTF-8 without NUL, as UTF-16 goes. */
 static int check_name(const char *name, size_t len, ca_err *e) {
-  size_t units, where;
-  int r = ca_utf8_measure(name, len, 0, &units, &where);
-  if (r == CA_UTF_OK) return 0;
-  return ca_fail(e, "%s at byte %lu (a name must be text a native caller "
-                 "can send as UTF-16)", ca_utf_error(r),
-                 (unsigned long)where + 1);
+  char why[160];
+  if (ca_name_check(name, len, why, sizeof why) == 0) return 0;
+  return ca_fail(e, "%s", why);
 }
 
 /* Lock held: binds sc to name, replacing an earlier definition. */

@@ -273,18 +273,20 @@ end
 -- (`IWpfActions`): FailWorkerProcess or RecycleWorkerProcess.
 -- @param ctx the command's output context
 -- @string lib the library's path
--- @tparam table req `call`, `reason`, and for FailWorkerProcess `status`
+-- @tparam table req `call`, `reason` (nil for NULL), and for FailWorkerProcess `status`
 -- (an HRESULT) and `next_ping` (fFailOnNextPing)
 function M.request(ctx, lib, req)
   if ctx.json then
-    ctx:emit({ type = "request", library = lib, call = req.call, reason = req.reason,
+    ctx:emit({ type = "request", library = lib, call = req.call,
+               reason = req.reason == nil and json.null or req.reason,   -- NULL
                status = req.status and M.hresult(req.status) or json.null,
                fail_on_next_ping = req.next_ping == nil and json.null or req.next_ping })
     return
   end
   local what = req.status and (", %s%s"):format(tostring(req.status),
     req.next_ping and ", on the next ping" or "") or ""
-  ctx:line(("%s: the library called %s (reason %q%s)"):format(lib, req.call, req.reason, what))
+  local reason = req.reason == nil and "NULL" or ("%q"):format(req.reason)
+  ctx:line(("%s: the library called %s (reason %s%s)"):format(lib, req.call, reason, what))
 end
 
 --- Prints a library's health and idle state.
