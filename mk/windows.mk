@@ -75,13 +75,13 @@ $(MINGW_DIR)/wineprefix/made:
 # linked in, so that it too needs no DLL beyond the system's.
 MINGW_CXX_POSIX ?= x86_64-w64-mingw32-g++-posix
 MINGW_PMS = $(MINGW_DIR)/pm/samplepm.dll $(MINGW_DIR)/pm/minipm.dll
-$(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h
+$(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h include/wpfcall.h
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX_POSIX) -std=c++11 -shared $(OPT) -Wall -Wextra -Werror -Iinclude -static -o $@ $<
 
-$(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c
+$(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c include/wpfcall.h
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -o $@ $<
+	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -Iinclude -o $@ $<
 
 $(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c $(SRC)) $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)

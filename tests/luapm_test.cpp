@@ -26,17 +26,17 @@
 
 class Framework : public sdk::IWorkerProcessFramework {
  public:
-  sdk::ULONG AddRef() override { return ++refs; }
-  sdk::ULONG Release() override { return --refs; }
-  HRESULT GetWpfInterface(int, sdk::PVOID *ppv) override {
+  sdk::ULONG SDK_METHOD AddRef() override { return ++refs; }
+  sdk::ULONG SDK_METHOD Release() override { return --refs; }
+  HRESULT SDK_METHOD GetWpfInterface(int, sdk::PVOID *ppv) override {
     *ppv = nullptr;
     return E_NOTIMPL_;
   }
-  HRESULT GetCustomInterface(sdk::DWORD, sdk::PVOID *ppv) override {
+  HRESULT SDK_METHOD GetCustomInterface(sdk::DWORD, sdk::PVOID *ppv) override {
     *ppv = nullptr;
     return E_NOTIMPL_;
   }
-  HRESULT GetInterfaceVersion(sdk::DWORD *major, sdk::DWORD *minor) override {
+  HRESULT SDK_METHOD GetInterfaceVersion(sdk::DWORD *major, sdk::DWORD *minor) override {
     *major = 7;
     *minor = 0;
     return S_OK_;

@@ -210,24 +210,24 @@ void ca_callback_unkeep(ca_callback *cb) {
   ca_aligned_free(cb);
 }
 
-static ULONG v1_addref(ICustomActionResultCallback *self) {
+static ULONG WPF_METHOD v1_addref(ICustomActionResultCallback *self) {
   return ca_callback_addref(FROM_V1(self));
 }
-static ULONG v1_release(ICustomActionResultCallback *self) {
+static ULONG WPF_METHOD v1_release(ICustomActionResultCallback *self) {
   return ca_callback_release(FROM_V1(self));
 }
-static HRESULT v1_report(ICustomActionResultCallback *self, HRESULT hrStatus,
+static HRESULT WPF_METHOD v1_report(ICustomActionResultCallback *self, HRESULT hrStatus,
                          BYTE *pbResponse, DWORD cbResponse) {
   return report(FROM_V1(self), hrStatus, 1, pbResponse, cbResponse);
 }
 
-static ULONG v2_addref(ICustomAction2ResultCallback *self) {
+static ULONG WPF_METHOD v2_addref(ICustomAction2ResultCallback *self) {
   return ca_callback_addref(FROM_V2(self));
 }
-static ULONG v2_release(ICustomAction2ResultCallback *self) {
+static ULONG WPF_METHOD v2_release(ICustomAction2ResultCallback *self) {
   return ca_callback_release(FROM_V2(self));
 }
-static HRESULT v2_report(ICustomAction2ResultCallback *self, HRESULT hrStatus,
+static HRESULT WPF_METHOD v2_report(ICustomAction2ResultCallback *self, HRESULT hrStatus,
                          BOOL fFinalResponse, BYTE *pbResponse,
                          DWORD cbResponse) {
   return report(FROM_V2(self), hrStatus, fFinalResponse != 0, pbResponse,

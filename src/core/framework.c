@@ -204,9 +204,9 @@ ULONG ca_framework_release(ca_framework *fw) {
 }
 
 #define REFS(T, field, label) \
-  static ULONG field##_addref(T *self) { \
+  static ULONG WPF_METHOD field##_addref(T *self) { \
     return fw_addref(FW(self, field), label); } \
-  static ULONG field##_release(T *self) { \
+  static ULONG WPF_METHOD field##_release(T *self) { \
     return fw_release(FW(self, field), label); }
 REFS(IWorkerProcessFramework, wpf, "IWorkerProcessFramework")
 REFS(IWpfSettings, settings, "IWpfSettings")
@@ -220,7 +220,7 @@ static const char *const wpf_ids[] = {"", "WPF_CONFIG_API_ID",
   "WPF_EXPOSE_PROTOCOL_MANAGER_CUSTOM_INTERFACE_ID",
   "WPF_APPLICATION_PRELOAD_INFO_UTIL_ID"};
 
-static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
+static HRESULT WPF_METHOD wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
                        PVOID *ppv) {
   ca_framework *fw = FW(self, wpf);
   const char *name = id >= 1 && id <= 6 ? wpf_ids[id] : NULL;
@@ -243,7 +243,7 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
   return hr;
 }
 
-static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
+static HRESULT WPF_METHOD wpf_custom(IWorkerProcessFramework *self, DWORD id,
                           PVOID *ppv) {
   HRESULT hr = ppv == NULL ? CA_E_POINTER : E_NOTIMPL_;
   if (ppv != NULL) *ppv = NULL;
@@ -251,7 +251,7 @@ static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
   return hr;
 }
 
-static HRESULT wpf_version(IWorkerProcessFramework *self, PDWORD major,
+static HRESULT WPF_METHOD wpf_version(IWorkerProcessFramework *self, PDWORD major,
                            PDWORD minor) {
   ca_framework *fw = FW(self, wpf);
   HRESULT hr = major == NULL || minor == NULL ? CA_E_POINTER : CA_S_OK;
@@ -295,7 +295,7 @@ static HRESULT number(ca_framework *fw, int kind, int id, uint64_t *out,
   return hr;
 }
 
-static HRESULT set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
+static HRESULT WPF_METHOD set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
                          DWORD *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_DWORD, (int)id, &v, p != NULL);
@@ -303,7 +303,7 @@ static HRESULT set_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
   return hr;
 }
 
-static HRESULT set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
+static HRESULT WPF_METHOD set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
                        ULONGLONG *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_ULONGLONG, (int)id, &v,
@@ -312,7 +312,7 @@ static HRESULT set_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
   return hr;
 }
 
-static HRESULT set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
+static HRESULT WPF_METHOD set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
                         BOOL *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_BOOL, (int)id, &v, p != NULL);
@@ -320,7 +320,7 @@ static HRESULT set_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
   return hr;
 }
 
-static HRESULT set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
+static HRESULT WPF_METHOD set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
                           HANDLE *p) {
   ca_framework *fw = FW(self, settings);
   uint64_t v = 0;
@@ -329,7 +329,7 @@ static HRESULT set_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
   return hr;
 }
 
-static HRESULT set_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
+static HRESULT WPF_METHOD set_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
                           PWSTR buf, DWORD *pcch) {
   ca_framework *fw = FW(self, settings);
   const char *name = ca_setting_name(CA_SET_STRING, (int)id);
@@ -365,13 +365,13 @@ static void request(ca_framework *fw, char kind, HRESULT hr, PCWSTR reason) {
   free(t);
 }
 
-static void act_recycle(IWpfActions *self, PCWSTR reason) {
+static void WPF_METHOD act_recycle(IWpfActions *self, PCWSTR reason) {
   ca_framework *fw = FW(self, actions);
   note(fw, "RecycleWorkerProcess", NULL, -1, 0, 0, reason);
   request(fw, CA_EVENT_RECYCLE, CA_S_OK, reason);
 }
 
-static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
+static void WPF_METHOD act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
                      BOOL next_ping) {
   ca_framework *fw = FW(self, actions);
   note(fw, "FailWorkerProcess", next_ping ? "fFailOnNextPing" : NULL, -1, hr,
@@ -381,7 +381,7 @@ static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
 
 /* ---- IWpfApplicationInfoUtil --------------------------------------------- */
 
-static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
+static HRESULT WPF_METHOD app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
                          PWSTR vpath, DWORD *pcch, DWORD *site) {
   ca_framework *fw = FW(self, appinfo);
   HRESULT hr = E_NOT_FOUND_;
