@@ -26,13 +26,13 @@
 typedef struct ca_stats {
   /* ReportResult calls from other threads are queued + foreign_refused,
      so the hot path bumps one counter, not two */
-  _Alignas(64) atomic_ulong queued;   /* accepted from another thread */
-  atomic_ulong foreign_refused;       /* refused on another thread */
-  atomic_ulong refused[CA_NREFUSALS];
-  _Alignas(64) atomic_ulong owner_reports; /* on the owning thread */
-  atomic_ulong delivered;     /* handler called (owning thread) */
-  atomic_ulong errors;        /* handler raised (owning thread) */
-  atomic_ulong failures;      /* handler returned a failure (owning thread) */
+  _Alignas(64) atomic_uint_least64_t queued;   /* accepted from another thread */
+  atomic_uint_least64_t foreign_refused;       /* refused on another thread */
+  atomic_uint_least64_t refused[CA_NREFUSALS];
+  _Alignas(64) atomic_uint_least64_t owner_reports; /* on the owning thread */
+  atomic_uint_least64_t delivered;     /* handler called (owning thread) */
+  atomic_uint_least64_t errors;        /* handler raised (owning thread) */
+  atomic_uint_least64_t failures;      /* handler returned a failure (owning thread) */
 } ca_stats;
 
 struct ca_callback {
@@ -58,13 +58,13 @@ struct ca_callback {
   ca_stats stats;
 };
 
-static inline void owner_inc(atomic_ulong *c) {
+static inline void owner_inc(atomic_uint_least64_t *c) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 }
 
-static unsigned long load(const atomic_ulong *c) {
-  return atomic_load_explicit((atomic_ulong *)(uintptr_t)c,
+static uint64_t load(const atomic_uint_least64_t *c) {
+  return atomic_load_explicit((atomic_uint_least64_t *)(uintptr_t)c,
                               memory_order_relaxed);
 }
 

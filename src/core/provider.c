@@ -38,7 +38,7 @@ static HRESULT refuse(ca_provider *p, enum ca_prefusal why) {
   return prefusal_hresults[why];
 }
 
-static void count(atomic_ulong *c) {
+static void count(atomic_uint_least64_t *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 

@@ -375,7 +375,7 @@ static int cb_close(lua_State *L) {
   return 0;
 }
 
-static void setcount(lua_State *L, const char *k, unsigned long v) {
+static void setcount(lua_State *L, const char *k, uint64_t v) {
   lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
 }

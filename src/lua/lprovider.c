@@ -450,7 +450,7 @@ static int pv_active(lua_State *L) {
   return 1;
 }
 
-static void setcount(lua_State *L, const char *k, atomic_ulong *v) {
+static void setcount(lua_State *L, const char *k, atomic_uint_least64_t *v) {
   lua_pushinteger(L, (lua_Integer)atomic_load(v));
   lua_setfield(L, -2, k);
 }
