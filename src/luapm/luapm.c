@@ -27,6 +27,7 @@
 
 #include "lcompat.h"   /* the 5.4 API on every Lua the module supports */
 #include "lualib.h"
+#define CUSTOMACTION_BUILD   /* this library exports the C API */
 #include "customaction.h"
 #include "hresult.h"
 #include "platform.h"
