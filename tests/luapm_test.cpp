@@ -249,7 +249,7 @@ static sdk::IPmCustomActions *v1_of(sdk::IProtocolManager *pm) {
 // releasing it), inside ReportResult on luapm's script thread.
 class Closer : public V1 {
  public:
-  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
+  HRESULT SDK_METHOD ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
     V1::ReportResult(st, b, n);
     shut = pm->Shutdown(0);
     if (release) pm->Release();
