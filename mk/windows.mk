@@ -21,7 +21,7 @@ MINGW_LUA_DLL = $(MINGW_LUA)/lua54.dll
 MINGW_TESTS = $(MINGW_DIR)/test/core_test.exe $(MINGW_DIR)/test/abi_test.exe \
   $(MINGW_DIR)/test/stress_test.exe $(MINGW_DIR)/test/pm_close_test.exe
 
-$(MINGW_LUA)/lua.exe: tools/mingw-lua.sh tools/debian-source.sh
+$(MINGW_LUA)/lua.exe: tools/mingw-lua.sh tools/debian-lua.sh tools/debian-source.sh
 	@sh tools/mingw-lua.sh $(MINGW_LUA) $(MINGW_SRC)
 $(MINGW_LUA_DLL) $(MINGW_LUA)/include/lua.h: $(MINGW_LUA)/lua.exe
 
