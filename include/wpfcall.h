@@ -24,13 +24,13 @@
 */
 #if defined(__i386__) || defined(_M_IX86)
 #if defined(_WIN32) || defined(WPF_X86_THISCALL)
-#if defined(__GNUC__)
+#if defined(__GNUC__) || defined(__clang__)   /* clang-cl too */
 #define WPF_METHOD __attribute__((thiscall))
 #define WPF_INIT __attribute__((cdecl))
 #else
 #error "wpfcall.h: 32-bit x86 Windows needs a compiler that declares thiscall C functions (GCC or Clang)"
 #endif
-#elif defined(__GNUC__)
+#elif defined(__GNUC__) || defined(__clang__)
 #define WPF_METHOD
 #define WPF_INIT __attribute__((cdecl))
 #else

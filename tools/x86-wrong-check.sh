@@ -5,7 +5,9 @@
 # is, which must compile, and with WPF_METHOD taken off one function that
 # a vtable stores (C) or off one override (C++), which must not, for the
 # reason that names the mismatch. Without this, a forgotten annotation
-# would build and corrupt the stack at the first call.
+# would build and corrupt the stack at the first call. Last, a 32-bit
+# Windows compiler wpfcall.h does not cover (played by this one with
+# __GNUC__ taken away) stops at its #error instead of building.
 # Usage: CHECK_CC="cc flags..." CHECK_CXX="c++ flags..." x86-wrong-check.sh
 cc=${CHECK_CC:?CHECK_CC: the C compiler and flags of make x86}
 cxx=${CHECK_CXX:?CHECK_CXX: the C++ compiler and flags of make x86}
@@ -29,7 +31,7 @@ compile() {
     $cxx -Itests -c "$2" -o "$tmp/out.o" > "$tmp/log" 2>&1
   fi
 }
-echo "1..4"
+echo "1..5"
 
 # wrong KIND SOURCE SED-SCRIPT WHAT ERROR: SOURCE compiles as it is, and
 # not once SED-SCRIPT takes the convention off WHAT, failing with ERROR
@@ -54,4 +56,10 @@ wrong c src/core/callback.c 's/^static HRESULT WPF_METHOD v1_report(/static HRES
 # C++: an override in the SDK-layout client
 wrong cxx tests/abi_test.cpp '0,/ULONG SDK_METHOD AddRef() override/s//ULONG AddRef() override/' \
   "abi_test.cpp's first AddRef override" 'conflicting type attributes'
+printf '#include "wpfcall.h"\n' > "$tmp/uncovered.c"
+# shellcheck disable=SC2086
+$cc -D_WIN32 -U__GNUC__ -Iinclude -fsyntax-only "$tmp/uncovered.c" > "$tmp/log" 2>&1
+r=$?
+[ "$r" -ne 0 ] && grep -q 'error: #error "wpfcall.h: 32-bit x86 Windows' "$tmp/log"
+check $? "an x86 Windows compiler without thiscall for C stops at wpfcall.h's #error" "$tmp/log"
 exit $status
