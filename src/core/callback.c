@@ -26,10 +26,10 @@
 typedef struct ca_stats {
   /* ReportResult calls from other threads are queued + foreign_refused,
      so the hot path bumps one counter, not two */
-  _Alignas(64) atomic_uint_least64_t queued;   /* accepted from another thread */
+  CA_ALIGNAS(64) atomic_uint_least64_t queued;   /* accepted from another thread */
   atomic_uint_least64_t foreign_refused;       /* refused on another thread */
   atomic_uint_least64_t refused[CA_NREFUSALS];
-  _Alignas(64) atomic_uint_least64_t owner_reports; /* on the owning thread */
+  CA_ALIGNAS(64) atomic_uint_least64_t owner_reports; /* on the owning thread */
   atomic_uint_least64_t delivered;     /* handler called (owning thread) */
   atomic_uint_least64_t errors;        /* handler raised (owning thread) */
   atomic_uint_least64_t failures;      /* handler returned a failure (owning thread) */
@@ -51,7 +51,7 @@ struct ca_callback {
   void (*task)(void *data); /* a provider's doorbell, or NULL */
   void *task_data;
   char *name;
-  _Alignas(64) atomic_uint refs;
+  CA_ALIGNAS(64) atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
      plus one per ca_callback_keep; the object is freed when it reaches 0 */
   atomic_uint keeps;

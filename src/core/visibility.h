@@ -4,7 +4,9 @@
 ** but LuaRocks' builtin backend cannot pass flags, so each internal header
 ** wraps its declarations in CA_HIDDEN_BEGIN/END (after its own includes,
 ** so that system and Lua declarations keep their visibility) and only
-** luaopen_* is exported, marked CA_EXPORT.
+** luaopen_* is exported, marked CA_EXPORT. It also spells, once, the
+** other compiler-specific attributes the sources use (forced inlining,
+** member alignment).
 */
 #ifndef CA_VISIBILITY_H
 #define CA_VISIBILITY_H
@@ -21,6 +23,15 @@
 #define CA_EXPORT
 #define CA_HIDDEN_BEGIN
 #define CA_HIDDEN_END
+#endif
+
+/* Aligns a struct member (a cache line apart from its neighbours): C11's
+   _Alignas, or MSVC's own spelling, which its C compiler has without
+   /std:c11. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define CA_ALIGNAS(n) __declspec(align(n))
+#else
+#define CA_ALIGNAS(n) _Alignas(n)
 #endif
 
 /* For the few functions on the per-report path that the compiler would
