@@ -22,8 +22,20 @@
 /* lua.h's own declaration, so that this header needs no Lua headers */
 typedef struct lua_State lua_State;
 
+/*
+** Windows: the sources of a library that contains this API (core.dll,
+** luapm.dll) define CUSTOMACTION_BUILD and export it; a consumer imports
+** it from that DLL, or defines CUSTOMACTION_STATIC when it links the
+** module's code into itself.
+*/
 #if defined(_WIN32)
+#if defined(CUSTOMACTION_BUILD)
 #define CUSTOMACTION_API __declspec(dllexport)
+#elif defined(CUSTOMACTION_STATIC)
+#define CUSTOMACTION_API
+#else
+#define CUSTOMACTION_API __declspec(dllimport)
+#endif
 #elif defined(__GNUC__)
 #define CUSTOMACTION_API __attribute__((visibility("default")))
 #else

@@ -5,7 +5,7 @@
 ** the SDK's C++ classes declare their virtual methods, which is what a C++
 ** caller compiled against wpframework.h reaches through an object's vptr
 ** (Itanium ABI on Linux and macOS; on Windows x64 there is one calling
-** convention; 32-bit Windows would need WPF_STDMETHOD to be __thiscall).
+** convention; on 32-bit x86 Windows every slot is __thiscall: WPF_METHOD).
 ** Nothing here depends on Lua. wpframework.hpp beside this file is the
 ** C++ mirror of the same classes, for C++ callers and samples.
 */
@@ -28,9 +28,7 @@ typedef void *HANDLE;
 typedef void *PVOID;
 typedef DWORD *PDWORD;
 
-#ifndef WPF_STDMETHOD
-#define WPF_STDMETHOD
-#endif
+#include "wpfcall.h"  /* WPF_METHOD, WPF_INIT: the calling conventions */
 
 typedef struct ICustomActionResultCallback ICustomActionResultCallback;
 typedef struct ICustomAction2ResultCallback ICustomAction2ResultCallback;
@@ -42,8 +40,8 @@ typedef struct IPmCustomActions2 IPmCustomActions2;
 ** AddRef is slot 0 and Release slot 1 in every vtable below.
 */
 #define WPF_REFERENCED_OBJECT_SLOTS(T) \
-  ULONG (WPF_STDMETHOD *AddRef)(T *self); \
-  ULONG (WPF_STDMETHOD *Release)(T *self);
+  ULONG (WPF_METHOD *AddRef)(T *self); \
+  ULONG (WPF_METHOD *Release)(T *self);
 
 typedef struct IWpfReferencedObject IWpfReferencedObject;
 typedef struct IWpfReferencedObjectVtbl {
@@ -54,9 +52,9 @@ struct IWpfReferencedObject { const IWpfReferencedObjectVtbl *lpVtbl; };
 /* "v1": one-shot results of IPmCustomActions::RunCustomAction. */
 typedef struct ICustomActionResultCallbackVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(ICustomActionResultCallback)
-  HRESULT (WPF_STDMETHOD *ReportResult)(ICustomActionResultCallback *self,
-                                        HRESULT hrStatus, BYTE *pbResponse,
-                                        DWORD cbResponse);
+  HRESULT (WPF_METHOD *ReportResult)(ICustomActionResultCallback *self,
+                                     HRESULT hrStatus, BYTE *pbResponse,
+                                     DWORD cbResponse);
 } ICustomActionResultCallbackVtbl;
 struct ICustomActionResultCallback {
   const ICustomActionResultCallbackVtbl *lpVtbl;
@@ -70,9 +68,9 @@ struct ICustomActionResultCallback {
 */
 typedef struct ICustomAction2ResultCallbackVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(ICustomAction2ResultCallback)
-  HRESULT (WPF_STDMETHOD *ReportResult)(ICustomAction2ResultCallback *self,
-                                        HRESULT hrStatus, BOOL fFinalResponse,
-                                        BYTE *pbResponse, DWORD cbResponse);
+  HRESULT (WPF_METHOD *ReportResult)(ICustomAction2ResultCallback *self,
+                                     HRESULT hrStatus, BOOL fFinalResponse,
+                                     BYTE *pbResponse, DWORD cbResponse);
 } ICustomAction2ResultCallbackVtbl;
 struct ICustomAction2ResultCallback {
   const ICustomAction2ResultCallbackVtbl *lpVtbl;
@@ -80,19 +78,19 @@ struct ICustomAction2ResultCallback {
 
 typedef struct IPmCustomActionsVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IPmCustomActions)
-  HRESULT (WPF_STDMETHOD *RunCustomAction)(IPmCustomActions *self,
-                                           PCWSTR pszActionName,
-                                           PCWSTR pszActionArgument,
-                                           ICustomActionResultCallback *pCb);
+  HRESULT (WPF_METHOD *RunCustomAction)(IPmCustomActions *self,
+                                        PCWSTR pszActionName,
+                                        PCWSTR pszActionArgument,
+                                        ICustomActionResultCallback *pCb);
 } IPmCustomActionsVtbl;
 struct IPmCustomActions { const IPmCustomActionsVtbl *lpVtbl; };
 
 typedef struct IPmCustomActions2Vtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IPmCustomActions2)
-  HRESULT (WPF_STDMETHOD *RegisterCustomActionCallback)(
+  HRESULT (WPF_METHOD *RegisterCustomActionCallback)(
       IPmCustomActions2 *self, PCWSTR pszActionName,
       PCWSTR pszActionArgument, ICustomAction2ResultCallback *pCb);
-  HRESULT (WPF_STDMETHOD *UnregisterCustomActionCallback)(
+  HRESULT (WPF_METHOD *UnregisterCustomActionCallback)(
       IPmCustomActions2 *self, PCWSTR pszActionName);
 } IPmCustomActions2Vtbl;
 struct IPmCustomActions2 { const IPmCustomActions2Vtbl *lpVtbl; };
@@ -144,12 +142,12 @@ typedef struct IHealthStatusCallback IHealthStatusCallback;
 
 typedef struct IWorkerProcessFrameworkVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IWorkerProcessFramework)
-  HRESULT (WPF_STDMETHOD *GetWpfInterface)(IWorkerProcessFramework *self,
-                                           WPF_INTERFACE_ID_ENUM id, PVOID *ppv);
-  HRESULT (WPF_STDMETHOD *GetCustomInterface)(IWorkerProcessFramework *self,
-                                              DWORD id, PVOID *ppv);
-  HRESULT (WPF_STDMETHOD *GetInterfaceVersion)(IWorkerProcessFramework *self,
-                                               PDWORD pdwMajor, PDWORD pdwMinor);
+  HRESULT (WPF_METHOD *GetWpfInterface)(IWorkerProcessFramework *self,
+                                        WPF_INTERFACE_ID_ENUM id, PVOID *ppv);
+  HRESULT (WPF_METHOD *GetCustomInterface)(IWorkerProcessFramework *self,
+                                           DWORD id, PVOID *ppv);
+  HRESULT (WPF_METHOD *GetInterfaceVersion)(IWorkerProcessFramework *self,
+                                            PDWORD pdwMajor, PDWORD pdwMinor);
 } IWorkerProcessFrameworkVtbl;
 struct IWorkerProcessFramework { const IWorkerProcessFrameworkVtbl *lpVtbl; };
 
@@ -160,32 +158,32 @@ struct IWorkerProcessFramework { const IWorkerProcessFrameworkVtbl *lpVtbl; };
 */
 typedef struct IWpfSettingsVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IWpfSettings)
-  HRESULT (WPF_STDMETHOD *GetDwordProperty)(IWpfSettings *self,
-                                            WPF_SETTINGS_DWORD_ENUM id, DWORD *pdw);
-  HRESULT (WPF_STDMETHOD *GetUlonglongProperty)(IWpfSettings *self,
-                                                WPF_SETTINGS_ULONGLONG_ENUM id,
-                                                ULONGLONG *pull);
-  HRESULT (WPF_STDMETHOD *GetStringProperty)(IWpfSettings *self,
-                                             WPF_SETTINGS_STRING_ENUM id,
-                                             PWSTR pwsz, DWORD *pcch);
-  HRESULT (WPF_STDMETHOD *GetBoolProperty)(IWpfSettings *self,
-                                           WPF_SETTINGS_BOOL_ENUM id, BOOL *pf);
-  HRESULT (WPF_STDMETHOD *GetHandleProperty)(IWpfSettings *self,
-                                             WPF_SETTINGS_HANDLE_ENUM id, HANDLE *ph);
+  HRESULT (WPF_METHOD *GetDwordProperty)(IWpfSettings *self,
+                                         WPF_SETTINGS_DWORD_ENUM id, DWORD *pdw);
+  HRESULT (WPF_METHOD *GetUlonglongProperty)(IWpfSettings *self,
+                                             WPF_SETTINGS_ULONGLONG_ENUM id,
+                                             ULONGLONG *pull);
+  HRESULT (WPF_METHOD *GetStringProperty)(IWpfSettings *self,
+                                          WPF_SETTINGS_STRING_ENUM id,
+                                          PWSTR pwsz, DWORD *pcch);
+  HRESULT (WPF_METHOD *GetBoolProperty)(IWpfSettings *self,
+                                        WPF_SETTINGS_BOOL_ENUM id, BOOL *pf);
+  HRESULT (WPF_METHOD *GetHandleProperty)(IWpfSettings *self,
+                                          WPF_SETTINGS_HANDLE_ENUM id, HANDLE *ph);
 } IWpfSettingsVtbl;
 struct IWpfSettings { const IWpfSettingsVtbl *lpVtbl; };
 
 typedef struct IWpfActionsVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IWpfActions)
-  void (WPF_STDMETHOD *RecycleWorkerProcess)(IWpfActions *self, PCWSTR pszReason);
-  void (WPF_STDMETHOD *FailWorkerProcess)(IWpfActions *self, PCWSTR pszReason,
-                                          HRESULT hrFailure, BOOL fFailOnNextPing);
+  void (WPF_METHOD *RecycleWorkerProcess)(IWpfActions *self, PCWSTR pszReason);
+  void (WPF_METHOD *FailWorkerProcess)(IWpfActions *self, PCWSTR pszReason,
+                                       HRESULT hrFailure, BOOL fFailOnNextPing);
 } IWpfActionsVtbl;
 struct IWpfActions { const IWpfActionsVtbl *lpVtbl; };
 
 typedef struct IWpfApplicationInfoUtilVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IWpfApplicationInfoUtil)
-  HRESULT (WPF_STDMETHOD *GetApplicationPropertiesFromAppId)(
+  HRESULT (WPF_METHOD *GetApplicationPropertiesFromAppId)(
       IWpfApplicationInfoUtil *self, PCWSTR pszAppId, PWSTR pszVirtualPath,
       DWORD *pcchVirtualPath, DWORD *pdwSiteId);
 } IWpfApplicationInfoUtilVtbl;
@@ -193,31 +191,31 @@ struct IWpfApplicationInfoUtil { const IWpfApplicationInfoUtilVtbl *lpVtbl; };
 
 typedef struct IProtocolManagerVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IProtocolManager)
-  HRESULT (WPF_STDMETHOD *GetPmInterface)(IProtocolManager *self,
-                                          PM_INTERFACE_ID_ENUM id, PVOID *ppv);
-  HRESULT (WPF_STDMETHOD *GetCustomInterface)(IProtocolManager *self, DWORD id,
-                                              PVOID *ppv);
-  HRESULT (WPF_STDMETHOD *Shutdown)(IProtocolManager *self, BOOL fImmediate);
+  HRESULT (WPF_METHOD *GetPmInterface)(IProtocolManager *self,
+                                       PM_INTERFACE_ID_ENUM id, PVOID *ppv);
+  HRESULT (WPF_METHOD *GetCustomInterface)(IProtocolManager *self, DWORD id,
+                                           PVOID *ppv);
+  HRESULT (WPF_METHOD *Shutdown)(IProtocolManager *self, BOOL fImmediate);
 } IProtocolManagerVtbl;
 struct IProtocolManager { const IProtocolManagerVtbl *lpVtbl; };
 
 typedef struct IHealthStatusCallbackVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IHealthStatusCallback)
-  HRESULT (WPF_STDMETHOD *ReportHealth)(IHealthStatusCallback *self, BOOL fHealthy);
+  HRESULT (WPF_METHOD *ReportHealth)(IHealthStatusCallback *self, BOOL fHealthy);
 } IHealthStatusCallbackVtbl;
 struct IHealthStatusCallback { const IHealthStatusCallbackVtbl *lpVtbl; };
 
 typedef struct IPmHealthAndIdleMonitorVtbl {
   WPF_REFERENCED_OBJECT_SLOTS(IPmHealthAndIdleMonitor)
-  HRESULT (WPF_STDMETHOD *CheckIdle)(IPmHealthAndIdleMonitor *self, BOOL *pfIdle);
-  HRESULT (WPF_STDMETHOD *CheckHealth)(IPmHealthAndIdleMonitor *self,
-                                       IHealthStatusCallback *pCallback);
+  HRESULT (WPF_METHOD *CheckIdle)(IPmHealthAndIdleMonitor *self, BOOL *pfIdle);
+  HRESULT (WPF_METHOD *CheckHealth)(IPmHealthAndIdleMonitor *self,
+                                    IHealthStatusCallback *pCallback);
 } IPmHealthAndIdleMonitorVtbl;
 struct IPmHealthAndIdleMonitor { const IPmHealthAndIdleMonitorVtbl *lpVtbl; };
 
 /* A protocol-manager library exports this (DEFAULT_PROTOCOL_MANAGER_INIT_FUNCTION). */
 #define WPF_DEFAULT_PM_INIT_FUNCTION "GetProtocolManager"
-typedef HRESULT (WPF_STDMETHOD *PFN_PROTOCOL_MANAGER_INIT)(
+typedef HRESULT (WPF_INIT *PFN_PROTOCOL_MANAGER_INIT)(
     IWorkerProcessFramework *pWpFramework, IProtocolManager **ppProtocolManager);
 
 /* HRESULT layout: bit 31 severity, bit 29 customer, 16..26 facility. */

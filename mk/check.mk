@@ -26,8 +26,8 @@ docs: $(MODULE)
 	@echo "reference: build/docs/index.html"
 
 ## make ci         lint, docs, test, dist-check, test on every Lua, windows,
-##                 sanitize, tsan, valgrind, oom and fuzz, one closing line
-CI_STEPS = lint docs test dist-check versions windows sanitize tsan valgrind oom fuzz bench-check
+##                 windows32, x86, sanitize, tsan, valgrind, oom and fuzz, one closing line
+CI_STEPS = lint docs test dist-check versions windows windows32 x86 sanitize tsan valgrind oom fuzz bench-check
 ci:
 	@rm -f build/tally; mkdir -p build; status=0; \
 	for s in $(CI_STEPS); do t0=$$(date +%s); \

@@ -8,16 +8,17 @@
 SAMPLEPM = $(BUILD)/pm/samplepm.so
 MINIPM = $(BUILD)/pm/minipm.so
 
-$(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h mk/pm.mk
+$(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h include/wpfcall.h mk/pm.mk
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 -shared -fPIC -fvisibility=hidden $(OPT) -g -Wall -Wextra -pthread \
 	  -Iinclude -o $@ $< $(LDFLAGS) $(CXXFLAGS)
 
-# A protocol manager in plain C with declarations of its own (nothing of
-# ours included): ca.load must work with any library that has the layout.
-$(BUILD)/pm/minipm.so: tests/pm/minipm.c mk/pm.mk
+# A protocol manager in plain C with declarations of its own (of ours only
+# wpfcall.h's calling-convention macros): ca.load must work with any library
+# that has the layout.
+$(BUILD)/pm/minipm.so: tests/pm/minipm.c include/wpfcall.h mk/pm.mk
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -o $@ $< $(LDFLAGS) $(CFLAGS)
+	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -Iinclude -o $@ $< $(LDFLAGS) $(CFLAGS)
 
 # A protocol manager that calls the framework the way ordinary ones do not
 # (reasons that are not UTF-16, NULL reasons, requests from its own threads

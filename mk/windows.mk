@@ -21,7 +21,7 @@ MINGW_LUA_DLL = $(MINGW_LUA)/lua54.dll
 MINGW_TESTS = $(MINGW_DIR)/test/core_test.exe $(MINGW_DIR)/test/abi_test.exe \
   $(MINGW_DIR)/test/stress_test.exe $(MINGW_DIR)/test/pm_close_test.exe
 
-$(MINGW_LUA)/lua.exe: tools/mingw-lua.sh tools/debian-source.sh
+$(MINGW_LUA)/lua.exe: tools/mingw-lua.sh tools/debian-lua.sh tools/debian-source.sh
 	@sh tools/mingw-lua.sh $(MINGW_LUA) $(MINGW_SRC)
 $(MINGW_LUA_DLL) $(MINGW_LUA)/include/lua.h: $(MINGW_LUA)/lua.exe
 
@@ -75,13 +75,13 @@ $(MINGW_DIR)/wineprefix/made:
 # linked in, so that it too needs no DLL beyond the system's.
 MINGW_CXX_POSIX ?= x86_64-w64-mingw32-g++-posix
 MINGW_PMS = $(MINGW_DIR)/pm/samplepm.dll $(MINGW_DIR)/pm/minipm.dll
-$(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h
+$(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h include/wpfcall.h
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX_POSIX) -std=c++11 -shared $(OPT) -Wall -Wextra -Werror -Iinclude -static -o $@ $<
 
-$(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c
+$(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c include/wpfcall.h
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -o $@ $<
+	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -Iinclude -o $@ $<
 
 $(MINGW_DIR)/test/pm_close_test.exe: $(call mingw_obj,tests/pm_close_test.c tests/luahost.c $(SRC)) $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)

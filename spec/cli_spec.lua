@@ -14,6 +14,14 @@ end or it
 
 local LUA = os.getenv("CHILD_LUA") or "lua5.4"
 
+-- The README/docs sessions, whose output depends on a library thread's
+-- 20 ms timing against the command's (no response after the stop),
+-- pending where the children run emulated (make x86: qemu-i386), which
+-- stretches one side and not the other.
+local it_timed = support.emulator and function(name)
+  pending(name .. ": its timing does not hold under emulation (" .. support.emulator .. ")")
+end or it
+
 -- Runs a shell command line; returns its stdout, its stderr and its exit
 -- status.
 local function shell(line)
@@ -626,7 +634,7 @@ describe("the sessions README.md and docs/cli.md show", function()
   end
 
   for _, path in ipairs({ "README.md", "docs/cli.md" }) do
-    it("in " .. path .. " are what the command prints", function()
+    it_timed("in " .. path .. " are what the command prints", function()
       local found = sessions(path)
       assert.is_true(#found > 0, path .. " shows no session")
       for _, s in ipairs(found) do

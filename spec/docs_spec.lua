@@ -67,7 +67,9 @@ local function kind(b)
 end
 
 local function normal(s)
-  return (s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+  -- addresses: 9+ hex digits, or 8 after ": " as tostring prints them on
+  -- 32-bit hosts (an HRESULT prints as "(0x80070005)")
+  return (s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub(": 0x%x%x%x%x%x%x%x%x", ": 0x?"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
 local function matches(expected, got)
@@ -270,6 +272,8 @@ for _, file in ipairs(doc_files()) do
           pending(title .. ": not run: " .. why)
         elseif k == "spec" and support.windows then
           pending(title .. ": busted's script has another path under Wine")
+        elseif k == "spec" and support.emulator then
+          pending(title .. ": busted's own libraries (LuaFileSystem) are not built for the emulated Lua")
         elseif k == "spec" then
           it(title .. " passes under busted", function()
             run_spec(b)

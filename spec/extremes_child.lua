@@ -66,6 +66,7 @@ local cases = {
   writer_u32 = function() ca.writer():u32(V) end,
   writer_i32 = function() ca.writer():i32(V) end,
   load_setting = function() load({ settings = { IDLE_TIMEOUT = V } }) end,
+  load_handle = function() load({ settings = { ANONYMOUS_USER_TOKEN = V } }) end,
   load_version = function() load({ version = { V, 0 } }) end,
   load_actions2_id = function() load({ actions2_id = V }) end,
   load_log_limit = function() load({ log_limit = V }) end,

@@ -13,6 +13,10 @@ local values = {
 
 local MS, COUNT = 1000000000000, 9007199254740992
 local U32 = 4294967295
+-- a HANDLE given as an integer must fit a pointer: 32 bits on x86 (string.
+-- packsize("T"), size_t, is the pointer's size; Lua 5.1/5.2 run 64-bit here)
+local HANDLE_MAX = string.packsize and string.packsize("T") == 4 and U32
+  or math.maxinteger or 2^63 - 1024
 -- case = { what the message names, min, max [, seconds] }
 local params = {
   threads = { "'threads'", 1, 64 },
@@ -50,6 +54,7 @@ local params = {
   writer_u32 = { "'u32' must be an integer in 0..4294967295", 0, U32 },
   writer_i32 = { "'i32' must be an integer in -2147483648..2147483647", -2147483648, 2147483647 },
   load_setting = { "'IDLE_TIMEOUT' must be an integer in 0..4294967295", 0, U32 },
+  load_handle = { "'ANONYMOUS_USER_TOKEN' must be an integer in 0..", 0, HANDLE_MAX },
   load_version = { "'version[1]' must be an integer in 0..4294967295", 0, U32 },
   load_actions2_id = { "'actions2_id' must be an integer in 0..4294967295", 0, U32 },
   load_log_limit = { "'log_limit' must be an integer in 0..9007199254740992", 0, COUNT },

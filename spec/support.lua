@@ -20,6 +20,12 @@ end
 --- Is this Lua running on Windows (a backslash directory separator)?
 M.windows = package.config:sub(1, 1) == "\\"
 
+--- The emulator every interpreter of the run is under (CA_EMULATOR: make
+-- x86 sets "qemu-i386"), else nil. Under one, a library thread's timing
+-- stretches against the caller's, and /proc counts the emulator's own
+-- threads.
+M.emulator = os.getenv("CA_EMULATOR")
+
 --- The file extension of shared libraries here.
 M.libext = M.windows and "dll" or "so"
 

@@ -178,9 +178,9 @@ class CppRecorder : public sdk::ICustomAction2ResultCallback,
   ULONG refs = 1;
   sdk::HRESULT ret = 0;
   std::vector<Record> got;
-  ULONG AddRef() override { return ++refs; }
-  ULONG Release() override { return --refs; }
-  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BOOL final, sdk::BYTE *buf,
+  ULONG SDK_METHOD AddRef() override { return ++refs; }
+  ULONG SDK_METHOD Release() override { return --refs; }
+  sdk::HRESULT SDK_METHOD ReportResult(sdk::HRESULT st, sdk::BOOL final, sdk::BYTE *buf,
                             sdk::DWORD len) override {
     Record r;
     r.status = st;
@@ -190,7 +190,7 @@ class CppRecorder : public sdk::ICustomAction2ResultCallback,
     got.push_back(r);
     return ret;
   }
-  sdk::HRESULT ReportResult(sdk::HRESULT st, sdk::BYTE *buf,
+  sdk::HRESULT SDK_METHOD ReportResult(sdk::HRESULT st, sdk::BYTE *buf,
                             sdk::DWORD len) override {
     return ReportResult(st, 1, buf, len);
   }

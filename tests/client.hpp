@@ -57,9 +57,9 @@ struct Recorder {
 
 class V1 : public sdk::ICustomActionResultCallback, public Recorder {
  public:
-  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
-  sdk::ULONG Release() override { releases++; return --refs; }
-  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
+  sdk::ULONG SDK_METHOD AddRef() override { addrefs++; return ++refs; }
+  sdk::ULONG SDK_METHOD Release() override { releases++; return --refs; }
+  HRESULT SDK_METHOD ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
     add(st, true, b, n);
     return ret;
   }
@@ -68,9 +68,9 @@ class V1 : public sdk::ICustomActionResultCallback, public Recorder {
 
 class V2 : public sdk::ICustomAction2ResultCallback, public Recorder {
  public:
-  sdk::ULONG AddRef() override { addrefs++; return ++refs; }
-  sdk::ULONG Release() override { releases++; return --refs; }
-  HRESULT ReportResult(HRESULT st, sdk::BOOL f, sdk::BYTE *b,
+  sdk::ULONG SDK_METHOD AddRef() override { addrefs++; return ++refs; }
+  sdk::ULONG SDK_METHOD Release() override { releases++; return --refs; }
+  HRESULT SDK_METHOD ReportResult(HRESULT st, sdk::BOOL f, sdk::BYTE *b,
                        sdk::DWORD n) override {
     add(st, f != 0, b, n);
     return S_OK_;
@@ -79,9 +79,9 @@ class V2 : public sdk::ICustomAction2ResultCallback, public Recorder {
 
 class Health : public sdk::IHealthStatusCallback {
  public:
-  sdk::ULONG AddRef() override { return ++refs; }
-  sdk::ULONG Release() override { return --refs; }
-  HRESULT ReportHealth(sdk::BOOL f) override {
+  sdk::ULONG SDK_METHOD AddRef() override { return ++refs; }
+  sdk::ULONG SDK_METHOD Release() override { return --refs; }
+  HRESULT SDK_METHOD ReportHealth(sdk::BOOL f) override {
     healthy = f;
     reports++;
     return S_OK_;

@@ -26,17 +26,17 @@
 
 class Framework : public sdk::IWorkerProcessFramework {
  public:
-  sdk::ULONG AddRef() override { return ++refs; }
-  sdk::ULONG Release() override { return --refs; }
-  HRESULT GetWpfInterface(int, sdk::PVOID *ppv) override {
+  sdk::ULONG SDK_METHOD AddRef() override { return ++refs; }
+  sdk::ULONG SDK_METHOD Release() override { return --refs; }
+  HRESULT SDK_METHOD GetWpfInterface(int, sdk::PVOID *ppv) override {
     *ppv = nullptr;
     return E_NOTIMPL_;
   }
-  HRESULT GetCustomInterface(sdk::DWORD, sdk::PVOID *ppv) override {
+  HRESULT SDK_METHOD GetCustomInterface(sdk::DWORD, sdk::PVOID *ppv) override {
     *ppv = nullptr;
     return E_NOTIMPL_;
   }
-  HRESULT GetInterfaceVersion(sdk::DWORD *major, sdk::DWORD *minor) override {
+  HRESULT SDK_METHOD GetInterfaceVersion(sdk::DWORD *major, sdk::DWORD *minor) override {
     *major = 7;
     *minor = 0;
     return S_OK_;
@@ -249,7 +249,7 @@ static sdk::IPmCustomActions *v1_of(sdk::IProtocolManager *pm) {
 // releasing it), inside ReportResult on luapm's script thread.
 class Closer : public V1 {
  public:
-  HRESULT ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
+  HRESULT SDK_METHOD ReportResult(HRESULT st, sdk::BYTE *b, sdk::DWORD n) override {
     V1::ReportResult(st, b, n);
     shut = pm->Shutdown(0);
     if (release) pm->Release();

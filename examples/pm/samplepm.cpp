@@ -129,9 +129,9 @@ class SamplePm;
 class Actions : public wpf::IPmCustomActions {
  public:
   explicit Actions(SamplePm *pm) : pm_(pm) {}
-  ULONG AddRef() override;
-  ULONG Release() override;
-  HRESULT RunCustomAction(PCWSTR name, PCWSTR args,
+  ULONG WPF_METHOD AddRef() override;
+  ULONG WPF_METHOD Release() override;
+  HRESULT WPF_METHOD RunCustomAction(PCWSTR name, PCWSTR args,
                           wpf::ICustomActionResultCallback *cb) override;
  private:
   SamplePm *pm_;
@@ -140,11 +140,11 @@ class Actions : public wpf::IPmCustomActions {
 class Actions2 : public wpf::IPmCustomActions2 {
  public:
   explicit Actions2(SamplePm *pm) : pm_(pm) {}
-  ULONG AddRef() override;
-  ULONG Release() override;
-  HRESULT RegisterCustomActionCallback(PCWSTR name, PCWSTR args,
+  ULONG WPF_METHOD AddRef() override;
+  ULONG WPF_METHOD Release() override;
+  HRESULT WPF_METHOD RegisterCustomActionCallback(PCWSTR name, PCWSTR args,
                                        wpf::ICustomAction2ResultCallback *cb) override;
-  HRESULT UnregisterCustomActionCallback(PCWSTR name) override;
+  HRESULT WPF_METHOD UnregisterCustomActionCallback(PCWSTR name) override;
  private:
   SamplePm *pm_;
 };
@@ -152,10 +152,10 @@ class Actions2 : public wpf::IPmCustomActions2 {
 class Monitor : public wpf::IPmHealthAndIdleMonitor {
  public:
   explicit Monitor(SamplePm *pm) : pm_(pm) {}
-  ULONG AddRef() override;
-  ULONG Release() override;
-  HRESULT CheckIdle(BOOL *idle) override;
-  HRESULT CheckHealth(wpf::IHealthStatusCallback *cb) override;
+  ULONG WPF_METHOD AddRef() override;
+  ULONG WPF_METHOD Release() override;
+  HRESULT WPF_METHOD CheckIdle(BOOL *idle) override;
+  HRESULT WPF_METHOD CheckHealth(wpf::IHealthStatusCallback *cb) override;
  private:
   SamplePm *pm_;
 };
@@ -177,14 +177,14 @@ class SamplePm final : public wpf::IProtocolManager {
     thread_ = std::thread([this] { Run(); });
   }
 
-  ULONG AddRef() override { return ++refs_; }
-  ULONG Release() override {
+  ULONG WPF_METHOD AddRef() override { return ++refs_; }
+  ULONG WPF_METHOD Release() override {
     ULONG r = --refs_;
     if (r == 0) delete this;
     return r;
   }
 
-  HRESULT GetPmInterface(PM_INTERFACE_ID_ENUM id, PVOID *out) override {
+  HRESULT WPF_METHOD GetPmInterface(PM_INTERFACE_ID_ENUM id, PVOID *out) override {
     if (out == nullptr) return E_POINTER_;
     *out = nullptr;
     wpf::IWpfReferencedObject *p = nullptr;
@@ -196,7 +196,7 @@ class SamplePm final : public wpf::IProtocolManager {
     return S_OK_;
   }
 
-  HRESULT GetCustomInterface(DWORD id, PVOID *out) override {
+  HRESULT WPF_METHOD GetCustomInterface(DWORD id, PVOID *out) override {
     if (out == nullptr) return E_POINTER_;
     *out = nullptr;
     if (id != ACTIONS2_ID) return E_NOTIMPL_;
@@ -205,7 +205,7 @@ class SamplePm final : public wpf::IProtocolManager {
     return S_OK_;
   }
 
-  HRESULT Shutdown(BOOL immediate) override {
+  HRESULT WPF_METHOD Shutdown(BOOL immediate) override {
     {
       std::lock_guard<std::mutex> lk(mu_);
       if (shut_) return S_FALSE_;
@@ -280,25 +280,25 @@ class SamplePm final : public wpf::IProtocolManager {
   std::thread thread_;
 };
 
-ULONG Actions::AddRef() { return pm_->AddRef(); }
-ULONG Actions::Release() { return pm_->Release(); }
-HRESULT Actions::RunCustomAction(PCWSTR name, PCWSTR args,
+ULONG WPF_METHOD Actions::AddRef() { return pm_->AddRef(); }
+ULONG WPF_METHOD Actions::Release() { return pm_->Release(); }
+HRESULT WPF_METHOD Actions::RunCustomAction(PCWSTR name, PCWSTR args,
                                  wpf::ICustomActionResultCallback *cb) {
   return pm_->Run(name, args, cb);
 }
-ULONG Actions2::AddRef() { return pm_->AddRef(); }
-ULONG Actions2::Release() { return pm_->Release(); }
-HRESULT Actions2::RegisterCustomActionCallback(PCWSTR name, PCWSTR args,
+ULONG WPF_METHOD Actions2::AddRef() { return pm_->AddRef(); }
+ULONG WPF_METHOD Actions2::Release() { return pm_->Release(); }
+HRESULT WPF_METHOD Actions2::RegisterCustomActionCallback(PCWSTR name, PCWSTR args,
                                                wpf::ICustomAction2ResultCallback *cb) {
   return pm_->Register(name, args, cb);
 }
-HRESULT Actions2::UnregisterCustomActionCallback(PCWSTR name) {
+HRESULT WPF_METHOD Actions2::UnregisterCustomActionCallback(PCWSTR name) {
   return pm_->Unregister(name);
 }
-ULONG Monitor::AddRef() { return pm_->AddRef(); }
-ULONG Monitor::Release() { return pm_->Release(); }
-HRESULT Monitor::CheckIdle(BOOL *idle) { return pm_->CheckIdle(idle); }
-HRESULT Monitor::CheckHealth(wpf::IHealthStatusCallback *cb) {
+ULONG WPF_METHOD Monitor::AddRef() { return pm_->AddRef(); }
+ULONG WPF_METHOD Monitor::Release() { return pm_->Release(); }
+HRESULT WPF_METHOD Monitor::CheckIdle(BOOL *idle) { return pm_->CheckIdle(idle); }
+HRESULT WPF_METHOD Monitor::CheckHealth(wpf::IHealthStatusCallback *cb) {
   return pm_->CheckHealth(cb);
 }
 
@@ -531,8 +531,8 @@ void SamplePm::Run() {
 }  // namespace
 
 // The init function IIS looks for (DEFAULT_PROTOCOL_MANAGER_INIT_FUNCTION).
-SAMPLE_EXPORT HRESULT GetProtocolManager(wpf::IWorkerProcessFramework *fw,
-                                         wpf::IProtocolManager **out) {
+SAMPLE_EXPORT HRESULT WPF_INIT GetProtocolManager(wpf::IWorkerProcessFramework *fw,
+                                                  wpf::IProtocolManager **out) {
   if (fw == nullptr || out == nullptr) return E_POINTER_;
   DWORD major = 0, minor = 0;
   HRESULT hr = fw->GetInterfaceVersion(&major, &minor);
@@ -542,8 +542,8 @@ SAMPLE_EXPORT HRESULT GetProtocolManager(wpf::IWorkerProcessFramework *fw,
 }
 
 // An init function that refuses, for hosts to test their error paths.
-SAMPLE_EXPORT HRESULT GetProtocolManagerDenied(wpf::IWorkerProcessFramework *fw,
-                                               wpf::IProtocolManager **out) {
+SAMPLE_EXPORT HRESULT WPF_INIT GetProtocolManagerDenied(wpf::IWorkerProcessFramework *fw,
+                                                        wpf::IProtocolManager **out) {
   (void)fw;
   if (out != nullptr) *out = nullptr;
   return E_ACCESS_DENIED_;

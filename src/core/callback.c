@@ -26,13 +26,13 @@
 typedef struct ca_stats {
   /* ReportResult calls from other threads are queued + foreign_refused,
      so the hot path bumps one counter, not two */
-  _Alignas(64) atomic_ulong queued;   /* accepted from another thread */
-  atomic_ulong foreign_refused;       /* refused on another thread */
-  atomic_ulong refused[CA_NREFUSALS];
-  _Alignas(64) atomic_ulong owner_reports; /* on the owning thread */
-  atomic_ulong delivered;     /* handler called (owning thread) */
-  atomic_ulong errors;        /* handler raised (owning thread) */
-  atomic_ulong failures;      /* handler returned a failure (owning thread) */
+  CA_ALIGNAS(64) atomic_uint_least64_t queued;   /* accepted from another thread */
+  atomic_uint_least64_t foreign_refused;       /* refused on another thread */
+  atomic_uint_least64_t refused[CA_NREFUSALS];
+  CA_ALIGNAS(64) atomic_uint_least64_t owner_reports; /* on the owning thread */
+  atomic_uint_least64_t delivered;     /* handler called (owning thread) */
+  atomic_uint_least64_t errors;        /* handler raised (owning thread) */
+  atomic_uint_least64_t failures;      /* handler returned a failure (owning thread) */
 } ca_stats;
 
 struct ca_callback {
@@ -50,20 +50,20 @@ struct ca_callback {
   ca_hub *hub;              /* holds one hub reference */
   intptr_t user;            /* the binding's word */
   char *name;
-  _Alignas(64) atomic_uint refs;
+  CA_ALIGNAS(64) atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
      plus one per ca_callback_keep; the object is freed when it reaches 0 */
   atomic_uint keeps;
   ca_stats stats;
 };
 
-static inline void owner_inc(atomic_ulong *c) {
+static inline void owner_inc(atomic_uint_least64_t *c) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                         memory_order_relaxed);
 }
 
-static unsigned long load(const atomic_ulong *c) {
-  return atomic_load_explicit((atomic_ulong *)(uintptr_t)c,
+static uint64_t load(const atomic_uint_least64_t *c) {
+  return atomic_load_explicit((atomic_uint_least64_t *)(uintptr_t)c,
                               memory_order_relaxed);
 }
 
@@ -223,24 +223,24 @@ void ca_callback_unkeep(ca_callback *cb) {
   ca_aligned_free(cb);
 }
 
-static ULONG v1_addref(ICustomActionResultCallback *self) {
+static ULONG WPF_METHOD v1_addref(ICustomActionResultCallback *self) {
   return ca_callback_addref(FROM_V1(self));
 }
-static ULONG v1_release(ICustomActionResultCallback *self) {
+static ULONG WPF_METHOD v1_release(ICustomActionResultCallback *self) {
   return ca_callback_release(FROM_V1(self));
 }
-static HRESULT v1_report(ICustomActionResultCallback *self, HRESULT hrStatus,
+static HRESULT WPF_METHOD v1_report(ICustomActionResultCallback *self, HRESULT hrStatus,
                          BYTE *pbResponse, DWORD cbResponse) {
   return report(FROM_V1(self), hrStatus, 1, pbResponse, cbResponse);
 }
 
-static ULONG v2_addref(ICustomAction2ResultCallback *self) {
+static ULONG WPF_METHOD v2_addref(ICustomAction2ResultCallback *self) {
   return ca_callback_addref(FROM_V2(self));
 }
-static ULONG v2_release(ICustomAction2ResultCallback *self) {
+static ULONG WPF_METHOD v2_release(ICustomAction2ResultCallback *self) {
   return ca_callback_release(FROM_V2(self));
 }
-static HRESULT v2_report(ICustomAction2ResultCallback *self, HRESULT hrStatus,
+static HRESULT WPF_METHOD v2_report(ICustomAction2ResultCallback *self, HRESULT hrStatus,
                          BOOL fFinalResponse, BYTE *pbResponse,
                          DWORD cbResponse) {
   return report(FROM_V2(self), hrStatus, fFinalResponse != 0, pbResponse,

@@ -39,12 +39,12 @@ typedef struct ca_callback ca_callback;
 
 /* A snapshot of the counters (each read once, relaxed). */
 typedef struct ca_callback_stats {
-  unsigned long reports;     /* ReportResult calls, from any thread */
-  unsigned long queued;      /* accepted from another thread */
-  unsigned long delivered;   /* handler called */
-  unsigned long errors;      /* handler raised */
-  unsigned long failures;    /* handler returned a failure */
-  unsigned long refused[CA_NREFUSALS];
+  uint64_t reports;     /* ReportResult calls, from any thread */
+  uint64_t queued;      /* accepted from another thread */
+  uint64_t delivered;   /* handler called */
+  uint64_t errors;      /* handler raised */
+  uint64_t failures;    /* handler returned a failure */
+  uint64_t refused[CA_NREFUSALS];
 } ca_callback_stats;
 
 /* What the deliver function counts, on the owning thread. */

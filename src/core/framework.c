@@ -208,9 +208,9 @@ void ca_framework_unhold(void *obj) {
 }
 
 #define REFS(T, field, label) \
-  static ULONG field##_addref(T *self) { \
+  static ULONG WPF_METHOD field##_addref(T *self) { \
     return fw_addref(FW(self, field), label); } \
-  static ULONG field##_release(T *self) { \
+  static ULONG WPF_METHOD field##_release(T *self) { \
     return fw_release(FW(self, field), label); }
 REFS(IWorkerProcessFramework, wpf, "IWorkerProcessFramework")
 REFS(IWpfSettings, settings, "IWpfSettings")
@@ -224,7 +224,7 @@ static const char *const wpf_ids[] = {"", "WPF_CONFIG_API_ID",
   "WPF_EXPOSE_PROTOCOL_MANAGER_CUSTOM_INTERFACE_ID",
   "WPF_APPLICATION_PRELOAD_INFO_UTIL_ID"};
 
-static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
+static HRESULT WPF_METHOD wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
                        PVOID *ppv) {
   ca_framework *fw = FW(self, wpf);
   const char *name = id >= 1 && id <= 6 ? wpf_ids[id] : NULL;
@@ -247,7 +247,7 @@ static HRESULT wpf_get(IWorkerProcessFramework *self, WPF_INTERFACE_ID_ENUM id,
   return hr;
 }
 
-static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
+static HRESULT WPF_METHOD wpf_custom(IWorkerProcessFramework *self, DWORD id,
                           PVOID *ppv) {
   HRESULT hr = ppv == NULL ? CA_E_POINTER : CA_E_NOTIMPL;
   if (ppv != NULL) *ppv = NULL;
@@ -256,7 +256,7 @@ static HRESULT wpf_custom(IWorkerProcessFramework *self, DWORD id,
   return hr;
 }
 
-static HRESULT wpf_version(IWorkerProcessFramework *self, PDWORD major,
+static HRESULT WPF_METHOD wpf_version(IWorkerProcessFramework *self, PDWORD major,
                            PDWORD minor) {
   ca_framework *fw = FW(self, wpf);
   HRESULT hr = major == NULL || minor == NULL ? CA_E_POINTER : CA_S_OK;
@@ -298,7 +298,7 @@ static HRESULT number(ca_framework *fw, int kind, int id, uint64_t *out,
   return hr;
 }
 
-static HRESULT get_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
+static HRESULT WPF_METHOD get_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
                          DWORD *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_DWORD, (int)id, &v, p != NULL);
@@ -306,7 +306,7 @@ static HRESULT get_dword(IWpfSettings *self, WPF_SETTINGS_DWORD_ENUM id,
   return hr;
 }
 
-static HRESULT get_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
+static HRESULT WPF_METHOD get_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
                        ULONGLONG *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_ULONGLONG, (int)id, &v,
@@ -315,7 +315,7 @@ static HRESULT get_ull(IWpfSettings *self, WPF_SETTINGS_ULONGLONG_ENUM id,
   return hr;
 }
 
-static HRESULT get_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
+static HRESULT WPF_METHOD get_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
                         BOOL *p) {
   uint64_t v = 0;
   HRESULT hr = number(FW(self, settings), CA_SET_BOOL, (int)id, &v, p != NULL);
@@ -323,7 +323,7 @@ static HRESULT get_bool(IWpfSettings *self, WPF_SETTINGS_BOOL_ENUM id,
   return hr;
 }
 
-static HRESULT get_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
+static HRESULT WPF_METHOD get_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
                           HANDLE *p) {
   ca_framework *fw = FW(self, settings);
   uint64_t v = 0;
@@ -332,7 +332,7 @@ static HRESULT get_handle(IWpfSettings *self, WPF_SETTINGS_HANDLE_ENUM id,
   return hr;
 }
 
-static HRESULT get_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
+static HRESULT WPF_METHOD get_string(IWpfSettings *self, WPF_SETTINGS_STRING_ENUM id,
                           PWSTR buf, DWORD *pcch) {
   ca_framework *fw = FW(self, settings);
   const char *name = ca_setting_name(CA_SET_STRING, (int)id);
@@ -379,13 +379,13 @@ static void request(ca_framework *fw, char kind, HRESULT hr, PCWSTR reason) {
   free(t);
 }
 
-static void act_recycle(IWpfActions *self, PCWSTR reason) {
+static void WPF_METHOD act_recycle(IWpfActions *self, PCWSTR reason) {
   ca_framework *fw = FW(self, actions);
   note(fw, CA_FW_RECYCLE, NULL, -1, 0, reason);
   request(fw, CA_EVENT_RECYCLE, CA_S_OK, reason);
 }
 
-static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
+static void WPF_METHOD act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
                      BOOL next_ping) {
   ca_framework *fw = FW(self, actions);
   note_final(fw, CA_FW_FAIL, NULL, -1, hr, reason, next_ping != 0);
@@ -394,7 +394,7 @@ static void act_fail(IWpfActions *self, PCWSTR reason, HRESULT hr,
 
 /* ---- IWpfApplicationInfoUtil --------------------------------------------- */
 
-static HRESULT app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
+static HRESULT WPF_METHOD app_props(IWpfApplicationInfoUtil *self, PCWSTR app,
                          PWSTR vpath, DWORD *pcch, DWORD *site) {
   ca_framework *fw = FW(self, appinfo);
   HRESULT hr = CA_E_NOT_FOUND;

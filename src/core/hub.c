@@ -21,7 +21,7 @@ struct ca_hub {
   ca_queue queue;
   ca_deliver_fn deliver;
   void *binding;            /* the deliver function's own data */
-  atomic_ulong discarded;   /* queued reports dropped by close/disconnect */
+  atomic_uint_least64_t discarded;   /* queued reports dropped by close/disconnect */
   atomic_long callbacks;    /* callback objects alive on this hub */
 };
 
@@ -151,7 +151,7 @@ void *ca_hub_binding(ca_hub *h) { return h->binding; }
 
 long ca_hub_callbacks(ca_hub *h) { return atomic_load(&h->callbacks); }
 
-unsigned long ca_hub_discarded(ca_hub *h) {
+uint64_t ca_hub_discarded(ca_hub *h) {
   return atomic_load(&h->discarded);
 }
 

@@ -89,7 +89,7 @@ void ca_hub_get_limits(ca_hub *h, ca_queue_limits *l);
 void ca_hub_set_limits(ca_hub *h, const ca_queue_limits *l);
 void *ca_hub_binding(ca_hub *h);      /* the deliver function's data */
 long ca_hub_callbacks(ca_hub *h);     /* callback objects alive on it */
-unsigned long ca_hub_discarded(ca_hub *h);  /* dropped by close */
+uint64_t ca_hub_discarded(ca_hub *h);  /* dropped by close */
 
 /* For the targets (callback objects, a provider's doorbell): */
 int ca_hub_owned(ca_hub *h);          /* is this the owning thread? */

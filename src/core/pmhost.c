@@ -71,12 +71,12 @@ typedef struct health {
   ca_callback *cb;      /* one reference */
 } health;
 
-static ULONG h_addref(IHealthStatusCallback *self) {
+static ULONG WPF_METHOD h_addref(IHealthStatusCallback *self) {
   health *h = (health *)(void *)self;
   return atomic_fetch_add(&h->refs, 1) + 1;
 }
 
-static ULONG h_release(IHealthStatusCallback *self) {
+static ULONG WPF_METHOD h_release(IHealthStatusCallback *self) {
   health *h = (health *)(void *)self;
   ULONG r = atomic_fetch_sub(&h->refs, 1) - 1;
   if (r == 0) {
@@ -86,7 +86,7 @@ static ULONG h_release(IHealthStatusCallback *self) {
   return r;
 }
 
-static HRESULT h_report(IHealthStatusCallback *self, BOOL healthy) {
+static HRESULT WPF_METHOD h_report(IHealthStatusCallback *self, BOOL healthy) {
   health *h = (health *)(void *)self;
   return ca_callback_report(h->cb, healthy ? CA_S_OK : CA_S_FALSE, 1, NULL,
                             0);

@@ -38,7 +38,7 @@ static HRESULT refuse(ca_provider *p, enum ca_prefusal why) {
   return prefusal_hresults[why];
 }
 
-static void count(atomic_ulong *c) {
+static void count(atomic_uint_least64_t *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
@@ -370,7 +370,7 @@ void ca_provider_disconnect(ca_provider *p) {
 
 /* ---- IPmCustomActions, IPmCustomActions2 -------------------------------- */
 
-static HRESULT run_action(IPmCustomActions *self, PCWSTR name, PCWSTR args,
+static HRESULT WPF_METHOD run_action(IPmCustomActions *self, PCWSTR name, PCWSTR args,
                           ICustomActionResultCallback *cb) {
   ca_provider *p = FROM(self, v1);
   ca_preq *r = NULL;
@@ -388,7 +388,7 @@ static int registered_locked(ca_provider *p, const char *name) {
   return 0;
 }
 
-static HRESULT register_action(IPmCustomActions2 *self, PCWSTR name,
+static HRESULT WPF_METHOD register_action(IPmCustomActions2 *self, PCWSTR name,
                                PCWSTR args, ICustomAction2ResultCallback *cb) {
   ca_provider *p = FROM(self, v2);
   ca_preq *r = NULL;
@@ -423,7 +423,7 @@ static ca_preq *ender(int kind, ca_preq **targets, int n) {
   return r;
 }
 
-static HRESULT unregister_action(IPmCustomActions2 *self, PCWSTR name16) {
+static HRESULT WPF_METHOD unregister_action(IPmCustomActions2 *self, PCWSTR name16) {
   ca_provider *p = FROM(self, v2);
   ca_preq *r, **t, **pp;
   char *name;
@@ -464,7 +464,7 @@ static HRESULT unregister_action(IPmCustomActions2 *self, PCWSTR name16) {
 
 /* ---- IPmHealthAndIdleMonitor -------------------------------------------- */
 
-static HRESULT check_health(IPmHealthAndIdleMonitor *self,
+static HRESULT WPF_METHOD check_health(IPmHealthAndIdleMonitor *self,
                             IHealthStatusCallback *cb) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
@@ -501,7 +501,7 @@ static HRESULT wait_idle(ca_provider *p, ca_preq *r, BOOL *pf) {
   return hr;
 }
 
-static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
+static HRESULT WPF_METHOD check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
   ca_provider *p = FROM(self, monitor);
   ca_preq *r;
   HRESULT hr = enter(p);
@@ -519,7 +519,7 @@ static HRESULT check_idle(IPmHealthAndIdleMonitor *self, BOOL *pf) {
 
 /* ---- IProtocolManager --------------------------------------------------- */
 
-static HRESULT get_pm_interface(IProtocolManager *self,
+static HRESULT WPF_METHOD get_pm_interface(IProtocolManager *self,
                                 PM_INTERFACE_ID_ENUM id, PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
   HRESULT hr;
@@ -533,7 +533,7 @@ static HRESULT get_pm_interface(IProtocolManager *self,
   return CA_S_OK;
 }
 
-static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
+static HRESULT WPF_METHOD get_custom_interface(IProtocolManager *self, DWORD id,
                                     PVOID *ppv) {
   ca_provider *p = FROM(self, pm);
   HRESULT hr;
@@ -547,7 +547,7 @@ static HRESULT get_custom_interface(IProtocolManager *self, DWORD id,
 }
 
 /* Ends every registration (one final E_ABORT each) and refuses new ones. */
-static HRESULT shutdown_pm(IProtocolManager *self, BOOL immediate) {
+static HRESULT WPF_METHOD shutdown_pm(IProtocolManager *self, BOOL immediate) {
   ca_provider *p = FROM(self, pm);
   ca_preq *r, **t, *e;
   int n = 0;
@@ -604,9 +604,9 @@ ULONG ca_provider_release(ca_provider *p) {
 }
 
 #define REFS(T, member) \
-  static ULONG member##_addref(T *self) { \
+  static ULONG WPF_METHOD member##_addref(T *self) { \
     return ca_provider_addref(FROM(self, member)); } \
-  static ULONG member##_release(T *self) { \
+  static ULONG WPF_METHOD member##_release(T *self) { \
     return ca_provider_release(FROM(self, member)); }
 REFS(IProtocolManager, pm)
 REFS(IPmCustomActions, v1)

@@ -15,6 +15,7 @@
 #define CA_PROVIDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "callback.h"
 #include "constants.h"
 #include "wpf.h"
@@ -56,12 +57,12 @@ typedef HRESULT (*ca_provider_run_fn)(ca_provider *p, ca_preq *r);
 
 /* A provider's counters at one moment (ca_provider_counts). */
 typedef struct ca_pcounts {
-  unsigned long calls;      /* native calls, any thread */
-  unsigned long queued;     /* of which queued for the owning thread */
-  unsigned long refused[CA_NPREFUSALS];
-  unsigned long reports;    /* ReportResult calls made through replies */
-  unsigned long cancelled;  /* registrations ended by unregister/shutdown */
-  unsigned long errors;     /* actions or hooks that raised */
+  uint64_t calls;           /* native calls, any thread */
+  uint64_t queued;          /* of which queued for the owning thread */
+  uint64_t refused[CA_NPREFUSALS];
+  uint64_t reports;         /* ReportResult calls made through replies */
+  uint64_t cancelled;       /* registrations ended by unregister/shutdown */
+  uint64_t errors;          /* actions or hooks that raised */
 } ca_pcounts;
 
 /* refs = 1; NULL when out of memory. names are copied. */

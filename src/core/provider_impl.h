@@ -36,12 +36,12 @@ struct ca_preq {
 };
 
 typedef struct ca_pstats {
-  atomic_ulong calls;       /* native calls, any thread */
-  atomic_ulong queued;      /* of which queued for the owning thread */
-  atomic_ulong refused[CA_NPREFUSALS];
-  atomic_ulong reports;     /* ReportResult calls made through replies */
-  atomic_ulong cancelled;   /* registrations ended by unregister/shutdown */
-  atomic_ulong errors;      /* actions or hooks that raised */
+  atomic_uint_least64_t calls;       /* native calls, any thread */
+  atomic_uint_least64_t queued;      /* of which queued for the owning thread */
+  atomic_uint_least64_t refused[CA_NPREFUSALS];
+  atomic_uint_least64_t reports;     /* ReportResult calls made through replies */
+  atomic_uint_least64_t cancelled;   /* registrations ended by unregister/shutdown */
+  atomic_uint_least64_t errors;      /* actions or hooks that raised */
 } ca_pstats;
 
 struct ca_provider {

@@ -56,7 +56,7 @@ typedef struct ca_producer {
   atomic_int orphaned;        /* the thread has exited */
   atomic_int queue_gone;      /* the queue was destroyed: the thread drops it */
   /* producer side */
-  _Alignas(64) ca_segment *ptail;
+  CA_ALIGNAS(64) ca_segment *ptail;
   unsigned pidx;
   size_t credit_n, credit_b;
   int unpaced;                /* a pacing wait timed out (wait_ahead) */
@@ -64,13 +64,13 @@ typedef struct ca_producer {
   /* pacing (wait_ahead): heap payload bytes pushed and not yet done
      (both sides write), whether the producer waits, and the bytes it
      resumes at */
-  _Alignas(64) atomic_size_t inflight;
+  CA_ALIGNAS(64) atomic_size_t inflight;
   atomic_int waiting;
   atomic_size_t resume_b;
   /* published count: written by the producer, read by the consumer */
-  _Alignas(64) atomic_ulong pushed;
+  CA_ALIGNAS(64) atomic_ulong pushed;
   /* consumer side */
-  _Alignas(64) ca_segment *chead;
+  CA_ALIGNAS(64) ca_segment *chead;
   unsigned cidx;
   unsigned long popped;
   unsigned long seen;         /* last published count the consumer read */

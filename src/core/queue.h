@@ -72,9 +72,9 @@ typedef struct ca_queue_limits {
 
 typedef struct ca_queue {
   uint64_t id;                /* never reused: keys producers' caches */
-  _Alignas(64) atomic_size_t count;   /* reserved: queued + credits held */
-  _Alignas(64) atomic_size_t bytes;
-  _Alignas(64) atomic_int signaled;   /* wake descriptor armed */
+  CA_ALIGNAS(64) atomic_size_t count;   /* reserved: queued + credits held */
+  CA_ALIGNAS(64) atomic_size_t bytes;
+  CA_ALIGNAS(64) atomic_int signaled;   /* wake descriptor armed */
   atomic_int closed;
   atomic_int waiters;         /* producers blocked for room */
   atomic_int holds;           /* > 0: the consumer cannot make room now, so

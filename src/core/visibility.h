@@ -6,7 +6,8 @@
 ** so that system and Lua declarations keep their visibility). What is
 ** exported is marked CA_EXPORT: luaopen_customaction_core, the C API of
 ** include/customaction.h (customaction_*) and, in luapm,
-** GetProtocolManager.
+** GetProtocolManager. It also spells, once, the other compiler-specific
+** attributes the sources use (forced inlining, member alignment).
 */
 #ifndef CA_VISIBILITY_H
 #define CA_VISIBILITY_H
@@ -23,6 +24,15 @@
 #define CA_EXPORT
 #define CA_HIDDEN_BEGIN
 #define CA_HIDDEN_END
+#endif
+
+/* Aligns a struct member (a cache line apart from its neighbours): C11's
+   _Alignas, or MSVC's own spelling, which its C compiler has without
+   /std:c11. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define CA_ALIGNAS(n) __declspec(align(n))
+#else
+#define CA_ALIGNAS(n) _Alignas(n)
 #endif
 
 /* For the few functions on the per-report path that the compiler would

@@ -9,6 +9,7 @@
 #endif
 #include <string.h>
 
+#define CUSTOMACTION_BUILD   /* this library exports the C API */
 #include "customaction.h"
 #include "lcommon.h"
 #include "provider.h"

@@ -279,9 +279,9 @@ void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
                   const char *name);
 /* t.k = v, and t.k = { names[i] = v[i] }, on the table on top: the
    counters every stats() shows. */
-void ca_lsetcount(lua_State *L, const char *k, unsigned long v);
+void ca_lsetcount(lua_State *L, const char *k, uint64_t v);
 void ca_lsetcounts(lua_State *L, const char *k, const char *const *names,
-                   const unsigned long *v, int n);
+                   const uint64_t *v, int n);
 /* lactions.c */
 void ca_lactions_open(lua_State *L);
 /* Pushes a new customaction.actions over v1 and/or v2 (AddRefs each). */

@@ -66,10 +66,13 @@ static void one_setting(lua_State *L, ca_framework *fw, const char *name) {
   } else if (kind == CA_SET_HANDLE && lua_islightuserdata(L, -1)) {
     ca_framework_set_handle(fw, id, lua_touserdata(L, -1));
   } else {
+    /* a HANDLE given as an integer must fit a pointer (32 bits on x86) */
     v = int_opt(L, -1, "settings: ", name,
-                kind == CA_SET_DWORD ? 0xFFFFFFFF : INT64_MAX);
+                kind == CA_SET_DWORD ? 0xFFFFFFFF
+                : kind == CA_SET_HANDLE && (uint64_t)UINTPTR_MAX < (uint64_t)INT64_MAX
+                  ? (int64_t)UINTPTR_MAX : INT64_MAX);
     if (kind == CA_SET_HANDLE)
-      ca_framework_set_handle(fw, id, (HANDLE)(intptr_t)v);
+      ca_framework_set_handle(fw, id, (HANDLE)(uintptr_t)v);
     else
       ca_framework_set_number(fw, kind, id, (uint64_t)v);
   }

@@ -170,13 +170,13 @@ void ca_llog_push(lua_State *L, ca_llog *box, size_t dropped,
   lua_replace(L, -2);   /* the box */
 }
 
-void ca_lsetcount(lua_State *L, const char *k, unsigned long v) {
+void ca_lsetcount(lua_State *L, const char *k, uint64_t v) {
   lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
 }
 
 void ca_lsetcounts(lua_State *L, const char *k, const char *const *names,
-                   const unsigned long *v, int n) {
+                   const uint64_t *v, int n) {
   int i;
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) ca_lsetcount(L, names[i], v[i]);

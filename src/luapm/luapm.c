@@ -27,6 +27,7 @@
 
 #include "lcompat.h"   /* the 5.4 API on every Lua the module supports */
 #include "lualib.h"
+#define CUSTOMACTION_BUILD   /* this library exports the C API */
 #include "customaction.h"
 #include "hresult.h"
 #include "lcommon.h"
@@ -340,14 +341,14 @@ static void *script_thread(void *arg) {
 
 #define SELF(p) ((luapm *)(void *)(p))
 
-static ULONG pm_addref(IProtocolManager *self) {
+static ULONG WPF_METHOD pm_addref(IProtocolManager *self) {
   return atomic_fetch_add(&SELF(self)->refs, 1) + 1;
 }
 
 /* The last Release stops the script as Shutdown(FALSE) would, waiting
    (bounded) unless it runs on the script's thread, which then frees the
    object when it finishes. */
-static ULONG pm_release(IProtocolManager *self) {
+static ULONG WPF_METHOD pm_release(IProtocolManager *self) {
   luapm *pm = SELF(self);
   unsigned n = atomic_fetch_sub(&pm->refs, 1) - 1;
   if (n != 0) return n;
@@ -358,13 +359,13 @@ static ULONG pm_release(IProtocolManager *self) {
   return 0;
 }
 
-static HRESULT pm_get(IProtocolManager *self, PM_INTERFACE_ID_ENUM id,
+static HRESULT WPF_METHOD pm_get(IProtocolManager *self, PM_INTERFACE_ID_ENUM id,
                       PVOID *ppv) {
   IProtocolManager *in = SELF(self)->inner;
   return in->lpVtbl->GetPmInterface(in, id, ppv);
 }
 
-static HRESULT pm_custom(IProtocolManager *self, DWORD id, PVOID *ppv) {
+static HRESULT WPF_METHOD pm_custom(IProtocolManager *self, DWORD id, PVOID *ppv) {
   IProtocolManager *in = SELF(self)->inner;
   return in->lpVtbl->GetCustomInterface(in, id, ppv);
 }
@@ -374,7 +375,7 @@ static HRESULT pm_custom(IProtocolManager *self, DWORD id, PVOID *ppv) {
    Shutdown(TRUE) returns at once and interrupts the running script;
    Shutdown(FALSE) waits up to the shutdown time, then interrupts it and
    answers E_TIMEOUT. */
-static HRESULT pm_shutdown(IProtocolManager *self, BOOL immediate) {
+static HRESULT WPF_METHOD pm_shutdown(IProtocolManager *self, BOOL immediate) {
   luapm *pm = SELF(self);
   HRESULT hr;
   if (atomic_exchange(&pm->shut, 1)) return CA_RPC_E_DISCONNECTED;
@@ -504,11 +505,11 @@ static HRESULT wait_ready(luapm *pm) {
   return hr;
 }
 
-CA_EXPORT HRESULT GetProtocolManager(
+CA_EXPORT HRESULT WPF_INIT GetProtocolManager(
     IWorkerProcessFramework *pWpFramework,
     IProtocolManager **ppProtocolManager);
 
-HRESULT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
+HRESULT WPF_INIT GetProtocolManager(IWorkerProcessFramework *pWpFramework,
                            IProtocolManager **ppProtocolManager) {
   luapm *pm;
   HRESULT hr;

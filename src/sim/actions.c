@@ -190,27 +190,27 @@ static HRESULT unregister(ca_issuer *is, PCWSTR name16) {
 #define IS_FROM(p, member) \
   ((ca_issuer *)(void *)((char *)(p) - offsetof(ca_issuer, member)))
 
-static ULONG pm1_addref(IPmCustomActions *self) {
+static ULONG WPF_METHOD pm1_addref(IPmCustomActions *self) {
   return ca_issuer_addref(IS_FROM(self, v1));
 }
-static ULONG pm1_release(IPmCustomActions *self) {
+static ULONG WPF_METHOD pm1_release(IPmCustomActions *self) {
   return ca_issuer_release(IS_FROM(self, v1));
 }
-static HRESULT pm1_run(IPmCustomActions *self, PCWSTR name, PCWSTR args,
+static HRESULT WPF_METHOD pm1_run(IPmCustomActions *self, PCWSTR name, PCWSTR args,
                        ICustomActionResultCallback *cb) {
   return start(IS_FROM(self, v1), CA_SHAPE_V1, name, args, cb);
 }
-static ULONG pm2_addref(IPmCustomActions2 *self) {
+static ULONG WPF_METHOD pm2_addref(IPmCustomActions2 *self) {
   return ca_issuer_addref(IS_FROM(self, v2));
 }
-static ULONG pm2_release(IPmCustomActions2 *self) {
+static ULONG WPF_METHOD pm2_release(IPmCustomActions2 *self) {
   return ca_issuer_release(IS_FROM(self, v2));
 }
-static HRESULT pm2_register(IPmCustomActions2 *self, PCWSTR name,
+static HRESULT WPF_METHOD pm2_register(IPmCustomActions2 *self, PCWSTR name,
                             PCWSTR args, ICustomAction2ResultCallback *cb) {
   return start(IS_FROM(self, v2), CA_SHAPE_V2, name, args, cb);
 }
-static HRESULT pm2_unregister(IPmCustomActions2 *self, PCWSTR name) {
+static HRESULT WPF_METHOD pm2_unregister(IPmCustomActions2 *self, PCWSTR name) {
   return unregister(IS_FROM(self, v2), name);
 }
 

@@ -318,17 +318,17 @@ typedef struct health {
   int refs, reports, healthy;   /* atomics through the builtins */
 } health;
 
-static ULONG h_addref(IHealthStatusCallback *self) {
+static ULONG WPF_METHOD h_addref(IHealthStatusCallback *self) {
   return (ULONG)__atomic_add_fetch(&((health *)(void *)self)->refs, 1,
                                    __ATOMIC_SEQ_CST);
 }
-static ULONG h_release(IHealthStatusCallback *self) {
+static ULONG WPF_METHOD h_release(IHealthStatusCallback *self) {
   health *h = (health *)(void *)self;
   int n = __atomic_sub_fetch(&h->refs, 1, __ATOMIC_SEQ_CST);
   if (n == 0) free(h);
   return (ULONG)n;
 }
-static HRESULT h_report(IHealthStatusCallback *self, BOOL healthy) {
+static HRESULT WPF_METHOD h_report(IHealthStatusCallback *self, BOOL healthy) {
   health *h = (health *)(void *)self;
   __atomic_store_n(&h->healthy, healthy, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&h->reports, 1, __ATOMIC_SEQ_CST);

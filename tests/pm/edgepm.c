@@ -84,14 +84,14 @@ static ULONG edge_release(edge *e) {
   return 0;
 }
 
-static ULONG pm_addref(IProtocolManager *self) {
+static ULONG WPF_METHOD pm_addref(IProtocolManager *self) {
   return edge_addref((edge *)(void *)self);
 }
-static ULONG pm_release(IProtocolManager *self) {
+static ULONG WPF_METHOD pm_release(IProtocolManager *self) {
   return edge_release((edge *)(void *)self);
 }
 
-static HRESULT pm_get(IProtocolManager *self, PM_INTERFACE_ID_ENUM id,
+static HRESULT WPF_METHOD pm_get(IProtocolManager *self, PM_INTERFACE_ID_ENUM id,
                       PVOID *out) {
   edge *e = (edge *)(void *)self;
   if (out == NULL) return E_POINTER_;
@@ -102,14 +102,14 @@ static HRESULT pm_get(IProtocolManager *self, PM_INTERFACE_ID_ENUM id,
   return S_OK_;
 }
 
-static HRESULT pm_custom(IProtocolManager *self, DWORD id, PVOID *out) {
+static HRESULT WPF_METHOD pm_custom(IProtocolManager *self, DWORD id, PVOID *out) {
   (void)self;
   (void)id;
   if (out != NULL) *out = NULL;
   return E_NOTIMPL_;
 }
 
-static HRESULT pm_shutdown(IProtocolManager *self, BOOL immediate) {
+static HRESULT WPF_METHOD pm_shutdown(IProtocolManager *self, BOOL immediate) {
   edge *e = (edge *)(void *)self;
   IWpfActions *a;
   (void)immediate;
@@ -120,10 +120,10 @@ static HRESULT pm_shutdown(IProtocolManager *self, BOOL immediate) {
   return S_OK_;
 }
 
-static ULONG v1_addref(IPmCustomActions *self) {
+static ULONG WPF_METHOD v1_addref(IPmCustomActions *self) {
   return edge_addref(FROM_V1(self));
 }
-static ULONG v1_release(IPmCustomActions *self) {
+static ULONG WPF_METHOD v1_release(IPmCustomActions *self) {
   return edge_release(FROM_V1(self));
 }
 
@@ -134,7 +134,7 @@ static int is(PCWSTR s, const char *ascii) {
   return s[i] == 0;
 }
 
-static HRESULT v1_run(IPmCustomActions *self, PCWSTR name, PCWSTR args,
+static HRESULT WPF_METHOD v1_run(IPmCustomActions *self, PCWSTR name, PCWSTR args,
                       ICustomActionResultCallback *cb) {
   edge *e = FROM_V1(self);
   IWpfActions *a;
@@ -180,17 +180,17 @@ static HRESULT make(IWorkerProcessFramework *fw, IProtocolManager **out,
   return S_OK_;
 }
 
-EXPORT HRESULT GetProtocolManager(IWorkerProcessFramework *fw,
+EXPORT HRESULT WPF_INIT GetProtocolManager(IWorkerProcessFramework *fw,
                                   IProtocolManager **out);
-EXPORT HRESULT GetProtocolManagerFailOnShutdown(IWorkerProcessFramework *fw,
+EXPORT HRESULT WPF_INIT GetProtocolManagerFailOnShutdown(IWorkerProcessFramework *fw,
                                                 IProtocolManager **out);
 
-EXPORT HRESULT GetProtocolManager(IWorkerProcessFramework *fw,
+EXPORT HRESULT WPF_INIT GetProtocolManager(IWorkerProcessFramework *fw,
                                   IProtocolManager **out) {
   return make(fw, out, 0);
 }
 
-EXPORT HRESULT GetProtocolManagerFailOnShutdown(IWorkerProcessFramework *fw,
+EXPORT HRESULT WPF_INIT GetProtocolManagerFailOnShutdown(IWorkerProcessFramework *fw,
                                                 IProtocolManager **out) {
   return make(fw, out, 1);
 }

@@ -1,9 +1,11 @@
 /*
 ** minipm.c: a protocol manager written in plain C from the framework
 ** header's published facts alone (slot order, parameter types, enum
-** values), with declarations of its own: it includes nothing of this
-** project. It proves that ca.load depends only on the interfaces' layout
-** and calling rules, not on our headers or our C++ mirror. It answers
+** values), with declarations of its own: of this project it takes only
+** wpfcall.h's two calling-convention macros (WPF_METHOD on every slot and
+** method, thiscall on 32-bit x86 Windows; WPF_INIT on the export). It
+** proves that ca.load depends only on the interfaces' layout and calling
+** rules, not on our declarations or our C++ mirror. It answers
 ** RunCustomAction synchronously, as IIS's core protocol manager does, and
 ** Shutdown reports whether every AddRef it made was released. Its second
 ** init function, GetProtocolManagerFailing, makes one that calls
@@ -16,6 +18,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "wpfcall.h"  /* WPF_METHOD and WPF_INIT, nothing else */
 
 #if defined(_WIN32)
 #define MINIPM_EXPORT __declspec(dllexport)
@@ -36,36 +40,36 @@ typedef uint16_t wchar16;
 /* every interface: slot 0 AddRef, slot 1 Release, then its methods */
 struct result_cb;
 struct result_cb_vt {
-  uint32_t (*add_ref)(struct result_cb *);
-  uint32_t (*release)(struct result_cb *);
-  hr_t (*report_result)(struct result_cb *, hr_t, unsigned char *, uint32_t);
+  uint32_t (WPF_METHOD *add_ref)(struct result_cb *);
+  uint32_t (WPF_METHOD *release)(struct result_cb *);
+  hr_t (WPF_METHOD *report_result)(struct result_cb *, hr_t, unsigned char *, uint32_t);
 };
 struct result_cb { const struct result_cb_vt *vt; };
 
 struct settings;
 struct settings_vt {
-  uint32_t (*add_ref)(struct settings *);
-  uint32_t (*release)(struct settings *);
-  hr_t (*get_dword)(struct settings *, int, uint32_t *);
-  hr_t (*get_ulonglong)(struct settings *, int, uint64_t *);
-  hr_t (*get_string)(struct settings *, int, wchar16 *, uint32_t *);
+  uint32_t (WPF_METHOD *add_ref)(struct settings *);
+  uint32_t (WPF_METHOD *release)(struct settings *);
+  hr_t (WPF_METHOD *get_dword)(struct settings *, int, uint32_t *);
+  hr_t (WPF_METHOD *get_ulonglong)(struct settings *, int, uint64_t *);
+  hr_t (WPF_METHOD *get_string)(struct settings *, int, wchar16 *, uint32_t *);
 };
 struct settings { const struct settings_vt *vt; };
 
 struct framework;
 struct framework_vt {
-  uint32_t (*add_ref)(struct framework *);
-  uint32_t (*release)(struct framework *);
-  hr_t (*get_wpf_interface)(struct framework *, int, void **);
+  uint32_t (WPF_METHOD *add_ref)(struct framework *);
+  uint32_t (WPF_METHOD *release)(struct framework *);
+  hr_t (WPF_METHOD *get_wpf_interface)(struct framework *, int, void **);
 };
 struct framework { const struct framework_vt *vt; };
 
 struct wpf_actions;
 struct wpf_actions_vt {
-  uint32_t (*add_ref)(struct wpf_actions *);
-  uint32_t (*release)(struct wpf_actions *);
-  void (*recycle)(struct wpf_actions *, const wchar16 *);
-  void (*fail)(struct wpf_actions *, const wchar16 *, hr_t, int);
+  uint32_t (WPF_METHOD *add_ref)(struct wpf_actions *);
+  uint32_t (WPF_METHOD *release)(struct wpf_actions *);
+  void (WPF_METHOD *recycle)(struct wpf_actions *, const wchar16 *);
+  void (WPF_METHOD *fail)(struct wpf_actions *, const wchar16 *, hr_t, int);
 };
 struct wpf_actions { const struct wpf_actions_vt *vt; };
 
@@ -115,8 +119,8 @@ static uint32_t mini_release_obj(mini *m) {
   return left;
 }
 
-static uint32_t pm_add_ref(void *self) { return atomic_fetch_add(&((mini *)self)->refs, 1) + 1; }
-static uint32_t pm_release(void *self) { return mini_release_obj(self); }
+static uint32_t WPF_METHOD pm_add_ref(void *self) { return atomic_fetch_add(&((mini *)self)->refs, 1) + 1; }
+static uint32_t WPF_METHOD pm_release(void *self) { return mini_release_obj(self); }
 
 /* FailWorkerProcess through the framework's IWpfActions, at once. */
 static void fail_now(mini *m) {
@@ -128,7 +132,7 @@ static void fail_now(mini *m) {
   a->vt->release(a);
 }
 
-static hr_t pm_get_pm_interface(void *self, int id, void **out) {
+static hr_t WPF_METHOD pm_get_pm_interface(void *self, int id, void **out) {
   mini *m = self;
   if (out == NULL) return HR_E_POINTER;
   fail_now(m);
@@ -140,7 +144,7 @@ static hr_t pm_get_pm_interface(void *self, int id, void **out) {
   return HR_S_OK;
 }
 
-static hr_t pm_get_custom_interface(void *self, uint32_t id, void **out) {
+static hr_t WPF_METHOD pm_get_custom_interface(void *self, uint32_t id, void **out) {
   mini *m = self;
   if (out != NULL) *out = NULL;
   fail_now(m);
@@ -149,7 +153,7 @@ static hr_t pm_get_custom_interface(void *self, uint32_t id, void **out) {
 }
 
 /* Lets go of the framework; S_OK only when every AddRef was released. */
-static hr_t pm_shutdown(void *self, int immediate) {
+static hr_t WPF_METHOD pm_shutdown(void *self, int immediate) {
   mini *m = self;
   if (m->fw != NULL) {
     drop(m, m->fw);
@@ -159,15 +163,15 @@ static hr_t pm_shutdown(void *self, int immediate) {
 }
 
 static const struct {
-  uint32_t (*add_ref)(void *);
-  uint32_t (*release)(void *);
-  hr_t (*get_pm_interface)(void *, int, void **);
-  hr_t (*get_custom_interface)(void *, uint32_t, void **);
-  hr_t (*shutdown)(void *, int);
+  uint32_t (WPF_METHOD *add_ref)(void *);
+  uint32_t (WPF_METHOD *release)(void *);
+  hr_t (WPF_METHOD *get_pm_interface)(void *, int, void **);
+  hr_t (WPF_METHOD *get_custom_interface)(void *, uint32_t, void **);
+  hr_t (WPF_METHOD *shutdown)(void *, int);
 } pm_vt = { pm_add_ref, pm_release, pm_get_pm_interface, pm_get_custom_interface, pm_shutdown };
 
-static uint32_t act_add_ref(void *self) { return pm_add_ref(FROM_ACTIONS(self)); }
-static uint32_t act_release(void *self) { return mini_release_obj(FROM_ACTIONS(self)); }
+static uint32_t WPF_METHOD act_add_ref(void *self) { return pm_add_ref(FROM_ACTIONS(self)); }
+static uint32_t WPF_METHOD act_release(void *self) { return mini_release_obj(FROM_ACTIONS(self)); }
 
 /* The pool name through IWpfSettings, with the size query first. */
 static hr_t report_pool(mini *m, struct result_cb *cb) {
@@ -190,7 +194,7 @@ static hr_t report_pool(mini *m, struct result_cb *cb) {
 }
 
 /* Echo and Pool answer inside the call; other names are not implemented. */
-static hr_t act_run(void *self, const wchar16 *name, const wchar16 *args, struct result_cb *cb) {
+static hr_t WPF_METHOD act_run(void *self, const wchar16 *name, const wchar16 *args, struct result_cb *cb) {
   mini *m = FROM_ACTIONS(self);
   hr_t hr;
   if (name == NULL || cb == NULL) return HR_E_POINTER;
@@ -214,13 +218,13 @@ static hr_t act_run(void *self, const wchar16 *name, const wchar16 *args, struct
 }
 
 static const struct {
-  uint32_t (*add_ref)(void *);
-  uint32_t (*release)(void *);
-  hr_t (*run)(void *, const wchar16 *, const wchar16 *, struct result_cb *);
+  uint32_t (WPF_METHOD *add_ref)(void *);
+  uint32_t (WPF_METHOD *release)(void *);
+  hr_t (WPF_METHOD *run)(void *, const wchar16 *, const wchar16 *, struct result_cb *);
 } actions_vt = { act_add_ref, act_release, act_run };
 
-MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out);
-MINIPM_EXPORT hr_t GetProtocolManagerFailing(struct framework *fw, void **out);
+MINIPM_EXPORT hr_t WPF_INIT GetProtocolManager(struct framework *fw, void **out);
+MINIPM_EXPORT hr_t WPF_INIT GetProtocolManagerFailing(struct framework *fw, void **out);
 
 static hr_t make(struct framework *fw, void **out, int fail_in_call) {
   mini *m;
@@ -237,10 +241,10 @@ static hr_t make(struct framework *fw, void **out, int fail_in_call) {
   return HR_S_OK;
 }
 
-MINIPM_EXPORT hr_t GetProtocolManager(struct framework *fw, void **out) {
+MINIPM_EXPORT hr_t WPF_INIT GetProtocolManager(struct framework *fw, void **out) {
   return make(fw, out, 0);
 }
 
-MINIPM_EXPORT hr_t GetProtocolManagerFailing(struct framework *fw, void **out) {
+MINIPM_EXPORT hr_t WPF_INIT GetProtocolManagerFailing(struct framework *fw, void **out) {
   return make(fw, out, 1);
 }
