@@ -69,7 +69,8 @@ end
 local function normal(s)
   -- addresses: 9+ hex digits, or 8 after ": " as tostring prints them on
   -- 32-bit hosts (an HRESULT prints as "(0x80070005)")
-  return (s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub(": 0x%x%x%x%x%x%x%x%x", ": 0x?"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+  s = s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub(": 0x%x%x%x%x%x%x%x%x", ": 0x?")
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
 local function matches(expected, got)
