@@ -90,13 +90,13 @@ $(BUILD)/test/pm_close_test: $(call obj,tests/pm_close_test.c $(SRC)) $(BUILD)/p
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDFLAGS) $(LUA_LIBS) -lm
 
-spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so
+spec: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/broken.so
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh
 
 ctest: $(CTESTS)
 	@for t in $(CTESTS); do $$t || exit 1; done
 
-test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(CTESTS)
+test: $(MODULE) $(PEER) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/broken.so $(CTESTS)
 	@$(LUA_ENV) LUA=$(LUA) TALLY=$(TALLY) sh tools/run-all.sh $(CTESTS) tools/install-check.sh
 
 demo: $(MODULE) $(BUILD)/pm/samplepm.so

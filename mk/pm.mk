@@ -17,3 +17,9 @@ $(BUILD)/pm/samplepm.so: examples/pm/samplepm.cpp include/wpframework.hpp includ
 $(BUILD)/pm/minipm.so: tests/pm/minipm.c mk/pm.mk
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -o $@ $< $(LDFLAGS) $(CFLAGS)
+
+# A protocol manager that breaks one rule on request (its APP_POOL_NAME
+# setting names the misbehaviour), for the conformance checker's specs.
+$(BUILD)/pm/broken.so: tests/pm/broken.c include/wpf.h mk/pm.mk
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -pthread -Iinclude -o $@ $< $(LDFLAGS) $(CFLAGS)

@@ -39,6 +39,10 @@ build = {
     ["customaction.cli.session"] = "lua/customaction/cli/session.lua",
     ["customaction.cli.show"] = "lua/customaction/cli/show.lua",
     ["customaction.cli.sim"] = "lua/customaction/cli/sim.lua",
+    ["customaction.check"] = "lua/customaction/check.lua",
+    ["customaction.check.child"] = "lua/customaction/check/child.lua",
+    ["customaction.check.report"] = "lua/customaction/check/report.lua",
+    ["customaction.cli.check"] = "lua/customaction/cli/check.lua",
     ["customaction.core"] = {
       sources = {
         "src/core/platform.c", "src/core/platform_win32.c", "src/core/hresult.c",
@@ -52,6 +56,7 @@ build = {
         "src/lua/lactions.c", "src/lua/lbinary.c", "src/lua/lpm.c", "src/lua/lprovider.c",
         "src/lua/lreply.c",
         "src/lua/lapi.c",
+        "src/lua/lcheck.c",
         "src/lua/lcore.c",
       },
       incdirs = { "include", "src/core", "src/sim", "src/lua" },

@@ -49,6 +49,14 @@ M.issuer_methods, M.issuer_builtins = nil, nil
 M.actions = require("customaction.actions").new
 M.actions_methods = nil
 M.load = require("customaction.pm").load
+--- Checks a protocol-manager library against the contract: see
+-- `customaction.check.run` (docs/conformance.md).
+-- @function check
+-- @string path the library
+-- @tparam[opt] table opts
+-- @treturn table the results
+function M.check(path, opts) return require("customaction.check").run(path, opts) end
+M.check_raw, M.check_threads = nil, nil   -- the checker's own raw calls
 M.pm_methods = nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"

@@ -171,6 +171,9 @@ void ca_lbinary_open(lua_State *L);
 /* lpm.c */
 void ca_lpm_open(lua_State *L);
 
+/* lcheck.c: the conformance checker's raw calls */
+void ca_lcheck_open(lua_State *L);
+
 /* lscenario.c: the scenario table at idx as a scenario, owned by a box
    pushed on the stack (its __gc frees what an error leaves behind);
    errors blame argument arg. Take it with ca_lscenario_take. */
