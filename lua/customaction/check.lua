@@ -27,9 +27,11 @@ M.checks = {
       .. "is matched by a Release by the end of Shutdown, and nothing is released below its start",
     source = "wpframework.h: IWpfReferencedObject (AddRef/Release)" },
   { name = "run",
-    rule = "RunCustomAction of each --action reports exactly once before returning S_OK, or fails "
-      .. "without reporting; no report after it returns",
-    source = "IIS's core protocol manager: synchronous RunCustomAction" },
+    rule = "RunCustomAction of each --action that returns S_OK reports exactly once (inside the call, as "
+      .. "IIS's own protocol managers do, or within the timeout after it), and nothing after that; "
+      .. "one that fails does not report",
+    source = "IIS's core protocol manager: synchronous RunCustomAction; wpframework.h: "
+      .. "ICustomActionResultCallback::ReportResult" },
   { name = "run-unknown",
     rule = "an unknown action name gets E_NOTIMPL and no report",
     source = "IIS's core and hosting protocol managers: E_NOTIMPL when nothing answers the name" },
@@ -156,7 +158,8 @@ local function serialize(v)
 end
 
 -- The interpreter running us: the lowest index of the standalone
--- interpreter's arg, unless opts.lua or CUSTOMACTION_LUA names one.
+-- interpreter's arg (there is none without a script), else the usual name
+-- of this Lua, unless opts.lua or CUSTOMACTION_LUA names one.
 local function interpreter(o)
   if o.lua then return o.lua end
   local env = os.getenv("CUSTOMACTION_LUA")
@@ -167,14 +170,15 @@ local function interpreter(o)
     while a[i - 1] ~= nil do i = i - 1 end
     if i < 0 then return a[i] end
   end
-  return windows and "lua.exe" or "lua"
+  if windows then return "lua.exe" end
+  return rawget(_G, "jit") and "luajit" or "lua" .. _VERSION:match("%d+%.%d+")
 end
 
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- How long a child may run: every wait it makes has the timeout as bound.
 local function limit(o, name)
-  local base = o.timeout * 3 + 3
+  local base = o.timeout * 3 + 2
   if name == "fuzz" then return base + (o.fuzz or 0) * (0.2 + o.timeout / 10) end
   if name == "threads" then return base * 2 end
   return base
@@ -301,6 +305,36 @@ function M.run(path, opts)
     local k = r.status == "pass" and "passed" or r.status == "skip" and "skipped" or "failed"
     res[k] = res[k] + 1
     if o.on_check then o.on_check(i, #list, c.name, r) end
+  end
+  return res
+end
+
+--- A busted helper: runs the checks once (when the spec file is loaded)
+-- and turns each into an `it` that fails with the check's reason, or a
+-- `pending` that gives the reason it was skipped.
+-- @func it busted's `it`
+-- @func pending busted's `pending`
+-- @string path the library
+-- @tparam[opt] table opts as `run` takes them
+-- @treturn table what `run` returned
+-- @usage describe("my protocol manager", function()
+--   require("customaction.check").busted(it, pending, "build/mypm.so",
+--     { actions = { "Echo=hi" }, fuzz = 10 })
+-- end)
+function M.busted(it, pending, path, opts)
+  local res = M.run(path, opts)
+  for _, c in ipairs(res.checks) do
+    local title = ("%s: %s"):format(c.name, c.rule)
+    if c.status == "skip" then
+      pending(title .. " (skipped: " .. c.detail .. ")")
+    else
+      it(title, function()
+        if c.status ~= "pass" then
+          error(("%s failed: %s\n  source: %s\n  framework calls:\n    %s"):format(c.name, c.detail, c.source,
+            table.concat(c.calls or {}, "\n    ")), 0)
+        end
+      end)
+    end
   end
   return res
 end
