@@ -98,6 +98,7 @@ customaction %s: Lua functions as ReportResult handlers
   lib:check_health([timeout])  lib:check_health_async(cb)  lib:check_idle()
   lib:shutdown([immediate])  lib:log([clear])  lib:close()
   ca.load_settings()   the settings ca.load takes: name -> "string", "dword", ...
+  ca.check(path [, { actions, streams, only, timeout, fuzz, ... }])   docs/conformance.md
 
   r = ca.reader(bytes)  r:u8() r:u16() r:u32() r:i32() r:u64() r:bytes(n)
       r:utf16(nchars) r:utf16z() r:align(n) r:remaining() r:offset()
