@@ -89,7 +89,8 @@ describe("ca.check on a broken protocol manager", function()
     { "leak-framework", "references", "framework: 1 AddRef" },
     { "known-silent", "run", "returned S_OK but no report came" },
     { "unknown-ok", "run-unknown", "returned S_OK with 0 report%(s%) %(expected E_NOTIMPL and none%)" },
-    { "null-args", "run-null", "crashed: signal 11 %(SIGSEGV%) in RunCustomAction%(\"Echo\"%)" },
+    -- (a sanitizer's report instead of the signal under make sanitize)
+    { "null-args", "run-null", "crashed: .* in RunCustomAction%(\"Echo\"%)" },
     { "double-final", "stream", "report%(s%) after the final one" },
     { "report-after-unregister", "stream-unregister", "report%(s%) after the final one" },
     { "health-twice", "health", "ReportHealth came 2 times" },

@@ -190,22 +190,23 @@ local function spawn(o, name)
   local child = {}
   for k, v in pairs(o) do child[k] = v end
   child.check, child.only, child.on_check = name, nil, nil
-  f:write("return ", serialize(child), "\n")
+  -- the child runs this file as its script: any interpreter that runs a
+  -- script will do (a sanitizer's host takes no -e)
+  f:write("os.exit(require('customaction.check.child').main(", serialize(child), "))\n")
   f:close()
-  local code = ("os.exit(require('customaction.check.child').main(%q))"):format(optsfile)
   local lua = interpreter(o)
   local cmd
   if windows then
-    cmd = ('set "LUA_PATH=%s" && set "LUA_CPATH=%s" && "%s" -e "%s" 2>"%s"'):format(
-      package.path, package.cpath, lua, code:gsub('"', '\\"'), errfile)
+    cmd = ('set "LUA_PATH=%s" && set "LUA_CPATH=%s" && "%s" "%s" 2>"%s"'):format(
+      package.path, package.cpath, lua, optsfile, errfile)
   else
     -- the versioned variables win over LUA_PATH where they are set
     local env = {}
     for _, v in ipairs({ "", "_5_2", "_5_3", "_5_4" }) do
       env[#env + 1] = ("LUA_PATH%s=%s LUA_CPATH%s=%s"):format(v, sh_quote(package.path), v, sh_quote(package.cpath))
     end
-    cmd = ("ulimit -c 0; %s timeout -k 2 %d %s -e %s 2>%s; echo \"exit:$?\""):format(table.concat(env, " "),
-      math.ceil(limit(o, name)), sh_quote(lua), sh_quote(code), sh_quote(errfile))
+    cmd = ("ulimit -c 0; %s timeout -k 2 %d %s %s 2>%s; echo \"exit:$?\""):format(table.concat(env, " "),
+      math.ceil(limit(o, name)), sh_quote(lua), sh_quote(optsfile), sh_quote(errfile))
   end
   local p = assert(io.popen(cmd))
   local out = p:read("*a")
@@ -254,7 +255,11 @@ local function result_of(o, c, out, err, exit)
   elseif r.status == nil then
     r.status = "fail"
     local where = phase and (" in " .. phase) or ""
-    if exit == 124 or exit == 137 then
+    local sanitizer = err:match("ERROR: (%w+Sanitizer: [%w%-]+)")
+      or err:match("runtime error: ([^\n]+)")
+    if sanitizer then
+      r.detail = ("crashed: %s%s"):format(sanitizer, where)
+    elseif exit == 124 or exit == 137 then
       r.detail = ("hung: no answer within %ds%s"):format(math.ceil(limit(o, c.name)), where)
     elseif exit and exit > 128 then
       r.detail = ("crashed: signal %d (%s)%s"):format(exit - 128, SIGNALS[exit - 128] or "?", where)

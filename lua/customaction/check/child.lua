@@ -1,7 +1,7 @@
 --- The checks of `customaction check`, each run in a child interpreter.
 --
--- `customaction.check` starts one interpreter per check on
--- `main(optsfile)`; the child loads the library, drives it, and writes
+-- `customaction.check` starts one interpreter per check on a script that
+-- calls `main(opts)`; the child loads the library, drives it, and writes
 -- lines to stdout: `phase TEXT` before each call into the library (so
 -- that a crash or a hang is reported with the call it happened in),
 -- `call TEXT` for the framework calls the library made (shown for a
@@ -647,13 +647,11 @@ local function new_ctx(o)
   }, Ctx)
 end
 
---- Runs one check with the options in `optsfile` (a Lua file returning a
--- table: library, check, actions, streams, settings, applications, init,
--- actions2_id, timeout, fuzz, seed) and writes the result line.
--- @string optsfile
+--- Runs one check and writes the result line.
+-- @tparam table o library, check, actions, streams, settings,
+-- applications, init, actions2_id, timeout, fuzz, seed
 -- @treturn int the exit status (0 when a result line was written)
-function M.main(optsfile)
-  local o = dofile(optsfile)
+function M.main(o)
   local ctx = new_ctx(o)
   local check = checks[o.check]
   local ok, res = pcall(check, ctx)
