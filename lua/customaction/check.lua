@@ -261,6 +261,8 @@ local function result_of(o, c, out, err, exit)
       r.detail = ("crashed: %s%s"):format(sanitizer, where)
     elseif exit == 124 or exit == 137 then
       r.detail = ("hung: no answer within %ds%s"):format(math.ceil(limit(o, c.name)), where)
+    elseif windows and exit and (exit >= 0xC0000000 or exit < 0) then   -- an NTSTATUS
+      r.detail = ("crashed: exception 0x%08X%s"):format(exit % 0x100000000, where)
     elseif exit and exit > 128 then
       r.detail = ("crashed: signal %d (%s)%s"):format(exit - 128, SIGNALS[exit - 128] or "?", where)
     else
