@@ -177,6 +177,13 @@ describe("customaction check", function()
     assert.matches(": 2 passed, 0 failed, 0 skipped\n", out)
   end)
 
+  it("--progress shows the check that runs on a line it then overwrites", function()
+    local out, code = cli(("%s --action Echo=hi --only run,idle --timeout 1 --progress"):format(SAMPLE))
+    assert.equal(0, code)
+    assert.matches("^\r\27%[K%[1/2%] run %.%.%.\r\27%[Kpass  run ", out)
+    assert.matches("\n\r\27%[K%[2/2%] idle %.%.%.\r\27%[Kpass  idle ", out)
+  end)
+
   it("exits 1 on a failure, with the rule, its source and the framework calls", function()
     local out, code = cli(("%s --setting APP_POOL_NAME=health-twice --only health --timeout 0.5"):format(BROKEN))
     assert.equal(1, code)
