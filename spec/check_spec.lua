@@ -88,6 +88,7 @@ end)
 describe("ca.check on a broken protocol manager", function()
   -- misbehaviour -> the one check that must catch it
   local cases = {
+    { "flat-refs", "loading", "IPmCustomActions: AddRef returned 1 and Release 2 while we held a reference" },
     { "leak-callback", "references", "AddRef%(s%) not released by the end of Shutdown" },
     { "over-release", "references", "released 1 time%(s%) more than it was AddRef'd" },
     { "leak-framework", "references", "framework: 1 AddRef" },

@@ -20,7 +20,7 @@ local windows = package.config:sub(1, 1) == "\\"
 M.checks = {
   { name = "loading",
     rule = "GetProtocolManager returns S_OK and an object (or a failure and NULL); every interface it "
-      .. "hands out comes with S_OK and a pointer, or a failure",
+      .. "hands out comes with S_OK and a pointer, or a failure, and counts AddRef and Release consistently",
     source = "wpframework.h: PFN_PROTOCOL_MANAGER_INIT, IProtocolManager::GetPmInterface" },
   { name = "references",
     rule = "every AddRef on a callback, the health callback, the framework and the interfaces it gave "

@@ -20,7 +20,7 @@
 
 #define MAX_JOBS 64
 
-enum { RUN, REGISTER, UNREGISTER, HEALTH };
+enum { RUN, REGISTER, UNREGISTER, HEALTH, REFS };
 
 typedef struct job {
   int kind;
@@ -68,8 +68,10 @@ static HRESULT call(const job *j) {
     IPmCustomActions2 *a = j->ptr;
     return a->lpVtbl->UnregisterCustomActionCallback(a, j->name);
   }
-  default:
+  case HEALTH:
     return ca_pm_check_health(j->ptr, j->cb);
+  default:
+    return 0;
   }
 }
 
@@ -77,7 +79,7 @@ static HRESULT call(const job *j) {
    stack, which keeps them alive until the calls are done. */
 static void read_job(lua_State *L, int idx, job *j) {
   static const char *const kinds[] = {"run", "register", "unregister",
-                                      "health", NULL};
+                                      "health", "refs", NULL};
   memset(j, 0, sizeof *j);
   lua_getfield(L, idx, "kind");
   j->kind = luaL_checkoption(L, -1, NULL, kinds);
@@ -130,19 +132,27 @@ static void push_result(lua_State *L, const job *j) {
 
 /*
 ** core.check_raw(job): one call on this thread, as check_threads' jobs
-** describe it (times is ignored); returns the HRESULT.
+** describe it (times is ignored); returns the HRESULT. Kind "refs" calls
+** AddRef then Release on the pointer and returns the two counts.
 */
 static int l_check_raw(lua_State *L) {
   job j;
   luaL_checktype(L, 1, LUA_TTABLE);
   read_job(L, 1, &j);
+  if (j.kind == REFS) {
+    IWpfReferencedObject *o = j.ptr;
+    lua_Integer up = (lua_Integer)o->lpVtbl->AddRef(o);
+    lua_pushinteger(L, up);
+    lua_pushinteger(L, (lua_Integer)o->lpVtbl->Release(o));
+    return 2;
+  }
   ca_lhr_push(L, (uint32_t)call(&j));
   return 1;
 }
 
 /*
 ** core.check_threads({ job, ... }): each job
-** { kind = "run"|"register"|"unregister"|"health", ptr = pointer,
+** { kind = "run"|"register"|"unregister"|"health"|"refs", ptr = pointer,
 **   name = bytes|nil, args = bytes|nil, cb = callback|nil, times = n }
 ** runs its calls on a native thread of its own, all at once; returns
 ** { ok = n, failed = n, first_failure = hresult|nil } per job. Reports

@@ -34,12 +34,12 @@
 
 enum mode { GOOD, LEAK_CB, DOUBLE_FINAL, AFTER_UNREGISTER, UNKNOWN_OK,
             KNOWN_SILENT, HEALTH_TWICE, AFTER_SHUTDOWN, NULL_ARGS, LEAK_FW,
-            SLOW_SHUTDOWN, OVER_RELEASE, NMODES };
+            SLOW_SHUTDOWN, OVER_RELEASE, FLAT_REFS, NMODES };
 
 static const char *const modes[NMODES] = {"good", "leak-callback",
   "double-final", "report-after-unregister", "unknown-ok", "known-silent",
   "health-twice", "report-after-shutdown", "null-args", "leak-framework",
-  "slow-shutdown", "over-release"};
+  "slow-shutdown", "over-release", "flat-refs"};
 
 typedef struct stream {
   ICustomAction2ResultCallback *cb;  /* NULL: slot free */
@@ -90,7 +90,7 @@ static ULONG addref(broken *b) {
   pthread_mutex_lock(&b->lock);
   r = ++b->refs;
   pthread_mutex_unlock(&b->lock);
-  return r;
+  return b->mode == FLAT_REFS ? 1 : r;   /* the misbehaviour: a count that says nothing */
 }
 
 static ULONG release(broken *b) {

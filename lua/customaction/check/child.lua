@@ -231,7 +231,15 @@ function checks.loading(ctx)
   for _, q in ipairs({ { "IPmCustomActions", ctx.actions }, { "IPmCustomActions2", ctx.actions2 },
                        { "IPmHealthAndIdleMonitor", ctx.monitor } }) do
     local p, hr = q[2](ctx)
-    if p then found[#found + 1] = q[1]
+    if p then
+      found[#found + 1] = q[1]
+      -- we hold a reference: AddRef counts up from at least 2, Release back by one
+      ctx:phase(q[1] .. " AddRef, Release")
+      local up, down = core.check_raw({ kind = "refs", ptr = p })
+      if up < 2 or down ~= up - 1 then
+        ctx:fail("%s: AddRef returned %d and Release %d while we held a reference (expected >= 2, then one less)",
+          q[1], up, down)
+      end
     elseif hr:succeeded() then ctx:fail("%s: %s with a NULL pointer", q[1], hrs(hr)) end
   end
   ctx:phase("Shutdown(FALSE)")
@@ -343,8 +351,17 @@ checks["run-null"] = function(ctx)
   -- only survival is checked here: what an empty name gets is run-unknown's rule
   for _, c in ipairs(cases) do ctx:call("run", acts, c[1], c[2], ctx:callback("run-null")) end
   ctx:call("run", acts, UNKNOWN, nil, nil)   -- a NULL callback with a name it does not know
+  local n, acts2 = #cases + 1, ctx:actions2()
+  if acts2 then   -- the same for IPmCustomActions2
+    n = n + 4 + #ctx.streams
+    ctx:call("register", acts2, nil, nil, ctx:callback("run-null register"))
+    ctx:call("register", acts2, UNKNOWN, nil, nil)
+    ctx:call("unregister", acts2, nil)
+    ctx:call("unregister", acts2, "")
+    for _, s in ipairs(ctx.streams) do ctx:call("register", acts2, s.name, nil, nil) end
+  end
   ctx:settle(ctx.grace)
-  return ("%d calls with NULL or empty name and arguments"):format(#cases + 1)
+  return ("%d calls with NULL or empty names and arguments, or a NULL callback"):format(n)
 end
 
 -- Streaming ------------------------------------------------------------------
