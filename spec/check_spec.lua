@@ -36,7 +36,7 @@ local function detail(res, name)
 end
 
 local function broken(mode, only)
-  return check.run(BROKEN, { actions = { "Echo=hi" }, streams = { "Counters=count=3" }, timeout = 0.5,
+  return check.run(BROKEN, { actions = { "Echo=hi" }, streams = { "Counters=count=3" }, timeout = 1,
                              settings = { APP_POOL_NAME = mode }, only = only or SINGLE })
 end
 
