@@ -57,7 +57,7 @@ M.checks = {
       .. "released every open registration; no report and no framework call after it returns",
     source = "wpframework.h: IProtocolManager::Shutdown; IIS's protocol managers end their work in it" },
   { name = "threads",
-    rule = "actions and health checks called from several threads at once keep the rules above",
+    rule = "actions, registrations and health checks called from several threads at once keep the rules above",
     source = "the worker process calls protocol managers from its own threads" },
   { name = "fuzz",
     rule = "random sequences of run/register/unregister/health/idle with random names and arguments "

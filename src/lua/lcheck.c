@@ -20,7 +20,7 @@
 
 #define MAX_JOBS 64
 
-enum { RUN, REGISTER, UNREGISTER, HEALTH, REFS };
+enum { RUN, REGISTER, UNREGISTER, HEALTH, REFS, CYCLE };
 
 typedef struct job {
   int kind;
@@ -70,6 +70,13 @@ static HRESULT call(const job *j) {
   }
   case HEALTH:
     return ca_pm_check_health(j->ptr, j->cb);
+  case CYCLE: {   /* register, then unregister what it registered */
+    IPmCustomActions2 *a = j->ptr;
+    HRESULT hr = a->lpVtbl->RegisterCustomActionCallback(a, j->name, j->args,
+        j->cb ? ca_callback_v2(j->cb) : NULL);
+    if (WPF_SUCCEEDED(hr)) a->lpVtbl->UnregisterCustomActionCallback(a, j->name);
+    return hr;
+  }
   default:
     return 0;
   }
@@ -79,7 +86,7 @@ static HRESULT call(const job *j) {
    stack, which keeps them alive until the calls are done. */
 static void read_job(lua_State *L, int idx, job *j) {
   static const char *const kinds[] = {"run", "register", "unregister",
-                                      "health", "refs", NULL};
+                                      "health", "refs", "cycle", NULL};
   memset(j, 0, sizeof *j);
   lua_getfield(L, idx, "kind");
   j->kind = luaL_checkoption(L, -1, NULL, kinds);
@@ -152,7 +159,7 @@ static int l_check_raw(lua_State *L) {
 
 /*
 ** core.check_threads({ job, ... }): each job
-** { kind = "run"|"register"|"unregister"|"health"|"refs", ptr = pointer,
+** { kind = "run"|"register"|"unregister"|"health"|"refs"|"cycle", ptr = pointer,
 **   name = bytes|nil, args = bytes|nil, cb = callback|nil, times = n }
 ** runs its calls on a native thread of its own, all at once; returns
 ** { ok = n, failed = n, first_failure = hresult|nil } per job. Reports
@@ -165,6 +172,8 @@ static int l_check_threads(lua_State *L) {
   n = (int)luaL_len(L, 1);
   luaL_argcheck(L, n >= 1 && n <= MAX_JOBS, 1, "1 to 64 jobs expected");
   for (i = 0; i < n; i++) {
+    /* each job leaves its table and its two strings on the stack */
+    luaL_checkstack(L, 8, "too many jobs");
     lua_rawgeti(L, 1, i + 1);
     luaL_checktype(L, -1, LUA_TTABLE);
     read_job(L, lua_gettop(L), &jobs[i]);

@@ -70,12 +70,12 @@ end
 --- A callback that records its reports, with a guard reference of ours
 -- so that a library that releases too often cannot free it: it starts
 -- at `base` references, and a count below that is a Release too many.
-function Ctx:callback(label)
+function Ctx:callback(label, reuse)
   local t = { label = label, got = {}, finals = 0 }
   t.cb = ca.callback(function(status, response, final)
     t.got[#t.got + 1] = { status = status, response = response, final = final }
     if final then t.finals = t.finals + 1 end
-  end, { name = label })
+  end, { name = label, reuse = reuse })
   t.base = t.cb:addref()
   self.cbs[#self.cbs + 1] = t
   return t
@@ -513,11 +513,39 @@ end
 
 local THREADS, PER_THREAD = 4, 25
 
+-- The streams' jobs: each thread registers and unregisters again and
+-- again, with a callback of its own that takes a report after a final one
+-- (so every registration's final is counted).
+local function stream_jobs(ctx, acts2, jobs, tracked)
+  for _, s in ipairs(ctx.streams) do
+    for i = 1, THREADS do
+      local t = ctx:callback(("stream %s thread %d"):format(s.name, i), true)
+      for _ = 1, PER_THREAD do t.base = t.cb:addref() end
+      jobs[#jobs + 1] = { kind = "cycle", ptr = acts2, name = utf16(s.name), args = s.args and utf16(s.args),
+                          cb = t.cb, times = PER_THREAD }
+      tracked[#jobs] = t
+    end
+  end
+end
+
+-- What one job's callback got, against what its calls returned.
+local function judge_job(ctx, job, r, t)
+  local n = reports(t)
+  if job.kind == "health" and n ~= r.ok then
+    ctx:fail("%s: %d ReportHealth for %d successful CheckHealth calls", t.label, n, r.ok)
+  elseif job.kind == "run" and (n < r.ok or n > r.ok + r.failed) then
+    ctx:fail("%s: %d reports for %d successful and %d failed calls", t.label, n, r.ok, r.failed)
+  elseif job.kind == "cycle" and t.finals ~= r.ok then
+    ctx:fail("%s: %d final reports for %d successful registrations", t.label, t.finals, r.ok)
+  end
+end
+
 function checks.threads(ctx)
   ctx:load()
   local acts, mon = ctx:actions(), ctx:monitor()
+  local acts2 = #ctx.streams > 0 and ctx:actions2()
   local jobs, tracked = {}, {}
-  for _, a in ipairs(ctx.actions_list) do
+  for _, a in ipairs(acts and ctx.actions_list or {}) do
     for i = 1, THREADS do
       local t = ctx:callback(("run %s thread %d"):format(a.name, i))
       -- guard references, so that a Release too many cannot free it meanwhile
@@ -534,22 +562,19 @@ function checks.threads(ctx)
       tracked[#jobs] = t
     end
   end
-  if #jobs == 0 or (not acts and not mon) then ctx:skip("no --action and no IPmHealthAndIdleMonitor to call") end
+  if acts2 then stream_jobs(ctx, acts2, jobs, tracked) end
+  if #jobs == 0 then ctx:skip("nothing to call: no --action, --stream or IPmHealthAndIdleMonitor") end
   ctx:phase(("%d threads at once"):format(#jobs))
   local results = core.check_threads(jobs)
   ctx:wait_for(function()
-    for i, r in ipairs(results) do if reports(tracked[i]) < r.ok then return false end end
+    for i, r in ipairs(results) do
+      local t = tracked[i]
+      if (jobs[i].kind == "cycle" and t.finals or reports(t)) < r.ok then return false end
+    end
     return true
   end)
   ctx:settle(ctx.grace)
-  for i, r in ipairs(results) do
-    local t, n = tracked[i], reports(tracked[i])
-    if jobs[i].kind == "health" and n ~= r.ok then
-      ctx:fail("%s: %d ReportHealth for %d successful CheckHealth calls", t.label, n, r.ok)
-    elseif jobs[i].kind == "run" and (n < r.ok or n > r.ok + r.failed) then
-      ctx:fail("%s: %d reports for %d successful and %d failed calls", t.label, n, r.ok, r.failed)
-    end
-  end
+  for i, r in ipairs(results) do judge_job(ctx, jobs[i], r, tracked[i]) end
   for _, t in ipairs(tracked) do
     local refs = t.cb:stats().refs
     if refs ~= t.base then
