@@ -70,11 +70,22 @@ end
 --- A callback that records its reports, with a guard reference of ours
 -- so that a library that releases too often cannot free it: it starts
 -- at `base` references, and a count below that is a Release too many.
+--
+-- A final report made on this thread inside one of our calls (Unregister's,
+-- typically) is delivered at once, ahead of reports the library's threads
+-- made before it and that still wait in the queue; those reach the module
+-- after the final and are refused as after_final, but were not made after
+-- it. `excused` counts them: the reports made but not yet delivered when
+-- such a final arrived.
 function Ctx:callback(label, reuse)
-  local t = { label = label, got = {}, finals = 0 }
+  local t = { label = label, got = {}, finals = 0, excused = 0 }
+  local ctx = self
   t.cb = ca.callback(function(status, response, final)
     t.got[#t.got + 1] = { status = status, response = response, final = final }
-    if final then t.finals = t.finals + 1 end
+    if final then
+      t.finals = t.finals + 1
+      if ctx.in_call and t.finals == 1 then t.excused = t.cb:stats().reports - #t.got end
+    end
   end, { name = label, reuse = reuse })
   t.base = t.cb:addref()
   self.cbs[#self.cbs + 1] = t
@@ -82,7 +93,8 @@ function Ctx:callback(label, reuse)
 end
 
 local function reports(t) return t.cb:stats().reports end
-local function after_final(t) return t.cb:stats().refused.after_final end
+-- Reports made after the final one (see Ctx:callback for the excused ones).
+local function after_final(t) return t.cb:stats().refused.after_final - t.excused end
 
 -- The phrase for a library's HRESULT.
 local function hrs(hr) return hr.name or ("0x%08X"):format(hr.value) end
@@ -145,7 +157,11 @@ function Ctx:call(kind, ptr, name, args, t, raw)
   self:phase(("%s(%s)"):format(({ run = "RunCustomAction", register = "RegisterCustomActionCallback",
     unregister = "UnregisterCustomActionCallback", health = "CheckHealth" })[kind],
     raw and shown(name) or name == nil and "NULL" or ("%q"):format(name)))
-  return core.check_raw({ kind = kind, ptr = ptr, name = enc(name), args = enc(args), cb = t and t.cb })
+  self.in_call = true
+  local ok, hr = pcall(core.check_raw, { kind = kind, ptr = ptr, name = enc(name), args = enc(args), cb = t and t.cb })
+  self.in_call = false
+  if not ok then error(hr, 0) end
+  return hr
 end
 
 -- The rule of one one-shot call: a success comes with exactly one report,
