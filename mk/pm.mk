@@ -27,3 +27,9 @@ $(BUILD)/pm/minipm.so: tests/pm/minipm.c include/wpfcall.h mk/pm.mk
 $(BUILD)/pm/edgepm.so: tests/pm/edgepm.c include/wpf.h mk/pm.mk
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -pthread -Iinclude -o $@ $< $(LDFLAGS) $(CFLAGS)
+
+# A protocol manager that breaks one rule on request (its APP_POOL_NAME
+# setting names the misbehaviour), for the conformance checker's specs.
+$(BUILD)/pm/broken.so: tests/pm/broken.c include/wpf.h mk/pm.mk
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -shared -fPIC -fvisibility=hidden $(OPT) -g $(CWARN) -pthread -Iinclude -o $@ $< $(LDFLAGS) $(CFLAGS)

@@ -36,8 +36,9 @@ $(BUILD)/test/oom_sweep: $(call obj,tests/oom_sweep.c tests/luahost.c tests/peer
 ## make sanitize   specs and C tests under ASan+UBSan (both runtimes checked)
 sanitize: $(MODULE) $(BUILD)/pm/samplepm.so $(BUILD)/pm/minipm.so $(BUILD)/pm/edgepm.so
 	@$(call san_make,$(ASAN_DIR),$(ASAN_FLAGS)) $(ASAN_DIR)/test/host $(ASAN_DIR)/pm/samplepm.so $(ASAN_DIR)/pm/edgepm.so \
-	  $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
+	  $(ASAN_DIR)/pm/broken.so $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
 	@$(ASAN_ENV) CA_SAMPLEPM=$(ASAN_DIR)/pm/samplepm.so CA_EDGEPM=$(ASAN_DIR)/pm/edgepm.so CA_LUAPM=$(ASAN_DIR)/customaction/luapm.so \
+	  CA_BROKENPM=$(ASAN_DIR)/pm/broken.so CUSTOMACTION_LUA=$(ASAN_DIR)/test/host \
 	  CA_BUILD=$(BUILD) CHILD_LUA=$(LUA) LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' \
 	  LUA=$(ASAN_DIR)/test/host TALLY=$(TALLY) sh tools/run-all.sh \
 	  "tools/sanitizer-check.sh $(ASAN_DIR)/test/host" $(CTESTS:$(BUILD)/%=$(ASAN_DIR)/%)
@@ -57,9 +58,9 @@ tsan:
 	  SPEC_ARGS='$(TSAN_SPECS)' TALLY=$(TALLY) sh tools/run-all.sh $(TSAN_TESTS)
 
 ## make valgrind   specs and C tests under valgrind memcheck, on an -O1 build
-# The integer sweep and the CLI specs do their work in child interpreters,
+# The integer sweep, the CLI specs and the checker's do their work in child interpreters,
 # which valgrind does not follow; the plain and ASan runs cover them.
-VG_SPEC_ARGS = --exclude-pattern=extremes_spec --exclude-pattern=cli_spec
+VG_SPEC_ARGS = --exclude-pattern=extremes_spec --exclude-pattern=cli_spec --exclude-pattern=check_spec
 VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stress_test \
   $(VG_DIR)/test/pm_close_test $(VG_DIR)/test/provider_test $(VG_DIR)/test/capi_test \
   $(VG_DIR)/test/luapm_test

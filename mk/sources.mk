@@ -18,14 +18,16 @@ SIM_SRC = src/sim/scenario.c src/sim/log.c src/sim/calls.c src/sim/payload.c \
 LUA_SRC = src/lua/lhresult.c src/lua/ldeliver.c src/lua/lcallback.c src/lua/lhub.c \
   src/lua/lutf16.c src/lua/lscenario.c src/lua/lissuer.c src/lua/lrecord.c src/lua/lactions.c \
   src/lua/lbinary.c src/lua/lpm.c src/lua/lpmopts.c src/lua/lprovider.c src/lua/lreply.c \
-  src/lua/lcall.c src/lua/lapi.c src/lua/lcore.c
+  src/lua/lcall.c src/lua/lapi.c src/lua/lcheck.c src/lua/lcore.c
 # The Lua facade, installed as customaction.*
 LUA_MODULES = lua/customaction/init.lua lua/customaction/issuer.lua lua/customaction/busted.lua \
   lua/customaction/stream.lua lua/customaction/actions.lua lua/customaction/pm.lua \
   lua/customaction/json.lua lua/customaction/cli.lua lua/customaction/cli/show.lua \
   lua/customaction/cli/errors.lua lua/customaction/cli/args.lua lua/customaction/cli/output.lua \
   lua/customaction/cli/session.lua lua/customaction/cli/help.lua lua/customaction/cli/hresult.lua \
-  lua/customaction/cli/sim.lua lua/customaction/cli/library.lua
+  lua/customaction/cli/sim.lua lua/customaction/cli/library.lua \
+  lua/customaction/check.lua lua/customaction/check/child.lua lua/customaction/check/report.lua \
+  lua/customaction/cli/check.lua
 
 # The protocol-manager library that hosts Lua (mk/luapm.mk): not part of
 # the module, so not in the rockspec

@@ -17,6 +17,10 @@ MINGW_CXXFLAGS = -std=c++11 $(OPT) -Wall -Wextra -Werror $(INCFLAGS) -I$(MINGW_L
 # the test programs carry their C/C++ runtimes (no libgcc/libstdc++ DLLs)
 MINGW_TEST_LDFLAGS = -static-libgcc -static-libstdc++
 mingw_obj = $(1:%.c=$(MINGW_DIR)/obj/%.o)
+# Test programs link the module's objects in: customaction.h's API is then
+# neither imported nor exported.
+$(MINGW_DIR)/obj/tests/%.o: MINGW_CFLAGS += -DCUSTOMACTION_STATIC
+$(MINGW_DIR)/test/%.exe: MINGW_CXXFLAGS += -DCUSTOMACTION_STATIC
 MINGW_LUA_DLL = $(MINGW_LUA)/lua54.dll
 MINGW_TESTS = $(MINGW_DIR)/test/core_test.exe $(MINGW_DIR)/test/abi_test.exe \
   $(MINGW_DIR)/test/stress_test.exe $(MINGW_DIR)/test/pm_close_test.exe

@@ -61,6 +61,10 @@ describe("what the REPL prints", function()
 end)
 
 describe("ca.paths", function()
+  if support.windows then
+    pending("on Windows the paths are as the loader found them (relative ones too): no realpath there yet")
+    return
+  end
   it("names the module, the C module, luapm and the C headers of this build", function()
     local p = ca.paths()
     assert.matches("/lua/customaction/init%.lua$", p.module)

@@ -42,6 +42,7 @@ M.GROUPS = {
   "customaction.cli.hresult",
   "customaction.cli.sim",
   "customaction.cli.library",
+  "customaction.cli.check",
 }
 
 local commands, order = {}, {}

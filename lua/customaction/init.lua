@@ -60,6 +60,14 @@ M.issuer_methods, M.issuer_builtins = nil, nil
 M.actions = require("customaction.actions").new
 M.actions_methods, M.actions_wait = nil, nil
 M.load = require("customaction.pm").load
+--- Checks a protocol-manager library against the contract: see
+-- `customaction.check.run` (docs/conformance.md).
+-- @function check
+-- @string path the library
+-- @tparam[opt] table opts
+-- @treturn table the results
+function M.check(path, opts) return require("customaction.check").run(path, opts) end
+M.check_raw, M.check_threads = nil, nil   -- the checker's own raw calls
 M.pm_methods, M.pm_hooks = nil, nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"
@@ -158,6 +166,7 @@ customaction %s: Lua functions as ReportResult handlers
   lib:check_health([timeout])  lib:check_health_async(cb)  lib:check_idle()
   lib:shutdown([immediate])  lib:log([clear])  lib:close()
   ca.load_settings()   the settings ca.load takes: name -> "string", "dword", ...
+  ca.check(path [, { actions, streams, only, timeout, fuzz, ... }])   docs/conformance.md
 
   r = ca.reader(bytes)  r:u8() r:u16() r:u32() r:i32() r:u64() r:bytes(n)
       r:utf16(nchars) r:utf16z() r:align(n) r:remaining() r:offset()

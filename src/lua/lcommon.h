@@ -303,6 +303,9 @@ void ca_lpm_read_options(lua_State *L, struct ca_framework *fw,
                          DWORD *actions2_id);
 const char *ca_lpm_cstring(lua_State *L, int idx, int arg, const char *what);
 
+/* lcheck.c: the conformance checker's raw calls */
+void ca_lcheck_open(lua_State *L);
+
 /* lscenario.c: the scenario table at idx as a scenario, owned by a box
    pushed on the stack (its __gc frees what an error leaves behind);
    errors blame argument arg. Take it with ca_lscenario_take. */

@@ -29,6 +29,7 @@ CA_EXPORT int luaopen_customaction_core(lua_State *L) {
   ca_lbinary_open(L);
   ca_lpm_open(L);
   ca_lprovider_open(L);
+  ca_lcheck_open(L);
   lua_pushliteral(L, CA_VERSION);
   lua_setfield(L, -2, "_VERSION");
   return 1;

@@ -116,7 +116,7 @@ local function actions_command(def, what, get, drive)
   return command(def)
 end
 
-return {
+local commands = {
   actions_command({
     name = "run",
     synopsis = "run [options] LIB ACTION [ARG]",
@@ -172,3 +172,7 @@ RecycleWorkerProcess.]],
     end,
   },
 }
+
+-- customaction check (customaction.cli.check) takes the same framework options
+commands.library_options = library_options
+return commands
