@@ -74,9 +74,10 @@ local function kind(b)
 end
 
 local function normal(s)
-  -- addresses: 9+ hex digits, or 8 after ": " as tostring prints them on
-  -- 32-bit hosts (an HRESULT prints as "(0x80070005)")
-  s = s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub(": 0x%x%x%x%x%x%x%x%x", ": 0x?")
+  -- addresses: 9+ hex digits, or any after ": " as tostring prints them
+  -- (fewer on 32-bit hosts and under valgrind; an HRESULT prints as
+  -- "(0x80070005)", and both sides are normalised alike)
+  s = s:gsub("0x%x%x%x%x%x%x%x%x%x+", "0x?"):gsub(": 0x%x+", ": 0x?")
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
