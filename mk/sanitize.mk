@@ -67,7 +67,7 @@ VG_TESTS = $(VG_DIR)/test/core_test $(VG_DIR)/test/abi_test $(VG_DIR)/test/stres
 valgrind:
 	@$(MAKE) -s BUILD=$(VG_DIR) OPT=-O1 $(VG_DIR)/customaction/core.so $(VG_DIR)/test/nativepeer.so \
 	  $(VG_DIR)/pm/samplepm.so $(VG_DIR)/pm/minipm.so $(VG_DIR)/pm/edgepm.so $(VG_TESTS)
-	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_EDGEPM=$(VG_DIR)/pm/edgepm.so CA_MODEL_SCALE=0.02 \
+	@CA_BUILD=$(VG_DIR) CA_SAMPLEPM=$(VG_DIR)/pm/samplepm.so CA_EDGEPM=$(VG_DIR)/pm/edgepm.so CA_MODEL_SCALE=0.02 CA_TIME_SCALE=10 \
 	  LUA_CPATH='$(VG_DIR)/?.so;$(VG_DIR)/test/?.so;;' LUA_PATH='$(LUA_PATH_DEV)' LUA=$(LUA) STRESS_N=10000 \
 	  SPEC_ARGS='$(VG_SPEC_ARGS)' WRAP='$(VALGRIND)' TALLY=$(TALLY) sh tools/run-all.sh $(VG_TESTS)
 
