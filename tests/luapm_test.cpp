@@ -58,12 +58,16 @@ static std::string first_domain(const std::string &r) {
   return s;
 }
 
-// Runs f on a thread of its own; true if it returned within ms (times
-// CA_TIME_SCALE, which slow checkers such as valgrind set). A call that
-// hangs ends the test program (its thread cannot be taken back).
-static bool within(int ms, std::function<void()> f) {
+// ms times CA_TIME_SCALE, which slow checkers such as valgrind set.
+static int scaled(int ms) {
   const char *scale = std::getenv("CA_TIME_SCALE");
-  if (scale != nullptr && std::atoi(scale) > 1) ms *= std::atoi(scale);
+  return scale != nullptr && std::atoi(scale) > 1 ? ms * std::atoi(scale) : ms;
+}
+
+// Runs f on a thread of its own; true if it returned within scaled(ms).
+// A call that hangs ends the test program (its thread cannot be taken back).
+static bool within(int ms, std::function<void()> f) {
+  ms = scaled(ms);
   struct Done {
     std::mutex m;
     std::condition_variable c;
@@ -314,14 +318,14 @@ static void shutdown_while_hung(void *lib, Framework *fw, Stop how) {
   int64_t took = ms_since(t0);
   std::string t = " (" + std::to_string(took) + " ms)";
   if (how == IMMEDIATE)
-    ok(hr == S_OK_ && took < 1000,
+    ok(hr == S_OK_ && took < scaled(1000),
        "Shutdown(TRUE) returns at once while an action runs" + t);
   else if (how == WAITING)
-    ok(hr == E_TIMEOUT_ && took >= 250 && took < 3000,
+    ok(hr == E_TIMEOUT_ && took >= 250 && took < scaled(3000),
        "Shutdown(FALSE) gives up after CUSTOMACTION_LUAPM_SHUTDOWN_MS with "
        "E_TIMEOUT" + t);
   else
-    ok(hr == 0 && took >= 250 && took < 3000,
+    ok(hr == 0 && took >= 250 && took < scaled(3000),
        "the last Release without Shutdown gives up after "
        "CUSTOMACTION_LUAPM_SHUTDOWN_MS" + t);
   ok(eventually([&] { return hang.size() == 1; }) &&
@@ -345,7 +349,7 @@ static void load_never_ends(void *lib, Framework *fw) {
     eventually([&] { return fw->refs == 1; });
   });
   int64_t took = ms_since(t0);
-  ok(hr == E_TIMEOUT_ && pm == nullptr && took < 3000 &&
+  ok(hr == E_TIMEOUT_ && pm == nullptr && took < scaled(3000) &&
      err.find("did not finish loading within 300 ms") != std::string::npos,
      "a script that never finishes loading: E_TIMEOUT after "
      "CUSTOMACTION_LUAPM_LOAD_MS (" + std::to_string(took) + " ms)");
