@@ -87,16 +87,37 @@ describe("ca.load of luapm.so", function()
     acts:close()
   end)
 
-  it("shuts down: open registrations end, later calls are refused", function()
-    local acts = pm:custom_actions2()
-    local cb, got = support.recorder(ca)
-    acts:register("Counters", "count=100000", cb)
-    assert.equal(ca.S_OK, pm:shutdown())
-    assert.is_true(wait_for(function() return #got > 0 and got[#got].final end))
-    assert.equal(ca.E_ABORT, got[#got].status)
-    assert.equal(ca.RPC_E_DISCONNECTED, acts:register("Counters", "", cb))
-    acts:close()
-  end)
+  -- framework AddRefs minus Releases the library made
+  local function framework_held()
+    local n = 0
+    for _, e in ipairs(pm:log()) do
+      if e.op == "AddRef" then n = n + 1 elseif e.op == "Release" then n = n - 1 end
+    end
+    return n
+  end
+
+  for _, immediate in ipairs({ false, true }) do
+    local label = ("Shutdown(%s)"):format(immediate and "TRUE" or "FALSE")
+    it(label .. " returns having ended open registrations and released the framework", function()
+      local acts = pm:custom_actions2()
+      local cb, got = support.recorder(ca)
+      acts:register("Counters", "count=100000", cb)
+      assert.is_true(wait_for(function() return #got > 0 end))
+      assert.equal(1, framework_held())
+      assert.equal(ca.S_OK, pm:shutdown(immediate))
+      -- made before it returned: delivered without waiting, nothing later
+      assert.equal(0, framework_held())
+      ca.dispatch()
+      assert.equal(1, cb:stats().refs)   -- (the queued reports held theirs)
+      local n = #got
+      assert.is_true(got[n].final)
+      assert.equal(ca.E_ABORT, got[n].status)
+      ca.wait(0.1)
+      assert.equal(n, #got)
+      assert.equal(ca.RPC_E_DISCONNECTED, acts:register("Counters", "", cb))
+      acts:close()
+    end)
+  end
 end)
 
 describe("luapm.so", function()

@@ -178,16 +178,30 @@ static void monitor(sdk::IPmHealthAndIdleMonitor *mon) {
      "CheckIdle waits for the script's answer: idle with no stream open");
 }
 
-static void shutdown(sdk::IProtocolManager *pm, sdk::IPmCustomActions *v1,
-                     sdk::IPmCustomActions2 *v2) {
+// What Shutdown has done by the time it returns (read at once, no waiting):
+// the open registration ended with its one final E_ABORT, the callback and
+// the framework released; nothing arrives later.
+static void shut_down(sdk::IProtocolManager *pm, Framework *fw, V2 &open,
+                      bool immediate) {
+  std::string how = immediate ? "Shutdown(TRUE)" : "Shutdown(FALSE)";
+  ok(pm->Shutdown(immediate) == S_OK_, how + " returns S_OK");
+  size_t n = open.size();
+  ok(n >= 1 && open.got.back() == "80004004:!" && open.refs == 1,
+     how + " has ended an open registration with one final E_ABORT and "
+     "released its callback when it returns");
+  ok(fw->refs == 1, how + " has released the framework when it returns");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ok(open.size() == n && fw->refs == 1, "nothing after " + how + " returned");
+}
+
+static void shutdown(sdk::IProtocolManager *pm, Framework *fw,
+                     sdk::IPmCustomActions *v1, sdk::IPmCustomActions2 *v2) {
   V2 open;
   v2->RegisterCustomActionCallback(u"Counters", u"count=100000", &open);
   eventually([&] { return open.size() >= 1; });
-  ok(pm->Shutdown(0) == S_OK_, "Shutdown returns S_OK");
+  shut_down(pm, fw, open, false);
   ok(pm->Shutdown(1) == RPC_E_DISCONNECTED_,
      "a second Shutdown: RPC_E_DISCONNECTED, nothing run again");
-  ok(open.size() >= 1 && open.got.back() == "80004004:!" && open.refs == 1,
-     "Shutdown ends an open registration with one final E_ABORT");
   V1 late;
   ok(v1->RunCustomAction(u"Echo", u"x", &late) == RPC_E_DISCONNECTED_ &&
      late.addrefs == 0, "after Shutdown calls get RPC_E_DISCONNECTED");
@@ -215,16 +229,35 @@ static void bad_scripts(void *lib, Framework *fw) {
   unsetenv("CUSTOMACTION_LUAPM_SCRIPT");
 }
 
-// The last Release without Shutdown stops the script too.
-static void release_without_shutdown(void *lib, Framework *fw) {
-  sdk::IProtocolManager *pm = nullptr;
+// A fresh load with an endless Counters registration open on it; the
+// IPmCustomActions2 it came through is returned.
+static sdk::IPmCustomActions2 *load_streaming(void *lib, Framework *fw,
+                                              sdk::IProtocolManager **pm,
+                                              V2 &open) {
   sdk::PVOID p2 = nullptr;
-  V2 open;
-  load(lib, fw, &pm);
-  pm->GetCustomInterface(CUSTOM_ACTIONS2_ID, &p2);
+  load(lib, fw, pm);
+  (*pm)->GetCustomInterface(CUSTOM_ACTIONS2_ID, &p2);
   auto *v2 = (sdk::IPmCustomActions2 *)p2;
   v2->RegisterCustomActionCallback(u"Counters", u"count=100000", &open);
   eventually([&] { return open.size() >= 1; });
+  return v2;
+}
+
+// Shutdown(TRUE) waits for the script's thread as Shutdown(FALSE) does.
+static void shutdown_immediate(void *lib, Framework *fw) {
+  sdk::IProtocolManager *pm = nullptr;
+  V2 open;
+  auto *v2 = load_streaming(lib, fw, &pm, open);
+  shut_down(pm, fw, open, true);
+  ok(pm->Release() == 0 && v2->Release() == 0 && open.addrefs == open.releases,
+     "after Shutdown(TRUE) the last Releases free it and the provider");
+}
+
+// The last Release without Shutdown stops the script too.
+static void release_without_shutdown(void *lib, Framework *fw) {
+  sdk::IProtocolManager *pm = nullptr;
+  V2 open;
+  auto *v2 = load_streaming(lib, fw, &pm, open);
   ok(pm->Release() == 0, "the last IProtocolManager Release returns 0");
   ok(open.got.back() == "80010108:nil!" && open.refs == 1,
      "an open registration gets a final RPC_E_DISCONNECTED");
@@ -318,8 +351,9 @@ static void shutdown_while_hung(void *lib, Framework *fw, Stop how) {
   int64_t took = ms_since(t0);
   std::string t = " (" + std::to_string(took) + " ms)";
   if (how == IMMEDIATE)
-    ok(hr == S_OK_ && took < scaled(1000),
-       "Shutdown(TRUE) returns at once while an action runs" + t);
+    ok(hr == S_OK_ && took < scaled(1000) && hang.size() == 1 && fw->refs == 1,
+       "Shutdown(TRUE) interrupts a running action at once and returns when "
+       "it has ended and the framework is released" + t);
   else if (how == WAITING)
     ok(hr == E_TIMEOUT_ && took >= 250 && took < scaled(3000),
        "Shutdown(FALSE) gives up after CUSTOMACTION_LUAPM_SHUTDOWN_MS with "
@@ -429,12 +463,12 @@ int main(int argc, char **argv) {
   ok(v1 && v2 && mon, "the provider's interfaces come through IProtocolManager");
   actions(v1, v2);
   monitor(mon);
-  shutdown(pm, v1, v2);
+  shutdown(pm, &fw, v1, v2);
   v1->Release();
   v2->Release();
   mon->Release();
-  ok(pm->Release() == 0 && fw.refs == 1,
-     "the last Release frees it and releases the framework");
+  ok(pm->Release() == 0 && fw.refs == 1, "the last Release frees it");
+  shutdown_immediate(lib, &fw);
   release_without_shutdown(lib, &fw);
   release_inside_report(lib, &fw);
   shutdown_while_hung(lib, &fw, IMMEDIATE);

@@ -8,7 +8,10 @@
 ** script's thread, which waits for them and delivers them; the script may
 ** also return a step function, run on that thread after every delivery
 ** round and at least every 50 ms (timers for streams). Shutdown ends the
-** provider's registrations there, stops the thread and closes the state.
+** provider's registrations there, stops the thread, closes the state and
+** releases the framework, and returns once the thread has done so: the
+** worker process may let go of everything when Shutdown returns, so
+** nothing of the library's (a report, a framework call) may come after.
 ** Every wait for the script is bounded (CUSTOMACTION_LUAPM_LOAD_MS,
 ** CUSTOMACTION_LUAPM_SHUTDOWN_MS); a script that overstays is interrupted
 ** by a count hook. The object lives until both the host has released it
@@ -55,7 +58,9 @@ typedef struct luapm {
   atomic_int stop;               /* the delivery loop ends */
   atomic_int interrupt;          /* RUN_ON, or why the hook raises */
   atomic_int shut;
-  IWorkerProcessFramework *fw;   /* one reference, or NULL */
+  /* one reference, or NULL; the script's thread releases it when it
+     ends (free_luapm when no thread ran) */
+  IWorkerProcessFramework *fw;
   IProtocolManager *inner;       /* the provider's; one reference */
   int64_t load_ms, shutdown_ms;
   int step_ref;                  /* the script's step function, or none */
@@ -333,6 +338,13 @@ static void *script_thread(void *arg) {
     lua_sethook(L, NULL, 0, 0);   /* finalizers must not raise */
     lua_close(L);
   }
+  /* the script (its finalizers included) was the framework's only user:
+     released here, before Shutdown or the last Release stops waiting for
+     this thread, not when the host's last reference goes */
+  if (pm->fw != NULL) {
+    pm->fw->lpVtbl->Release(pm->fw);
+    pm->fw = NULL;
+  }
   thread_finished(pm);
   return NULL;
 }
@@ -370,19 +382,21 @@ static HRESULT WPF_METHOD pm_custom(IProtocolManager *self, DWORD id, PVOID *ppv
   return in->lpVtbl->GetCustomInterface(in, id, ppv);
 }
 
-/* The provider ends its registrations on its thread, then the thread
-   stops and the state closes; later calls get RPC_E_DISCONNECTED.
-   Shutdown(TRUE) returns at once and interrupts the running script;
-   Shutdown(FALSE) waits up to the shutdown time, then interrupts it and
-   answers E_TIMEOUT. */
+/* The provider ends its registrations on its thread (one final report
+   each), then the thread stops, closes the state and releases the
+   framework; later calls get RPC_E_DISCONNECTED. Both forms wait for that,
+   up to the shutdown time, so that nothing comes after they return:
+   Shutdown(TRUE) interrupts the running script at once, Shutdown(FALSE)
+   lets it finish. A wait that runs out interrupts it and answers
+   E_TIMEOUT. On the script's thread (inside ReportResult) neither waits:
+   the thread cannot wait for itself. */
 static HRESULT WPF_METHOD pm_shutdown(IProtocolManager *self, BOOL immediate) {
   luapm *pm = SELF(self);
   HRESULT hr;
   if (atomic_exchange(&pm->shut, 1)) return CA_RPC_E_DISCONNECTED;
   hr = pm->inner->lpVtbl->Shutdown(pm->inner, immediate);
   stop_script(pm, immediate ? CUT_IMMEDIATE : RUN_ON);
-  if (immediate || on_script_thread(pm)) return hr;
-  if (wait_thread(pm, pm->shutdown_ms)) return hr;
+  if (on_script_thread(pm) || wait_thread(pm, pm->shutdown_ms)) return hr;
   stop_script(pm, CUT_SHUTDOWN);
   return CA_E_TIMEOUT;
 }
