@@ -20,7 +20,7 @@ fi
 missing=""
 for spec in "lcallback.c callback: methods" "lissuer.c issuer: methods" \
             "lhresult.c hresult: hr_methods" "lhresult.c '' module_funcs" \
-            "lhub.c '' funcs" "lutf16.c utf16. funcs" "lactions.c actions: methods" \
+            "lhub.c '' funcs" "lutf16.c utf16. funcs" "lutf16.c ansi. ansi_funcs" "lactions.c actions: methods" \
             "lpm.c protocol_manager: methods" "lprovider.c provider: methods" \
             "lreply.c reply: reply_methods" "lbinary.c reader: reader_methods" \
             "lbinary.c writer: writer_methods"; do

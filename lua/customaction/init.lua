@@ -54,6 +54,54 @@ if getmetatable(M.utf16) == nil then   -- a plain table from the core
 end
 M.check_text = nil   -- the facade's
 
+-- ca.ansi: the ANSI code page (Windows), with the script's arguments read
+-- from the wide command line.
+local command_line = core.ansi_command_line
+M.ansi_command_line = nil
+if getmetatable(M.ansi) == nil then   -- a plain table from the core
+  setmetatable(M.ansi, {
+    __name = "customaction.ansi",
+    __tostring = function()
+      return "customaction.ansi: .encode(s), .decode(b), .codepage(), .arg(arg)"
+    end,
+  })
+end
+
+--- The standalone interpreter's `arg` in UTF-8. On Windows `lua.exe`
+-- gets its arguments in the ANSI code page, where a character the code
+-- page lacks is already a '?'; this reads the script's name (`arg[0]`)
+-- and arguments (`arg[1]` on) again from the wide command line, matched
+-- by their count from its end, and checks each against the ANSI form
+-- the C runtime made of it, so that a command line split otherwise is an
+-- error, not arguments taken from the wrong places. The interpreter and
+-- its options (`arg[-1]` and below) stay as they are. Elsewhere a copy
+-- of `t`: the arguments are the bytes given.
+-- @function ansi.arg
+-- @tparam table t the `arg` table of the standalone interpreter
+-- @treturn table a copy of `t`, its script name and arguments UTF-8
+-- @usage local args = ca.ansi.arg(arg)   -- in a script run by lua.exe
+function M.ansi.arg(t)
+  if type(t) ~= "table" then
+    error(("bad argument #1 to 'arg' (table expected, got %s)"):format(type(t)), 2)
+  end
+  local copy = {}
+  for k, v in pairs(t) do copy[k] = v end
+  local wide, narrow = command_line()
+  if not wide then return copy end
+  local base = #wide - #t   -- where arg[0] is in the command line
+  for i = 0, #t do
+    if type(t[i]) ~= "string" then
+      error(("bad argument #1 to 'arg' (arg[%d] is a %s, not a string)"):format(i, type(t[i])), 2)
+    end
+    if base + i < 1 or narrow[base + i] ~= t[i] then
+      error(("the command line does not match arg: arg[%d] is %q, the command line's argument %d %q")
+            :format(i, t[i], base + i - 1, tostring(narrow[base + i])), 2)
+    end
+    copy[i] = wide[base + i]
+  end
+  return copy
+end
+
 local issuer = require "customaction.issuer"
 M.issuer = issuer.new
 M.issuer_methods, M.issuer_builtins = nil, nil
@@ -111,6 +159,7 @@ local here = debug.getinfo(1, "S").source:match("^@(.*)$")
 -- directory holding `customaction.h` and `wpf.h` (installed beside the C
 -- modules as `customaction/include/`, or a checkout's `include/`). A field
 -- is nil when its file is not there (luapm on Windows, or not yet built).
+-- The paths are UTF-8 (what `ca.load` takes) on every system.
 -- `customaction --paths` prints the same.
 -- @function paths
 -- @treturn table `{ module =, core =, luapm =, include = }`
@@ -125,11 +174,13 @@ function M.paths()
   for _, d in ipairs({ dir and dir .. "/include" or false, root and root .. "/include" or false }) do
     if d and exists(d .. "/customaction.h") then include = d; break end
   end
+  -- found with Lua's own functions, so in the ANSI code page on Windows
+  local function utf8(p) return p and M.ansi.decode(p) end
   return {
-    module = absolute(here),
-    core = core_file,
-    luapm = exists(luapm) and luapm or nil,
-    include = include,
+    module = utf8(absolute(here)),
+    core = utf8(core_file),
+    luapm = exists(luapm) and utf8(luapm) or nil,
+    include = utf8(include),
   }
 end
 
@@ -180,6 +231,8 @@ customaction %s: Lua functions as ReportResult handlers
   reply.cancelled  reply.done  reply.on_cancel = fn   (docs/provider.md)
 
   ca.utf16.encode(s)  ca.utf16.decode(b)
+  ca.ansi.encode(s)  ca.ansi.decode(b)  ca.ansi.codepage()  ca.ansi.arg(arg)
+      UTF-8 <-> the ANSI code page Lua's own functions use on Windows
   ca.paths()   where the module, luapm and the C headers are
   ca.help() prints this; docs/manual.md has the details, docs/bad-inputs.md every error.
 ]==]

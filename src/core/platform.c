@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -180,6 +181,30 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
 }
 
 intptr_t ca_wake_handle(const ca_wake *w) { return w->rfd; }
+
+/* ---- text the system hands over: the ANSI code page, the command line -- */
+/* No ANSI code page here: paths and arguments are the bytes given. */
+unsigned ca_acp(void) { return 0; }
+
+long ca_acp_convert(int to_utf8, const char *s, size_t len, char *out,
+                    size_t cap, char *err, size_t errlen) {
+  (void)to_utf8;
+  if (len > 0x7fffffff) {
+    snprintf(err, errlen, "the text is too long (%lu bytes)",
+             (unsigned long)len);
+    return -1;
+  }
+  if (out != NULL && len <= cap && len > 0) memcpy(out, s, len);
+  return (long)len;
+}
+
+size_t ca_command_line(char *buf, size_t cap, int *n) {
+  (void)buf;
+  (void)cap;
+  *n = 0;
+  return 0;
+}
+/* ---- end of the text the system hands over ------------------------------ */
 
 #endif /* !_WIN32 */
 

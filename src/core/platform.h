@@ -139,5 +139,36 @@ int ca_wake_wait(ca_wake *w, int64_t ms);
 /* What an event loop waits on: the descriptor, or the event HANDLE. */
 intptr_t ca_wake_handle(const ca_wake *w);
 
+/* ---- text the system hands over: the ANSI code page, the command line -- */
+/*
+** Windows gives paths and arguments to narrow-character functions (Lua's
+** io.open, package.loadlib, os.getenv, the C runtime's argv) in the ANSI
+** code page; the module's own paths are UTF-8 everywhere. These convert,
+** measuring first so that the caller owns the output (the Lua binding
+** allocates it where an error cannot leak it).
+*/
+/* The ANSI code page's number (GetACP: 1252, 932, 65001 ...); 0 elsewhere. */
+unsigned ca_acp(void);
+/*
+** len bytes of s, from the ANSI code page to UTF-8 (to_utf8 != 0) or
+** from UTF-8 to the ANSI code page: writes the result to out when it fits
+** in cap bytes (out may be NULL to measure) and returns its length, or -1
+** with the reason in err (text that is not of its encoding; a character
+** the code page has no form for, named with its byte offset; no memory).
+** Elsewhere the bytes are copied as they are.
+*/
+long ca_acp_convert(int to_utf8, const char *s, size_t len, char *out,
+                    size_t cap, char *err, size_t errlen);
+/*
+** Windows: the process's command line, split as CommandLineToArgvW splits
+** it, each argument packed into buf as its UTF-8 form then the ANSI form
+** the C runtime's argv holds (the system's best-fit conversion), each
+** NUL-terminated. Returns the bytes needed (buf is written only when they
+** fit in cap) and the argument count in *n; 0 when it cannot be read.
+** Elsewhere 0: the arguments are the bytes main got, and no other form.
+*/
+size_t ca_command_line(char *buf, size_t cap, int *n);
+/* ---- end of the text the system hands over ------------------------------ */
+
 CA_HIDDEN_END
 #endif

@@ -236,6 +236,156 @@ int ca_wake_wait(ca_wake *w, int64_t ms) {
 
 intptr_t ca_wake_handle(const ca_wake *w) { return (intptr_t)w->event; }
 
+/* ---- text the system hands over: the ANSI code page, the command line -- */
+
+unsigned ca_acp(void) { return GetACP(); }
+
+/* s (len bytes in code page cp) as malloc'd UTF-16 units; NULL with the
+   reason in err. An empty string gives one unit, unused. */
+static wchar_t *widen(UINT cp, const char *s, size_t len, int *n, char *err,
+                      size_t errlen) {
+  wchar_t *w;
+  *n = 0;
+  if (len > 0x7fffffff) {
+    snprintf(err, errlen, "the text is too long (%lu bytes)",
+             (unsigned long)len);
+    return NULL;
+  }
+  if (len > 0 && (*n = MultiByteToWideChar(cp, MB_ERR_INVALID_CHARS, s,
+                                           (int)len, NULL, 0)) <= 0) {
+    if (cp == CP_UTF8) snprintf(err, errlen, "not UTF-8 text");
+    else snprintf(err, errlen, "not text in the ANSI code page (%u)", cp);
+    return NULL;
+  }
+  if ((w = ca_malloc(((size_t)*n + 1) * sizeof *w)) == NULL)
+    snprintf(err, errlen, "not enough memory");
+  else if (*n > 0)
+    MultiByteToWideChar(cp, 0, s, (int)len, w, *n);
+  return w;
+}
+
+/* The first of n units that the code page cp has no form for, named with
+   its UTF-8 byte offset in err; -1 always (the caller's failure). */
+static long no_form(UINT cp, const wchar_t *w, int n, char *err,
+                    size_t errlen) {
+  size_t at = 0;
+  int i, k;
+  for (i = 0; i < n; i += k) {
+    unsigned long c = w[i];
+    char tmp[8];
+    BOOL used = FALSE;
+    k = 1;
+    if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && w[i + 1] >= 0xDC00 &&
+        w[i + 1] < 0xE000) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (w[i + 1] - 0xDC00);
+      k = 2;
+    }
+    WideCharToMultiByte(cp, WC_NO_BEST_FIT_CHARS, w + i, k, tmp, sizeof tmp,
+                        NULL, &used);
+    if (used) {
+      snprintf(err, errlen, "U+%04lX at byte %lu has no form in the ANSI "
+               "code page (%u)", c, (unsigned long)at + 1, cp);
+      return -1;
+    }
+    at += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  snprintf(err, errlen, "the text has no form in the ANSI code page (%u)",
+           cp);
+  return -1;
+}
+
+long ca_acp_convert(int to_utf8, const char *s, size_t len, char *out,
+                    size_t cap, char *err, size_t errlen) {
+  UINT acp = GetACP(), from = to_utf8 ? acp : CP_UTF8,
+       to = to_utf8 ? CP_UTF8 : acp;
+  /* UTF-8 takes no best-fit flag and reports no default character */
+  DWORD flags = to == CP_UTF8 ? 0 : WC_NO_BEST_FIT_CHARS;
+  BOOL used = FALSE;
+  int n, m = 0;
+  wchar_t *w = widen(from, s, len, &n, err, errlen);
+  if (w == NULL) return -1;
+  if (n > 0)
+    m = WideCharToMultiByte(to, flags, w, n, NULL, 0, NULL,
+                            to == CP_UTF8 ? NULL : &used);
+  if (n > 0 && (m <= 0 || used)) {
+    long r = no_form(to, w, n, err, errlen);
+    free(w);
+    return r;
+  }
+  if (out != NULL && (size_t)m <= cap && m > 0)
+    WideCharToMultiByte(to, flags, w, n, out, m, NULL, NULL);
+  free(w);
+  return m;
+}
+
+/*
+** NUL-terminated w as UTF-8 into out (NULL: measure); returns the bytes,
+** its NUL included. An unpaired surrogate keeps its 3-byte form (as WTF-8
+** does), which every UTF-8 check of the module refuses naming the bytes,
+** where WideCharToMultiByte would put U+FFFD in its place unannounced.
+*/
+static size_t utf8_of(const wchar_t *w, char *out) {
+  size_t at = 0;
+  for (; *w; w++) {
+    unsigned long c = *w;
+    int k, extra;
+    if (c >= 0xD800 && c < 0xDC00 && w[1] >= 0xDC00 && w[1] < 0xE000) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (unsigned long)(*++w - 0xDC00);
+    }
+    extra = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    if (out != NULL) {
+      static const unsigned char lead[4] = {0x00, 0xC0, 0xE0, 0xF0};
+      out[at] = (char)(lead[extra] | (c >> (6 * extra)));
+      for (k = 1; k <= extra; k++)
+        out[at + k] = (char)(0x80 | ((c >> (6 * (extra - k))) & 0x3F));
+    }
+    at += (size_t)extra + 1;
+  }
+  if (out != NULL) out[at] = '\0';
+  return at + 1;
+}
+
+/* Appends the UTF-8 and the ANSI form of w to buf (when they fit). */
+static size_t pack_arg(const wchar_t *w, char *buf, size_t cap, size_t at) {
+  size_t u = utf8_of(w, NULL);
+  int m = WideCharToMultiByte(CP_ACP, 0, w, -1, NULL, 0, NULL, NULL);
+  if (m <= 0) m = 1;   /* nothing the C runtime could have either */
+  if (buf != NULL && at + u + (size_t)m <= cap) {
+    utf8_of(w, buf + at);
+    if (WideCharToMultiByte(CP_ACP, 0, w, -1, buf + at + u, m, NULL,
+                            NULL) <= 0)
+      buf[at + u] = '\0';
+  }
+  return at + u + (size_t)m;
+}
+
+/*
+** CommandLineToArgvW lives in shell32, which the module does not link
+** against (its DLLs need only KERNEL32 and the C runtime): looked up when
+** asked, as few programs ask.
+*/
+typedef LPWSTR *(WINAPI *argv_fn)(LPCWSTR, int *);
+
+size_t ca_command_line(char *buf, size_t cap, int *n) {
+  HMODULE shell = LoadLibraryW(L"shell32.dll");
+  argv_fn split = shell != NULL
+    ? (argv_fn)(uintptr_t)GetProcAddress(shell, "CommandLineToArgvW") : NULL;
+  LPWSTR *v;
+  size_t at = 0;
+  int i;
+  *n = 0;
+  if (split == NULL || (v = split(GetCommandLineW(), n)) == NULL) {
+    if (shell != NULL) FreeLibrary(shell);
+    *n = 0;
+    return 0;
+  }
+  for (i = 0; i < *n; i++) at = pack_arg(v[i], buf, cap, at);
+  LocalFree(v);
+  FreeLibrary(shell);
+  return at;
+}
+/* ---- end of the text the system hands over ------------------------------ */
+
 #else
 typedef int ca_platform_win32_unused;  /* ISO C wants a declaration */
 #endif

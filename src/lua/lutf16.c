@@ -1,13 +1,18 @@
 /*
 ** lutf16.c: ca.utf16.encode / ca.utf16.decode, for the UTF-16LE payloads
-** and names Windows components exchange. Malformed input is an error that
+** and names Windows components exchange, and ca.ansi, for the paths and
+** arguments Windows hands Lua in the ANSI code page (platform.h converts;
+** this file only checks and pushes). Malformed input is an error that
 ** says where and what, never a silent replacement.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <string.h>
+
 #include "lcommon.h"
+#include "platform.h"
 #include "utf16.h"
 
 /*
@@ -149,7 +154,112 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
-/* Expects the module table on top; adds ca.utf16. */
+
+/* ---- ca.ansi: the ANSI code page ---------------------------------------- */
+
+/***
+The ANSI code page.
+@section ansi
+*/
+
+/* Argument 1 converted one way (platform.h's ca_acp_convert); errors name
+   argument 1. The output is Lua's buffer, so an error leaks nothing. */
+static int acp_convert(lua_State *L, int to_utf8) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char err[160];
+  long n;
+  luaL_Buffer b;
+  char *out;
+  if (!to_utf8 && ca_acp() != 0) {   /* say which byte, as utf16 does */
+    size_t units, where;
+    int e = ca_utf8_measure(s, len, 1, &units, &where);
+    if (e != CA_UTF_OK)
+      return luaL_argerror(L, 1, lua_pushfstring(L, "%s at byte %d",
+                           ca_utf_error(e), (int)where + 1));
+  }
+  n = ca_acp_convert(to_utf8, s, len, NULL, 0, err, sizeof err);
+  if (n < 0) return luaL_argerror(L, 1, err);
+  out = luaL_buffinitsize(L, &b, (size_t)n);
+  if (n > 0 &&
+      ca_acp_convert(to_utf8, s, len, out, (size_t)n, err, sizeof err) != n)
+    return luaL_argerror(L, 1, err);
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+/***
+UTF-8 to the ANSI code page, for a path handed to Lua's own functions
+(io.open, package.loadlib, os.execute) on Windows. Malformed UTF-8, and
+a character the code page has no form for, are errors that name the byte
+and the character: never a silent '?'. Elsewhere s as it is.
+@function ansi.encode
+@string s UTF-8 text
+@treturn string the same text in the ANSI code page
+*/
+static int l_ansi_encode(lua_State *L) { return acp_convert(L, 0); }
+
+/***
+The ANSI code page to UTF-8, for a path or argument that came from Lua's
+own functions (arg, os.getenv, package.path, debug.getinfo) on Windows,
+to hand to `ca.load` and the other functions that take UTF-8. Bytes that
+are not text in the code page are an error. Elsewhere b as it is.
+@function ansi.decode
+@string b text in the ANSI code page
+@treturn string UTF-8 text
+*/
+static int l_ansi_decode(lua_State *L) { return acp_convert(L, 1); }
+
+/***
+The ANSI code page's number on Windows (1252, 932, 65001 for UTF-8 ...),
+nil elsewhere.
+@function ansi.codepage
+@treturn ?int the code page
+*/
+static int l_ansi_codepage(lua_State *L) {
+  unsigned cp = ca_acp();
+  if (cp == 0) lua_pushnil(L);
+  else lua_pushinteger(L, (lua_Integer)cp);
+  return 1;
+}
+
+/*
+** core.ansi_command_line(): the facade's (ca.ansi.arg). On Windows two
+** lists, the process's arguments in UTF-8 and in the ANSI form the C
+** runtime's argv holds; nothing elsewhere.
+*/
+static int l_command_line(lua_State *L) {
+  int n, m, i;
+  size_t need = ca_command_line(NULL, 0, &n), got;
+  const char *p;
+  char *buf;
+  if (need == 0) return 0;
+  buf = lua_newuserdatauv(L, need, 0);
+  got = ca_command_line(buf, need, &m);
+  if (got != need || m != n)
+    return luaL_error(L, "the command line changed while it was read");
+  lua_createtable(L, n, 0);
+  lua_createtable(L, n, 0);
+  for (p = buf, i = 1; i <= n; i++) {
+    lua_pushstring(L, p);
+    lua_rawseti(L, -3, i);
+    p += strlen(p) + 1;
+    lua_pushstring(L, p);
+    lua_rawseti(L, -2, i);
+    p += strlen(p) + 1;
+  }
+  return 2;
+}
+
+static const luaL_Reg ansi_funcs[] = {
+  {"encode", l_ansi_encode},
+  {"decode", l_ansi_decode},
+  {"codepage", l_ansi_codepage},
+  {NULL, NULL}
+};
+/* ---- end of ca.ansi ----------------------------------------------------- */
+
+/* Expects the module table on top; adds ca.utf16 and ca.ansi. */
 /*
 ** core.check_text(v, arg, fname, level [, optional]): the facade's way to
 ** the one string check (ca_lutf8_check) for a string it passes on to
@@ -189,4 +299,8 @@ void ca_lutf16_open(lua_State *L) {
   lua_setfield(L, -2, "utf16");
   lua_pushcfunction(L, l_check_text);
   lua_setfield(L, -2, "check_text");   /* the facade's; not in ca */
+  luaL_newlib(L, ansi_funcs);
+  lua_setfield(L, -2, "ansi");
+  lua_pushcfunction(L, l_command_line);
+  lua_setfield(L, -2, "ansi_command_line");   /* the facade's; not in ca */
 }
