@@ -19,6 +19,7 @@
 #include "framework.h"
 #include "hresult.h"
 #include "lcommon.h"
+#include "platform.h"
 #include "pmhost.h"
 #include "utf16.h"
 
@@ -95,6 +96,23 @@ static void push_events(lua_State *L) {
   lua_call(L, 1, 1);
 }
 
+/*
+** Windows opens the path as UTF-16, made from UTF-8: a path that is not
+** UTF-8 there is most often one in the ANSI code page, as Lua's own
+** functions give it, so the error says what converts it. Elsewhere a
+** path is the bytes the system takes.
+*/
+static void check_utf8_path(lua_State *L, const char *path) {
+  size_t units, where;
+  int e;
+  if (ca_acp() == 0) return;
+  e = ca_utf8_measure(path, strlen(path), 0, &units, &where);
+  if (e != CA_UTF_OK)
+    luaL_argerror(L, 1, lua_pushfstring(L, "path: %s at byte %d (a path "
+                  "is UTF-8; ca.ansi.decode converts one in the ANSI code "
+                  "page)", ca_utf_error(e), (int)where + 1));
+}
+
 /* ca.load(path, opts): documented in the manual, and with `load` below. */
 static int l_load(lua_State *L) {
   const char *path, *init;
@@ -105,6 +123,7 @@ static int l_load(lua_State *L) {
   ca_lpm *p;
   luaL_checkstring(L, 1);
   path = ca_lpm_cstring(L, 1, 1, "path");
+  check_utf8_path(L, path);
   lua_settop(L, 2);
   init = ca_lpm_check_options(L, &limit);  /* 3 */
   push_events(L);                          /* 4 */

@@ -3,6 +3,7 @@
 --
 -- @module customaction.cli.check
 
+local ca = require "customaction"
 local check = require "customaction.check"
 local report = require "customaction.check.report"
 local args = require "customaction.cli.args"
@@ -93,7 +94,10 @@ local function run(ctx, opts, argv)
     ctx:line(report.summary(res))
   end
   if opts.junit then
-    local f, err = io.open(opts.junit, "w")
+    -- the name came as UTF-8; io.open takes the ANSI code page on Windows
+    local ok, name = pcall(ca.ansi.encode, opts.junit)
+    if not ok then errors.usage("cannot write the --junit file: %s", tostring(name):match("%((.*)%)$") or name) end
+    local f, err = io.open(name, "w")
     if not f then errors.usage("cannot write the --junit file: %s", err) end
     f:write(report.junit(res))
     f:close()
