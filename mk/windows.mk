@@ -47,6 +47,16 @@ $(MINGW_DIR)/busted/system/core.dll: $(call mingw_obj,tests/windows/system_core.
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -shared -o $@ $^
 
+# ---- widefs: UTF-8 names through the wide API, for the specs ------------
+# Test-only (see the file): the non-ASCII path specs and the command's
+# examples (cli_spec) name files and start the command in UTF-16, as a
+# Windows console does; Lua's own functions speak the ANSI code page.
+MINGW_WIDEFS = $(MINGW_DIR)/test/widefs.dll
+$(MINGW_WIDEFS): $(call mingw_obj,tests/windows/widefs.c) $(MINGW_LUA_DLL)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -shared -o $@ $^
+# ---- end of widefs --------------------------------------------------------
+
 # The test programs find lua54.dll beside them, as a Windows program would.
 $(MINGW_DIR)/test/lua54.dll: $(MINGW_LUA_DLL)
 	@mkdir -p $(dir $@)
@@ -102,7 +112,8 @@ $(MINGW_DIR)/customaction/luapm.lua: examples/luapm.lua
 	cp $< $@
 
 windows-build: $(MINGW_DIR)/customaction/luapm.dll $(MINGW_DIR)/customaction/luapm.lua $(MINGW_PMS) $(MINGW_DIR)/wineprefix/made $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/test/nativepeer.dll \
-  $(MINGW_DIR)/busted/system/core.dll $(MINGW_DIR)/test/lua54.dll $(MINGW_TESTS)
+  $(MINGW_DIR)/busted/system/core.dll $(MINGW_DIR)/test/lua54.dll $(MINGW_TESTS) \
+  $(MINGW_WIDEFS)
 
 # Lua's defaults find the busted stack beside lua.exe; LUA_CPATH adds the
 # stand-in, LUA_PATH the module's Lua files (luapm's own state needs them);

@@ -5,14 +5,22 @@ local ca = require "customaction"
 local json = require "dkjson"
 local support = require "support"
 
--- These examples drive the command through POSIX shell lines (stderr
--- redirected with {;}, single quotes, job control for Ctrl-C); on
--- Windows each is pending with that reason.
-local it = support.windows and function(name)
-  pending(name .. ": " .. support.posix_only("the examples run the command through POSIX shell lines"))
-end or it
+-- The examples are written as POSIX shell words. On Windows `cli` splits
+-- them (support.words) and starts the command through cmd.exe with the
+-- line in UTF-16 (support.run); what needs a POSIX shell or signals is
+-- pending there, each with its reason (posix_only).
+local function posix_only(reason)
+  return support.windows and function(name)
+    pending(name .. ": " .. support.posix_only(reason))
+  end or it
+end
+
+-- Ctrl-C is sent as a shell does, by kill -INT.
+local it_ctrl_c = posix_only("sends Ctrl-C as SIGINT (kill -INT); Windows raises it as a console " ..
+                             "event, which cannot be sent to one child of cmd.exe")
 
 local LUA = os.getenv("CHILD_LUA") or "lua5.4"
+local unpack = table.unpack or unpack
 
 -- The README/docs sessions, whose output depends on a library thread's
 -- 20 ms timing against the command's (no response after the stop),
@@ -22,23 +30,15 @@ local it_timed = support.emulator and function(name)
   pending(name .. ": its timing does not hold under emulation (" .. support.emulator .. ")")
 end or it
 
--- Runs a shell command line; returns its stdout, its stderr and its exit
+-- Runs a POSIX shell line; returns its stdout, its stderr and its exit
 -- status.
-local function shell(line)
-  local errfile = os.tmpname()
-  local p = assert(io.popen(("{ %s; } 2>%s; echo \"exit:$?\""):format(line, errfile)))
-  local out = p:read("*a")
-  p:close()
-  local f = assert(io.open(errfile))
-  local err = f:read("*a")
-  f:close()
-  os.remove(errfile)
-  local code = tonumber(out:match("exit:(%d+)%s*$"))
-  return (out:gsub("exit:%d+%s*$", "")), err, code
-end
+local shell = support.shell
 
 -- Runs `customaction ARGS` (ARGS as shell words).
 local function cli(args)
+  if support.windows then
+    return support.run({ LUA, "bin/customaction", unpack(support.words(args)) })
+  end
   return shell(LUA .. " bin/customaction " .. args)
 end
 
@@ -59,7 +59,7 @@ local function objects(out)
   return t
 end
 
-local PYTHON = os.execute("command -v python3 >/dev/null 2>&1")
+local PYTHON = not support.windows and os.execute("command -v python3 >/dev/null 2>&1")
 PYTHON = PYTHON == true or PYTHON == 0
 
 -- --json: the whole output is one JSON document, UTF-8 throughout (read
@@ -91,6 +91,11 @@ local function expected_hresult(hr)
            facility = hr.facility, facility_name = hr.facility_name or json.null,
            code = hr.code, message = hr.message }
 end
+
+-- The sample protocol manager (examples/pm) of the plain build the child
+-- processes load (CA_SAMPLEPM may name a checker's build, which only a
+-- checker's host can load).
+local SAMPLE = support.pm_library("samplepm")
 
 local function usage_error(args, pattern)
   local out, err, code = cli(args)
@@ -188,10 +193,13 @@ describe("customaction", function()
     usage_error("--json --json-lines sim Counters", "%-%-json and %-%-json%-lines cannot be used together")
   end)
 
-  it("exits 2 naming an action or argument that is not UTF-8 text", function()
+  posix_only("a Windows command line is UTF-16 text: no bytes that are not UTF-8 can be typed there")(
+      "exits 2 naming an action, argument or setting that is not UTF-8 text", function()
     usage_error("sim \"$(printf 'a\\377')\"", "customaction sim: ACTION 'a\\xFF' is not UTF%-8 text")
     usage_error("sim --once Echo \"$(printf '\\300\\200')\"", "ARG '\\xC0\\x80' is not UTF%-8 text")
     usage_error("run lib.so \"$(printf '\\355\\240\\200')\"", "ACTION '\\xED\\xA0\\x80' is not UTF%-8")
+    usage_error(("run %s AppPool --setting APP_POOL_NAME=\"$(printf 'x\\377')\""):format(SAMPLE),
+      "setting APP_POOL_NAME 'x\\xFF' is not UTF%-8 text")
   end)
 end)
 
@@ -414,7 +422,7 @@ describe("customaction sim", function()
     assert.not_matches("\r", out)
   end)
 
-  it("unregisters on Ctrl-C, prints the report and exits 130", function()
+  it_ctrl_c("unregisters on Ctrl-C, prints the report and exits 130", function()
     local out, err, code = interrupt_after("sim Counters", "requests=3")
     assert.equal(130, code, err)
     assert.matches("  requests=3\n", out)
@@ -424,10 +432,6 @@ describe("customaction sim", function()
   end)
 end)
 
--- The sample protocol manager (examples/pm) of the plain build the child
--- processes load (CA_SAMPLEPM may name a checker's build, which only a
--- checker's host can load).
-local SAMPLE = (os.getenv("CA_BUILD") or "build") .. "/pm/samplepm.so"
 
 describe("customaction run, stream and health", function()
   describe("run", function()
@@ -485,7 +489,8 @@ describe("customaction run, stream and health", function()
                       status = json.null, fail_on_next_ping = json.null } }, doc.requests)
     end)
 
-    it("shows a NULL reason as NULL, and null in JSON", function()
+    posix_only("loads tests/pm/edgepm.c, which uses POSIX threads and is not built for Windows")(
+        "shows a NULL reason as NULL, and null in JSON", function()
       local edge = (os.getenv("CA_BUILD") or "build") .. "/pm/edgepm.so"   -- tests/pm/edgepm.c
       local out, err, code = cli(("run %s RecycleNull"):format(edge))
       assert.equal(3, code, err)
@@ -507,13 +512,12 @@ describe("customaction run, stream and health", function()
       assert.matches("\ntext\n$", out)
       usage_error(("run %s AppPool --setting IDLE_TIMEOUT=4294967296"):format(SAMPLE),
         "setting IDLE_TIMEOUT expects a whole number from 0 to 4294967295, got '4294967296'")
-      usage_error(("run %s AppPool --setting APP_POOL_NAME=\"$(printf 'x\\377')\""):format(SAMPLE),
-        "setting APP_POOL_NAME 'x\\xFF' is not UTF%-8 text")
       usage_error(("run %s AppPool --application 1/ROOT=4294967296:/"):format(SAMPLE),
         "option %-%-application: SITE expects a whole number from 0 to 4294967295, got '4294967296'")
     end)
 
-    it("--json gives a library path that is not UTF-8 with U+FFFD for each bad byte", function()
+    posix_only("a path that is not UTF-8 exists only where paths are bytes (Windows' are UTF-16)")(
+        "--json gives a library path that is not UTF-8 with U+FFFD for each bad byte", function()
       local link = os.tmpname()
       os.remove(link)
       link = link .. "-lib\255.so"
@@ -572,7 +576,8 @@ describe("customaction run, stream and health", function()
       assert.same(expected_hresult(ca.E_ABORT), got[3].final)
     end)
 
-    it("ends with exit 1, after unregistering, when its output is gone (SIGPIPE ignored)", function()
+    posix_only("closes the command's output with head(1), SIGPIPE ignored by trap, under timeout(1)")(
+        "ends with exit 1, after unregistering, when its output is gone (SIGPIPE ignored)", function()
       local out, err = shell(("trap '' PIPE; { timeout 10 %s bin/customaction stream %s Ticker every=20; " ..
                               "echo \"status:$?\" >&2; } | head -1"):format(LUA, SAMPLE))
       assert.matches("^%s*[%d.]+  S_OK  tick 1\n$", out)
@@ -580,7 +585,7 @@ describe("customaction run, stream and health", function()
       assert.matches("customaction: cannot write the output: .*; Ticker unregistered: S_OK", err)
     end)
 
-    it("unregisters on Ctrl-C and exits 130", function()
+    it_ctrl_c("unregisters on Ctrl-C and exits 130", function()
       local out, err, code = interrupt_after(("stream %s Ticker every=100"):format(SAMPLE), "tick 3")
       assert.equal(130, code, err)
       assert.matches("  tick 3\n", out)

@@ -58,6 +58,76 @@ function M.quote(arg)
   return (arg:gsub('[%(%)%%!%^"<>&|]', "^%0"))
 end
 
+--- Shell words: a string split at spaces, where '...' and "..." quote
+-- (nothing is expanded) and a backslash outside quotes takes the next
+-- character as it is. What a spec written as POSIX shell words means,
+-- for a system whose shell is not POSIX (Windows' cmd.exe).
+function M.words(s)
+  local words, word, i, quote = {}, nil, 1, nil
+  while i <= #s do
+    local c = s:sub(i, i)
+    if quote then
+      if c == quote then quote = nil else word = word .. c end
+    elseif c == "'" or c == '"' then
+      quote, word = c, word or ""
+    elseif c == "\\" then
+      word, i = (word or "") .. s:sub(i + 1, i + 1), i + 1
+    elseif c == " " then
+      if word then words[#words + 1] = word end
+      word = nil
+    else
+      assert(not (c == "$" and s:sub(i + 1, i + 1) == "("), "no $(...) outside a POSIX shell: " .. s)
+      word = (word or "") .. c
+    end
+    i = i + 1
+  end
+  assert(not quote, "unclosed quote: " .. s)
+  if word then words[#words + 1] = word end
+  return words
+end
+
+--- Runs a POSIX shell line; returns its stdout, its stderr and its exit
+-- status.
+function M.shell(line)
+  local errfile = os.tmpname()
+  local p = assert(io.popen(("{ %s; } 2>%s; echo \"exit:$?\""):format(line, errfile)))
+  local out = p:read("*a")
+  p:close()
+  local f = assert(io.open(errfile))
+  local err = f:read("*a")
+  f:close()
+  os.remove(errfile)
+  return (out:gsub("exit:%d+%s*$", "")), err, tonumber(out:match("exit:(%d+)%s*$"))
+end
+
+local run_count = 0
+
+--- Runs a program with its arguments (a list of strings: the program,
+-- then its arguments, each quoted here) and returns what it wrote to
+-- stdout and to stderr, and its exit status. POSIX: through sh. Windows:
+-- through cmd.exe with the line in UTF-16, as a console starts a program
+-- (the test-only widefs module: Lua's io.popen would pass the line in the
+-- ANSI code page), the output read back in text mode (CRLF as LF).
+function M.run(argv)
+  local q = {}
+  for i, a in ipairs(argv) do
+    q[i] = (i == 1 and M.windows and not a:find('[%s%(%)%%!%^"<>&|]')) and a:gsub("/", "\\") or M.quote(a)
+  end
+  local line = table.concat(q, " ")
+  if not M.windows then return M.shell(line) end
+  run_count = run_count + 1
+  local base = ("%s\\run-%d"):format(((os.getenv("CA_BUILD") or "build"):gsub("/", "\\")), run_count)
+  local code = require("widefs").system(("%s >%s.out 2>%s.err"):format(line, base, base))
+  local got = {}
+  for i, ext in ipairs({ ".out", ".err" }) do
+    local f = assert(io.open(base .. ext))
+    got[i] = f:read("*a")
+    f:close()
+    os.remove(base .. ext)
+  end
+  return got[1], got[2], code
+end
+
 --- Runs a child interpreter (CHILD_LUA, else lua5.4) on the build tree
 -- named by CA_BUILD, with arguments `args` (a list of strings, quoted
 -- here, or one string of shell words used as it is), and returns what it
