@@ -10,7 +10,11 @@ local support = require "support"
 
 local LUA = os.getenv("CHILD_LUA") or "lua5.4"
 local BUILD = os.getenv("CA_BUILD") or "build"
-local SAMPLE = support.pm_library("samplepm")
+-- in this process, a checker's build (CA_SAMPLEPM, CA_LUAPM) where it
+-- names one; in a child interpreter, the plain build
+local SAMPLE = support.pm_library("samplepm", "CA_SAMPLEPM")
+local CHILD_SAMPLE = support.pm_library("samplepm")
+local LUAPM = os.getenv("CA_LUAPM") or BUILD .. "/customaction/luapm." .. support.libext
 local CP = ca.ansi.codepage()
 -- "ü" is in the Western code pages (1252, Wine's for an English or C
 -- locale); "日本" in Japanese and Chinese ones and in UTF-8 (65001) alone
@@ -38,19 +42,27 @@ else
   function fs.rmdir(d) os.remove(d) end
 end
 
--- BUILD/NAME/samplepm.<ext> for each name, made once for the file
-local dirs, copies = {}, {}
+-- BUILD/NAME/samplepm.<ext>, and luapm with its script, for each name,
+-- made once for the file. On Windows a loaded DLL cannot be deleted while
+-- its process lives (ca.load never unloads one): those files stay, and
+-- the next run copies over them.
+local dirs, copies, child_copies, luapms = {}, {}, {}, {}
 setup(function()
   for i, name in ipairs(NAMES) do
     dirs[i] = BUILD .. "/" .. name
     copies[i] = dirs[i] .. "/samplepm." .. support.libext
+    child_copies[i] = dirs[i] .. "/child-samplepm." .. support.libext
+    luapms[i] = dirs[i] .. "/luapm." .. support.libext
     fs.mkdir(dirs[i])
     fs.copy(SAMPLE, copies[i])
+    fs.copy(CHILD_SAMPLE, child_copies[i])
+    fs.copy(LUAPM, luapms[i])
+    fs.copy("examples/luapm.lua", dirs[i] .. "/luapm.lua")
   end
 end)
 teardown(function()
   for i in ipairs(NAMES) do
-    fs.remove(copies[i])
+    for _, f in ipairs({ copies[i], child_copies[i], luapms[i], dirs[i] .. "/luapm.lua" }) do fs.remove(f) end
     fs.rmdir(dirs[i])
   end
 end)
@@ -69,6 +81,28 @@ describe("ca.load", function()
     end
   end)
 
+  -- luapm opens the script beside it with the C runtime's fopen and Lua's
+  -- loader, which take the ANSI code page on Windows
+  for i, name in ipairs(NAMES) do
+    local runs = ansi_form(name) and it or function(what)
+      pending(what .. ": the ANSI code page " .. tostring(CP) .. " has no form for " .. name ..
+              ", where luapm opens its script with the C runtime's fopen")
+    end
+    runs("loads luapm from " .. name .. ", which runs the script beside it", function()
+      local pm = ca.load(luapms[i])
+      local acts = pm:custom_actions()
+      local got
+      assert.equal(ca.S_OK, acts:run("Echo", "hello", function(_, response) got = response end))
+      for _ = 1, 200 do
+        if got then break end
+        ca.wait(0.05)
+      end
+      assert.equal("hello", got)
+      acts:close()
+      pm:close()
+    end)
+  end
+
   if support.windows then
     it("refuses a path in the ANSI code page, naming the byte and the cure", function()
       local ansi = assert(ansi_form(copies[1]), "the ANSI code page has ü")
@@ -86,9 +120,9 @@ describe("customaction (the command)", function()
   -- the ANSI code page, and the command reads them again (ca.ansi.arg)
   it("takes a non-ASCII library path on its command line", function()
     for i in ipairs(NAMES) do
-      local out, err, code = support.run({ LUA, "bin/customaction", "health", copies[i] })
+      local out, err, code = support.run({ LUA, "bin/customaction", "health", child_copies[i] })
       assert.equal(0, code, err)
-      assert.equal(copies[i] .. ": healthy, idle\n", out)
+      assert.equal(child_copies[i] .. ": healthy, idle\n", out)
     end
   end)
 end)

@@ -166,6 +166,34 @@ static int no_exit(lua_State *L) {
                     "error or return instead");
 }
 
+/*
+** This library's path as the C runtime's fopen and Lua's loaders take it:
+** in the ANSI code page on Windows (ca_module_path gives UTF-8), as it is
+** elsewhere; malloc'd, or NULL (said on stderr when the code page has no
+** form for it: CUSTOMACTION_LUAPM_SCRIPT can name the script then).
+*/
+static char *library_path(void) {
+  char *utf8 = ca_module_path((const void *)(uintptr_t)library_path);
+  char err[160], *s = NULL;
+  size_t len;
+  long n;
+  if (utf8 == NULL) return NULL;
+  len = strlen(utf8);
+  n = ca_acp_convert(0, utf8, len, NULL, 0, err, sizeof err);
+  if (n < 0)
+    fprintf(stderr, "luapm: the path of this library, %s, cannot be opened "
+            "by the C runtime: %s\n", utf8, err);
+  else if ((s = malloc((size_t)n + 1)) != NULL &&
+           ca_acp_convert(0, utf8, len, s, (size_t)n, err, sizeof err) == n)
+    s[n] = '\0';
+  else {
+    free(s);
+    s = NULL;
+  }
+  free(utf8);
+  return s;
+}
+
 /* 1 when root holds the module's Lua files under sub. */
 static int has_module(lua_State *L, const char *root, const char *sub) {
   FILE *f = fopen(lua_pushfstring(L, "%s/%s/customaction/init.lua", root,
@@ -184,7 +212,7 @@ static int has_module(lua_State *L, const char *root, const char *sub) {
 ** the module's C code this library carries, whatever LUA_PATH says.
 */
 static void find_module_files(lua_State *L) {
-  char *lib = ca_module_path((const void *)(uintptr_t)find_module_files);
+  char *lib = library_path();
   char *sep, *bs;
   const char *ver, *sub;
   int up;
@@ -412,7 +440,7 @@ static char *script_path(void) {
   const char *env = getenv(SCRIPT_ENV);
   char *lib, *s, *dot, *sep, *bs;
   if (env != NULL && *env != '\0') return strdup(env);
-  lib = ca_module_path((const void *)(uintptr_t)script_path);
+  lib = library_path();
   if (lib == NULL) return NULL;
   s = malloc(strlen(lib) + 5);
   if (s != NULL) {
