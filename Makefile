@@ -119,7 +119,8 @@ install:
 clean:
 	rm -rf build
 
-include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/windows32.mk mk/x86.mk mk/bench.mk mk/dist.mk \
+include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/windows32.mk mk/interlocked.mk mk/x86.mk \
+  mk/bench.mk mk/dist.mk \
   mk/luapm.mk
 
 # What the rockspec installs on Unix (LuaRocks runs this with its LUA, CC,

@@ -32,11 +32,13 @@ docs: $(MODULE)
 	@echo "reference: build/docs/index.html"
 
 ## make ci         lint, docs, test, dist-check, test on every Lua, windows,
-##                 windows32, x86, sanitize, tsan, valgrind, oom and fuzz, one closing line
+##                 windows-interlocked, windows32, x86, sanitize, tsan,
+##                 valgrind, oom and fuzz, one closing line
 # Two lanes run at once (tools/ci.sh), balanced by their times; CI_LANES=1
-# runs them one after another.
+# runs them one after another. windows-interlocked follows windows in its
+# lane: it uses that build's Wine prefix and test DLLs.
 CI_LANE_A = lint docs test dist-check versions
-CI_LANE_B = windows windows32 x86 sanitize tsan valgrind oom fuzz bench-check
+CI_LANE_B = windows windows-interlocked windows32 x86 sanitize tsan valgrind oom fuzz bench-check
 CI_STEPS = $(CI_LANE_A) $(CI_LANE_B)
 .PHONY: shared-build
 shared-build: all $(TEST_DEPS)

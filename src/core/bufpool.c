@@ -19,20 +19,20 @@ static size_t capacity(const BYTE *b) { return *(const size_t *)(const void *)b;
 
 void ca_bufpool_init(ca_bufpool *b) {
   int i;
-  atomic_init(&b->cached, 0);
-  for (i = 0; i < CA_BUFPOOL_SLOTS; i++) atomic_init(&b->slot[i], NULL);
+  ca_atomic_init_size(&b->cached, 0);
+  for (i = 0; i < CA_BUFPOOL_SLOTS; i++) ca_atomic_init_ptr(&b->slot[i], NULL);
 }
 
 BYTE *ca_bufpool_alloc(ca_bufpool *b, size_t len) {
   int i;
   size_t *h;
-  if (atomic_load_explicit(&b->cached, memory_order_relaxed) >= len)
+  if (ca_atomic_load_size(&b->cached, CA_RELAXED) >= len)
     for (i = 0; i < CA_BUFPOOL_SLOTS; i++) {
-      BYTE *p = atomic_load_explicit(&b->slot[i], memory_order_relaxed);
+      void *p = ca_atomic_load_ptr(&b->slot[i], CA_RELAXED);
       if (p != NULL && capacity(p) >= len &&
-          atomic_compare_exchange_strong(&b->slot[i], &p, NULL)) {
-        atomic_fetch_sub(&b->cached, capacity(p));
-        return p + HEAD;
+          ca_atomic_cas_ptr(&b->slot[i], &p, NULL)) {
+        ca_atomic_fetch_sub_size(&b->cached, capacity(p), CA_SEQ_CST);
+        return (BYTE *)p + HEAD;
       }
     }
   h = ca_malloc(HEAD + len);
@@ -51,13 +51,13 @@ void ca_bufpool_recycle(ca_bufpool *b, BYTE *data) {
   int i;
   /* only the consumer adds, so the sum stays within KEEP_BYTES */
   if (size <= KEEP_MAX &&
-      atomic_load_explicit(&b->cached, memory_order_relaxed) + size <=
+      ca_atomic_load_size(&b->cached, CA_RELAXED) + size <=
           KEEP_BYTES)
     for (i = 0; i < CA_BUFPOOL_SLOTS; i++) {
-      BYTE *expected = NULL;
-      if (atomic_load_explicit(&b->slot[i], memory_order_relaxed) == NULL &&
-          atomic_compare_exchange_strong(&b->slot[i], &expected, p)) {
-        atomic_fetch_add(&b->cached, size);
+      void *expected = NULL;
+      if (ca_atomic_load_ptr(&b->slot[i], CA_RELAXED) == NULL &&
+          ca_atomic_cas_ptr(&b->slot[i], &expected, p)) {
+        ca_atomic_fetch_add_size(&b->cached, size, CA_SEQ_CST);
         return;
       }
     }
@@ -66,11 +66,11 @@ void ca_bufpool_recycle(ca_bufpool *b, BYTE *data) {
 
 void ca_bufpool_trim(ca_bufpool *b, int from) {
   int i;
-  if (atomic_load_explicit(&b->cached, memory_order_relaxed) == 0) return;
+  if (ca_atomic_load_size(&b->cached, CA_RELAXED) == 0) return;
   for (i = from; i < CA_BUFPOOL_SLOTS; i++) {
-    BYTE *p = atomic_exchange(&b->slot[i], NULL);
+    BYTE *p = ca_atomic_exchange_ptr(&b->slot[i], NULL);
     if (p != NULL) {
-      atomic_fetch_sub(&b->cached, capacity(p));
+      ca_atomic_fetch_sub_size(&b->cached, capacity(p), CA_SEQ_CST);
       free(p);
     }
   }

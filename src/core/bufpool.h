@@ -10,7 +10,7 @@
 #ifndef CA_BUFPOOL_H
 #define CA_BUFPOOL_H
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stddef.h>
 #include "wpf.h"
 #include "visibility.h"
@@ -20,8 +20,8 @@ CA_HIDDEN_BEGIN
 #define CA_BUFPOOL_IDLE 4
 
 typedef struct ca_bufpool {
-  atomic_size_t cached;       /* bytes in the slots */
-  BYTE *_Atomic slot[CA_BUFPOOL_SLOTS];
+  ca_atomic_size cached;      /* bytes in the slots */
+  ca_atomic_ptr slot[CA_BUFPOOL_SLOTS];
 } ca_bufpool;
 
 void ca_bufpool_init(ca_bufpool *b);

@@ -9,7 +9,7 @@
 #include "alloc.h"
 #include "callback.h"
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +26,13 @@
 typedef struct ca_stats {
   /* ReportResult calls from other threads are queued + foreign_refused,
      so the hot path bumps one counter, not two */
-  CA_ALIGNAS(64) atomic_uint_least64_t queued;   /* accepted from another thread */
-  atomic_uint_least64_t foreign_refused;       /* refused on another thread */
-  atomic_uint_least64_t refused[CA_NREFUSALS];
-  CA_ALIGNAS(64) atomic_uint_least64_t owner_reports; /* on the owning thread */
-  atomic_uint_least64_t delivered;     /* handler called (owning thread) */
-  atomic_uint_least64_t errors;        /* handler raised (owning thread) */
-  atomic_uint_least64_t failures;      /* handler returned a failure (owning thread) */
+  CA_ALIGNAS(64) ca_atomic_u64 queued;           /* accepted from another thread */
+  ca_atomic_u64 foreign_refused;               /* refused on another thread */
+  ca_atomic_u64 refused[CA_NREFUSALS];
+  CA_ALIGNAS(64) ca_atomic_u64 owner_reports;         /* on the owning thread */
+  ca_atomic_u64 delivered;             /* handler called (owning thread) */
+  ca_atomic_u64 errors;                /* handler raised (owning thread) */
+  ca_atomic_u64 failures;              /* handler returned a failure (owning thread) */
 } ca_stats;
 
 struct ca_callback {
@@ -41,8 +41,8 @@ struct ca_callback {
   const ICustomActionResultCallbackVtbl *v1;
   const ICustomAction2ResultCallbackVtbl *v2;
   ca_target target;         /* what the hub's queued reports point at */
-  atomic_int connected;     /* cleared when Lua lets go or the state closes */
-  atomic_int finished;      /* a final report was accepted */
+  ca_atomic_int connected;  /* cleared when Lua lets go or the state closes */
+  ca_atomic_int finished;   /* a final report was accepted */
   int final_delivered;      /* owning thread only: a final reached the
                                handler, so nothing more may (unless reuse) */
   int reuse;                /* accept new sequences after a final report */
@@ -50,21 +50,19 @@ struct ca_callback {
   ca_hub *hub;              /* holds one hub reference */
   intptr_t user;            /* the binding's word */
   char *name;
-  CA_ALIGNAS(64) atomic_uint refs;
+  CA_ALIGNAS(64) ca_atomic_uint refs;
   /* keeps the memory (name, stats) readable: 1 for all of refs together,
      plus one per ca_callback_keep; the object is freed when it reaches 0 */
-  atomic_uint keeps;
+  ca_atomic_uint keeps;
   ca_stats stats;
 };
 
-static inline void owner_inc(atomic_uint_least64_t *c) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+static inline void owner_inc(ca_atomic_u64 *c) {
+  ca_atomic_store_u64(c, ca_atomic_load_u64(c, CA_RELAXED) + 1, CA_RELAXED);
 }
 
-static uint64_t load(const atomic_uint_least64_t *c) {
-  return atomic_load_explicit((atomic_uint_least64_t *)(uintptr_t)c,
-                              memory_order_relaxed);
+static uint64_t load(const ca_atomic_u64 *c) {
+  return ca_atomic_load_u64(c, CA_RELAXED);
 }
 
 const char *const ca_refusal_names[CA_NREFUSALS] = {
@@ -82,14 +80,13 @@ const HRESULT ca_refusal_hresults[CA_NREFUSALS] = {
   ((ca_callback *)(void *)((char *)(p) - offsetof(ca_callback, v2)))
 
 HRESULT ca_callback_refuse(ca_callback *cb, enum ca_refusal why) {
-  atomic_fetch_add_explicit(&cb->stats.refused[why], 1, memory_order_relaxed);
+  ca_atomic_fetch_add_u64(&cb->stats.refused[why], 1, CA_RELAXED);
   return ca_refusal_hresults[why];
 }
 
 /* A refusal of a call made on another thread (which counts as a report). */
 static HRESULT refuse_foreign(ca_callback *cb, enum ca_refusal why) {
-  atomic_fetch_add_explicit(&cb->stats.foreign_refused, 1,
-                            memory_order_relaxed);
+  ca_atomic_fetch_add_u64(&cb->stats.foreign_refused, 1, CA_RELAXED);
   return ca_callback_refuse(cb, why);
 }
 
@@ -99,7 +96,7 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
   ca_callback_addref(cb);   /* the queued report's own reference */
   r = ca_hub_push(cb->hub, &cb->target, status, final, buf, len);
   if (r == CA_Q_OK) {
-    atomic_fetch_add_explicit(&cb->stats.queued, 1, memory_order_relaxed);
+    ca_atomic_fetch_add_u64(&cb->stats.queued, 1, CA_RELAXED);
     return CA_S_OK;
   }
   ca_callback_release(cb);
@@ -116,17 +113,17 @@ static HRESULT enqueue(ca_callback *cb, HRESULT status, int final,
 static inline int check(ca_callback *cb, int final, const BYTE *buf,
                         DWORD len, int *claimed) {
   if (ca_hub_is_closed(cb->hub) ||
-      !atomic_load_explicit(&cb->connected, memory_order_acquire))
+      !ca_atomic_load_int(&cb->connected, CA_ACQUIRE))
     return CA_REFUSED_CLOSED;
   if (buf == NULL && len != 0) return CA_REFUSED_NULL_BUFFER;
   if (len > cb->max_response) return CA_REFUSED_OVERSIZED;
   if (!cb->reuse) {
     if (final) {
       int expected = 0;
-      if (!atomic_compare_exchange_strong(&cb->finished, &expected, 1))
+      if (!ca_atomic_cas_int(&cb->finished, &expected, 1))
         return CA_REFUSED_AFTER_FINAL;
       *claimed = 1;
-    } else if (atomic_load_explicit(&cb->finished, memory_order_acquire)) {
+    } else if (ca_atomic_load_int(&cb->finished, CA_ACQUIRE)) {
       return CA_REFUSED_AFTER_FINAL;
     }
   }
@@ -141,7 +138,7 @@ static HRESULT report_foreign(ca_callback *cb, HRESULT status, int final,
   if (why != CA_NREFUSALS) return refuse_foreign(cb, (enum ca_refusal)why);
   hr = enqueue(cb, status, final, buf, len);
   if (claimed && hr != CA_S_OK)  /* the final report did not get through */
-    atomic_store(&cb->finished, 0);
+    ca_atomic_store_int(&cb->finished, 0, CA_SEQ_CST);
   return hr;
 }
 
@@ -161,7 +158,7 @@ _Static_assert(offsetof(ca_callback, target) == CA_CALLBACK_TARGET_AT,
 /* A queued report reaches the owning thread: the hub asks what it is. */
 static ca_take take(ca_target *t, int final, int closed) {
   ca_callback *cb = FROM_TARGET(t);
-  if (closed || !atomic_load_explicit(&cb->connected, memory_order_acquire)) {
+  if (closed || !ca_atomic_load_int(&cb->connected, CA_ACQUIRE)) {
     ca_callback_refuse(cb, CA_REFUSED_CLOSED);
     return CA_TAKE_DISCARD;
   }
@@ -195,7 +192,7 @@ HRESULT ca_callback_report(ca_callback *cb, HRESULT status, int final,
 }
 
 ULONG ca_callback_addref(ca_callback *cb) {
-  return atomic_fetch_add_explicit(&cb->refs, 1, memory_order_relaxed) + 1;
+  return ca_atomic_fetch_add_uint(&cb->refs, 1, CA_RELAXED) + 1;
 }
 
 ULONG ca_callback_release(ca_callback *cb) {
@@ -203,7 +200,7 @@ ULONG ca_callback_release(ca_callback *cb) {
 }
 
 ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
-  unsigned r = atomic_fetch_sub_explicit(&cb->refs, n, memory_order_acq_rel);
+  unsigned r = ca_atomic_fetch_sub_uint(&cb->refs, n, CA_ACQ_REL);
   if (r != n) return r - n;
   ca_hub_count_callbacks(cb->hub, -1);
   ca_hub_release(cb->hub);
@@ -213,11 +210,11 @@ ULONG ca_callback_release_n(ca_callback *cb, unsigned n) {
 }
 
 void ca_callback_keep(ca_callback *cb) {
-  atomic_fetch_add_explicit(&cb->keeps, 1, memory_order_relaxed);
+  ca_atomic_fetch_add_uint(&cb->keeps, 1, CA_RELAXED);
 }
 
 void ca_callback_unkeep(ca_callback *cb) {
-  if (atomic_fetch_sub_explicit(&cb->keeps, 1, memory_order_acq_rel) != 1)
+  if (ca_atomic_fetch_sub_uint(&cb->keeps, 1, CA_ACQ_REL) != 1)
     return;
   free(cb->name);
   ca_aligned_free(cb);
@@ -269,19 +266,19 @@ ca_callback *ca_callback_new(ca_hub *hub, const char *name,
   cb->v1 = &v1_vtbl;
   cb->v2 = &v2_vtbl;
   cb->target.ops = &target_ops;
-  atomic_init(&cb->refs, 1);
-  atomic_init(&cb->keeps, 1);
-  atomic_init(&cb->connected, 1);
-  atomic_init(&cb->finished, 0);
+  ca_atomic_init_uint(&cb->refs, 1);
+  ca_atomic_init_uint(&cb->keeps, 1);
+  ca_atomic_init_int(&cb->connected, 1);
+  ca_atomic_init_int(&cb->finished, 0);
   cb->reuse = reuse;
   cb->max_response = max_response;
-  atomic_init(&cb->stats.foreign_refused, 0);
-  atomic_init(&cb->stats.owner_reports, 0);
-  atomic_init(&cb->stats.delivered, 0);
-  atomic_init(&cb->stats.queued, 0);
-  atomic_init(&cb->stats.errors, 0);
-  atomic_init(&cb->stats.failures, 0);
-  for (i = 0; i < CA_NREFUSALS; i++) atomic_init(&cb->stats.refused[i], 0);
+  ca_atomic_init_u64(&cb->stats.foreign_refused, 0);
+  ca_atomic_init_u64(&cb->stats.owner_reports, 0);
+  ca_atomic_init_u64(&cb->stats.delivered, 0);
+  ca_atomic_init_u64(&cb->stats.queued, 0);
+  ca_atomic_init_u64(&cb->stats.errors, 0);
+  ca_atomic_init_u64(&cb->stats.failures, 0);
+  for (i = 0; i < CA_NREFUSALS; i++) ca_atomic_init_u64(&cb->stats.refused[i], 0);
   cb->hub = hub;
   ca_hub_retain(hub);
   ca_hub_count_callbacks(hub, 1);
@@ -301,20 +298,19 @@ ICustomAction2ResultCallback *ca_callback_v2(ca_callback *cb) {
 const char *ca_callback_name(const ca_callback *cb) { return cb->name; }
 
 ULONG ca_callback_refs(const ca_callback *cb) {
-  return atomic_load((atomic_uint *)(uintptr_t)&cb->refs);
+  return ca_atomic_load_uint(&cb->refs, CA_SEQ_CST);
 }
 
 int ca_callback_finished(const ca_callback *cb) {
-  return atomic_load((atomic_int *)(uintptr_t)&cb->finished);
+  return ca_atomic_load_int(&cb->finished, CA_SEQ_CST);
 }
 
 int ca_callback_connected(const ca_callback *cb) {
-  return atomic_load_explicit((atomic_int *)(uintptr_t)&cb->connected,
-                              memory_order_acquire);
+  return ca_atomic_load_int(&cb->connected, CA_ACQUIRE);
 }
 
 void ca_callback_disconnect(ca_callback *cb) {
-  atomic_store_explicit(&cb->connected, 0, memory_order_release);
+  ca_atomic_store_int(&cb->connected, 0, CA_RELEASE);
 }
 
 void ca_callback_stats_get(const ca_callback *cb, ca_callback_stats *s) {
@@ -338,8 +334,8 @@ void ca_callback_count(ca_callback *cb, enum ca_count which) {
 struct ca_hub *ca_callback_hub(const ca_callback *cb) { return cb->hub; }
 
 int ca_callback_rearm(ca_callback *cb) {
-  if (atomic_load(&cb->refs) != 1 || !ca_callback_connected(cb)) return 0;
-  atomic_store(&cb->finished, 0);
+  if (ca_atomic_load_uint(&cb->refs, CA_SEQ_CST) != 1 || !ca_callback_connected(cb)) return 0;
+  ca_atomic_store_int(&cb->finished, 0, CA_SEQ_CST);
   cb->final_delivered = 0;
   return 1;
 }

@@ -12,7 +12,7 @@
 #include "alloc.h"
 #include "framework.h"
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <string.h>
 
 #include "hresult.h"
@@ -69,8 +69,8 @@ struct ca_framework {
   const IWpfSettingsVtbl *settings;
   const IWpfActionsVtbl *actions;
   const IWpfApplicationInfoUtilVtbl *appinfo;
-  atomic_uint refs;
-  atomic_uint holds;  /* of refs, the host's holds across its calls */
+  ca_atomic_uint refs;
+  ca_atomic_uint holds;  /* of refs, the host's holds across its calls */
   DWORD major, minor;
   unsigned char set[CA_SET_NKINDS][NDWORDS];
   uint64_t numbers[CA_SET_NKINDS][NDWORDS];   /* dword, ulonglong, bool */
@@ -150,9 +150,9 @@ ca_log_entry *ca_framework_log(ca_framework *fw, size_t *n, size_t *dropped,
 /* ---- reference counting, shared by the four interfaces ------------------ */
 
 static ULONG fw_addref(ca_framework *fw, const char *iface) {
-  ULONG r = atomic_fetch_add(&fw->refs, 1) + 1;
+  ULONG r = ca_atomic_fetch_add_uint(&fw->refs, 1, CA_SEQ_CST) + 1;
   note(fw, CA_FW_ADDREF, iface, -1,
-       (int64_t)(r - atomic_load(&fw->holds)), NULL);
+       (int64_t)(r - ca_atomic_load_uint(&fw->holds, CA_SEQ_CST)), NULL);
   return r;
 }
 
@@ -175,10 +175,10 @@ static void fw_free(ca_framework *fw) {
 static ULONG fw_release_as(ca_framework *fw, const char *iface, int logged) {
   ULONG r;
   ca_mutex_lock(&fw->lock);
-  r = atomic_fetch_sub(&fw->refs, 1) - 1;
+  r = ca_atomic_fetch_sub_uint(&fw->refs, 1, CA_SEQ_CST) - 1;
   if (r != 0 && logged)
     note_locked(fw, CA_FW_RELEASE, iface, -1,
-                (int64_t)(r - atomic_load(&fw->holds)), NULL);
+                (int64_t)(r - ca_atomic_load_uint(&fw->holds, CA_SEQ_CST)), NULL);
   ca_mutex_unlock(&fw->lock);
   if (r == 0) fw_free(fw);
   return r;
@@ -197,13 +197,13 @@ ULONG ca_framework_release(ca_framework *fw) {
    the hold out. */
 void ca_framework_hold(void *obj) {
   ca_framework *fw = obj;
-  atomic_fetch_add(&fw->refs, 1);
-  atomic_fetch_add(&fw->holds, 1);
+  ca_atomic_fetch_add_uint(&fw->refs, 1, CA_SEQ_CST);
+  ca_atomic_fetch_add_uint(&fw->holds, 1, CA_SEQ_CST);
 }
 
 void ca_framework_unhold(void *obj) {
   ca_framework *fw = obj;
-  atomic_fetch_sub(&fw->holds, 1);
+  ca_atomic_fetch_sub_uint(&fw->holds, 1, CA_SEQ_CST);
   fw_release_as(fw, NULL, 0);
 }
 
@@ -437,8 +437,8 @@ ca_framework *ca_framework_new(size_t log_limit) {
   fw->settings = &settings_vtbl;
   fw->actions = &actions_vtbl;
   fw->appinfo = &appinfo_vtbl;
-  atomic_init(&fw->refs, 1);
-  atomic_init(&fw->holds, 0);
+  ca_atomic_init_uint(&fw->refs, 1);
+  ca_atomic_init_uint(&fw->holds, 0);
   fw->major = 1;
   ca_log_init(&fw->log, 1, log_limit);
   return fw;

@@ -9,20 +9,20 @@
 #include "alloc.h"
 #include "hub.h"
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdlib.h>
 
 #include "platform.h"
 
 struct ca_hub {
-  atomic_uint refs;
-  atomic_int closed;
+  ca_atomic_uint refs;
+  ca_atomic_int closed;
   ca_thread_id owner;
   ca_queue queue;
   ca_deliver_fn deliver;
   void *binding;            /* the deliver function's own data */
-  atomic_uint_least64_t discarded;   /* queued reports dropped by close/disconnect */
-  atomic_long callbacks;    /* callback objects alive on this hub */
+  ca_atomic_u64 discarded;           /* queued reports dropped by close/disconnect */
+  ca_atomic_i64 callbacks;  /* callback objects alive on this hub */
 };
 
 ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding) {
@@ -32,10 +32,10 @@ ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding) {
     free(h);
     return NULL;
   }
-  atomic_init(&h->refs, 1);
-  atomic_init(&h->closed, 0);
-  atomic_init(&h->discarded, 0);
-  atomic_init(&h->callbacks, 0);
+  ca_atomic_init_uint(&h->refs, 1);
+  ca_atomic_init_int(&h->closed, 0);
+  ca_atomic_init_u64(&h->discarded, 0);
+  ca_atomic_init_i64(&h->callbacks, 0);
   h->owner = ca_thread_self();
   h->deliver = deliver;
   h->binding = binding;
@@ -43,11 +43,11 @@ ca_hub *ca_hub_new(ca_deliver_fn deliver, void *binding) {
 }
 
 void ca_hub_retain(ca_hub *h) {
-  atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+  ca_atomic_fetch_add_uint(&h->refs, 1, CA_RELAXED);
 }
 
 void ca_hub_release(ca_hub *h) {
-  if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
+  if (ca_atomic_fetch_sub_uint(&h->refs, 1, CA_ACQ_REL) != 1)
     return;
   ca_queue_destroy(&h->queue);
   free(h);
@@ -55,7 +55,7 @@ void ca_hub_release(ca_hub *h) {
 
 static void discard(void *ud, ca_report *r) {
   ca_hub *h = ud;
-  atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
+  ca_atomic_fetch_add_u64(&h->discarded, 1, CA_RELAXED);
   r->to->ops->release(r->to, 1);
 }
 
@@ -66,7 +66,7 @@ void ca_hub_unhold(ca_hub *h) { ca_queue_hold(&h->queue, 0); }
 void ca_hub_closing(ca_hub *h) { ca_queue_close(&h->queue, discard, h); }
 
 void ca_hub_close(ca_hub *h) {
-  atomic_store_explicit(&h->closed, 1, memory_order_release);
+  ca_atomic_store_int(&h->closed, 1, CA_RELEASE);
   ca_queue_close(&h->queue, discard, h);
 }
 
@@ -89,7 +89,7 @@ int ca_hub_next(ca_hub *h, ca_hub_run *run, ca_report *r) {
       case CA_TAKE_DELIVER:
         return 1;
       case CA_TAKE_DISCARD:
-        atomic_fetch_add_explicit(&h->discarded, 1, memory_order_relaxed);
+        ca_atomic_fetch_add_u64(&h->discarded, 1, CA_RELAXED);
         break;
       case CA_TAKE_RAN:
         run->ran++;
@@ -127,7 +127,7 @@ int ca_hub_dispatch(ca_hub *h, int max) {
 }
 
 int ca_hub_is_closed(ca_hub *h) {
-  return atomic_load_explicit(&h->closed, memory_order_acquire);
+  return ca_atomic_load_int(&h->closed, CA_ACQUIRE);
 }
 
 int ca_hub_wait(ca_hub *h, int64_t ms) {
@@ -149,10 +149,10 @@ void ca_hub_set_limits(ca_hub *h, const ca_queue_limits *l) {
 
 void *ca_hub_binding(ca_hub *h) { return h->binding; }
 
-long ca_hub_callbacks(ca_hub *h) { return atomic_load(&h->callbacks); }
+long ca_hub_callbacks(ca_hub *h) { return ca_atomic_load_i64(&h->callbacks, CA_SEQ_CST); }
 
 uint64_t ca_hub_discarded(ca_hub *h) {
-  return atomic_load(&h->discarded);
+  return ca_atomic_load_u64(&h->discarded, CA_SEQ_CST);
 }
 
 int ca_hub_owned(ca_hub *h) { return ca_thread_is(h->owner); }
@@ -172,5 +172,5 @@ HRESULT ca_hub_deliver(ca_hub *h, ca_target *to, HRESULT status, int final,
 }
 
 void ca_hub_count_callbacks(ca_hub *h, int delta) {
-  atomic_fetch_add(&h->callbacks, delta);
+  ca_atomic_fetch_add_i64(&h->callbacks, delta, CA_SEQ_CST);
 }

@@ -78,11 +78,7 @@ int ca_intrange_check(const ca_intrange *r, ca_number v, int64_t *out,
 int ca_seconds_check(const char *name, ca_number v, int64_t *ms, ca_err *e);
 
 /* Fills e with a formatted message; returns -1 (for "return ca_fail(...)"). */
-int ca_fail(ca_err *e, const char *fmt, ...)
-#ifdef __GNUC__
-  __attribute__((format(printf, 2, 3)))
-#endif
-  ;
+int ca_fail(ca_err *e, const char *fmt, ...) CA_PRINTF_LIKE(2, 3);
 
 CA_HIDDEN_END
 #endif

@@ -213,7 +213,7 @@ size_t ca_command_line(char *buf, size_t cap, int *n) {
 #ifdef _WIN32
 #include "platform.h"   /* the POSIX part above has it already */
 #endif
-#include <stdatomic.h>
+#include "atomics.h"
 
 static ca_tls_key number_key;
 static ca_once number_once = CA_ONCE_INIT;
@@ -221,13 +221,13 @@ static int number_key_made;
 static void make_number_key(void) { number_key_made = ca_tls_create(&number_key, NULL) == 0; }
 
 unsigned long ca_thread_number(void) {
-  static atomic_ulong next = 1;
+  static ca_atomic_u64 next = CA_ATOMIC_VAR(1);
   uintptr_t mine;
   ca_call_once(&number_once, make_number_key);
   if (!number_key_made) return 0;
   mine = (uintptr_t)ca_tls_get(number_key);
   if (mine == 0) {
-    mine = atomic_fetch_add(&next, 1);
+    mine = ca_atomic_fetch_add_u64(&next, 1, CA_SEQ_CST);
     ca_tls_set(number_key, (void *)mine);
   }
   return (unsigned long)mine;

@@ -10,7 +10,7 @@
 #include "alloc.h"
 #include "pmhost.h"
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdlib.h>
 
 #include "foreign.h"
@@ -67,18 +67,18 @@ HRESULT ca_pm_check_idle(IPmHealthAndIdleMonitor *m, int *idle) {
 
 typedef struct health {
   const IHealthStatusCallbackVtbl *vtbl;
-  atomic_uint refs;
+  ca_atomic_uint refs;
   ca_callback *cb;      /* one reference */
 } health;
 
 static ULONG WPF_METHOD h_addref(IHealthStatusCallback *self) {
   health *h = (health *)(void *)self;
-  return atomic_fetch_add(&h->refs, 1) + 1;
+  return ca_atomic_fetch_add_uint(&h->refs, 1, CA_SEQ_CST) + 1;
 }
 
 static ULONG WPF_METHOD h_release(IHealthStatusCallback *self) {
   health *h = (health *)(void *)self;
-  ULONG r = atomic_fetch_sub(&h->refs, 1) - 1;
+  ULONG r = ca_atomic_fetch_sub_uint(&h->refs, 1, CA_SEQ_CST) - 1;
   if (r == 0) {
     ca_callback_release(h->cb);
     free(h);
@@ -100,7 +100,7 @@ HRESULT ca_pm_check_health(IPmHealthAndIdleMonitor *m, ca_callback *cb) {
   HRESULT hr;
   if (h == NULL) return CA_E_OUTOFMEMORY;
   h->vtbl = &health_vtbl;
-  atomic_init(&h->refs, 1);
+  ca_atomic_init_uint(&h->refs, 1);
   h->cb = cb;
   ca_callback_addref(cb);
   hr = m->lpVtbl->CheckHealth(m, (IHealthStatusCallback *)(void *)h);

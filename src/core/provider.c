@@ -34,12 +34,12 @@ static const HRESULT prefusal_hresults[CA_NPREFUSALS] = {
   ((ca_provider *)(void *)((char *)(p) - offsetof(ca_provider, member)))
 
 static HRESULT refuse(ca_provider *p, enum ca_prefusal why) {
-  atomic_fetch_add_explicit(&p->stats.refused[why], 1, memory_order_relaxed);
+  ca_atomic_fetch_add_u64(&p->stats.refused[why], 1, CA_RELAXED);
   return prefusal_hresults[why];
 }
 
-static void count(atomic_uint_least64_t *c) {
-  atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+static void count(ca_atomic_u64 *c) {
+  ca_atomic_fetch_add_u64(c, 1, CA_RELAXED);
 }
 
 /* The entry of every method but AddRef and Release: counts the call and,
@@ -47,7 +47,7 @@ static void count(atomic_uint_least64_t *c) {
    before anything else is looked at or any hook can run. */
 static HRESULT enter(ca_provider *p) {
   count(&p->stats.calls);
-  if (!atomic_load(&p->connected) || atomic_load(&p->shut))
+  if (!ca_atomic_load_int(&p->connected, CA_SEQ_CST) || ca_atomic_load_int(&p->shut, CA_SEQ_CST))
     return refuse(p, CA_PREFUSED_CLOSED);
   return CA_S_OK;
 }
@@ -64,17 +64,17 @@ static void release_native(void *obj) {
 static ca_preq *preq_new(int kind, size_t extra) {
   ca_preq *r = ca_calloc(1, sizeof *r + extra);
   if (r == NULL) return NULL;
-  atomic_init(&r->refs, 1);
-  atomic_init(&r->cancelled, 0);
+  ca_atomic_init_int(&r->refs, 1);
+  ca_atomic_init_int(&r->cancelled, 0);
   r->kind = kind;
   return r;
 }
 
-void ca_preq_retain(ca_preq *r) { atomic_fetch_add(&r->refs, 1); }
+void ca_preq_retain(ca_preq *r) { ca_atomic_fetch_add_int(&r->refs, 1, CA_SEQ_CST); }
 
 void ca_preq_release(ca_preq *r) {
   int i;
-  if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1) return;
+  if (r == NULL || ca_atomic_fetch_sub_int(&r->refs, 1, CA_SEQ_CST) != 1) return;
   for (i = 0; i < r->ntargets; i++) ca_preq_release(r->targets[i]);
   if (!r->done) release_native(r->cb);   /* never ran: nothing to report */
   free(r->targets);
@@ -193,7 +193,7 @@ static HRESULT ring_bell(ca_provider *p) {
 static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   HRESULT hr;
   ca_mutex_lock(&p->lock);
-  if (!atomic_load(&p->connected)) {
+  if (!ca_atomic_load_int(&p->connected, CA_SEQ_CST)) {
     if (r->in_table) {   /* the table's reference, as below */
       untable_locked(p, r);
       ca_preq_release(r);
@@ -239,7 +239,7 @@ static void ring(ca_provider *p) {
     }
     ca_mutex_unlock(&p->lock);
     if (r == NULL) return;
-    if (atomic_load(&p->connected)) p->run(p, r);
+    if (ca_atomic_load_int(&p->connected, CA_SEQ_CST)) p->run(p, r);
     else ca_preq_end(p, r, CA_RPC_E_DISCONNECTED);
     ca_preq_release(r);
   }
@@ -248,7 +248,7 @@ static void ring(ca_provider *p) {
 static ca_take bell_take(ca_target *t, int final, int closed) {
   ca_provider *p = FROM(t, bell);
   (void)final;
-  if (closed || !atomic_load(&p->connected)) return CA_TAKE_DISCARD;
+  if (closed || !ca_atomic_load_int(&p->connected, CA_SEQ_CST)) return CA_TAKE_DISCARD;
   ring(p);
   return CA_TAKE_RAN;
 }
@@ -347,7 +347,7 @@ void ca_preq_end(ca_provider *p, ca_preq *r, HRESULT hr) {
 void ca_provider_disconnect(ca_provider *p) {
   ca_preq *fifo, *regs;
   ca_mutex_lock(&p->lock);
-  atomic_store(&p->connected, 0);
+  ca_atomic_store_int(&p->connected, 0, CA_SEQ_CST);
   fifo = p->head;
   regs = p->regs;
   p->head = p->tail = NULL;
@@ -400,7 +400,8 @@ static HRESULT WPF_METHOD register_action(IPmCustomActions2 *self, PCWSTR name,
   ca_mutex_lock(&p->lock);
   /* re-checked under the lock that Shutdown and disconnect take the table
      under: a registration never enters a table already emptied */
-  closed = !atomic_load(&p->connected) || atomic_load(&p->shut);
+  closed = !ca_atomic_load_int(&p->connected, CA_SEQ_CST) ||
+           ca_atomic_load_int(&p->shut, CA_SEQ_CST);
   if (closed || registered_locked(p, r->name)) {
     ca_mutex_unlock(&p->lock);
     ca_preq_release(r);
@@ -449,7 +450,7 @@ static HRESULT WPF_METHOD unregister_action(IPmCustomActions2 *self, PCWSTR name
     *pp = t[0]->tnext;
     t[0]->tnext = NULL;
     t[0]->in_table = 0;
-    atomic_store(&t[0]->cancelled, 1);
+    ca_atomic_store_int(&t[0]->cancelled, 1, CA_SEQ_CST);
     r->ntargets = 1;
   }
   ca_mutex_unlock(&p->lock);
@@ -554,7 +555,7 @@ static HRESULT WPF_METHOD shutdown_pm(IProtocolManager *self, BOOL immediate) {
   HRESULT hr = enter(p);
   if (hr != CA_S_OK) return hr;
   ca_mutex_lock(&p->lock);
-  if (atomic_exchange(&p->shut, 1)) {   /* another thread's Shutdown won */
+  if (ca_atomic_exchange_int(&p->shut, 1)) {  /* another thread's Shutdown won */
     ca_mutex_unlock(&p->lock);
     return refuse(p, CA_PREFUSED_CLOSED);
   }
@@ -562,7 +563,7 @@ static HRESULT WPF_METHOD shutdown_pm(IProtocolManager *self, BOOL immediate) {
   t = ca_malloc(sizeof *t * (size_t)(n ? n : 1));
   r = t != NULL ? ender(CA_PREQ_SHUTDOWN, t, n) : NULL;
   if (r == NULL) {
-    atomic_store(&p->shut, 0);   /* nothing ended: a later call may retry */
+    ca_atomic_store_int(&p->shut, 0, CA_SEQ_CST);  /* nothing ended: a later call may retry */
     ca_mutex_unlock(&p->lock);
     free(t);
     return refuse(p, CA_PREFUSED_NO_MEMORY);
@@ -570,7 +571,7 @@ static HRESULT WPF_METHOD shutdown_pm(IProtocolManager *self, BOOL immediate) {
   for (n = 0, e = p->regs; e != NULL; e = e->tnext, n++) {
     t[n] = e;
     e->in_table = 0;
-    atomic_store(&e->cancelled, 1);
+    ca_atomic_store_int(&e->cancelled, 1, CA_SEQ_CST);
   }
   for (e = p->regs; e != NULL; e = p->regs) {
     p->regs = e->tnext;
@@ -578,18 +579,18 @@ static HRESULT WPF_METHOD shutdown_pm(IProtocolManager *self, BOOL immediate) {
   }
   ca_mutex_unlock(&p->lock);
   r->flag = immediate != 0;
-  atomic_fetch_add(&p->stats.cancelled, (unsigned long)n);
+  ca_atomic_fetch_add_u64(&p->stats.cancelled, (unsigned long)n, CA_SEQ_CST);
   return submit(p, r);
 }
 
 /* ---- reference counting and the vtables --------------------------------- */
 
 ULONG ca_provider_addref(ca_provider *p) {
-  return atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed) + 1;
+  return ca_atomic_fetch_add_uint(&p->refs, 1, CA_RELAXED) + 1;
 }
 
 ULONG ca_provider_release(ca_provider *p) {
-  unsigned r = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
+  unsigned r = ca_atomic_fetch_sub_uint(&p->refs, 1, CA_ACQ_REL);
   int i;
   if (r != 1) return r - 1;
   ca_provider_disconnect(p);   /* a no-op unless the binding never did */
@@ -669,9 +670,9 @@ ca_provider *ca_provider_new(ca_hub *hub, const char *name,
   p->v1 = &v1_vtbl;
   p->v2 = &v2_vtbl;
   p->monitor = &monitor_vtbl;
-  atomic_init(&p->refs, 1);
-  atomic_init(&p->connected, 1);
-  atomic_init(&p->shut, 0);
+  ca_atomic_init_uint(&p->refs, 1);
+  ca_atomic_init_int(&p->connected, 1);
+  ca_atomic_init_int(&p->shut, 0);
   p->hub = hub;
   ca_hub_retain(hub);
   p->bell.ops = &bell_ops;

@@ -6,7 +6,7 @@
 #ifndef CA_PROVIDER_IMPL_H
 #define CA_PROVIDER_IMPL_H
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include "platform.h"
 #include "provider.h"
 #include "queue.h"
@@ -15,7 +15,7 @@ CA_HIDDEN_BEGIN
 struct ca_preq {
   ca_preq *next;          /* FIFO link (provider lock) */
   ca_preq *tnext;         /* registration table link (provider lock) */
-  atomic_int refs;
+  ca_atomic_int refs;
   int kind;
   char *name;             /* UTF-8, NUL-terminated */
   char *args;             /* UTF-8; NULL for a NULL argument */
@@ -23,7 +23,7 @@ struct ca_preq {
   void *cb;               /* the native callback; one reference */
   ca_preq **targets;      /* CANCEL, SHUTDOWN: one reference each */
   int ntargets;
-  atomic_int cancelled;   /* unregistered or shut down */
+  ca_atomic_int cancelled;  /* unregistered or shut down */
   int in_table;           /* provider lock */
   int flag;               /* IDLE: the answer; SHUTDOWN: fImmediate */
   int replied;            /* IDLE: answered (provider lock) */
@@ -36,12 +36,12 @@ struct ca_preq {
 };
 
 typedef struct ca_pstats {
-  atomic_uint_least64_t calls;       /* native calls, any thread */
-  atomic_uint_least64_t queued;      /* of which queued for the owning thread */
-  atomic_uint_least64_t refused[CA_NPREFUSALS];
-  atomic_uint_least64_t reports;     /* ReportResult calls made through replies */
-  atomic_uint_least64_t cancelled;   /* registrations ended by unregister/shutdown */
-  atomic_uint_least64_t errors;      /* actions or hooks that raised */
+  ca_atomic_u64 calls;               /* native calls, any thread */
+  ca_atomic_u64 queued;              /* of which queued for the owning thread */
+  ca_atomic_u64 refused[CA_NPREFUSALS];
+  ca_atomic_u64 reports;             /* ReportResult calls made through replies */
+  ca_atomic_u64 cancelled;           /* registrations ended by unregister/shutdown */
+  ca_atomic_u64 errors;              /* actions or hooks that raised */
 } ca_pstats;
 
 struct ca_provider {
@@ -50,9 +50,9 @@ struct ca_provider {
   const IPmCustomActionsVtbl *v1;
   const IPmCustomActions2Vtbl *v2;
   const IPmHealthAndIdleMonitorVtbl *monitor;
-  atomic_uint refs;
-  atomic_int connected;     /* cleared when Lua lets go or the state closes */
-  atomic_int shut;          /* Shutdown was called */
+  ca_atomic_uint refs;
+  ca_atomic_int connected;  /* cleared when Lua lets go or the state closes */
+  ca_atomic_int shut;       /* Shutdown was called */
   struct ca_hub *hub;       /* one hub reference */
   ca_target bell;           /* the doorbell the hub runs; each posted one
                                holds a provider reference */

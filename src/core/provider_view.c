@@ -26,7 +26,7 @@ IPmHealthAndIdleMonitor *ca_provider_monitor(ca_provider *p) {
 }
 
 const char *ca_provider_name(const ca_provider *p) { return p->name; }
-unsigned ca_provider_refs(ca_provider *p) { return atomic_load(&p->refs); }
+unsigned ca_provider_refs(ca_provider *p) { return ca_atomic_load_uint(&p->refs, CA_SEQ_CST); }
 void *ca_provider_binding(const ca_provider *p) { return p->binding; }
 
 void ca_provider_set_idle_wait(ca_provider *p, int64_t ms) {
@@ -34,18 +34,18 @@ void ca_provider_set_idle_wait(ca_provider *p, int64_t ms) {
 }
 
 void ca_provider_count_error(ca_provider *p) {
-  atomic_fetch_add(&p->stats.errors, 1);
+  ca_atomic_fetch_add_u64(&p->stats.errors, 1, CA_SEQ_CST);
 }
 
 void ca_provider_counts(ca_provider *p, ca_pcounts *out) {
   int i;
-  out->calls = atomic_load(&p->stats.calls);
-  out->queued = atomic_load(&p->stats.queued);
+  out->calls = ca_atomic_load_u64(&p->stats.calls, CA_SEQ_CST);
+  out->queued = ca_atomic_load_u64(&p->stats.queued, CA_SEQ_CST);
   for (i = 0; i < CA_NPREFUSALS; i++)
-    out->refused[i] = atomic_load(&p->stats.refused[i]);
-  out->reports = atomic_load(&p->stats.reports);
-  out->cancelled = atomic_load(&p->stats.cancelled);
-  out->errors = atomic_load(&p->stats.errors);
+    out->refused[i] = ca_atomic_load_u64(&p->stats.refused[i], CA_SEQ_CST);
+  out->reports = ca_atomic_load_u64(&p->stats.reports, CA_SEQ_CST);
+  out->cancelled = ca_atomic_load_u64(&p->stats.cancelled, CA_SEQ_CST);
+  out->errors = ca_atomic_load_u64(&p->stats.errors, CA_SEQ_CST);
 }
 
 int ca_provider_active(ca_provider *p, const char *name) {
@@ -67,7 +67,7 @@ const char *ca_preq_args(const ca_preq *r, size_t *len) {
 }
 
 int ca_preq_done(const ca_preq *r) { return r->done; }
-int ca_preq_cancelled(ca_preq *r) { return atomic_load(&r->cancelled); }
+int ca_preq_cancelled(ca_preq *r) { return ca_atomic_load_int(&r->cancelled, CA_SEQ_CST); }
 int ca_preq_flag(const ca_preq *r) { return r->flag; }
 int ca_preq_ntargets(const ca_preq *r) { return r->ntargets; }
 ca_preq *ca_preq_target(const ca_preq *r, int i) { return r->targets[i]; }

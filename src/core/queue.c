@@ -52,35 +52,35 @@ typedef struct ca_segment {
 typedef struct ca_producer {
   uint64_t qid;
   struct ca_producer *next;   /* in the queue's list; written under lock */
-  atomic_int refs;            /* the thread's and the queue's */
-  atomic_int orphaned;        /* the thread has exited */
-  atomic_int queue_gone;      /* the queue was destroyed: the thread drops it */
+  ca_atomic_int refs;         /* the thread's and the queue's */
+  ca_atomic_int orphaned;     /* the thread has exited */
+  ca_atomic_int queue_gone;   /* the queue was destroyed: the thread drops it */
   /* producer side */
   CA_ALIGNAS(64) ca_segment *ptail;
   unsigned pidx;
   size_t credit_n, credit_b;
   int unpaced;                /* a pacing wait timed out (wait_ahead) */
-  atomic_int busy;
+  ca_atomic_int busy;
   /* pacing (wait_ahead): heap payload bytes pushed and not yet done
      (both sides write), whether the producer waits, and the bytes it
      resumes at */
-  CA_ALIGNAS(64) atomic_size_t inflight;
-  atomic_int waiting;
-  atomic_size_t resume_b;
+  CA_ALIGNAS(64) ca_atomic_size inflight;
+  ca_atomic_int waiting;
+  ca_atomic_size resume_b;
   /* published count: written by the producer, read by the consumer */
-  CA_ALIGNAS(64) atomic_ulong pushed;
+  CA_ALIGNAS(64) ca_atomic_u64 pushed;
   /* consumer side */
   CA_ALIGNAS(64) ca_segment *chead;
   unsigned cidx;
-  unsigned long popped;
-  unsigned long seen;         /* last published count the consumer read */
-  unsigned long trim_seen;    /* published count at the last dispatch's end */
-  atomic_ulong taken;         /* reports done: popped, published for pacing */
-  ca_segment *_Atomic spare;
+  uint64_t popped;
+  uint64_t seen;              /* last published count the consumer read */
+  uint64_t trim_seen;         /* published count at the last dispatch's end */
+  ca_atomic_u64 taken;        /* reports done: popped, published for pacing */
+  ca_atomic_ptr spare;
   ca_bufpool pool;            /* payload buffers handed back for reuse */
 } ca_producer;
 
-static atomic_ullong next_qid = 1;
+static ca_atomic_u64 next_qid = CA_ATOMIC_VAR(1);
 
 /* ---- producers and their threads --------------------------------------- */
 
@@ -106,14 +106,14 @@ static void free_segments(ca_producer *p) {
     free(s);
     s = n;
   }
-  spare = atomic_exchange(&p->spare, NULL);
+  spare = ca_atomic_exchange_ptr(&p->spare, NULL);
   free(spare);
   ca_bufpool_trim(&p->pool, 0);
   p->chead = p->ptail = NULL;
 }
 
 static void producer_unref(ca_producer *p) {
-  if (atomic_fetch_sub(&p->refs, 1) == 1) ca_aligned_free(p);
+  if (ca_atomic_fetch_sub_int(&p->refs, 1, CA_SEQ_CST) == 1) ca_aligned_free(p);
 }
 
 /* At thread exit: the rings stay for the consumer to drain and free. */
@@ -121,7 +121,7 @@ static void tl_destroy(void *v) {
   tl_list *l = v;
   int i;
   for (i = 0; i < l->n; i++) {
-    atomic_store_explicit(&l->ps[i]->orphaned, 1, memory_order_release);
+    ca_atomic_store_int(&l->ps[i]->orphaned, 1, CA_RELEASE);
     producer_unref(l->ps[i]);
   }
   free(l->ps);
@@ -143,16 +143,16 @@ static ca_producer *new_producer(ca_queue *q) {
   memset(p, 0, sizeof *p);
   seg->next = NULL;
   p->qid = q->id;
-  atomic_init(&p->refs, 2);
-  atomic_init(&p->orphaned, 0);
-  atomic_init(&p->queue_gone, 0);
-  atomic_init(&p->busy, 0);
-  atomic_init(&p->pushed, 0);
-  atomic_init(&p->spare, NULL);
-  atomic_init(&p->inflight, 0);
-  atomic_init(&p->waiting, 0);
-  atomic_init(&p->resume_b, 0);
-  atomic_init(&p->taken, 0);
+  ca_atomic_init_int(&p->refs, 2);
+  ca_atomic_init_int(&p->orphaned, 0);
+  ca_atomic_init_int(&p->queue_gone, 0);
+  ca_atomic_init_int(&p->busy, 0);
+  ca_atomic_init_u64(&p->pushed, 0);
+  ca_atomic_init_ptr(&p->spare, NULL);
+  ca_atomic_init_size(&p->inflight, 0);
+  ca_atomic_init_int(&p->waiting, 0);
+  ca_atomic_init_size(&p->resume_b, 0);
+  ca_atomic_init_u64(&p->taken, 0);
   ca_bufpool_init(&p->pool);
   p->ptail = p->chead = seg;
   return p;
@@ -172,7 +172,7 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
     if (tl->last != NULL && tl->last->qid == q->id) return tl->last;
     for (i = 0; i < tl->n; i++) {
       p = tl->ps[i];
-      if (atomic_load_explicit(&p->queue_gone, memory_order_acquire)) {
+      if (ca_atomic_load_int(&p->queue_gone, CA_ACQUIRE)) {
         tl->ps[i--] = tl->ps[--tl->n];
         if (tl->last == p) tl->last = NULL;
         producer_unref(p);
@@ -198,15 +198,15 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
   p = new_producer(q);
   if (p == NULL) { *err = CA_Q_NOMEM; return NULL; }
   ca_mutex_lock(&q->lock);
-  if (atomic_load(&q->closed)) {
+  if (ca_atomic_load_int(&q->closed, CA_SEQ_CST)) {
     ca_mutex_unlock(&q->lock);
     free_segments(p);
     ca_aligned_free(p);
     *err = CA_Q_CLOSED;
     return NULL;
   }
-  p->next = atomic_load_explicit(&q->producers, memory_order_relaxed);
-  atomic_store_explicit(&q->producers, p, memory_order_release);
+  p->next = ca_atomic_load_ptr(&q->producers, CA_RELAXED);
+  ca_atomic_store_ptr(&q->producers, p, CA_RELEASE);
   ca_mutex_unlock(&q->lock);
   tl->ps[tl->n++] = p;
   return tl->last = p;
@@ -215,19 +215,19 @@ static ca_producer *producer_for(ca_queue *q, int *err) {
 /* ---- limits --------------------------------------------------------------- */
 
 static int take_count(ca_queue *q, size_t n) {
-  size_t max = atomic_load_explicit(&q->max_count, memory_order_relaxed);
-  size_t c = atomic_fetch_add(&q->count, n);
+  size_t max = ca_atomic_load_size(&q->max_count, CA_RELAXED);
+  size_t c = ca_atomic_fetch_add_size(&q->count, n, CA_SEQ_CST);
   if (c + n <= max) return 1;
-  atomic_fetch_sub(&q->count, n);
+  ca_atomic_fetch_sub_size(&q->count, n, CA_SEQ_CST);
   return 0;
 }
 
 static int take_bytes(ca_queue *q, size_t n, int alone_ok) {
-  size_t max = atomic_load_explicit(&q->max_bytes, memory_order_relaxed);
-  size_t b = atomic_fetch_add(&q->bytes, n);
+  size_t max = ca_atomic_load_size(&q->max_bytes, CA_RELAXED);
+  size_t b = ca_atomic_fetch_add_size(&q->bytes, n, CA_SEQ_CST);
   /* one report larger than the whole budget may pass alone */
   if (b + n <= max || (alone_ok && b == 0)) return 1;
-  atomic_fetch_sub(&q->bytes, n);
+  ca_atomic_fetch_sub_size(&q->bytes, n, CA_SEQ_CST);
   return 0;
 }
 
@@ -236,8 +236,8 @@ static int reserve(ca_queue *q, ca_producer *p, size_t len) {
     /* far ahead of the consumer: give it the CPU (once per 64 reports;
        on a machine with fewer cores than threads this is what keeps the
        consumer, the bottleneck, running) */
-    if (atomic_load_explicit(&q->count, memory_order_relaxed) > YIELD_AT &&
-        atomic_load_explicit(&q->block_ms, memory_order_relaxed) <= 0)
+    if (ca_atomic_load_size(&q->count, CA_RELAXED) > YIELD_AT &&
+        ca_atomic_load_i64(&q->block_ms, CA_RELAXED) <= 0)
       ca_yield();   /* producers that wait for room are paced instead */
     if (take_count(q, CHUNK_N)) p->credit_n = CHUNK_N;
     else if (take_count(q, 1)) p->credit_n = 1;
@@ -262,23 +262,24 @@ static int reserve(ca_queue *q, ca_producer *p, size_t len) {
 ** or CA_Q_CLOSED when close woke it. busy is clear here.
 */
 static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
-  int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
+  int64_t block = ca_atomic_load_i64(&q->block_ms, CA_RELAXED);
   int64_t deadline;
   int ok = 0;
-  if (block <= 0 || atomic_load(&q->holds) > 0) return CA_Q_FULL;
+  if (block <= 0 || ca_atomic_load_int(&q->holds, CA_SEQ_CST) > 0) return CA_Q_FULL;
   deadline = ca_now_ns() + block * 1000000;
   ca_mutex_lock(&q->lock);
-  atomic_fetch_add(&q->waiters, 1);
-  while (!atomic_load(&q->closed) && atomic_load(&q->holds) == 0) {
+  ca_atomic_fetch_add_int(&q->waiters, 1, CA_SEQ_CST);
+  while (!ca_atomic_load_int(&q->closed, CA_SEQ_CST) &&
+         ca_atomic_load_int(&q->holds, CA_SEQ_CST) == 0) {
     int64_t left;
     if (reserve(q, p, len)) { ok = 1; break; }
     left = (deadline - ca_now_ns()) / 1000000;
     if (left <= 0) break;
     ca_cond_timedwait(&q->space, &q->lock, left);
   }
-  atomic_fetch_sub(&q->waiters, 1);
+  ca_atomic_fetch_sub_int(&q->waiters, 1, CA_SEQ_CST);
   ca_mutex_unlock(&q->lock);
-  return ok ? CA_Q_OK : atomic_load(&q->closed) ? CA_Q_CLOSED : CA_Q_FULL;
+  return ok ? CA_Q_OK : ca_atomic_load_int(&q->closed, CA_SEQ_CST) ? CA_Q_CLOSED : CA_Q_FULL;
 }
 
 /*
@@ -303,17 +304,18 @@ static int reserve_blocking(ca_queue *q, ca_producer *p, size_t len) {
 
 /* Whether p is still too far ahead: by half the bounds when resuming. */
 static int ahead(ca_producer *p, size_t bytes_bound, int resuming) {
-  unsigned long n = atomic_load(&p->pushed) - atomic_load(&p->taken);
-  size_t b = atomic_load(&p->inflight);
+  uint64_t n = ca_atomic_load_u64(&p->pushed, CA_SEQ_CST) -
+               ca_atomic_load_u64(&p->taken, CA_SEQ_CST);
+  size_t b = ca_atomic_load_size(&p->inflight, CA_SEQ_CST);
   if (resuming) return n > AHEAD_N / 2 || b > bytes_bound / 2;
   return n > AHEAD_N || b > bytes_bound;
 }
 
 static void wait_ahead(ca_queue *q, ca_producer *p, size_t len) {
   size_t bound = len > AHEAD_B / AHEAD_PAYLOADS ? len * AHEAD_PAYLOADS : AHEAD_B;
-  int64_t block = atomic_load_explicit(&q->block_ms, memory_order_relaxed);
+  int64_t block = ca_atomic_load_i64(&q->block_ms, CA_RELAXED);
   int64_t deadline, left;
-  if (block <= 0 || atomic_load(&q->holds) > 0) return;
+  if (block <= 0 || ca_atomic_load_int(&q->holds, CA_SEQ_CST) > 0) return;
   if (p->unpaced) {
     if (ahead(p, bound, 1)) return;
     p->unpaced = 0;
@@ -323,16 +325,17 @@ static void wait_ahead(ca_queue *q, ca_producer *p, size_t len) {
   ca_mutex_lock(&q->lock);
   /* waiting and resume_b, then paced, then the look at the ring: the
      consumer publishes what it took, fences, then reads paced */
-  atomic_store(&p->resume_b, bound);
-  atomic_store(&p->waiting, 1);
-  atomic_fetch_add(&q->paced, 1);
-  while (!atomic_load(&q->closed) && atomic_load(&q->holds) == 0 &&
+  ca_atomic_store_size(&p->resume_b, bound, CA_SEQ_CST);
+  ca_atomic_store_int(&p->waiting, 1, CA_SEQ_CST);
+  ca_atomic_fetch_add_int(&q->paced, 1, CA_SEQ_CST);
+  while (!ca_atomic_load_int(&q->closed, CA_SEQ_CST) &&
+         ca_atomic_load_int(&q->holds, CA_SEQ_CST) == 0 &&
          ahead(p, bound, 1) &&
          (left = (deadline - ca_now_ns()) / 1000000) > 0)
     ca_cond_timedwait(&q->ahead, &q->lock, left);
   p->unpaced = ahead(p, bound, 1);
-  atomic_fetch_sub(&q->paced, 1);
-  atomic_store(&p->waiting, 0);
+  ca_atomic_fetch_sub_int(&q->paced, 1, CA_SEQ_CST);
+  ca_atomic_store_int(&p->waiting, 0, CA_SEQ_CST);
   ca_mutex_unlock(&q->lock);
 }
 
@@ -342,7 +345,7 @@ static void wait_ahead(ca_queue *q, ca_producer *p, size_t len) {
    NULL when out of memory. Only the producing thread writes its tail. */
 static ca_slot *next_slot(ca_producer *p) {
   if (p->pidx == SEG_SLOTS) {
-    ca_segment *seg = atomic_exchange(&p->spare, NULL);
+    ca_segment *seg = ca_atomic_exchange_ptr(&p->spare, NULL);
     if (seg == NULL) seg = ca_malloc(sizeof *seg);
     if (seg == NULL) return NULL;
     seg->next = NULL;
@@ -363,19 +366,19 @@ int ca_queue_push(ca_queue *q, ca_target *to, HRESULT status,
   if (p == NULL) return err;
   if (p->credit_n == 0 || (buf != NULL && len > CA_INLINE))
     wait_ahead(q, p, buf != NULL && len > CA_INLINE ? len : 0);
-  atomic_exchange(&p->busy, 1);   /* a full barrier before reading closed */
-  if (atomic_load(&q->closed)) {
-    atomic_store_explicit(&p->busy, 0, memory_order_release);
+  ca_atomic_exchange_int(&p->busy, 1);  /* a full barrier before reading closed */
+  if (ca_atomic_load_int(&q->closed, CA_SEQ_CST)) {
+    ca_atomic_store_int(&p->busy, 0, CA_RELEASE);
     return CA_Q_CLOSED;
   }
   if (!reserve(q, p, len)) {
-    atomic_store_explicit(&p->busy, 0, memory_order_release);
+    ca_atomic_store_int(&p->busy, 0, CA_RELEASE);
     if ((err = reserve_blocking(q, p, len)) != CA_Q_OK) return err;
-    atomic_exchange(&p->busy, 1);
-    if (atomic_load(&q->closed)) {
+    ca_atomic_exchange_int(&p->busy, 1);
+    if (ca_atomic_load_int(&q->closed, CA_SEQ_CST)) {
       p->credit_n++;            /* unused; handed back when the ring goes */
       p->credit_b += len;
-      atomic_store_explicit(&p->busy, 0, memory_order_release);
+      ca_atomic_store_int(&p->busy, 0, CA_RELEASE);
       return CA_Q_CLOSED;
     }
   }
@@ -392,42 +395,43 @@ int ca_queue_push(ca_queue *q, ca_target *to, HRESULT status,
   s->null_buf = buf == NULL;
   if (heap != NULL) {
     s->u.heap = heap;
-    atomic_fetch_add(&p->inflight, len);
+    ca_atomic_fetch_add_size(&p->inflight, len, CA_SEQ_CST);
   } else if (buf != NULL && len > 0) memcpy(s->u.data, buf, len);
-  n = atomic_load_explicit(&p->pushed, memory_order_relaxed);
-  atomic_store_explicit(&p->pushed, n + 1, memory_order_release);
-  atomic_store_explicit(&p->busy, 0, memory_order_release);
-  atomic_thread_fence(memory_order_seq_cst);
-  if (!atomic_load_explicit(&q->signaled, memory_order_relaxed) &&
-      !atomic_exchange(&q->signaled, 1))
+  n = ca_atomic_load_u64(&p->pushed, CA_RELAXED);
+  ca_atomic_store_u64(&p->pushed, n + 1, CA_RELEASE);
+  ca_atomic_store_int(&p->busy, 0, CA_RELEASE);
+  ca_atomic_fence();
+  if (!ca_atomic_load_int(&q->signaled, CA_RELAXED) &&
+      !ca_atomic_exchange_int(&q->signaled, 1))
     ca_wake_signal(&q->wake);
   return CA_Q_OK;
 nomem:
   ca_bufpool_free(heap);
   p->credit_n++;
   p->credit_b += len;
-  atomic_store_explicit(&p->busy, 0, memory_order_release);
+  ca_atomic_store_int(&p->busy, 0, CA_RELEASE);
   return CA_Q_NOMEM;
 }
 
 /* ---- consumer ------------------------------------------------------------- */
 
 static ca_producer *head(ca_queue *q) {
-  return atomic_load_explicit(&q->producers, memory_order_acquire);
+  return ca_atomic_load_ptr(&q->producers, CA_ACQUIRE);
 }
 
 static int take_from(ca_producer *p, ca_report *r) {
   ca_slot *s;
   /* read the producer's line only when what was seen is used up */
   if (p->seen == p->popped) {
-    p->seen = atomic_load_explicit(&p->pushed, memory_order_acquire);
+    p->seen = ca_atomic_load_u64(&p->pushed, CA_ACQUIRE);
     if (p->seen == p->popped) return 0;
   }
   if (p->cidx == SEG_SLOTS) {
-    ca_segment *old = p->chead, *expected = NULL;
+    ca_segment *old = p->chead;
+    void *expected = NULL;
     p->chead = old->next;
     p->cidx = 0;
-    if (!atomic_compare_exchange_strong(&p->spare, &expected, old)) free(old);
+    if (!ca_atomic_cas_ptr(&p->spare, &expected, old)) free(old);
   }
   s = &p->chead->slots[p->cidx++];
   p->popped++;
@@ -478,11 +482,11 @@ int ca_queue_pop(ca_queue *q, ca_report *r) {
 /* Consumer: wakes paced producers whose rings came down to half. */
 static void wake_paced(ca_queue *q) {
   ca_producer *p;
-  atomic_thread_fence(memory_order_seq_cst);
-  if (atomic_load_explicit(&q->paced, memory_order_relaxed) == 0) return;
+  ca_atomic_fence();
+  if (ca_atomic_load_int(&q->paced, CA_RELAXED) == 0) return;
   for (p = head(q); p != NULL; p = p->next)
-    if (atomic_load(&p->waiting) &&
-        !ahead(p, atomic_load(&p->resume_b), 1)) {
+    if (ca_atomic_load_int(&p->waiting, CA_SEQ_CST) &&
+        !ahead(p, ca_atomic_load_size(&p->resume_b, CA_SEQ_CST), 1)) {
       ca_mutex_lock(&q->lock);
       ca_cond_broadcast(&q->ahead);
       ca_mutex_unlock(&q->lock);
@@ -493,10 +497,10 @@ static void wake_paced(ca_queue *q) {
 static void hand_back(ca_queue *q) {
   wake_paced(q);
   if (q->ret_count == 0 && q->ret_bytes == 0) return;
-  atomic_fetch_sub(&q->count, q->ret_count);
-  atomic_fetch_sub(&q->bytes, q->ret_bytes);
+  ca_atomic_fetch_sub_size(&q->count, q->ret_count, CA_SEQ_CST);
+  ca_atomic_fetch_sub_size(&q->bytes, q->ret_bytes, CA_SEQ_CST);
   q->ret_count = q->ret_bytes = 0;
-  if (atomic_load(&q->waiters) > 0) {
+  if (ca_atomic_load_int(&q->waiters, CA_SEQ_CST) > 0) {
     ca_mutex_lock(&q->lock);
     ca_cond_broadcast(&q->space);
     ca_mutex_unlock(&q->lock);
@@ -505,12 +509,11 @@ static void hand_back(ca_queue *q) {
 
 void ca_queue_done(ca_queue *q, ca_report *r) {
   ca_producer *p = r->from;
-  atomic_store_explicit(&p->taken,
-                        atomic_load_explicit(&p->taken, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  ca_atomic_store_u64(&p->taken,
+                        ca_atomic_load_u64(&p->taken, CA_RELAXED) + 1, CA_RELAXED);
   if (r->heap != NULL) {
     ca_bufpool_recycle(&p->pool, r->heap);
-    atomic_fetch_sub(&p->inflight, r->len);
+    ca_atomic_fetch_sub_size(&p->inflight, r->len, CA_SEQ_CST);
   }
   r->heap = NULL;
   q->ret_count++;
@@ -522,7 +525,7 @@ size_t ca_queue_pending(ca_queue *q) {
   size_t n = 0;
   ca_producer *p;
   for (p = head(q); p != NULL; p = p->next)
-    n += atomic_load_explicit(&p->pushed, memory_order_acquire) - p->popped;
+    n += ca_atomic_load_u64(&p->pushed, CA_ACQUIRE) - p->popped;
   return n;
 }
 
@@ -532,10 +535,10 @@ static void reap(ca_queue *q) {
   ca_mutex_lock(&q->lock);
   for (p = head(q); p != NULL; p = next) {
     next = p->next;
-    if (atomic_load_explicit(&p->orphaned, memory_order_acquire) &&
-        atomic_load_explicit(&p->pushed, memory_order_acquire) == p->popped) {
+    if (ca_atomic_load_int(&p->orphaned, CA_ACQUIRE) &&
+        ca_atomic_load_u64(&p->pushed, CA_ACQUIRE) == p->popped) {
       if (prev != NULL) prev->next = next;
-      else atomic_store_explicit(&q->producers, next, memory_order_release);
+      else ca_atomic_store_ptr(&q->producers, next, CA_RELEASE);
       if (q->cur == p) { q->cur = NULL; q->burst = 0; }
       q->ret_count += p->credit_n;   /* credit the thread never used */
       q->ret_bytes += p->credit_b;
@@ -558,22 +561,22 @@ void ca_queue_settle(ca_queue *q) {
   hand_back(q);
   /* a ring that pushed nothing since the last dispatch keeps few buffers */
   for (p = head(q); p != NULL; p = p->next) {
-    unsigned long n = atomic_load_explicit(&p->pushed, memory_order_relaxed);
+    unsigned long n = ca_atomic_load_u64(&p->pushed, CA_RELAXED);
     if (n == p->trim_seen) ca_bufpool_trim(&p->pool, CA_BUFPOOL_IDLE);
     p->trim_seen = n;
   }
   if (ca_queue_pending(q) > 0) return;
   /* clear, disarm, fence, look again: see the wake-up protocol above */
   ca_wake_clear(&q->wake);
-  atomic_store(&q->signaled, 0);
-  atomic_thread_fence(memory_order_seq_cst);
-  if (ca_queue_pending(q) > 0 && !atomic_exchange(&q->signaled, 1))
+  ca_atomic_store_int(&q->signaled, 0, CA_SEQ_CST);
+  ca_atomic_fence();
+  if (ca_queue_pending(q) > 0 && !ca_atomic_exchange_int(&q->signaled, 1))
     ca_wake_signal(&q->wake);
 }
 
 void ca_queue_hold(ca_queue *q, int on) {
   ca_mutex_lock(&q->lock);
-  atomic_fetch_add(&q->holds, on ? 1 : -1);
+  ca_atomic_fetch_add_int(&q->holds, on ? 1 : -1, CA_SEQ_CST);
   ca_cond_broadcast(&q->space);
   ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
@@ -584,12 +587,12 @@ void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
   ca_producer *p;
   ca_report r;
   ca_mutex_lock(&q->lock);
-  atomic_store(&q->closed, 1);
+  ca_atomic_store_int(&q->closed, 1, CA_SEQ_CST);
   ca_cond_broadcast(&q->space);
   ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
   for (p = head(q); p != NULL; p = p->next)
-    while (atomic_load(&p->busy)) ca_yield();
+    while (ca_atomic_load_int(&p->busy, CA_SEQ_CST)) ca_yield();
   while (ca_queue_pop(q, &r)) {
     discard(ud, &r);
     ca_queue_done(q, &r);
@@ -601,18 +604,18 @@ void ca_queue_close(ca_queue *q, void (*discard)(void *ud, ca_report *r),
 
 int ca_queue_init(ca_queue *q) {
   memset(q, 0, sizeof *q);
-  q->id = atomic_fetch_add(&next_qid, 1);
-  atomic_init(&q->count, 0);
-  atomic_init(&q->bytes, 0);
-  atomic_init(&q->signaled, 0);
-  atomic_init(&q->closed, 0);
-  atomic_init(&q->waiters, 0);
-  atomic_init(&q->holds, 0);
-  atomic_init(&q->paced, 0);
-  atomic_init(&q->producers, NULL);
-  atomic_init(&q->max_count, CA_DEFAULT_MAX_QUEUED);
-  atomic_init(&q->max_bytes, CA_DEFAULT_MAX_QUEUED_BYTES);
-  atomic_init(&q->block_ms, CA_DEFAULT_BLOCK_MS);
+  q->id = ca_atomic_fetch_add_u64(&next_qid, 1, CA_SEQ_CST);
+  ca_atomic_init_size(&q->count, 0);
+  ca_atomic_init_size(&q->bytes, 0);
+  ca_atomic_init_int(&q->signaled, 0);
+  ca_atomic_init_int(&q->closed, 0);
+  ca_atomic_init_int(&q->waiters, 0);
+  ca_atomic_init_int(&q->holds, 0);
+  ca_atomic_init_int(&q->paced, 0);
+  ca_atomic_init_ptr(&q->producers, NULL);
+  ca_atomic_init_size(&q->max_count, CA_DEFAULT_MAX_QUEUED);
+  ca_atomic_init_size(&q->max_bytes, CA_DEFAULT_MAX_QUEUED_BYTES);
+  ca_atomic_init_i64(&q->block_ms, CA_DEFAULT_BLOCK_MS);
   ca_call_once(&tl_once, make_key);
   if (!tl_key_made) return -1;
   if (ca_wake_init(&q->wake) != 0) return -1;
@@ -640,7 +643,7 @@ void ca_queue_destroy(ca_queue *q) {
     ca_producer *n = p->next;
     free_segments(p);
     /* the thread's reference may remain: its next lookup lets go */
-    atomic_store_explicit(&p->queue_gone, 1, memory_order_release);
+    ca_atomic_store_int(&p->queue_gone, 1, CA_RELEASE);
     producer_unref(p);
     p = n;
   }
@@ -652,16 +655,16 @@ void ca_queue_destroy(ca_queue *q) {
 
 void ca_queue_set_limits(ca_queue *q, const ca_queue_limits *l) {
   ca_mutex_lock(&q->lock);
-  atomic_store(&q->max_count, l->max_count);
-  atomic_store(&q->max_bytes, l->max_bytes);
-  atomic_store(&q->block_ms, l->block_ms);
+  ca_atomic_store_size(&q->max_count, l->max_count, CA_SEQ_CST);
+  ca_atomic_store_size(&q->max_bytes, l->max_bytes, CA_SEQ_CST);
+  ca_atomic_store_i64(&q->block_ms, l->block_ms, CA_SEQ_CST);
   ca_cond_broadcast(&q->space);  /* waiters re-check against new bounds */
   ca_cond_broadcast(&q->ahead);
   ca_mutex_unlock(&q->lock);
 }
 
 void ca_queue_get_limits(ca_queue *q, ca_queue_limits *l) {
-  l->max_count = atomic_load(&q->max_count);
-  l->max_bytes = atomic_load(&q->max_bytes);
-  l->block_ms = atomic_load(&q->block_ms);
+  l->max_count = ca_atomic_load_size(&q->max_count, CA_SEQ_CST);
+  l->max_bytes = ca_atomic_load_size(&q->max_bytes, CA_SEQ_CST);
+  l->block_ms = ca_atomic_load_i64(&q->block_ms, CA_SEQ_CST);
 }

@@ -13,7 +13,7 @@
 #ifndef CA_QUEUE_H
 #define CA_QUEUE_H
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "platform.h"
@@ -72,20 +72,20 @@ typedef struct ca_queue_limits {
 
 typedef struct ca_queue {
   uint64_t id;                /* never reused: keys producers' caches */
-  CA_ALIGNAS(64) atomic_size_t count;   /* reserved: queued + credits held */
-  CA_ALIGNAS(64) atomic_size_t bytes;
-  CA_ALIGNAS(64) atomic_int signaled;   /* wake descriptor armed */
-  atomic_int closed;
-  atomic_int waiters;         /* producers blocked for room */
-  atomic_int holds;           /* > 0: the consumer cannot make room now, so
+  CA_ALIGNAS(64) ca_atomic_size count;  /* reserved: queued + credits held */
+  CA_ALIGNAS(64) ca_atomic_size bytes;
+  CA_ALIGNAS(64) ca_atomic_int signaled;  /* wake descriptor armed */
+  ca_atomic_int closed;
+  ca_atomic_int waiters;      /* producers blocked for room */
+  ca_atomic_int holds;        /* > 0: the consumer cannot make room now, so
                                  producers do not wait for it */
-  atomic_int paced;           /* producers waiting to fall less far ahead */
-  struct ca_producer *_Atomic producers;   /* list, prepended under lock */
+  ca_atomic_int paced;        /* producers waiting to fall less far ahead */
+  ca_atomic_ptr producers;                 /* list, prepended under lock */
   ca_mutex lock;              /* producer list changes, blocking */
   ca_cond space;
   ca_cond ahead;              /* paced producers wait here */
-  atomic_size_t max_count, max_bytes;   /* the limits, read lock-free */
-  atomic_llong block_ms;
+  ca_atomic_size max_count, max_bytes;  /* the limits, read lock-free */
+  ca_atomic_i64 block_ms;
   /* consumer-only */
   size_t ret_count, ret_bytes;        /* credit to hand back */
   int depth;                  /* nested dispatches */

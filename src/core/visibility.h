@@ -7,7 +7,8 @@
 ** exported is marked CA_EXPORT: luaopen_customaction_core, the C API of
 ** include/customaction.h (customaction_*) and, in luapm,
 ** GetProtocolManager. It also spells, once, the other compiler-specific
-** attributes the sources use (forced inlining, member alignment).
+** attributes the sources use (forced inlining, member alignment, printf
+** formats); atomics.h has the atomic operations.
 */
 #ifndef CA_VISIBILITY_H
 #define CA_VISIBILITY_H
@@ -39,8 +40,17 @@
    otherwise call rather than inline (measured with callgrind). */
 #if defined(__GNUC__)
 #define CA_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CA_ALWAYS_INLINE __forceinline
 #else
 #define CA_ALWAYS_INLINE inline
+#endif
+
+/* A function taking a printf format at argument FMT, the values after it. */
+#if defined(__GNUC__)
+#define CA_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define CA_PRINTF_LIKE(fmt, args)
 #endif
 
 #endif

@@ -23,7 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <errno.h>
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +54,10 @@ static const char *const cut_reasons[] = {
 
 typedef struct luapm {
   const IProtocolManagerVtbl *lpVtbl;
-  atomic_uint refs;              /* the host's COM references */
-  atomic_int stop;               /* the delivery loop ends */
-  atomic_int interrupt;          /* RUN_ON, or why the hook raises */
-  atomic_int shut;
+  ca_atomic_uint refs;           /* the host's COM references */
+  ca_atomic_int stop;            /* the delivery loop ends */
+  ca_atomic_int interrupt;       /* RUN_ON, or why the hook raises */
+  ca_atomic_int shut;
   /* one reference, or NULL; the script's thread releases it when it
      ends (free_luapm when no thread ran) */
   IWorkerProcessFramework *fw;
@@ -139,8 +139,8 @@ static int on_script_thread(luapm *pm) {
 
 /* Ends the delivery loop; the reason, if any, interrupts running Lua. */
 static void stop_script(luapm *pm, int reason) {
-  if (reason != RUN_ON) atomic_store(&pm->interrupt, reason);
-  atomic_store(&pm->stop, 1);
+  if (reason != RUN_ON) ca_atomic_store_int(&pm->interrupt, reason, CA_SEQ_CST);
+  ca_atomic_store_int(&pm->stop, 1, CA_SEQ_CST);
 }
 
 /* ---- the script's state, on its thread ------------------------------- */
@@ -155,7 +155,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &hook_key);
   pm = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  why = pm != NULL ? atomic_load(&pm->interrupt) : RUN_ON;
+  why = pm != NULL ? ca_atomic_load_int(&pm->interrupt, CA_SEQ_CST) : RUN_ON;
   if (why != RUN_ON)
     luaL_error(L, "luapm interrupted the script: %s", cut_reasons[why]);
 }
@@ -356,11 +356,11 @@ static void *script_thread(void *arg) {
     rc = protected(L, start, pm);
   }
   set_ready(pm, rc);
-  while (rc == LUA_OK && !atomic_load(&pm->stop))
+  while (rc == LUA_OK && !ca_atomic_load_int(&pm->stop, CA_SEQ_CST))
     protected(L, round_once, pm);   /* a step that raises is reported */
   /* closing: what interrupted the loop has done its work; only a waiter
      that runs out of time from here on interrupts the shutdown hook */
-  atomic_store(&pm->interrupt, RUN_ON);
+  ca_atomic_store_int(&pm->interrupt, RUN_ON, CA_SEQ_CST);
   if (rc == LUA_OK) protected(L, drain, pm);
   if (L != NULL) {
     lua_sethook(L, NULL, 0, 0);   /* finalizers must not raise */
@@ -382,7 +382,7 @@ static void *script_thread(void *arg) {
 #define SELF(p) ((luapm *)(void *)(p))
 
 static ULONG WPF_METHOD pm_addref(IProtocolManager *self) {
-  return atomic_fetch_add(&SELF(self)->refs, 1) + 1;
+  return ca_atomic_fetch_add_uint(&SELF(self)->refs, 1, CA_SEQ_CST) + 1;
 }
 
 /* The last Release stops the script as Shutdown(FALSE) would, waiting
@@ -390,7 +390,7 @@ static ULONG WPF_METHOD pm_addref(IProtocolManager *self) {
    object when it finishes. */
 static ULONG WPF_METHOD pm_release(IProtocolManager *self) {
   luapm *pm = SELF(self);
-  unsigned n = atomic_fetch_sub(&pm->refs, 1) - 1;
+  unsigned n = ca_atomic_fetch_sub_uint(&pm->refs, 1, CA_SEQ_CST) - 1;
   if (n != 0) return n;
   stop_script(pm, RUN_ON);
   if (!on_script_thread(pm) && !wait_thread(pm, pm->shutdown_ms))
@@ -421,7 +421,7 @@ static HRESULT WPF_METHOD pm_custom(IProtocolManager *self, DWORD id, PVOID *ppv
 static HRESULT WPF_METHOD pm_shutdown(IProtocolManager *self, BOOL immediate) {
   luapm *pm = SELF(self);
   HRESULT hr;
-  if (atomic_exchange(&pm->shut, 1)) return CA_RPC_E_DISCONNECTED;
+  if (ca_atomic_exchange_int(&pm->shut, 1)) return CA_RPC_E_DISCONNECTED;
   hr = pm->inner->lpVtbl->Shutdown(pm->inner, immediate);
   stop_script(pm, immediate ? CUT_IMMEDIATE : RUN_ON);
   if (on_script_thread(pm) || wait_thread(pm, pm->shutdown_ms)) return hr;
@@ -491,10 +491,10 @@ static HRESULT new_luapm(IWorkerProcessFramework *fw, luapm **out) {
     return CA_E_OUTOFMEMORY;
   }
   pm->lpVtbl = &luapm_vtbl;
-  atomic_init(&pm->refs, 1);
-  atomic_init(&pm->stop, 0);
-  atomic_init(&pm->interrupt, RUN_ON);
-  atomic_init(&pm->shut, 0);
+  ca_atomic_init_uint(&pm->refs, 1);
+  ca_atomic_init_int(&pm->stop, 0);
+  ca_atomic_init_int(&pm->interrupt, RUN_ON);
+  ca_atomic_init_int(&pm->shut, 0);
   ca_mutex_init(&pm->m);
   ca_cond_init(&pm->c);
   pm->hosted = 1;

@@ -73,7 +73,7 @@ ca_issuer *ca_issuer_new(const ca_issuer_opts *o) {
   if (ca_cond_init(&is->work) != 0) goto fail_lock;
   if (ca_cond_init(&is->idle) != 0) goto fail_work;
   ca_sim_set_vtables(is);
-  atomic_init(&is->refs, 1);
+  ca_atomic_init_uint(&is->refs, 1);
   is->start_ns = ca_now_ns();
   ca_log_init(&is->log, o->log, (size_t)o->log_limit);
   is->is_virtual = o->threads <= 0;
@@ -99,11 +99,11 @@ fail_lock:
 }
 
 ULONG ca_issuer_addref(ca_issuer *is) {
-  return atomic_fetch_add(&is->refs, 1) + 1;
+  return ca_atomic_fetch_add_uint(&is->refs, 1, CA_SEQ_CST) + 1;
 }
 
 ULONG ca_issuer_release(ca_issuer *is) {
-  unsigned r = atomic_fetch_sub(&is->refs, 1);
+  unsigned r = ca_atomic_fetch_sub_uint(&is->refs, 1, CA_SEQ_CST);
   size_t i;
   if (r != 1) return r - 1;
   ca_issuer_close(is);

@@ -11,7 +11,7 @@
 #ifndef CA_SIM_H
 #define CA_SIM_H
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "constants.h"
@@ -106,7 +106,7 @@ typedef struct ca_worker {
 struct ca_issuer {
   const IPmCustomActionsVtbl *v1;
   const IPmCustomActions2Vtbl *v2;
-  atomic_uint refs;
+  ca_atomic_uint refs;
   ca_mutex lock;
   ca_cond work;                /* workers: something to do */
   ca_cond idle;                /* an operation ended */
