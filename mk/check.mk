@@ -37,8 +37,8 @@ docs: $(MODULE)
 # Two lanes run at once (tools/ci.sh), balanced by their times; CI_LANES=1
 # runs them one after another. windows-interlocked follows windows in its
 # lane: it uses that build's Wine prefix and test DLLs.
-CI_LANE_A = lint docs test dist-check versions
-CI_LANE_B = windows windows-interlocked windows32 x86 sanitize tsan valgrind oom fuzz bench-check
+CI_LANE_A = lint docs test dist-check versions valgrind
+CI_LANE_B = windows windows-interlocked windows32 x86 sanitize tsan oom fuzz bench-check
 CI_STEPS = $(CI_LANE_A) $(CI_LANE_B)
 .PHONY: shared-build
 shared-build: all $(TEST_DEPS)
