@@ -6,10 +6,10 @@
 ** state's main thread, inside one protected call per request with a
 ** traceback handler; an action runs directly in it, every other user
 ** function (hook, on_cancel) in a nested protected call, and each one's
-** error goes to on_error. The proxy's user value is
-** a table: actions, health, idle, shutdown, on_error, and replies (weak
-** values: request pointer -> reply), through which unregistering finds
-** the reply to cancel.
+** error goes to on_error. The proxy's first user value is a table:
+** actions, health, idle, shutdown, on_error, and replies (weak values:
+** request pointer -> reply), through which unregistering finds the reply
+** to cancel; its second is the actions table again, for a request.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -115,7 +115,7 @@ static void run_action(lua_State *L, int proxy, run_ctx *c) {
     ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
     return;
   }
-  ca_lprovider_field(L, proxy, "actions");
+  lua_getiuservalue(L, proxy, 2);   /* the actions table */
   if (lua_getfield(L, -1, ca_preq_name(r)) == LUA_TNIL) {
     lua_pop(L, 2);   /* undefined since the call was accepted */
     ca_preq_report(c->p, r, CA_E_NOTIMPL, 1, NULL, 0);
@@ -423,11 +423,13 @@ static int l_provider(lua_State *L) {
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */
   make_table(L, 1, 3);                     /* 5 */
-  lp = lua_newuserdatauv(L, sizeof *lp, 1);
+  lp = lua_newuserdatauv(L, sizeof *lp, 2);
   lp->obj = NULL;
   luaL_setmetatable(L, CA_PROVIDER_MT);
   lua_insert(L, -2);
   lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, 3);   /* the actions again: a request's one lookup */
+  lua_setiuservalue(L, -2, 2);
   lp->obj = ca_provider_new(s->hub, name, names, n, run, s);
   if (lp->obj == NULL) return luaL_error(L, "not enough memory");
   ca_provider_set_idle_wait(lp->obj, wait_ms);
