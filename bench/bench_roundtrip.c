@@ -14,6 +14,13 @@
 **   provider_run  a native caller's RunCustomAction("Echo") on a Lua
 **                 provider (ca.provider), on the Lua thread, into a
 **                 native callback
+**   provider_stream  a native caller's RegisterCustomActionCallback on a
+**                 Lua provider whose action sends 100 reports of 16 B and a
+**                 final one at once, per report
+**   stream_bare   a stream from a thread that does nothing but call
+**                 ReportResult (16 B) on a callback's v2 pointer, into a
+**                 Lua handler, per report: a library with no work of its
+**                 own (both threads counted, as for stream)
 **   stream        a registration on the sample protocol manager streaming
 **                 from its own thread into a Lua handler, per report: on
 **                 its virtual clock, "Clock advance=N" makes the library's
@@ -24,12 +31,13 @@
 ** Usage: bench_roundtrip [path/to/samplepm.so [path/to/minipm.so]]
 **        bench_roundtrip SAMPLEPM MINIPM count OP N  (OP: report,
 **          actions_run, actions_run_fn, actions_run_sample, provider_run,
-**          stream)
+**          provider_stream, stream, stream_bare)
 **          one warm-up, then N operations inside measure(), for callgrind
 **          (tools/bench-check.sh): --toggle-collect=measure counts the Lua
 **          thread's part; a stream's library thread is counted by taking
 **          the difference of two whole-program runs
 */
+#include <pthread.h>
 #include <string.h>
 
 #include "lua.h"
@@ -103,10 +111,27 @@ static const char *setup =
   "end\n"
   "if not ca.provider then M.no_provider = 'ca.provider is not in this build'\n"
   "else\n"
+  "  local report = string.rep('x', 16)\n"
   "  M.provider = ca.provider { actions = {\n"
   "    Echo = function(args, reply) return reply:finish(ca.S_OK, args) end,\n"
+  "    Count = function(args, reply)\n"
+  "      for _ = 1, tonumber(args) do reply:send(ca.S_OK, report) end\n"
+  "      return reply:finish(ca.S_OK, report)\n"
+  "    end,\n"
   "  } }\n"
   "  M.provider_v1 = M.provider:interface('v1')\n"
+  "  M.provider_v2 = M.provider:interface('v2')\n"
+  "end\n"
+  "local bare_got, bare_done = 0, false\n"
+  "M.bare_cb = ca.callback(function(_, _, final)\n"
+  "  bare_got = bare_got + 1\n"
+  "  bare_done = final\n"
+  "end, { reuse = true })\n"
+  "M.bare_ptr = M.bare_cb:interface('v2')\n"
+  "function M.bare_wait(count)\n"
+  "  while not bare_done do ca.wait(1) end\n"
+  "  assert(bare_got == count, 'stream_bare: ' .. bare_got .. ' of ' .. count)\n"
+  "  bare_got, bare_done = 0, false\n"
   "end\n"
   "return M\n";
 
@@ -185,10 +210,93 @@ static double provider_ns(long n) {
   return t0 * 1e9 / (double)n;
 }
 
+/* provider_stream: n registrations of "Count", each PSTREAM reports and a
+   final one, into a native v2 callback; ns per report. */
+#define PSTREAM 100
+static long native_reports2;
+static ULONG n2_addref(ICustomAction2ResultCallback *self) { (void)self; return 2; }
+static ULONG n2_release(ICustomAction2ResultCallback *self) { (void)self; return 1; }
+static HRESULT n2_report(ICustomAction2ResultCallback *self, HRESULT hr,
+                         BOOL final, BYTE *buf, DWORD len) {
+  (void)self; (void)hr; (void)final; (void)buf; (void)len;
+  native_reports2++;
+  return 0;
+}
+static const ICustomAction2ResultCallbackVtbl n2_vtbl = {n2_addref,
+  n2_release, n2_report};
+static ICustomAction2ResultCallback native_cb2 = {&n2_vtbl};
+
+static double provider_stream_ns(long n) {
+  static const WCHAR name[] = {'C', 'o', 'u', 'n', 't', 0};
+  static const WCHAR args[] = {'1', '0', '0', 0};
+  IPmCustomActions2 *pm;
+  double t0;
+  long i;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, M);
+  lua_getfield(L, -1, "provider_v2");
+  pm = lua_touserdata(L, -1);
+  lua_pop(L, 2);
+  native_reports2 = 0;
+  t0 = bench_now();
+  for (i = 0; i < n; i++)
+    pm->lpVtbl->RegisterCustomActionCallback(pm, name, args, &native_cb2);
+  t0 = bench_now() - t0;
+  if (native_reports2 != n * (PSTREAM + 1)) {
+    fprintf(stderr, "provider_stream: %ld reports of %ld\n", native_reports2,
+            n * (PSTREAM + 1));
+    return -1;
+  }
+  return t0 * 1e9 / (double)(n * (PSTREAM + 1));
+}
+
+/* stream_bare: a thread that does nothing but ReportResult (16 B, the last
+   final) on a callback's v2 pointer, the Lua thread in ca.wait: a stream
+   from a library whose own work is nil. ns per report. */
+typedef struct bare_job {
+  ICustomAction2ResultCallback *v2;
+  long n;
+} bare_job;
+
+static void *bare_produce(void *arg) {
+  bare_job *j = arg;
+  unsigned char buf[16] = {0};
+  long i;
+  for (i = 0; i < j->n; i++) {
+    buf[0] = (unsigned char)i;
+    j->v2->lpVtbl->ReportResult(j->v2, 0, i == j->n - 1, buf, 16);
+  }
+  return NULL;
+}
+
+static double stream_bare_ns(long n) {
+  bare_job j;
+  pthread_t t;
+  double t0;
+  int ok;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, M);
+  lua_getfield(L, -1, "bare_ptr");
+  j.v2 = lua_touserdata(L, -1);
+  j.n = n;
+  lua_getfield(L, -2, "bare_wait");
+  lua_pushinteger(L, n);
+  t0 = bench_now();
+  pthread_create(&t, NULL, bare_produce, &j);
+  ok = lua_pcall(L, 1, 0, 0) == LUA_OK;
+  pthread_join(t, NULL);
+  t0 = bench_now() - t0;
+  if (!ok) {
+    fprintf(stderr, "stream_bare: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return ok ? t0 * 1e9 / (double)n : -1;
+}
+
 /* The reason a part is skipped (M.no_load, M.no_mini, M.no_provider), or
-   NULL. */
+   NULL (also for field NULL: a part that needs nothing). */
 static const char *missing(const char *field) {
   const char *why;
+  if (field == NULL) return NULL;
   lua_rawgeti(L, LUA_REGISTRYINDEX, M);
   lua_getfield(L, -1, field);
   why = lua_tostring(L, -1);
@@ -199,7 +307,8 @@ static const char *missing(const char *field) {
 /* Which part an operation needs, by its skip field; NULL for none. */
 static const char *needs(const char *op) {
   if (strcmp(op, "report") == 0) return NULL;
-  if (strcmp(op, "provider_run") == 0) return "no_provider";
+  if (strcmp(op, "stream_bare") == 0) return NULL;
+  if (strncmp(op, "provider_", 9) == 0) return "no_provider";
   if (strcmp(op, "actions_run") == 0 || strcmp(op, "actions_run_fn") == 0)
     return "no_mini";
   return "no_load";
@@ -222,6 +331,8 @@ static void result(const char *name, double *v, double *ref, int runs) {
 static double run_op(const char *op, long n) {
   if (strcmp(op, "report") == 0) return report_ns(n);
   if (strcmp(op, "provider_run") == 0) return provider_ns(n);
+  if (strcmp(op, "provider_stream") == 0) return provider_stream_ns(n);
+  if (strcmp(op, "stream_bare") == 0) return stream_bare_ns(n);
   return lua_ns(op, n);
 }
 
@@ -230,7 +341,7 @@ __attribute__((noinline)) static double measure(const char *op, long n) {
 }
 
 static int count_only(const char *op, long n) {
-  const char *field = needs(op), *why = field ? missing(field) : NULL;
+  const char *why = missing(needs(op));
   if (why != NULL) {
     fprintf(stderr, "bench_roundtrip: %s: %s\n", op, why);
     return 2;
@@ -239,8 +350,17 @@ static int count_only(const char *op, long n) {
   return 0;
 }
 
+/* How many of op a run makes, for n same-thread reports' worth: a
+   provider_stream registration is PSTREAM + 1 reports. */
+static long op_count(const char *op, long n) {
+  if (strcmp(op, "stream") == 0) return n / 4;
+  if (strcmp(op, "provider_stream") == 0) return n / (PSTREAM + 1);
+  return n;
+}
+
 static const char *const ops[] = {"actions_run", "actions_run_fn",
-  "actions_run_sample", "provider_run", "stream"};
+  "actions_run_sample", "provider_run", "provider_stream", "stream",
+  "stream_bare"};
 #define NOPS (sizeof ops / sizeof ops[0])
 
 int main(int argc, char **argv) {
@@ -272,8 +392,7 @@ int main(int argc, char **argv) {
   for (r = 0; r < runs; r++) {
     rep[r] = report_ns(n);
     for (k = 0; k < NOPS; k++)
-      v[k][r] = why[k] ? -1 : run_op(ops[k], strcmp(ops[k], "stream") == 0
-                                     ? n / 4 : n);
+      v[k][r] = why[k] ? -1 : run_op(ops[k], op_count(ops[k], n));
   }
   for (k = 0; k < NOPS; k++) result(ops[k], v[k], rep, runs);
   bench_report("roundtrip", "report", bench_summarise(rep, runs), "ns/op");

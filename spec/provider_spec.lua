@@ -174,6 +174,109 @@ describe("RunCustomAction on the Lua thread", function()
     assert.equal(1, pm:stats().errors)
   end)
 
+  it("leaves a reply kept past its action reading as it did, never reused",
+     function()
+    local kept = {}
+    local pm = ca.provider{ actions = { Keep = function(args, reply)
+      kept[#kept + 1] = reply
+      return reply:finish(ca.S_OK, args)
+    end } }
+    local cb, got = support.recorder(ca)
+    local cb2, got2 = support.recorder(ca)
+    peer.call("run", pm:interface("v1"), "Keep", "first", cb:interface("v1"))
+    peer.call("run", pm:interface("v1"), "Keep", "second", cb2:interface("v1"))
+    assert.same({ "first!" }, responses(got))
+    assert.same({ "second!" }, responses(got2))
+    assert.is_false(rawequal(kept[1], kept[2]))
+    for i, args in ipairs{ "first", "second" } do
+      local reply = kept[i]
+      assert.equal("Keep", reply.name)
+      assert.equal(args, reply.args)
+      assert.equal("v1", reply.shape)
+      assert.is_true(reply.done)
+      assert.is_false(reply.cancelled)
+      assert.equal(pm, reply.provider)
+      assert.equal(ca.E_ILLEGAL_METHOD_CALL, reply:finish(ca.S_OK, "again"))
+      assert.matches("^customaction.reply 'Keep' %(v1, done%)", tostring(reply))
+    end
+    assert.equal(1, #got)
+    assert.equal(1, #got2)
+    assert.equal(1, cb:stats().refs)
+  end)
+
+  it("lets on_error answer through the reply of an action that raised",
+     function()
+    local pm = ca.provider{
+      actions = { Raise = function(_, reply) _G.kept_reply = reply; error("late") end },
+      on_error = function() _G.kept_reply:finish(ca.S_OK, "from on_error") end,
+    }
+    local cb, got = support.recorder(ca)
+    assert.equal(0, peer.call("run", pm:interface("v1"), "Raise", "a",
+                              cb:interface("v1")))
+    assert.same({ "from on_error!" }, responses(got))
+    assert.equal(ca.S_OK, got[1].status)
+    local reply = _G.kept_reply
+    assert.is_true(reply.done)
+    assert.equal("a", reply.args)
+    assert.equal(ca.E_ILLEGAL_METHOD_CALL, reply:send(ca.S_OK, "again"))
+    assert.equal(1, cb:stats().refs)
+  end)
+
+  it("ends a reply of an action that raised, kept but not answered", function()
+    local pm = ca.provider{
+      actions = { Raise = function(_, reply) _G.kept_reply = reply; error("x") end },
+      on_error = function() end,
+    }
+    local cb, got = support.recorder(ca)
+    peer.call("run", pm:interface("v1"), "Raise", "", cb:interface("v1"))
+    assert.equal(ca.DISP_E_EXCEPTION, got[1].status)
+    assert.is_true(_G.kept_reply.done)
+    assert.equal("Raise", _G.kept_reply.name)
+    assert.equal(ca.E_ILLEGAL_METHOD_CALL, _G.kept_reply:finish(ca.S_OK))
+    assert.equal(1, #got)
+  end)
+
+  it("gives a call made inside an action a reply of its own", function()
+    local pm
+    local inner_cb, inner = support.recorder(ca)
+    local replies = {}
+    pm = ca.provider{ actions = {
+      Outer = function(_, reply)
+        replies.outer = reply
+        peer.call("run", pm:interface("v1"), "Inner", "in",
+                  inner_cb:interface("v1"))
+        return reply:finish(ca.S_OK, "out")
+      end,
+      Inner = function(args, reply)
+        replies.inner = reply
+        return reply:finish(ca.S_OK, args)
+      end,
+    } }
+    local cb, got = support.recorder(ca)
+    peer.call("run", pm:interface("v1"), "Outer", "", cb:interface("v1"))
+    assert.same({ "out!" }, responses(got))
+    assert.same({ "in!" }, responses(inner))
+    assert.is_true(replies.outer.done)
+    assert.is_true(replies.inner.done)
+    assert.equal("Inner", replies.inner.name)
+    assert.equal(1, cb:stats().refs)
+    assert.equal(1, inner_cb:stats().refs)
+  end)
+
+  it("a reply left open and dropped ends with RPC_E_DISCONNECTED when collected",
+     function()
+    local pm = ca.provider{ actions = { Drop = function() end } }
+    local cb, got = support.recorder(ca)
+    assert.equal(0, peer.call("run", pm:interface("v1"), "Drop", "",
+                              cb:interface("v1")))
+    assert.same({}, got)
+    collectgarbage()
+    collectgarbage()
+    assert.equal(ca.RPC_E_DISCONNECTED, got[1].status)
+    assert.equal(1, cb:stats().refs)
+    assert.equal(1, pm:stats().refs)
+  end)
+
   it("checks its pointers and names", function()
     local pm = sample()
     assert.equal(ca.E_POINTER.value, peer.call("run", pm:interface("v1"),

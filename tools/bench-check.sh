@@ -29,9 +29,12 @@ measure() {
     queued_16B) ir=$(cg measure_dispatch "$B/bench_cross" count queued "$N"); d=$N ;;
     actions_run*|provider_run)
       ir=$(cg measure "$B/bench_roundtrip" "$PM" "$MINI" count "$1" "$N"); d=$N ;;
-    stream)   # both threads: the difference of two whole runs
-      a=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count stream "$N")
-      b=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count stream $((N * 2)))
+    provider_stream)   # N / 100 registrations of 100 reports and a final
+      ir=$(cg measure "$B/bench_roundtrip" "$PM" "$MINI" count "$1" $((N / 100)))
+      d=$((N / 100 * 101)) ;;
+    stream|stream_bare)   # both threads: the difference of two whole runs
+      a=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count "$1" "$N")
+      b=$(cg all "$B/bench_roundtrip" "$PM" "$MINI" count "$1" $((N * 2)))
       [ -n "$a" ] && [ -n "$b" ] && ir=$((b - a)); d=$N ;;
     *) ir= ;;
   esac

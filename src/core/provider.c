@@ -62,8 +62,9 @@ static void release_native(void *obj) {
 /* extra: bytes after the request for its name and arguments, which live
    in the request's own allocation (one malloc per native call). */
 static ca_preq *preq_new(int kind, size_t extra) {
-  ca_preq *r = ca_calloc(1, sizeof *r + extra);
+  ca_preq *r = ca_malloc(sizeof *r + extra);   /* the extra is filled */
   if (r == NULL) return NULL;
+  memset(r, 0, sizeof *r);
   ca_atomic_init_int(&r->refs, 1);
   ca_atomic_init_int(&r->cancelled, 0);
   r->kind = kind;

@@ -66,6 +66,10 @@ typedef struct ca_lstate {
      library keeps no reference past the call (lcallback.c): kept for
      the next such call, never seen by Lua, not counted by stats() */
   ca_callback *spare;
+  /* light replies (lreply.c): the run of the one request that may have
+     one now, and whether it has (lprovider.c) */
+  uint64_t light_gen;
+  int light_busy;
   int next_key;       /* handler keys: small integers, reused */
   int *free_keys;
   int nfree, capfree;
@@ -212,8 +216,15 @@ typedef struct ca_lprovider {
   struct ca_provider *obj;   /* NULL once closed */
 } ca_lprovider;
 typedef struct ca_lreply {
-  struct ca_preq *r;         /* one request reference */
-  struct ca_provider *p;     /* one provider reference */
+  struct ca_preq *r;         /* one request reference (borrowed if light) */
+  struct ca_provider *p;     /* one provider reference (borrowed if light) */
+  struct ca_lstate *s;       /* a light reply's state */
+  uint64_t gen;              /* a light reply's run: valid while it equals
+                                s->light_gen */
+  unsigned char light;       /* made without __gc for the request running */
+  unsigned char ended;       /* a light reply after its run: r and p NULL */
+  unsigned char cancelled;   /* the request's, when its action returned */
+  char name[];               /* a light reply's copy of the request's name */
 } ca_lreply;
 void ca_lprovider_open(lua_State *L);
 void ca_lreply_open(lua_State *L);
@@ -221,6 +232,11 @@ void ca_lreply_open(lua_State *L);
 int ca_lprovider_field(lua_State *L, int proxy, const char *k);
 void ca_lreply_push(lua_State *L, int proxy, int mt, struct ca_provider *p,
                     struct ca_preq *r);
+void ca_lreply_push_light(lua_State *L, int proxy, int mt, int args,
+                          struct ca_provider *p, struct ca_preq *r);
+void ca_lreply_action_returned(lua_State *L, int idx, int mt);
+void ca_lreply_end_run(struct ca_lstate *s);
+void ca_lreply_light_mt(lua_State *L);
 void ca_lreply_list(lua_State *L, int proxy, int idx, struct ca_preq *r);
 int ca_lreply_on_cancel(lua_State *L, int idx);
 

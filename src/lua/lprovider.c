@@ -6,10 +6,10 @@
 ** state's main thread, inside one protected call per request with a
 ** traceback handler; an action runs directly in it, every other user
 ** function (hook, on_cancel) in a nested protected call, and each one's
-** error goes to on_error. The proxy's user value is
-** a table: actions, health, idle, shutdown, on_error, and replies (weak
-** values: request pointer -> reply), through which unregistering finds
-** the reply to cancel.
+** error goes to on_error. The proxy's first user value is a table:
+** actions, health, idle, shutdown, on_error, and replies (weak values:
+** request pointer -> reply), through which unregistering finds the reply
+** to cancel; its second is the actions table again, for a request.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -32,7 +32,11 @@ typedef struct run_ctx {
   ca_preq *r;
   HRESULT hr;
   int in_action;   /* an error now is the action's own */
+  int light;       /* its action got a light reply (lreply.c) */
 } run_ctx;
+
+/* The trampoline's upvalues (ca_lprovider_open). */
+enum { UP_PROVIDERS = 1, UP_REPLY_MT, UP_LIGHT_MT, NUP = UP_LIGHT_MT };
 
 static ca_lprovider *checkprovider(lua_State *L, int arg) {
   ca_lprovider *lp = luaL_checkudata(L, arg, CA_PROVIDER_MT);
@@ -95,11 +99,14 @@ static void keep_open(lua_State *L, int proxy, int reply, run_ctx *c) {
 ** RUN and REGISTER: fn(args, reply) for the action of that name, called
 ** inside the request's own protected call (run) rather than a nested one:
 ** its error unwinds to run, which routes it. A registration's reply is
-** listed first (unregistering may cancel it while the action runs); a
-** RUN reply only if the action leaves it open, which most do not.
+** listed first (unregistering may cancel it while the action runs). A
+** RUN reply is light (lreply.c) unless a request made from inside
+** another's action has one already; one its action leaves open is
+** promoted and listed.
 */
 static void run_action(lua_State *L, int proxy, run_ctx *c) {
   ca_preq *r = c->r;
+  ca_lstate *s = ca_provider_binding(c->p);
   size_t len;
   const char *args;
   int fn;
@@ -108,26 +115,35 @@ static void run_action(lua_State *L, int proxy, run_ctx *c) {
     ca_preq_report(c->p, r, CA_E_ABORT, 1, (const BYTE *)"", 0);
     return;
   }
-  ca_lprovider_field(L, proxy, "actions");
-  lua_getfield(L, -1, ca_preq_name(r));
-  if (lua_isnil(L, -1)) {   /* undefined after the call was accepted */
-    lua_pop(L, 2);
+  lua_getiuservalue(L, proxy, 2);   /* the actions table */
+  if (lua_getfield(L, -1, ca_preq_name(r)) == LUA_TNIL) {
+    lua_pop(L, 2);   /* undefined since the call was accepted */
     ca_preq_report(c->p, r, CA_E_NOTIMPL, 1, NULL, 0);
     return;
   }
-  fn = lua_gettop(L);
-  ca_lreply_push(L, proxy, lua_upvalueindex(2), c->p, r);   /* fn + 1 */
-  if (ca_preq_kind(r) == CA_PREQ_REGISTER) ca_lreply_list(L, proxy, fn + 1, r);
-  lua_pushvalue(L, fn);
+  fn = lua_gettop(L);   /* fn - 1 the actions */
   args = ca_preq_args(r, &len);
-  if (args != NULL) lua_pushlstring(L, args, len);
+  if (args != NULL) lua_pushlstring(L, args, len);   /* fn + 1 */
   else lua_pushnil(L);
+  if (ca_preq_kind(r) == CA_PREQ_RUN && !s->light_busy) {   /* fn + 2 */
+    ca_lreply_push_light(L, proxy, lua_upvalueindex(UP_LIGHT_MT), fn + 1,
+                         c->p, r);
+    s->light_busy = c->light = 1;   /* until run ends (ca_lreply_end_run) */
+  } else {
+    ca_lreply_push(L, proxy, lua_upvalueindex(UP_REPLY_MT), c->p, r);
+    if (ca_preq_kind(r) == CA_PREQ_REGISTER)
+      ca_lreply_list(L, proxy, fn + 2, r);
+  }
+  lua_pushvalue(L, fn);
   lua_pushvalue(L, fn + 1);
+  lua_pushvalue(L, fn + 2);
   c->in_action = 1;
   lua_call(L, 2, 0);
   c->in_action = 0;
-  if (!ca_preq_done(r) && ca_preq_kind(r) == CA_PREQ_RUN)
-    keep_open(L, proxy, fn + 1, c);
+  if (c->light)
+    ca_lreply_action_returned(L, fn + 2, lua_upvalueindex(UP_REPLY_MT));
+  if (ca_preq_kind(r) == CA_PREQ_RUN && !ca_preq_done(r))
+    keep_open(L, proxy, fn + 2, c);
   lua_settop(L, fn - 2);
 }
 
@@ -185,12 +201,12 @@ static void run_hooks(lua_State *L, int proxy, run_ctx *c) {
 /*
 ** The protected part of a request: 1 the context. A closure made once per
 ** state (ca_lprovider_open), whose upvalues hold the providers table and
-** the reply metatable, so a request looks neither up in the registry.
+** the two reply metatables, so a request looks none up in the registry.
 */
 static int trampoline(lua_State *L) {
   run_ctx *c = lua_touserdata(L, 1);
   lua_settop(L, 1);
-  if (lua_rawgetp(L, lua_upvalueindex(1), c->p) != LUA_TUSERDATA) {
+  if (lua_rawgetp(L, lua_upvalueindex(UP_PROVIDERS), c->p) != LUA_TUSERDATA) {
     ca_preq_end(c->p, c->r, CA_RPC_E_DISCONNECTED);
     return 0;
   }
@@ -250,6 +266,7 @@ static HRESULT run(ca_provider *p, ca_preq *r) {
   c.r = r;
   c.hr = CA_S_OK;
   c.in_action = 0;
+  c.light = 0;
   if (!lua_checkstack(L, 4)) {
     ca_preq_end(p, r, CA_E_OUTOFMEMORY);
     return CA_E_OUTOFMEMORY;
@@ -266,6 +283,7 @@ static HRESULT run(ca_provider *p, ca_preq *r) {
       if (!ca_preq_done(r)) ca_preq_end(p, r, c.hr);
     }
   }
+  if (c.light) ca_lreply_end_run(s);   /* after on_error, which may use it */
   lua_settop(L, base);
   return c.hr;
 }
@@ -405,11 +423,13 @@ static int l_provider(lua_State *L) {
   wait_ms = idle_wait(L, 1);
   n = copy_actions(L, 1, &names);          /* 3 actions, 4 names */
   make_table(L, 1, 3);                     /* 5 */
-  lp = lua_newuserdatauv(L, sizeof *lp, 1);
+  lp = lua_newuserdatauv(L, sizeof *lp, 2);
   lp->obj = NULL;
   luaL_setmetatable(L, CA_PROVIDER_MT);
   lua_insert(L, -2);
   lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, 3);   /* the actions again: a request's one lookup */
+  lua_setiuservalue(L, -2, 2);
   lp->obj = ca_provider_new(s->hub, name, names, n, run, s);
   if (lp->obj == NULL) return luaL_error(L, "not enough memory");
   ca_provider_set_idle_wait(lp->obj, wait_ms);
@@ -671,7 +691,8 @@ void ca_lprovider_open(lua_State *L) {
   if (s->provider_ref == LUA_NOREF) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &providers_key);
     luaL_getmetatable(L, CA_REPLY_MT);
-    lua_pushcclosure(L, trampoline, 2);
+    ca_lreply_light_mt(L);
+    lua_pushcclosure(L, trampoline, NUP);
     s->provider_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
   lua_pushcfunction(L, l_provider);

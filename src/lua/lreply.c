@@ -6,6 +6,19 @@
 ** reply: one is made for every call). A reply collected before its final
 ** report ends the operation with RPC_E_DISCONNECTED, so a native caller
 ** never waits for ever.
+**
+** A RunCustomAction's reply is made light: without a finaliser, its
+** request and provider borrowed from the request running now. Most
+** actions answer inside the call, and a finaliser per reply (its
+** registration, the collector's finaliser pass, the call) was about 600
+** of a round trip's 5000 instructions. A light reply carries the run it
+** belongs to (the state's light_gen, which lprovider.c moves on when that
+** request's run ends, however it ends, error included), and every use
+** checks it first: a reply the script kept past its run never touches
+** the borrowed pointers again and reads as ended (its name copied, its
+** args in a user value, done). If the action returns with the request
+** still open, the reply is promoted instead: it takes its references and
+** the finalising metatable, as any reply.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -16,41 +29,115 @@
 #include "lcommon.h"
 #include "provider.h"
 
-static ca_lreply *checkreply(lua_State *L, int arg) {
-  return luaL_checkudata(L, arg, CA_REPLY_MT);
+/* The light metatable: the reply's without __gc, under its own name in
+   the registry (its __name is the reply's). */
+#define LIGHT_MT CA_REPLY_MT " (light)"
+
+/* A light reply whose run has ended (lprovider.c moved s->light_gen on)
+   reads as ended from then on: its borrowed pointers are never used
+   again. */
+static ca_lreply *settle(ca_lreply *rp) {
+  if (rp->light && rp->gen != rp->s->light_gen) {
+    rp->light = 0;
+    rp->ended = 1;
+    rp->r = NULL;
+    rp->p = NULL;
+  }
+  return rp;
 }
 
-/* checkreply for the methods and __gc, whose first upvalue is the reply
-   metatable: no registry lookup on the path every action takes. */
+static ca_lreply *checkreply(lua_State *L, int arg) {
+  ca_lreply *rp = luaL_testudata(L, arg, LIGHT_MT);
+  return settle(rp != NULL ? rp : luaL_checkudata(L, arg, CA_REPLY_MT));
+}
+
+/* checkreply for the methods, whose upvalues 3 and 1 are the light and the
+   finalising metatable, and __gc (upvalue 1): no registry lookup on the
+   path every action takes. */
 static ca_lreply *method_self(lua_State *L) {
   if (lua_getmetatable(L, 1)) {
-    int ours = lua_rawequal(L, -1, lua_upvalueindex(1));
+    int ours = lua_rawequal(L, -1, lua_upvalueindex(3)) ||
+               lua_rawequal(L, -1, lua_upvalueindex(1));
     lua_pop(L, 1);
-    if (ours) return lua_touserdata(L, 1);
+    if (ours) return settle(lua_touserdata(L, 1));
   }
   return checkreply(L, 1);
 }
 
-enum { UV_PROVIDER = 1, UV_ON_CANCEL };
+/* args: a light reply's, read once its run has ended */
+enum { UV_PROVIDER = 1, UV_ON_CANCEL, UV_ARGS, NUV = UV_ARGS };
+
+/* extra: bytes after the reply, a light reply's name */
+static ca_lreply *new_reply(lua_State *L, int proxy, int mt, size_t extra) {
+  ca_lreply *rp;
+  proxy = lua_absindex(L, proxy);
+  mt = lua_absindex(L, mt);
+  rp = lua_newuserdatauv(L, sizeof *rp + extra, NUV);
+  memset(rp, 0, sizeof *rp);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, proxy);
+  lua_setiuservalue(L, -2, UV_PROVIDER);
+  return rp;
+}
 
 /* Pushes a new reply for r (ca_lreply_list lists it for cancelling); mt
    the reply metatable's index. */
 void ca_lreply_push(lua_State *L, int proxy, int mt, ca_provider *p,
                     ca_preq *r) {
-  ca_lreply *rp;
-  proxy = lua_absindex(L, proxy);
-  mt = lua_absindex(L, mt);
-  rp = lua_newuserdatauv(L, sizeof *rp, 2);
-  rp->r = NULL;
-  rp->p = NULL;
-  lua_pushvalue(L, mt);
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, proxy);
-  lua_setiuservalue(L, -2, UV_PROVIDER);
+  ca_lreply *rp = new_reply(L, proxy, mt, 0);
   ca_preq_retain(r);
   ca_provider_addref(p);
   rp->r = r;
   rp->p = p;
+}
+
+/* Pushes a light reply for r, whose run is the state's light_gen now; mt
+   the light metatable's index, args that of the action's argument. */
+void ca_lreply_push_light(lua_State *L, int proxy, int mt, int args,
+                          ca_provider *p, ca_preq *r) {
+  const char *name = ca_preq_name(r);
+  size_t len = strlen(name);
+  ca_lreply *rp;
+  args = lua_absindex(L, args);
+  rp = new_reply(L, proxy, mt, len + 1);
+  memcpy(rp->name, name, len + 1);
+  lua_pushvalue(L, args);
+  lua_setiuservalue(L, -2, UV_ARGS);
+  rp->r = r;
+  rp->p = p;
+  rp->s = ca_provider_binding(p);
+  rp->gen = rp->s->light_gen;
+  rp->light = 1;
+}
+
+/*
+** The action of the light reply at idx has returned. Its request ended:
+** the reply notes whether it was cancelled, and reads as ended once the
+** run moves light_gen on. Still open: the reply takes its own references
+** and the finalising metatable (at mt), as any reply's. Allocates nothing.
+*/
+void ca_lreply_action_returned(lua_State *L, int idx, int mt) {
+  ca_lreply *rp = lua_touserdata(L, idx);
+  if (!rp->light) return;
+  if (ca_preq_done(rp->r)) {
+    rp->cancelled = (unsigned char)ca_preq_cancelled(rp->r);
+    return;
+  }
+  idx = lua_absindex(L, idx);
+  ca_preq_retain(rp->r);
+  ca_provider_addref(rp->p);
+  rp->light = 0;
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, idx);
+}
+
+/* The run of the request with a light reply ends, however it ends: that
+   reply, wherever the script kept it, reads as ended from now on, and the
+   next request may have one. */
+void ca_lreply_end_run(ca_lstate *s) {
+  s->light_busy = 0;
+  s->light_gen++;
 }
 
 /* Lists the reply at idx in the provider's replies table (weak values:
@@ -154,6 +241,13 @@ static int rp_index(lua_State *L) {
     lua_getiuservalue(L, 1, UV_ON_CANCEL);
   } else if (strcmp(k, "provider") == 0) {
     lua_getiuservalue(L, 1, UV_PROVIDER);
+  } else if (rp->ended) {   /* a RunCustomAction's, ended and let go */
+    if (strcmp(k, "name") == 0) lua_pushstring(L, rp->name);
+    else if (strcmp(k, "args") == 0) lua_getiuservalue(L, 1, UV_ARGS);
+    else if (strcmp(k, "shape") == 0) lua_pushliteral(L, "v1");
+    else if (strcmp(k, "cancelled") == 0) lua_pushboolean(L, rp->cancelled);
+    else if (strcmp(k, "done") == 0) lua_pushboolean(L, 1);
+    else lua_pushnil(L);
   } else if (r == NULL) {
     lua_pushnil(L);
   } else if (strcmp(k, "name") == 0) {
@@ -202,7 +296,10 @@ static int rp_gc(lua_State *L) {
 
 static int rp_tostring(lua_State *L) {
   ca_lreply *rp = checkreply(L, 1);
-  if (rp->r == NULL)
+  if (rp->ended)
+    lua_pushfstring(L, "customaction.reply '%s' (v1, done%s): %p", rp->name,
+                    rp->cancelled ? ", cancelled" : "", lua_topointer(L, 1));
+  else if (rp->r == NULL)
     lua_pushliteral(L, "customaction.reply (released)");
   else
     lua_pushfstring(L, "customaction.reply '%s' (%s%s%s): %p",
@@ -221,15 +318,30 @@ static const luaL_Reg reply_meta[] = {
   {NULL, NULL}
 };
 
+/* The finalising metatable (CA_REPLY_MT) and the light one (LIGHT_MT):
+   the same but for __gc. */
 void ca_lreply_open(lua_State *L) {
+  static const char *const shared[] = {"__index", "__newindex", "__tostring",
+                                       "__name"};
+  size_t i;
   luaL_newmetatable(L, CA_REPLY_MT);
   lua_pushvalue(L, -1);
   luaL_setfuncs(L, reply_meta, 1);   /* upvalue: the mt (method_self) */
+  luaL_newmetatable(L, LIGHT_MT);
   lua_createtable(L, 0, (int)(sizeof reply_methods / sizeof *reply_methods) - 1);
-  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -3);
   lua_rawgeti(L, LUA_REGISTRYINDEX, ca_lstate_get(L)->intern_ref);
-  luaL_setfuncs(L, reply_methods, 2);   /* upvalues: the mt, the intern table */
+  lua_pushvalue(L, -4);
+  /* upvalues: the mt, the intern table, the light mt */
+  luaL_setfuncs(L, reply_methods, 3);
   lua_pushcclosure(L, rp_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lua_setfield(L, -3, "__index");
+  for (i = 0; i < sizeof shared / sizeof *shared; i++) {
+    lua_getfield(L, -2, shared[i]);
+    lua_setfield(L, -2, shared[i]);
+  }
+  lua_pop(L, 2);
 }
+
+/* Pushes the light metatable. */
+void ca_lreply_light_mt(lua_State *L) { luaL_getmetatable(L, LIGHT_MT); }
