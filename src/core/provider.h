@@ -55,15 +55,26 @@ typedef struct ca_provider ca_provider;
 /* Runs a request on the owning thread; returns what the call returns. */
 typedef HRESULT (*ca_provider_run_fn)(ca_provider *p, ca_preq *r);
 
+/*
+** A provider's counters, listed once: the snapshot below and the live
+** atomic set in provider_impl.h are both made from this list, so that a
+** counter cannot be added to one and not the other. Besides these, each
+** refusal reason has a counter (refused[]).
+**   calls      native calls, any thread
+**   queued     of which queued for the owning thread
+**   reports    ReportResult calls made through replies
+**   cancelled  registrations ended by unregister/shutdown
+**   errors     actions or hooks that raised
+*/
+#define CA_PCOUNTERS(X) X(calls) X(queued) X(reports) X(cancelled) X(errors)
+
 /* A provider's counters at one moment (ca_provider_counts). */
+#define CA_PCOUNT_FIELD(name) uint64_t name;
 typedef struct ca_pcounts {
-  uint64_t calls;           /* native calls, any thread */
-  uint64_t queued;          /* of which queued for the owning thread */
+  CA_PCOUNTERS(CA_PCOUNT_FIELD)
   uint64_t refused[CA_NPREFUSALS];
-  uint64_t reports;         /* ReportResult calls made through replies */
-  uint64_t cancelled;       /* registrations ended by unregister/shutdown */
-  uint64_t errors;          /* actions or hooks that raised */
 } ca_pcounts;
+#undef CA_PCOUNT_FIELD
 
 /* refs = 1; NULL when out of memory. names are copied. */
 ca_provider *ca_provider_new(struct ca_hub *hub, const char *name,

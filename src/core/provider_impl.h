@@ -35,14 +35,13 @@ struct ca_preq {
   void *lua;              /* the binding's handle for this request */
 };
 
+/* the live counters, any thread (CA_PCOUNTERS in provider.h) */
+#define CA_PSTAT_FIELD(name) ca_atomic_u64 name;
 typedef struct ca_pstats {
-  ca_atomic_u64 calls;               /* native calls, any thread */
-  ca_atomic_u64 queued;              /* of which queued for the owning thread */
+  CA_PCOUNTERS(CA_PSTAT_FIELD)
   ca_atomic_u64 refused[CA_NPREFUSALS];
-  ca_atomic_u64 reports;             /* ReportResult calls made through replies */
-  ca_atomic_u64 cancelled;           /* registrations ended by unregister/shutdown */
-  ca_atomic_u64 errors;              /* actions or hooks that raised */
 } ca_pstats;
+#undef CA_PSTAT_FIELD
 
 struct ca_provider {
   /* native code holds one of these four addresses */

@@ -39,13 +39,11 @@ void ca_provider_count_error(ca_provider *p) {
 
 void ca_provider_counts(ca_provider *p, ca_pcounts *out) {
   int i;
-  out->calls = ca_atomic_load_u64(&p->stats.calls, CA_SEQ_CST);
-  out->queued = ca_atomic_load_u64(&p->stats.queued, CA_SEQ_CST);
+#define CA_PCOUNT_LOAD(name) out->name = ca_atomic_load_u64(&p->stats.name, CA_SEQ_CST);
+  CA_PCOUNTERS(CA_PCOUNT_LOAD)
+#undef CA_PCOUNT_LOAD
   for (i = 0; i < CA_NPREFUSALS; i++)
     out->refused[i] = ca_atomic_load_u64(&p->stats.refused[i], CA_SEQ_CST);
-  out->reports = ca_atomic_load_u64(&p->stats.reports, CA_SEQ_CST);
-  out->cancelled = ca_atomic_load_u64(&p->stats.cancelled, CA_SEQ_CST);
-  out->errors = ca_atomic_load_u64(&p->stats.errors, CA_SEQ_CST);
 }
 
 int ca_provider_active(ca_provider *p, const char *name) {
