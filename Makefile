@@ -122,6 +122,8 @@ clean:
 include mk/pm.mk mk/check.mk mk/sanitize.mk mk/fuzz.mk mk/windows.mk mk/windows32.mk mk/interlocked.mk mk/x86.mk \
   mk/bench.mk mk/dist.mk \
   mk/luapm.mk
+# after windows.mk and dist.mk, whose targets and lists it extends
+include mk/winrock.mk
 
 # What the rockspec installs on Unix (LuaRocks runs this with its LUA, CC,
 # CFLAGS and LUA_CFLAGS): the module and luapm, in a directory of their own

@@ -46,21 +46,10 @@ fresh luarocks --lua-version="$ver" --tree="$work/tree" --only-server="$work/no-
   install "$rock" > "$work/install.txt" 2>&1
 result $? "luarocks installs the .src.rock into an empty tree offline" "$work/install.txt"
 
-cat > "$work/smoke.lua" <<'LUA'
-local ca = require "customaction"
-local got
-local cb = ca.callback(function(status, response, final) got = { status, response, final } end)
-assert(cb:report(ca.S_OK, "bytes", true) == ca.S_OK)
-assert(got[1] == ca.S_OK and got[2] == "bytes" and got[3] == true, "the handler got the report")
-local pm = ca.issuer({ clock = "virtual" })
-local n = 0
-for _, response in pm:stream("Counters") do n = n + 1; if n == 3 then break end end
-assert(n == 3)
-io.write(ca._VERSION, " ", package.searchpath("customaction", package.path), "\n")
-LUA
 tree=$work/tree
+smoke=$(pwd)/tests/install_smoke.lua
 (cd "$work" && fresh $LUA -e "package.path='$tree/share/lua/$ver/?.lua;$tree/share/lua/$ver/?/init.lua'
-    package.cpath='$tree/lib/lua/$ver/?.so'" smoke.lua) > "$work/smoke.txt" 2>&1
+    package.cpath='$tree/lib/lua/$ver/?.so'" "$smoke") > "$work/smoke.txt" 2>&1
 [ "$(cat "$work/smoke.txt")" = "$v $tree/share/lua/$ver/customaction/init.lua" ]
 result $? "a fresh $LUA loads the installed module $v, and it delivers" "$work/smoke.txt"
 

@@ -4,6 +4,9 @@
 # `luarocks pack` makes of the versioned rockspec and that tarball. Offline:
 # pack fetches the rockspec's source.url, so it packs a copy whose url is
 # the local tarball, then puts the published rockspec back into the rock.
+# With MINGW_BUILD (the mingw-w64 build directory, which make dist passes),
+# also the binary rock for 64-bit Windows, <name>-1.win32-x86_64.rock
+# (tools/winrock.lua): the tarball's files and that build's DLLs.
 set -e
 cd "$(dirname "$0")/.."
 v=$(git show HEAD:VERSION)
@@ -26,3 +29,8 @@ git show "HEAD:$rockspec" > "$work/$name-1.rockspec"
 mv "$work/$name-1.src.rock" "$out/"
 echo "dist: $out/$name.tar.gz"
 echo "dist: $out/$name-1.src.rock"
+if [ -n "$MINGW_BUILD" ]; then
+  tar -xzf "$out/$name.tar.gz" -C "$work"
+  lua5.4 tools/winrock.lua "$work/$name-1.rockspec" "$work/$name" "$MINGW_BUILD" \
+    "$out/$name-1.win32-x86_64.rock"
+fi

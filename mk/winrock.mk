@@ -1,0 +1,24 @@
+# The binary rock for 64-bit Windows and the Windows page's figures.
+# make dist also writes build/dist/customaction-<version>-1.win32-x86_64.rock
+# (tools/winrock.lua) from the mingw-w64 build; make windows then installs
+# it with LuaRocks running under Wine and runs the module, the command's
+# customaction.bat and luapm from that tree (tools/winrock-check.sh, one
+# more suite of the run).
+
+WINROCK_DLLS = $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/customaction/luapm.dll
+
+dist: $(WINROCK_DLLS)
+dist: export MINGW_BUILD = $(MINGW_DIR)
+
+# LuaRocks needs a zlib module to unpack a rock; a test-only stand-in (see
+# the file) over the zlib of Debian's libz-mingw-w64-dev, linked in
+$(MINGW_DIR)/luarocks/zlib.dll: tests/windows/zlib_standin.c $(MINGW_LUA_DLL)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -I$(MINGW_LUA)/include -o $@ $^ \
+	  -Wl,-Bstatic -lz
+
+windows-build: $(MINGW_DIR)/luarocks/zlib.dll
+# the rock's check is one more suite of the run (wine-run.sh runs a script
+# as it is); make dist rebuilds the rock from HEAD and this build's DLLs
+MINGW_TESTS += tools/winrock-check.sh
+windows: dist
