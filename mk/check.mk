@@ -25,10 +25,11 @@ lint:
 	  sh tools/run-all.sh --no-specs tools/lint.sh tools/sources-check.sh tools/version-check.sh
 
 ## make docs       the LDoc reference in build/docs, checked; README's size,
-##                 its layout and every relative link of the Markdown docs
+##                 its layout and every relative link of the Markdown docs;
+##                 docs/windows.md's figures against the last make windows
 docs: $(MODULE)
 	@TALLY=$(TALLY) LUA=true LDOC='lua5.1 /usr/bin/ldoc' sh tools/run-all.sh --no-specs tools/docs-check.sh \
-	  tools/links-check.lua
+	  tools/links-check.lua tools/windows-doc.sh
 	@echo "reference: build/docs/index.html"
 
 ## make ci         lint, docs, test, dist-check, test on every Lua, windows,

@@ -3,9 +3,13 @@
 # (tools/winrock.lua) from the mingw-w64 build; make windows then installs
 # it with LuaRocks running under Wine and runs the module, the command's
 # customaction.bat and luapm from that tree (tools/winrock-check.sh, one
-# more suite of the run).
+# more suite of the run), and writes its counts and time to
+# build/mingw/summary; make windows-doc puts them into docs/windows.md,
+# and make docs fails while the page disagrees with the last summary.
+.PHONY: windows-doc windows-summary-reset
 
 WINROCK_DLLS = $(MINGW_DIR)/customaction/core.dll $(MINGW_DIR)/customaction/luapm.dll
+WINDOWS_SUMMARY = $(MINGW_DIR)/summary
 
 dist: $(WINROCK_DLLS)
 dist: export MINGW_BUILD = $(MINGW_DIR)
@@ -21,4 +25,13 @@ windows-build: $(MINGW_DIR)/luarocks/zlib.dll
 # the rock's check is one more suite of the run (wine-run.sh runs a script
 # as it is); make dist rebuilds the rock from HEAD and this build's DLLs
 MINGW_TESTS += tools/winrock-check.sh
-windows: dist
+windows: dist windows-summary-reset
+windows: export SUMMARY = $(CURDIR)/$(WINDOWS_SUMMARY)
+windows-summary-reset:
+	@mkdir -p $(MINGW_DIR)
+	@rm -f $(WINDOWS_SUMMARY)
+
+## make windows-doc  docs/windows.md's counts and time from the last
+##                 make windows (build/mingw/summary); make docs checks them
+windows-doc:
+	@sh tools/windows-doc.sh --write $(WINDOWS_SUMMARY)

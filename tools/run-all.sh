@@ -7,10 +7,14 @@
 #   SPEC_ARGS    extra busted arguments
 #   WRAP         command prefix for every suite (e.g. valgrind ...)
 #   TALLY        file to which "passed failed skipped" is appended
+#   SUMMARY      file to which "specs P F S" (the busted specs) and
+#                "run P F S SECONDS" (every suite) are appended, for a
+#                doc's generated figures (tools/windows-doc.sh)
 # A suite that exits non-zero without reporting a failure counts as one.
 LUA=${LUA:-lua5.4}
 BUSTED=${BUSTED:-/usr/bin/busted}
 pass=0 fail=0 skip=0 status=0
+t0=$(date +%s)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -31,6 +35,7 @@ suite() {
     fi
   fi
   pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+  [ -n "$SUMMARY" ] && [ "$name" = specs ] && echo "specs $p $f $s" >> "$SUMMARY"
 }
 
 if [ "$1" = "--no-specs" ]; then
@@ -45,6 +50,7 @@ done
 
 [ "$fail" -gt 0 ] && status=1
 [ -n "$TALLY" ] && echo "$pass $fail $skip" >> "$TALLY"
+[ -n "$SUMMARY" ] && echo "run $pass $fail $skip $(( $(date +%s) - t0 ))" >> "$SUMMARY"
 [ "$skip" -gt 0 ] && echo "$skip skipped (each says why)"
 echo "$pass passed, $fail failed"
 exit $status
