@@ -8,12 +8,12 @@
 #   WRAP         command prefix for every suite (e.g. valgrind ...)
 #   TALLY        file to which "passed failed skipped" is appended
 #   SUMMARY      file to which "specs P F S" (the busted specs) and
-#                "run P F S SECONDS" (every suite) are appended, for a
-#                doc's generated figures (tools/windows-doc.sh)
+#                "run P F S SECONDS" (every suite) are appended at the end,
+#                in one write, for a doc's figures (tools/windows-doc.sh)
 # A suite that exits non-zero without reporting a failure counts as one.
 LUA=${LUA:-lua5.4}
 BUSTED=${BUSTED:-/usr/bin/busted}
-pass=0 fail=0 skip=0 status=0
+pass=0 fail=0 skip=0 status=0 specs=
 t0=$(date +%s)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,7 +35,8 @@ suite() {
     fi
   fi
   pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-  [ -n "$SUMMARY" ] && [ "$name" = specs ] && echo "specs $p $f $s" >> "$SUMMARY"
+  [ "$name" = specs ] && specs="specs $p $f $s
+"
 }
 
 if [ "$1" = "--no-specs" ]; then
@@ -50,7 +51,7 @@ done
 
 [ "$fail" -gt 0 ] && status=1
 [ -n "$TALLY" ] && echo "$pass $fail $skip" >> "$TALLY"
-[ -n "$SUMMARY" ] && echo "run $pass $fail $skip $(( $(date +%s) - t0 ))" >> "$SUMMARY"
+[ -n "$SUMMARY" ] && printf '%srun %d %d %d %d\n' "$specs" $pass $fail $skip $(( $(date +%s) - t0 )) >> "$SUMMARY"
 [ "$skip" -gt 0 ] && echo "$skip skipped (each says why)"
 echo "$pass passed, $fail failed"
 exit $status

@@ -137,4 +137,3 @@ assert(persist.save_from_table(stage .. "/rock_manifest", { rock_manifest = mani
 local abs_out = out:sub(1, 1) == "/" and out or lines("pwd")[1] .. "/" .. out
 run("rm -f " .. q(abs_out) .. " && cd " .. q(stage) .. " && zip -q -r -X " .. q(abs_out) .. " .")
 run("rm -rf " .. q(stage))
-print("dist: " .. abs_out)
