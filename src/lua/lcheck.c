@@ -192,12 +192,15 @@ static void push_result(lua_State *L, const job *j) {
 
 /*
 ** core.check_raw(job): one call on this thread, as check_threads' jobs
-** describe it (times is ignored); returns the HRESULT. Kind "refs" calls
+** describe it (times is ignored); returns the HRESULT and the reports
+** the callback had had when the call returned (taken before anything
+** else: a library's thread may report a moment later). Kind "refs" calls
 ** AddRef then Release on the pointer and returns the two counts.
 */
 static int l_check_raw(lua_State *L) {
   job j;
   HRESULT hr;
+  ca_callback_stats st;
   luaL_checktype(L, 1, LUA_TTABLE);
   read_job(L, 1, &j);
   if (j.kind == REFS) {
@@ -208,9 +211,12 @@ static int l_check_raw(lua_State *L) {
     return 2;
   }
   hr = call(&j);
+  if (j.cb != NULL) ca_callback_stats_get(j.cb, &st);
   poison(L, &j);
   ca_lhr_push(L, (uint32_t)hr);
-  return 1;
+  if (j.cb == NULL) return 1;
+  lua_pushinteger(L, (lua_Integer)st.reports);
+  return 2;
 }
 
 /*

@@ -167,9 +167,11 @@ function Ctx:call(kind, ptr, name, args, t, raw)
     raw and shown(name) or name == nil and "NULL" or ("%q"):format(name)))
   if t then t.poison = { name = poisoned(enc(name)), args = poisoned(enc(args)) } end
   self.in_call = true
-  local ok, hr = pcall(core.check_raw, { kind = kind, ptr = ptr, name = enc(name), args = enc(args), cb = t and t.cb })
+  local ok, hr, at_return = pcall(core.check_raw, { kind = kind, ptr = ptr, name = enc(name), args = enc(args),
+                                                     cb = t and t.cb })
   self.in_call = false
   if not ok then error(hr, 0) end
+  if t then t.at_call = at_return end
   return hr
 end
 
@@ -181,7 +183,7 @@ end
 function Ctx:run_once(ptr, name, args, raw, quick)
   local t = self:callback(raw and "fuzz run" or "run " .. tostring(name))
   local hr = self:call("run", ptr, name, args, t, raw)
-  local n = reports(t)
+  local n = t.at_call   -- as the call returned: a thread of the library's may report a moment later
   local what = ("RunCustomAction(%s, %s)"):format(raw and shown(name) or name == nil and "NULL" or ("%q"):format(name),
     raw and shown(args) or args == nil and "NULL" or ("%q"):format(args:sub(1, 40)))
   t.what, t.sync = what, n > 0
