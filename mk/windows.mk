@@ -88,12 +88,18 @@ $(MINGW_DIR)/wineprefix/made:
 # is built with the posix-model compiler, winpthreads and the C++ runtime
 # linked in, so that it too needs no DLL beyond the system's.
 MINGW_CXX_POSIX ?= x86_64-w64-mingw32-g++-posix
-MINGW_PMS = $(MINGW_DIR)/pm/samplepm.dll $(MINGW_DIR)/pm/minipm.dll
+MINGW_PMS = $(MINGW_DIR)/pm/samplepm.dll $(MINGW_DIR)/pm/minipm.dll $(MINGW_DIR)/pm/broken.dll
 $(MINGW_DIR)/pm/samplepm.dll: examples/pm/samplepm.cpp include/wpframework.hpp include/wpf.h include/wpfcall.h
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX_POSIX) -std=c++11 -shared $(OPT) -Wall -Wextra -Werror -Iinclude -static -o $@ $<
 
 $(MINGW_DIR)/pm/minipm.dll: tests/pm/minipm.c include/wpfcall.h
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -Iinclude -o $@ $<
+
+# The conformance checker's deliberately broken protocol manager: its
+# threads and locks are kernel32's, declared in the file itself.
+$(MINGW_DIR)/pm/broken.dll: tests/pm/broken.c include/wpf.h include/wpfcall.h
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) -std=c11 -shared $(OPT) $(CWARN) -Werror -Iinclude -o $@ $<
 
@@ -120,6 +126,7 @@ windows-build: $(MINGW_DIR)/customaction/luapm.dll $(MINGW_DIR)/customaction/lua
 # .busted adds the module's C paths.
 MINGW_ENV = WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all \
   CA_BUILD=$(MINGW_DIR) CHILD_LUA=$(MINGW_LUA)/lua.exe CA_SAMPLEPM=$(MINGW_DIR)/pm/samplepm.dll \
+  CA_BROKENPM=$(MINGW_DIR)/pm/broken.dll \
   LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(MINGW_DIR)/busted/?.dll;;'
 
 ## make windows    the module, its specs and the C/C++ tests built with

@@ -29,9 +29,10 @@ M.checks = {
   { name = "run",
     rule = "RunCustomAction of each --action that returns S_OK reports exactly once (inside the call, as "
       .. "IIS's own protocol managers do, or within the timeout after it), and nothing after that; "
-      .. "one that fails does not report",
+      .. "one that fails does not report; the name and argument strings are read only during the call",
     source = "IIS's core protocol manager: synchronous RunCustomAction; wpframework.h: "
-      .. "ICustomActionResultCallback::ReportResult" },
+      .. "ICustomActionResultCallback::ReportResult, RunCustomAction's PCWSTR in-parameters "
+      .. "(the caller's, valid only for the call)" },
   { name = "run-unknown",
     rule = "an unknown action name gets E_NOTIMPL and no report",
     source = "IIS's core and hosting protocol managers: E_NOTIMPL when nothing answers the name" },
@@ -40,8 +41,10 @@ M.checks = {
     source = "wpframework.h: PCWSTR parameters (no annotation promises non-NULL)" },
   { name = "stream",
     rule = "each registration of a --stream gets exactly one final report and none after it; "
-      .. "registering again after the final works or fails without reporting",
-    source = "wpframework.h: ICustomAction2ResultCallback::ReportResult fFinalResponse" },
+      .. "registering again after the final works or fails without reporting; the name and argument "
+      .. "strings are read only during the call",
+    source = "wpframework.h: ICustomAction2ResultCallback::ReportResult fFinalResponse, "
+      .. "RegisterCustomActionCallback's PCWSTR in-parameters (the caller's, valid only for the call)" },
   { name = "stream-unregister",
     rule = "UnregisterCustomActionCallback ends an open registration with exactly one final report; "
       .. "unregistering an unknown name fails without reporting",
@@ -70,6 +73,19 @@ for _, c in ipairs(M.checks) do by_name[c.name] = c end
 
 local SIGNALS = { [4] = "SIGILL", [6] = "SIGABRT", [7] = "SIGBUS", [8] = "SIGFPE", [9] = "SIGKILL",
                   [11] = "SIGSEGV", [15] = "SIGTERM" }
+
+-- The exceptions (NTSTATUS codes) a crashed Windows child ends with.
+local EXCEPTIONS = { [0xC0000005] = "access violation", [0xC0000006] = "in-page error",
+  [0xC0000008] = "invalid handle", [0xC000001D] = "illegal instruction",
+  [0xC000008C] = "array bounds exceeded", [0xC000008E] = "floating-point division by zero",
+  [0xC0000094] = "integer division by zero", [0xC0000095] = "integer overflow",
+  [0xC0000096] = "privileged instruction", [0xC00000FD] = "stack overflow", [0xC0000374] = "heap corruption",
+  [0xC0000409] = "stack buffer overrun or fail-fast", [0xC0000602] = "fail-fast exception",
+  [0x80000002] = "datatype misalignment", [0x80000003] = "breakpoint", [0xE06D7363] = "C++ exception" }
+
+-- The exit status of a child whose time limit ran out (its own watchdog,
+-- core.check_child, ends it so: coreutils' timeout's status).
+local TIMED_OUT = 124
 
 -- Options -----------------------------------------------------------------
 
@@ -176,6 +192,15 @@ end
 
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
+-- One argument of a command line a person runs: POSIX shell words, or
+-- the C runtime's rules on Windows (quotes escaped, backslashes before
+-- them doubled).
+local function arg_quote(s)
+  if not windows then return sh_quote(s) end
+  s = s:gsub('(\\*)"', '%1%1\\"'):gsub("(\\+)$", "%1%1")
+  return '"' .. s .. '"'
+end
+
 -- How long a child may run: every wait it makes has the timeout as bound.
 local function limit(o, name)
   local base = o.timeout * 3 + 2
@@ -184,32 +209,45 @@ local function limit(o, name)
   return base
 end
 
+-- A temporary file's name: os.tmpname's, in TEMP on Windows (whose C
+-- runtime names a file in the root of the drive, often not writable).
+local function tmpname()
+  local name = os.tmpname()
+  if windows and name:match("^\\[^\\]*$") then return (os.getenv("TEMP") or ".") .. name end
+  return name
+end
+
 local function spawn(o, name)
-  local optsfile, errfile = os.tmpname(), os.tmpname()
+  local optsfile, errfile = tmpname(), tmpname()
   local f = assert(io.open(optsfile, "w"))
   local child = {}
   for k, v in pairs(o) do child[k] = v end
   child.check, child.only, child.on_check = name, nil, nil
+  child.limit = math.ceil(limit(o, name))   -- its watchdog's, so no timeout command is needed
   -- the child runs this file as its script: any interpreter that runs a
   -- script will do (a sanitizer's host takes no -e)
   f:write("os.exit(require('customaction.check.child').main(", serialize(child), "))\n")
   f:close()
   local lua = interpreter(o)
   local cmd
+  -- the versioned variables win over LUA_PATH where they are set
+  local env = {}
   if windows then
-    cmd = ('set "LUA_PATH=%s" && set "LUA_CPATH=%s" && "%s" "%s" 2>"%s"'):format(
-      package.path, package.cpath, lua, optsfile, errfile)
+    for _, v in ipairs({ "", "_5_4" }) do
+      env[#env + 1] = ('set "LUA_PATH%s=%s" && set "LUA_CPATH%s=%s" && '):format(v, package.path, v, package.cpath)
+    end
+    -- cmd.exe gives the child's exit status back, the exception's code
+    -- after a crash; Lua's close returns it
+    cmd = ('%s"%s" "%s" 2>"%s"'):format(table.concat(env), (lua:gsub("/", "\\")), optsfile, errfile)
   else
-    -- the versioned variables win over LUA_PATH where they are set
-    local env = {}
     for _, v in ipairs({ "", "_5_2", "_5_3", "_5_4" }) do
       env[#env + 1] = ("LUA_PATH%s=%s LUA_CPATH%s=%s"):format(v, sh_quote(package.path), v, sh_quote(package.cpath))
     end
-    cmd = ("ulimit -c 0; %s timeout -k 2 %d %s %s 2>%s; echo \"exit:$?\""):format(table.concat(env, " "),
-      math.ceil(limit(o, name)), sh_quote(lua), sh_quote(optsfile), sh_quote(errfile))
+    cmd = ("%s %s %s 2>%s; echo \"exit:$?\""):format(table.concat(env, " "), sh_quote(lua), sh_quote(optsfile),
+      sh_quote(errfile))
   end
   local p = assert(io.popen(cmd))
-  local out = p:read("*a")
+  local out = p:read("*a"):gsub("\r\n", "\n")
   local _, _, status = p:close()
   local e = io.open(errfile)
   local err = e and e:read("*a") or ""
@@ -222,15 +260,15 @@ end
 
 -- The command line that replays one fuzz sequence.
 local function replay(o, seed)
-  local parts = { o.command or "customaction check", sh_quote(o.library) }
-  local function spelled(a) return sh_quote(a.name .. (a.args and "=" .. a.args or "")) end
+  local parts = { o.command or "customaction check", arg_quote(o.library) }
+  local function spelled(a) return arg_quote(a.name .. (a.args and "=" .. a.args or "")) end
   for _, a in ipairs(o.actions) do parts[#parts + 1] = "--action " .. spelled(a) end
   for _, s in ipairs(o.streams) do parts[#parts + 1] = "--stream " .. spelled(s) end
-  for k, v in pairs(o.settings or {}) do parts[#parts + 1] = "--setting " .. sh_quote(k .. "=" .. tostring(v)) end
+  for k, v in pairs(o.settings or {}) do parts[#parts + 1] = "--setting " .. arg_quote(k .. "=" .. tostring(v)) end
   for _, a in ipairs(o.applications or {}) do
-    parts[#parts + 1] = "--application " .. sh_quote(("%s=%d:%s"):format(a.id, a.site, a.vpath))
+    parts[#parts + 1] = "--application " .. arg_quote(("%s=%d:%s"):format(a.id, a.site, a.vpath))
   end
-  if o.init then parts[#parts + 1] = "--init " .. sh_quote(o.init) end
+  if o.init then parts[#parts + 1] = "--init " .. arg_quote(o.init) end
   if o.actions2_id then parts[#parts + 1] = "--actions2-id " .. o.actions2_id end
   parts[#parts + 1] = ("--timeout %g --only fuzz --fuzz 1 --seed %d"):format(o.timeout, seed)
   return table.concat(parts, " ")
@@ -259,15 +297,22 @@ local function result_of(o, c, out, err, exit)
       or err:match("runtime error: ([^\n]+)")
     if sanitizer then
       r.detail = ("crashed: %s%s"):format(sanitizer, where)
-    elseif exit == 124 or exit == 137 then
+    elseif exit == TIMED_OUT then
       r.detail = ("hung: no answer within %ds%s"):format(math.ceil(limit(o, c.name)), where)
-    elseif windows and exit and (exit >= 0xC0000000 or exit < 0) then   -- an NTSTATUS
-      r.detail = ("crashed: exception 0x%08X%s"):format(exit % 0x100000000, where)
-    elseif exit and exit > 128 then
+    elseif windows and exit and (exit < 0 or exit >= 0x80000000) then   -- an NTSTATUS
+      local code = exit % 0x100000000
+      r.detail = ("crashed: exception 0x%08X (%s)%s"):format(code, EXCEPTIONS[code] or "?", where)
+    elseif windows and exit == 3 then   -- what the C runtime's abort() exits with
+      r.detail = ("crashed: abort() (exit status 3)%s"):format(where)
+    elseif not windows and exit and exit > 128 then
       r.detail = ("crashed: signal %d (%s)%s"):format(exit - 128, SIGNALS[exit - 128] or "?", where)
     else
       r.detail = ("the child ended with status %s%s"):format(tostring(exit), where)
     end
+    -- what the child's watchdog and crash handler wrote says nothing more,
+    -- nor does the shell's line for a signal ("Segmentation fault")
+    err = err:gsub("customaction check: the child's time limit[^\n]*", ""):gsub("unhandled exception 0x%x+", "")
+    if not windows and exit and exit > 128 then err = err:gsub("%f[^\n%z]%u[%l ]*%s*$", "") end
     local last = err:match("(%S[^\n]*)")
     if last then r.detail = r.detail .. " (stderr: " .. last .. ")" end
   end

@@ -115,7 +115,8 @@ M.load = require("customaction.pm").load
 -- @tparam[opt] table opts
 -- @treturn table the results
 function M.check(path, opts) return require("customaction.check").run(path, opts) end
-M.check_raw, M.check_threads = nil, nil   -- the checker's own raw calls
+-- the checker's own raw calls and the set-up of its child processes
+M.check_raw, M.check_threads, M.check_child = nil, nil, nil
 M.pm_methods, M.pm_hooks = nil, nil
 -- a Lua provider streams like every other provider
 local stream = require "customaction.stream"

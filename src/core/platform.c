@@ -3,7 +3,8 @@
 ** is an eventfd on Linux (one descriptor, one 8-byte counter) and a
 ** non-blocking pipe elsewhere; both collapse repeated signals. Its end
 ** holds what is written on top of the interface, the same on every system
-** (thread numbers, the allocation hook), so that it exists once.
+** (thread numbers, the watchdog, the allocation hook), so that it exists
+** once.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -26,6 +27,7 @@
 #ifdef __linux__
 #include <sys/eventfd.h>
 #endif
+#include <sys/resource.h>
 
 ca_thread_id ca_thread_self(void) { return pthread_self(); }
 
@@ -206,12 +208,26 @@ size_t ca_command_line(char *buf, size_t cap, int *n) {
 }
 /* ---- end of the text the system hands over ------------------------------ */
 
+/* write and _exit: nothing that takes a lock another thread may hold */
+void ca_end_process(const char *msg, int code) {
+  if (write(2, msg, strlen(msg)) < 0) { /* nowhere left to say it */ }
+  _exit(code);
+}
+
+void ca_crash_plainly(void) {
+  struct rlimit none = {0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+}
+
 #endif /* !_WIN32 */
 
 /* ---- the same on every system, so here once ----------------------------- */
 
 #ifdef _WIN32
 #include "platform.h"   /* the POSIX part above has it already */
+#include "alloc.h"
+#include <stdio.h>
+#include <stdlib.h>
 #endif
 #include "atomics.h"
 
@@ -231,6 +247,35 @@ unsigned long ca_thread_number(void) {
     ca_tls_set(number_key, (void *)mine);
   }
   return (unsigned long)mine;
+}
+
+typedef struct watchdog {
+  int64_t ms;
+  int code;
+  char msg[160];
+} watchdog;
+
+static void *watchdog_main(void *p) {
+  watchdog w = *(watchdog *)p;
+  free(p);
+  ca_sleep_ms(w.ms);
+  ca_end_process(w.msg, w.code);
+  return NULL;
+}
+
+int ca_watchdog(int64_t ms, int code, const char *msg) {
+  watchdog *w = ca_malloc(sizeof *w);
+  ca_thread t;
+  if (w == NULL) return -1;
+  w->ms = ms;
+  w->code = code;
+  snprintf(w->msg, sizeof w->msg, "%s", msg);
+  if (ca_thread_start(&t, watchdog_main, w) != 0) {
+    free(w);
+    return -1;
+  }
+  ca_thread_detach(t);
+  return 0;
 }
 
 /* alloc.h's hook */

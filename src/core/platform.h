@@ -116,6 +116,25 @@ void *ca_lib_open(const char *path, char *err, size_t errlen);
 void *ca_lib_symbol(void *lib, const char *name, char *err, size_t errlen);
 
 /*
+** For a process that runs code it does not trust (the conformance
+** checker's child, which calls a protocol manager under test).
+** ca_watchdog starts a thread that, after ms milliseconds, writes msg to
+** stderr and ends the process at once with exit status code, whatever
+** its other threads are doing: the time limit lives in the process, so
+** whoever started it needs no command of the system's (coreutils'
+** timeout) to enforce one. -1 when the thread cannot start.
+** ca_crash_plainly makes a crash end the process as plainly as it can:
+** no core file on POSIX (the signal still ends it); on Windows no error
+** dialog and no debugger: an unhandled exception writes its code to
+** stderr and ends the process with that code as its exit status.
+*/
+int ca_watchdog(int64_t ms, int code, const char *msg);
+void ca_crash_plainly(void);
+/* Writes msg to stderr and ends the process at once with status code: no
+   exit handler, no library's unload code (_exit, TerminateProcess). */
+void ca_end_process(const char *msg, int code);
+
+/*
 ** Wake-up handle: readable (or signalled) after ca_wake_signal, until
 ** ca_wake_clear. Signals may repeat; they collapse into one state. On
 ** POSIX it is a descriptor to poll; on Windows a manual-reset event.

@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "platform.h"
 #include "alloc.h"
@@ -385,6 +386,38 @@ size_t ca_command_line(char *buf, size_t cap, int *n) {
   return at;
 }
 /* ---- end of the text the system hands over ------------------------------ */
+
+static void say(const char *msg) {
+  DWORD n;
+  WriteFile(GetStdHandle(STD_ERROR_HANDLE), msg, (DWORD)strlen(msg), &n,
+            NULL);
+}
+
+/* TerminateProcess, not ExitProcess: no DLL detach code of a library
+   that may be what hangs */
+void ca_end_process(const char *msg, int code) {
+  say(msg);
+  TerminateProcess(GetCurrentProcess(), (UINT)code);
+}
+
+/* Runs on the thread that faulted, perhaps with little stack left: no
+   allocation, no C runtime formatting. */
+static LONG WINAPI on_crash(EXCEPTION_POINTERS *e) {
+  static const char hex[] = "0123456789ABCDEF";
+  char msg[] = "unhandled exception 0x00000000\n";
+  DWORD code = e->ExceptionRecord->ExceptionCode;
+  int i;
+  for (i = 0; i < 8; i++) msg[22 + i] = hex[(code >> (28 - 4 * i)) & 15];
+  say(msg);
+  TerminateProcess(GetCurrentProcess(), code);
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
+void ca_crash_plainly(void) {
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX |
+               SEM_NOOPENFILEERRORBOX);
+  SetUnhandledExceptionFilter(on_crash);
+}
 
 #else
 typedef int ca_platform_win32_unused;  /* ISO C wants a declaration */

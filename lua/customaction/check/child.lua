@@ -150,6 +150,14 @@ function Ctx:need_monitor()
   return p
 end
 
+-- What a string the checker passed reads as once the call returned
+-- (lcheck.c overwrites each unit with 0xDEAD, bytes AD DE), up to 4 units;
+-- nil for NULL or empty.
+local function poisoned(raw)
+  if raw == nil or #raw < 2 then return nil end
+  return ("\173\222"):rep(math.min(4, math.floor(#raw / 2)))
+end
+
 -- One raw call; name and args are Lua strings (UTF-8) or raw UTF-16 when
 -- `raw` is set, nil for NULL.
 function Ctx:call(kind, ptr, name, args, t, raw)
@@ -157,10 +165,13 @@ function Ctx:call(kind, ptr, name, args, t, raw)
   self:phase(("%s(%s)"):format(({ run = "RunCustomAction", register = "RegisterCustomActionCallback",
     unregister = "UnregisterCustomActionCallback", health = "CheckHealth" })[kind],
     raw and shown(name) or name == nil and "NULL" or ("%q"):format(name)))
+  if t then t.poison = { name = poisoned(enc(name)), args = poisoned(enc(args)) } end
   self.in_call = true
-  local ok, hr = pcall(core.check_raw, { kind = kind, ptr = ptr, name = enc(name), args = enc(args), cb = t and t.cb })
+  local ok, hr, at_return = pcall(core.check_raw, { kind = kind, ptr = ptr, name = enc(name), args = enc(args),
+                                                     cb = t and t.cb })
   self.in_call = false
   if not ok then error(hr, 0) end
+  if t then t.at_call = at_return end
   return hr
 end
 
@@ -172,7 +183,7 @@ end
 function Ctx:run_once(ptr, name, args, raw, quick)
   local t = self:callback(raw and "fuzz run" or "run " .. tostring(name))
   local hr = self:call("run", ptr, name, args, t, raw)
-  local n = reports(t)
+  local n = t.at_call   -- as the call returned: a thread of the library's may report a moment later
   local what = ("RunCustomAction(%s, %s)"):format(raw and shown(name) or name == nil and "NULL" or ("%q"):format(name),
     raw and shown(args) or args == nil and "NULL" or ("%q"):format(args:sub(1, 40)))
   t.what, t.sync = what, n > 0
@@ -201,12 +212,31 @@ function Ctx:answered(t)
   end
   self:settle(self.grace)
   if reports(t) ~= 1 then self:fail("%s: %d reports (expected exactly 1)", t.what, reports(t)) end
+  self:no_kept_pointers(t, t.what)
   t.at_return = 1
 end
 
 function Ctx:no_late_reports(t)
   local later = reports(t) - t.at_return
   if later > 0 then self:fail("%s: %d report(s) after it returned", t.what, later) end
+  self:no_kept_pointers(t, t.what)
+end
+
+-- The strings a call is given are the library's only for the call: one
+-- that kept a pointer and read it later read the poison the checker put
+-- there once the call returned, and a report that carries it shows that.
+function Ctx:no_kept_pointers(t, what)
+  if not t.poison then return end
+  for _, r in ipairs(t.got) do
+    for _, which in ipairs({ "args", "name" }) do
+      local mark = t.poison[which]
+      if mark and r.response and r.response:find(mark, 1, true) then
+        self:fail("%s: a report carries the %s as the checker overwrote it once the call returned "
+          .. "(units 0xDEAD): the library kept the pointer and read it later, but an in-parameter "
+          .. "is valid only for the call", what, which == "args" and "argument string" or "name")
+      end
+    end
+  end
 end
 
 -- Ends the libraries the check loaded: Shutdown(FALSE) unless the check
@@ -386,6 +416,7 @@ end
 -- nothing after it.
 function Ctx:one_final(t, what)
   self:settle(self.grace)
+  self:no_kept_pointers(t, what)
   if after_final(t) > 0 then
     self:fail("%s: %d report(s) after the final one (expected exactly one final, then nothing)", what,
       after_final(t))
@@ -707,9 +738,12 @@ end
 
 --- Runs one check and writes the result line.
 -- @tparam table o library, check, actions, streams, settings,
--- applications, init, actions2_id, timeout, fuzz, seed
+-- applications, init, actions2_id, timeout, fuzz, seed, limit (the
+-- seconds after which the process ends itself with status 124)
 -- @treturn int the exit status (0 when a result line was written)
 function M.main(o)
+  -- the time limit and plain crashes, before anything of the library runs
+  if o.limit then core.check_child(o.limit) end
   local ctx = new_ctx(o)
   local check = checks[o.check]
   local ok, res = pcall(check, ctx)
