@@ -120,7 +120,10 @@ describe("customaction (the command)", function()
   -- the ANSI code page, and the command reads them again (ca.ansi.arg)
   it("takes a non-ASCII library path on its command line", function()
     for i in ipairs(NAMES) do
-      local out, err, code = support.run({ LUA, "bin/customaction", "health", child_copies[i] })
+      -- CHILD_LUA may be an emulator and its interpreter (make x86)
+      local argv = support.words(LUA)
+      for _, a in ipairs({ "bin/customaction", "health", child_copies[i] }) do argv[#argv + 1] = a end
+      local out, err, code = support.run(argv)
       assert.equal(0, code, err)
       assert.equal(child_copies[i] .. ": healthy, idle\n", out)
     end
