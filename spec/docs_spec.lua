@@ -188,6 +188,16 @@ local function repl_input(first, more, env, out)
   end
 end
 
+-- Closes what a session's globals hold that has a close method (an
+-- issuer the reader made, with what it still runs): on 5.1 and LuaJIT a
+-- stream the reader breaks out of has no to-be-closed variable to end it.
+local function tidy(env)
+  for _, v in pairs(env) do
+    local ok, close = pcall(function() return v.close end)
+    if type(v) == "userdata" and ok and type(close) == "function" then pcall(close, v) end
+  end
+end
+
 local function run_repl(b)
   local transcript = {}
   local function out(text) transcript[#transcript + 1] = text end
@@ -217,6 +227,7 @@ local function run_repl(b)
       end, env, out)
     end
   end
+  tidy(env)
   -- LuaJIT loses the position of an error raised in a tail call (its own
   -- REPL shows the same), so there a "stdin:N: " prefix may be missing
   local function line_of(l)
@@ -265,6 +276,13 @@ local TITLES = { lua = "Lua example", repl = "REPL session", spec = "spec file" 
 local found = { lua = 0, repl = 0, spec = 0, sh = 0 }
 for _, file in ipairs(doc_files()) do
   describe(file, function()
+    -- What an example leaves is collected and its queued reports
+    -- delivered here, so that the specs after this one start clean.
+    after_each(function()
+      collectgarbage()
+      collectgarbage()
+      while ca.dispatch() > 0 do end
+    end)
     for _, b in ipairs(blocks(file)) do
       for _, l in ipairs(b.lang == "sh" and shell_lines(b) or {}) do
         found.sh = found.sh + 1
