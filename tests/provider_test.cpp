@@ -209,6 +209,7 @@ struct Caller {
   std::vector<std::unique_ptr<Health>> checks;
   size_t calls = 0, refused = 0, bad = 0;
   HRESULT last[5] = {0, 0, 0, 0, 0};
+  std::atomic<int> rounds_after{0};   // whole rounds begun after the close
   template <class T> void keep(HRESULT hr, std::unique_ptr<T> o,
                                std::vector<std::unique_ptr<T>> &v, int i) {
     calls++;
@@ -226,8 +227,9 @@ static bool settled(HRESULT hr, Health &h) {
 static void call_everything(Caller &c, sdk::IPmCustomActions *v1,
                             sdk::IPmCustomActions2 *v2,
                             sdk::IPmHealthAndIdleMonitor *mon,
-                            std::atomic<bool> &stop) {
+                            std::atomic<bool> &stop, std::atomic<bool> &closed) {
   while (!stop) {
+    bool after = closed;
     std::unique_ptr<V1> a(new V1);
     HRESULT hr = v1->RunCustomAction(u"Echo", u"x", a.get());
     c.keep(hr, std::move(a), c.runs, 0);
@@ -240,6 +242,7 @@ static void call_everything(Caller &c, sdk::IPmCustomActions *v1,
     c.keep(hr, std::move(h), c.checks, 3);
     sdk::BOOL idle = 0;
     c.last[4] = mon->CheckIdle(&idle);
+    if (after) c.rounds_after++;
   }
 }
 
@@ -256,16 +259,23 @@ static void close_under_fire() {
       pm, sdk::PM_HEALTH_AND_IDLE_MONITOR_ID);
   const int T = 4;
   std::vector<Caller> callers(T);
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, state_closed{false};
   std::vector<std::thread> ts;
   for (int t = 0; t < T; t++)
-    ts.emplace_back([&, t] { call_everything(callers[t], v1, v2, mon, stop); });
+    ts.emplace_back([&, t] { call_everything(callers[t], v1, v2, mon, stop, state_closed); });
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
   while (std::chrono::steady_clock::now() < until) customaction_wait(L, 0.005, -1);
   luaL_dostring(L, "pm:close()");
   customaction_wait(L, 0.02, -1);
   lua_close(L);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  state_closed = true;
+  // every thread makes a whole round of calls after the close before the
+  // last answers are read: a fixed sleep is not enough where threads run
+  // one at a time (valgrind) on a loaded machine
+  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (auto &c : callers)
+    while (c.rounds_after == 0 && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   stop = true;
   for (auto &t : ts) t.join();
   size_t accepted = 0, calls = 0;

@@ -38,9 +38,7 @@ static HRESULT refuse(ca_provider *p, enum ca_prefusal why) {
   return prefusal_hresults[why];
 }
 
-static void count(ca_atomic_u64 *c) {
-  ca_atomic_fetch_add_u64(c, 1, CA_RELAXED);
-}
+static void count(ca_atomic_u64 *c) { ca_atomic_fetch_add_u64(c, 1, CA_RELAXED); }
 
 /* The entry of every method but AddRef and Release: counts the call and,
    once the binding closed or Shutdown ran, answers RPC_E_DISCONNECTED
@@ -190,21 +188,11 @@ static HRESULT ring_bell(ca_provider *p) {
   return post_hresults[q];
 }
 
-/* Another thread: the FIFO takes the caller's reference to r. */
-static HRESULT enqueue(ca_provider *p, ca_preq *r) {
+/* Lock held, r in the FIFO: rings once unlocked. A refused doorbell takes r
+   back unless it left our hands (run, ended by a disconnect, or taken by an
+   Unregister or Shutdown that sends its final): then it was accepted. */
+static HRESULT ring_unlock(ca_provider *p, ca_preq *r) {
   HRESULT hr;
-  ca_mutex_lock(&p->lock);
-  if (!ca_atomic_load_int(&p->connected, CA_SEQ_CST)) {
-    if (r->in_table) {   /* the table's reference, as below */
-      untable_locked(p, r);
-      ca_preq_release(r);
-    }
-    ca_mutex_unlock(&p->lock);
-    ca_preq_release(r);
-    return refuse(p, CA_PREFUSED_CLOSED);
-  }
-  if (p->tail != NULL) p->tail->next = r; else p->head = r;
-  p->tail = r;
   ca_mutex_unlock(&p->lock);
   hr = ring_bell(p);
   if (hr == CA_S_OK) {
@@ -212,7 +200,7 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
     return CA_S_OK;
   }
   ca_mutex_lock(&p->lock);
-  if (!unlink_locked(p, r)) {   /* another doorbell already ran it */
+  if ((r->kind == CA_PREQ_REGISTER && !r->in_table) || !unlink_locked(p, r)) {
     ca_mutex_unlock(&p->lock);
     count(&p->stats.queued);
     return CA_S_OK;
@@ -225,6 +213,24 @@ static HRESULT enqueue(ca_provider *p, ca_preq *r) {
   ca_preq_release(r);
   refuse(p, CA_PREFUSED_QUEUE);
   return hr;   /* the queue's own refusal passes through */
+}
+
+/* Lock held: the FIFO takes the caller's reference to r. */
+static void append_locked(ca_provider *p, ca_preq *r) {
+  if (p->tail != NULL) p->tail->next = r; else p->head = r;
+  p->tail = r;
+}
+
+/* Another thread: the FIFO takes the caller's reference to r. */
+static HRESULT enqueue(ca_provider *p, ca_preq *r) {
+  ca_mutex_lock(&p->lock);
+  if (!ca_atomic_load_int(&p->connected, CA_SEQ_CST)) {
+    ca_mutex_unlock(&p->lock);
+    ca_preq_release(r);
+    return refuse(p, CA_PREFUSED_CLOSED);
+  }
+  append_locked(p, r);
+  return ring_unlock(p, r);
 }
 
 /* The doorbell, on the owning thread: runs what is waiting. */
@@ -412,6 +418,10 @@ static HRESULT WPF_METHOD register_action(IPmCustomActions2 *self, PCWSTR name,
   p->regs = r;
   r->in_table = 1;
   ca_preq_retain(r);   /* the table's reference */
+  if (!ca_hub_owned(p->hub)) {   /* an Unregister finds it queued */
+    append_locked(p, r);
+    return ring_unlock(p, r);
+  }
   ca_mutex_unlock(&p->lock);
   return submit(p, r);
 }
