@@ -246,7 +246,19 @@ local function spawn(o, name)
     cmd = ("%s %s %s 2>%s; echo \"exit:$?\""):format(table.concat(env, " "), sh_quote(lua), sh_quote(optsfile),
       sh_quote(errfile))
   end
-  local p = assert(io.popen(cmd))
+  -- a process the system would not start is tried again (Wine's popen
+  -- has failed now and then with EINVAL on a loaded machine), and one that
+  -- never starts is that check's failure, not the checker's end
+  local p, perr
+  for _ = 1, 3 do
+    p, perr = io.popen(cmd)
+    if p then break end
+  end
+  if not p then
+    os.remove(optsfile)
+    os.remove(errfile)
+    return "result error could not start the child interpreter: " .. tostring(perr) .. "\n", "", nil
+  end
   local out = p:read("*a"):gsub("\r\n", "\n")
   local _, _, status = p:close()
   local e = io.open(errfile)
