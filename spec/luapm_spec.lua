@@ -207,7 +207,7 @@ describe("luapm.so's script state", function()
     local cmd = ("env -u LUA_PATH -u LUA_PATH_5_4 -u LUA_INIT timeout 60 %s "
       .. "bin/customaction run %s Echo hello 2>&1; echo \"exit:$?\"")
       :format(os.getenv("CHILD_LUA") or "lua5.4", PLAIN)
-    local f = assert(io.popen(cmd))
+    local f = support.popen(cmd)
     local out = f:read("*a")
     f:close()
     assert.matches("exit:0%s*$", out)

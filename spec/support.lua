@@ -90,7 +90,7 @@ end
 -- status.
 function M.shell(line)
   local errfile = os.tmpname()
-  local p = assert(io.popen(("{ %s; } 2>%s; echo \"exit:$?\""):format(line, errfile)))
+  local p = M.popen(("{ %s; } 2>%s; echo \"exit:$?\""):format(line, errfile))
   local out = p:read("*a")
   p:close()
   local f = assert(io.open(errfile))
@@ -117,7 +117,12 @@ function M.run(argv)
   if not M.windows then return M.shell(line) end
   run_count = run_count + 1
   local base = ("%s\\run-%d"):format(((os.getenv("CA_BUILD") or "build"):gsub("/", "\\")), run_count)
-  local code = require("widefs").system(("%s >%s.out 2>%s.err"):format(line, base, base))
+  local system, ok, code = require("widefs").system, nil, nil
+  for _ = 1, 3 do   -- as M.popen, for the same refusals
+    ok, code = pcall(system, ("%s >%s.out 2>%s.err"):format(line, base, base))
+    if ok then break end
+  end
+  if not ok then error(code, 2) end
   local got = {}
   for i, ext in ipairs({ ".out", ".err" }) do
     local f = assert(io.open(base .. ext))
@@ -145,18 +150,29 @@ function M.child(args, seconds)
   if M.windows then
     local cmd = ('set "LUA_CPATH=%s\\?.dll;;" && set "LUA_PATH=lua\\?.lua;lua\\?\\init.lua;spec\\?.lua;;" && '
       .. '"%s" %s 2>&1'):format(build:gsub("/", "\\"), lua:gsub("/", "\\"), args)
-    local f = assert(io.popen(cmd))
+    local f = M.popen(cmd)
     local out = f:read("a")
     local _, _, code = f:close()
     return out, code
   end
   local cmd = ("LUA_CPATH='%s/?.so;;' LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' "
     .. "timeout %d %s %s 2>&1; echo \"exit:$?\""):format(build, seconds or 60, lua, args)
-  local f = assert(io.popen(cmd))
+  local f = M.popen(cmd)
   local out = f:read("*a")   -- "*a": 5.1 and 5.2 know no "a"
   f:close()
   local code = tonumber(out:match("exit:(%d+)%s*$"))
   return out:gsub("exit:%d+%s*$", ""), code
+end
+
+--- io.popen(cmd), tried three times: Wine's C runtime has refused to
+-- start a process now and then (EINVAL) on a loaded machine.
+function M.popen(cmd)
+  local f, err
+  for _ = 1, 3 do
+    f, err = io.popen(cmd)
+    if f then return f end
+  end
+  error(("%s: %s"):format(cmd, tostring(err)), 2)
 end
 
 --- Runs Lua source in a child interpreter (as M.child does) through a
